@@ -1,0 +1,75 @@
+/** Token usage of one completion. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Sampling parameters sent with a prompt. Part of the cache key. */
+export interface CompletionParams {
+  /** Sampling temperature; the black-box layer defaults to 0. */
+  temperature?: number;
+  /** Upper bound on generated tokens. */
+  maxTokens?: number;
+  /** Stop sequences. */
+  stop?: string[];
+  /** Optional system message. */
+  system?: string;
+}
+
+/** One request: a user prompt (text in) plus parameters. */
+export interface CompletionRequest extends CompletionParams {
+  prompt: string;
+}
+
+/** What a provider returns for one request (text out). */
+export interface ProviderResponse {
+  text: string;
+  usage: Usage;
+}
+
+/**
+ * A raw provider: one HTTP API (or local runtime) behind a single method. Providers throw the
+ * typed errors of ./errors.ts and know nothing of retries, limits, caching or prices.
+ */
+export interface Provider {
+  /** Provider id as used in model names: "openai", "anthropic", "local". */
+  readonly provider: string;
+  /** Model name without the provider prefix. */
+  readonly model: string;
+  complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<ProviderResponse>;
+  /** Release resources (sessions, sockets). Optional. */
+  close?(): Promise<void>;
+}
+
+/** A completion as seen by callers of the black-box layer. */
+export interface Completion extends ProviderResponse {
+  /** Dollars charged for this call (0 when served from cache). */
+  costUsd: number;
+  /** True when the response came from the persistent cache (no request was issued). */
+  cached: boolean;
+}
+
+/** Running totals for one black box. */
+export interface UsageTotals {
+  /** Completions returned (cached or not). */
+  completions: number;
+  /** Requests actually sent to the provider, retries included. */
+  requests: number;
+  /** Completions served from the cache. */
+  cacheHits: number;
+  /** Retries after transient errors. */
+  retries: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** The black box every optimiser scores against: text in -> text out, with accounting. */
+export interface BlackBox {
+  /** "provider:model". */
+  readonly id: string;
+  complete(request: CompletionRequest): Promise<Completion>;
+  /** Totals since creation. */
+  totals(): UsageTotals;
+  close(): Promise<void>;
+}

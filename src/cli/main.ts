@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { errorMessage, UserError } from "../util/errors.js";
+import { VERSION } from "../version.js";
+import { registerEvalCommand } from "./commands/eval.js";
+import { registerTasksCommand } from "./commands/tasks.js";
+
+/** Build the `instructzero` command tree . */
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("instructzero")
+    .description(
+      "Find the best instruction for a black-box LLM from a few input/output examples\n" +
+        "(InstructZero: soft prompts for an open-source generator + Bayesian optimisation).",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)");
+  registerTasksCommand(program);
+  registerEvalCommand(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`error: ${errorMessage(err)}\n`);
+      if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main();

@@ -10,7 +10,8 @@ import type { MetricName } from "./types.js";
  */
 
 /** Characters Python's str.isspace() accepts (str.strip() / str.split() separators). */
-const PY_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const PY_WHITESPACE =
+  "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 const WS_CLASS = `[${PY_WHITESPACE.replace(/[\]\\^-]/g, "\\$&")}]`;
 const STRIP_RE = new RegExp(`^${WS_CLASS}+|${WS_CLASS}+$`, "gu");
 const SPLIT_RE = new RegExp(`${WS_CLASS}+`, "u");

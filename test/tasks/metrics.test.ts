@@ -1,11 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  containsScore,
-  metricForTask,
-  normalizePrediction,
-  scoreMetric,
-} from "../../src/tasks/metrics.js";
+import { containsScore, metricForTask, normalizePrediction, scoreMetric } from "../../src/tasks/metrics.js";
 import type { MetricName } from "../../src/tasks/types.js";
 
 interface OracleRow {

@@ -1,0 +1,8 @@
+export * from "./catalog.js";
+export * from "./data-source.js";
+export * from "./load.js";
+export * from "./metrics.js";
+export * from "./splits.js";
+export * from "./templates.js";
+export type * from "./types.js";
+export { parseTaskFile } from "./user-file.js";

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import { errorMessage, UserError } from "../util/errors.js";
+import { isRecord } from "./read-json.js";
+import type { Example } from "./types.js";
+
+/** File extensions read as user task files. */
+export const TASK_FILE_EXTENSIONS = [".jsonl", ".csv"] as const;
+
+/** True when `name` looks like a path to a user task file. */
+export function isTaskFilePath(name: string): boolean {
+  return (TASK_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
+}
+
+/** Task name of a user file: its base name without extension. */
+export function taskNameOfFile(path: string): string {
+  return basename(path, extname(path));
+}
+
+/**
+ * Read the user's own examples: JSONL (one `{"input": ..., "output": ...}` object per line) or CSV with
+ * `input` and `output` columns. `output` is one accepted answer or a list of them (in CSV: a JSON list
+ * such as `["big","large"]`). Errors name the file, the line and the problem.
+ */
+export function parseTaskFile(path: string): Example[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UserError(`cannot read task file ${path}: ${errorMessage(err)}`);
+  }
+  const ext = extname(path).toLowerCase();
+  const examples = ext === ".csv" ? parseCsvExamples(path, text) : parseJsonlExamples(path, text);
+  if (examples.length < 3) {
+    throw new UserError(
+      `${path}: ${examples.length} example(s); at least 3 are needed (demos, validation, test)`,
+    );
+  }
+  return examples;
+}
+
+function parseJsonlExamples(path: string, text: string): Example[] {
+  const out: Example[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${path}:${i + 1}`;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${where}: invalid JSON (${errorMessage(err)})`);
+    }
+    if (!isRecord(row)) throw new UserError(`${where}: expected an object with "input" and "output"`);
+    out.push(toExample(row.input, row.output, where));
+  });
+  return out;
+}
+
+function parseCsvExamples(path: string, text: string): Example[] {
+  let rows: Record<string, string>[];
+  try {
+    rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, trim: false });
+  } catch (err) {
+    throw new UserError(`${path}: invalid CSV (${errorMessage(err)})`);
+  }
+  if (rows.length > 0 && (!("input" in rows[0]) || !("output" in rows[0]))) {
+    throw new UserError(
+      `${path}: the header must have "input" and "output" columns (found: ${Object.keys(rows[0]).join(", ")})`,
+    );
+  }
+  return rows.map((row, i) => {
+    let output: unknown = row.output;
+    const cell = row.output?.trim() ?? "";
+    if (cell.startsWith("[")) {
+      try {
+        output = JSON.parse(cell);
+      } catch {
+        output = row.output;
+      }
+    }
+    return toExample(row.input, output, `${path}: row ${i + 2}`);
+  });
+}
+
+function toExample(input: unknown, output: unknown, where: string): Example {
+  if (typeof input !== "string" || input === "")
+    throw new UserError(`${where}: "input" must be a non-empty string`);
+  if (typeof output === "string") return { input, answers: [output] };
+  if (Array.isArray(output) && output.length > 0 && output.every((o) => typeof o === "string")) {
+    return { input, answers: output };
+  }
+  throw new UserError(`${where}: "output" must be a string or a non-empty list of strings`);
+}

@@ -1,0 +1,101 @@
+/**
+ * Write a random-weight LLaMA-shaped test model in the folder layout of transformers.js/Optimum
+ * exports: config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
+ * onnx/model.onnx (+ onnx/model.onnx_data when weights are external). Everything offline and
+ * deterministic in the seed.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { UserError } from "../../util/errors.js";
+import { encodeModel, externalize } from "../onnx/proto.js";
+import { buildLlamaGraph, type EmbeddingStorage, headDimOf, type LlamaShape } from "./llama.js";
+import { buildTestTokenizer, TEST_BOS_ID, TEST_EOS_ID } from "./tokenizer.js";
+
+/** Named test-model shapes. smol135 has the compute shapes of SmolLM2-135M. */
+export const TEST_PRESETS = {
+  micro: { vocab: 384, hidden: 32, intermediate: 64, layers: 2, heads: 4, kvHeads: 2, std: 0.3, embStd: 1 },
+  tiny: { vocab: 4096, hidden: 64, intermediate: 128, layers: 2, heads: 4, kvHeads: 2, std: 0.25, embStd: 1 },
+  smol135: {
+    vocab: 49152,
+    hidden: 576,
+    intermediate: 1536,
+    layers: 30,
+    heads: 9,
+    kvHeads: 3,
+    std: 0.25,
+    embStd: 1,
+  },
+} satisfies Record<string, LlamaShape>;
+
+/** Name of a test-model preset. */
+export type TestPreset = keyof typeof TEST_PRESETS;
+
+/** Options of {@link buildTestModel}. */
+export interface BuildTestModelOptions {
+  preset: TestPreset;
+  /** Weight seed (default 0). */
+  seed?: number;
+  /** Storage of the embedding table (default fp32). */
+  embedding?: EmbeddingStorage;
+  /** Put weights in onnx/model.onnx_data (default: only when the model exceeds 64 MB). */
+  external?: boolean;
+}
+
+/** What was written. */
+export interface BuiltTestModel {
+  dir: string;
+  shape: LlamaShape;
+  onnxBytes: number;
+  external: boolean;
+}
+
+/** transformers-style config.json for a LLaMA shape. */
+export function llamaConfigJson(shape: LlamaShape): Record<string, unknown> {
+  return {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    vocab_size: shape.vocab,
+    hidden_size: shape.hidden,
+    intermediate_size: shape.intermediate,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads,
+    head_dim: headDimOf(shape),
+    rms_norm_eps: shape.eps ?? 1e-5,
+    rope_theta: shape.theta ?? 10000,
+    max_position_embeddings: 2048,
+    tie_word_embeddings: true,
+    bos_token_id: TEST_BOS_ID,
+    eos_token_id: TEST_EOS_ID,
+    hidden_act: "silu",
+    torch_dtype: "float32",
+  };
+}
+
+/** Parse a preset name (UserError naming the value when unknown). */
+export function parsePreset(name: string): TestPreset {
+  if (!(name in TEST_PRESETS))
+    throw new UserError(`unknown test-model preset "${name}" (expected ${Object.keys(TEST_PRESETS).join(", ")})`);
+  return name as TestPreset;
+}
+
+/** Build a test model into `dir` (created if needed; existing files are overwritten). */
+export function buildTestModel(dir: string, options: BuildTestModelOptions): BuiltTestModel {
+  const shape: LlamaShape = TEST_PRESETS[options.preset];
+  const model = buildLlamaGraph(shape, options.seed ?? 0, options.embedding ?? "fp32");
+  const onnxDir = path.join(dir, "onnx");
+  fs.mkdirSync(onnxDir, { recursive: true });
+  const weightBytes = (model.graph?.initializer ?? []).reduce((a, t) => a + t.rawData.byteLength, 0);
+  const external = options.external ?? weightBytes > 64 * 2 ** 20;
+  if (external) externalize(model, onnxDir, "model.onnx_data");
+  else fs.rmSync(path.join(onnxDir, "model.onnx_data"), { force: true });
+  const bytes = encodeModel(model);
+  fs.writeFileSync(path.join(onnxDir, "model.onnx"), bytes);
+  const { tokenizer, tokenizerConfig } = buildTestTokenizer(shape.vocab);
+  const json = (name: string, v: unknown) => fs.writeFileSync(path.join(dir, name), `${JSON.stringify(v, null, 2)}\n`);
+  json("config.json", llamaConfigJson(shape));
+  json("generation_config.json", { bos_token_id: TEST_BOS_ID, eos_token_id: TEST_EOS_ID, do_sample: false });
+  fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
+  json("tokenizer_config.json", tokenizerConfig);
+  return { dir, shape, onnxBytes: bytes.byteLength, external };
+}

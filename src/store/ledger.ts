@@ -1,0 +1,542 @@
+/**
+ * The run ledger: one SQLite file (WAL mode) holding many optimisation runs — each run's config,
+ * every scored candidate instruction, optimiser checkpoints and the final result. Every write is a
+ * transaction, so a process killed at any point leaves the ledger consistent and resumable.
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import type { Example } from "../tasks/types.js";
+import { UserError } from "../util/errors.js";
+import { VERSION } from "../version.js";
+import { makeRunId } from "./ids.js";
+import { assertNoSecrets } from "./secrets.js";
+import {
+  type EvaluationRecord,
+  RUN_STATUSES,
+  type RunConfig,
+  type RunRecord,
+  type RunResult,
+  type RunStatus,
+  type RunSummary,
+} from "./types.js";
+import { validateConfig, validateRecord, validateResult } from "./validate.js";
+
+/** Version of the ledger's table layout, stored in `meta.schema_version`. */
+export const LEDGER_SCHEMA_VERSION = 1;
+
+/** Ledger file used when none is given: `${INSTRUCTZERO_HOME:-~/.instructzero}/runs.sqlite`. */
+export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.INSTRUCTZERO_HOME || join(homedir(), ".instructzero");
+  return join(home, "runs.sqlite");
+}
+
+/** Options of `openLedger`. */
+export interface LedgerOptions {
+  /** Create the file (and its folder) when missing (default true). With false, a missing file is a UserError. */
+  create?: boolean;
+  /** Clock for timestamps and run ids (tests). */
+  now?: () => Date;
+}
+
+/** Two different results recorded for the same evaluation index of a run. */
+export class LedgerConflictError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = "LedgerConflictError";
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  task TEXT NOT NULL,
+  method TEXT NOT NULL,
+  target TEXT NOT NULL,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  finished_at TEXT,
+  result TEXT
+);
+CREATE TABLE evaluations (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  idx INTEGER NOT NULL,
+  iteration INTEGER NOT NULL,
+  instruction TEXT NOT NULL,
+  score REAL NOT NULL,
+  calls INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  record TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE state (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE examples (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  split TEXT NOT NULL,
+  examples TEXT NOT NULL,
+  PRIMARY KEY (run_id, split)
+) WITHOUT ROWID;
+`;
+const TABLES = ["meta", "runs", "evaluations", "state", "examples"];
+
+interface RunRow {
+  id: string;
+  seq: number;
+  task: string;
+  method: string;
+  target: string;
+  config: string;
+  status: string;
+  status_message: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  result: string | null;
+}
+
+/** Fields of a record that are its result; the rest (calls, tokens, cost, timings) is accounting. */
+function resultKey(r: EvaluationRecord): string {
+  return JSON.stringify([r.iteration, r.z, r.instruction, r.score, r.scores, r.outputs, r.reused]);
+}
+
+/** A record with its fields in a fixed order (what is stored). */
+function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
+  return {
+    index: r.index,
+    iteration: r.iteration,
+    z: r.z === null ? null : [...r.z],
+    instruction: r.instruction,
+    score: r.score,
+    scores: [...r.scores],
+    outputs: [...r.outputs],
+    reused: r.reused,
+    calls: r.calls,
+    cacheHits: r.cacheHits,
+    inputTokens: r.inputTokens,
+    outputTokens: r.outputTokens,
+    costUsd: r.costUsd,
+    generationMs: r.generationMs,
+    evaluationMs: r.evaluationMs,
+  };
+}
+
+function sqliteCode(err: unknown): string {
+  return typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "";
+}
+
+/** Describe why an existing file is not a usable ledger, or null when it is (or is empty). */
+function inspect(db: Database.Database, file: string): "empty" | "ok" {
+  const broken = (what: string) =>
+    new UserError(
+      `run ledger ${file} ${what}. The file was left untouched; move it aside or pass --ledger PATH to use another file.`,
+    );
+  let tables: string[];
+  try {
+    const check = db.pragma("quick_check") as { quick_check: string }[];
+    if (check.length !== 1 || check[0].quick_check !== "ok") {
+      throw broken(`is damaged (SQLite integrity check: ${check[0]?.quick_check ?? "no answer"})`);
+    }
+    tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    ).map((r) => r.name);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const code = sqliteCode(err);
+    if (code === "SQLITE_NOTADB") throw broken("is not a SQLite database (wrong file, or damaged header)");
+    if (code.startsWith("SQLITE_CORRUPT"))
+      throw broken(`is damaged or truncated (${(err as Error).message})`);
+    if (code.startsWith("SQLITE_IOERR")) throw broken(`cannot be read (${(err as Error).message})`);
+    throw err;
+  }
+  if (tables.length === 0) return "empty";
+  if (!tables.includes("meta")) {
+    throw broken(`is a SQLite database but not an instructzero run ledger (it has no meta table)`);
+  }
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+    | { value: string }
+    | undefined;
+  if (!row) throw broken("has no schema_version in its meta table");
+  const version = Number(row.value);
+  if (!Number.isInteger(version)) throw broken(`has an invalid schema_version "${row.value}"`);
+  if (version > LEDGER_SCHEMA_VERSION) {
+    throw broken(
+      `has schema version ${version}, written by a newer instructzero (this version ${VERSION} reads version ${LEDGER_SCHEMA_VERSION}); upgrade instructzero`,
+    );
+  }
+  if (version < LEDGER_SCHEMA_VERSION) {
+    throw broken(
+      `has schema version ${version}, which this version cannot read (it reads ${LEDGER_SCHEMA_VERSION})`,
+    );
+  }
+  const missing = TABLES.filter((t) => !tables.includes(t));
+  if (missing.length > 0) throw broken(`is missing the table(s) ${missing.join(", ")}`);
+  return "ok";
+}
+
+/**
+ * Open (creating when missing) the run ledger at `path` (default `defaultLedgerPath()`; ":memory:"
+ * for a throw-away ledger). A file that is not a ledger — not SQLite, damaged, truncated, another
+ * schema version — is a UserError naming the file and the problem; it is never modified or deleted.
+ */
+export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
+  const file = path === ":memory:" ? path : resolve(path ?? defaultLedgerPath());
+  if (file !== ":memory:") {
+    if (existsSync(file)) {
+      if (statSync(file).isDirectory()) {
+        throw new UserError(`run ledger ${file} is a directory; pass --ledger with a file path`);
+      }
+    } else if (options.create === false) {
+      throw new UserError(`no run ledger at ${file} (no run has been recorded there yet)`);
+    } else {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+      } catch (err) {
+        throw new UserError(`cannot create the folder of run ledger ${file}: ${(err as Error).message}`);
+      }
+    }
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new UserError(`cannot open run ledger ${file}: ${(err as Error).message}`);
+  }
+  try {
+    db.pragma("busy_timeout = 5000");
+    const state = inspect(db, file);
+    if (file !== ":memory:") db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    if (state === "empty") {
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+        put.run("schema_version", String(LEDGER_SCHEMA_VERSION));
+        put.run("created_by", `instructzero ${VERSION}`);
+        put.run("created_at", (options.now?.() ?? new Date()).toISOString());
+      })();
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Ledger(db, file, options.now ?? (() => new Date()));
+}
+
+/** A connection to one ledger file. Obtain it with `openLedger`; `close()` it when done. */
+export class Ledger {
+  private closed = false;
+
+  /** @internal use `openLedger`. */
+  constructor(
+    private readonly db: Database.Database,
+    /** Absolute path of the ledger file (or ":memory:"). */
+    readonly path: string,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Run `fn` in one transaction (nested calls become savepoints): all its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Record a new run (status "running") and return its id, e.g. `antonyms-7f3a2c`: the task's name
+   * and a hash of the config, creation time and a counter, unique within the file. The config is
+   * checked (UserError on a bad field) and must not hold secrets (see `assertNoSecrets`).
+   */
+  createRun(config: RunConfig): string {
+    validateConfig(config);
+    assertNoSecrets(config);
+    const json = JSON.stringify(config);
+    const createdAt = this.now().toISOString();
+    return this.transaction(() => {
+      const exists = this.db.prepare("SELECT 1 FROM runs WHERE id = ?").pluck();
+      let id = "";
+      for (let attempt = 0; ; attempt++) {
+        id = makeRunId(config.task, json, createdAt, attempt);
+        if (!exists.get(id)) break;
+      }
+      const seq =
+        (this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").pluck().get() as number) ?? 1;
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, seq, task, method, target, config, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+        )
+        .run(id, seq, config.task, config.method, config.target, json, createdAt, createdAt);
+      return id;
+    });
+  }
+
+  /**
+   * The full id of a run given its id or a unique prefix of it. UserError for an unknown id (saying
+   * that `instructzero runs` lists them) or an ambiguous prefix.
+   */
+  resolveRunId(idOrPrefix: string): string {
+    if (this.db.prepare("SELECT 1 FROM runs WHERE id = ?").get(idOrPrefix)) return idOrPrefix;
+    const matches =
+      idOrPrefix.length > 0
+        ? (this.db
+            .prepare("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq")
+            .pluck()
+            .all(idOrPrefix.length, idOrPrefix) as string[])
+        : [];
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1) {
+      throw new UserError(
+        `run id "${idOrPrefix}" is ambiguous in ${this.path}: it starts ${matches.slice(0, 5).join(", ")}${matches.length > 5 ? " ..." : ""}`,
+      );
+    }
+    throw this.unknownRun(idOrPrefix);
+  }
+
+  /** One run (id or unique id prefix); UserError if unknown. */
+  getRun(id: string): RunRecord {
+    const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(this.resolveRunId(id)) as RunRow;
+    return toRecord(row);
+  }
+
+  /** Every run in creation order, with evaluation counts, best score and cost. */
+  listRuns(): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.*, COUNT(e.idx) AS n, MAX(e.score) AS best,
+                COALESCE(SUM(e.cost_usd), 0) AS cost, COALESCE(SUM(e.calls), 0) AS ncalls
+         FROM runs r LEFT JOIN evaluations e ON e.run_id = r.id
+         GROUP BY r.id ORDER BY r.seq`,
+      )
+      .all() as (RunRow & { n: number; best: number | null; cost: number; ncalls: number })[];
+    return rows.map((row) => {
+      const rec = toRecord(row);
+      return {
+        id: rec.id,
+        task: rec.config.task,
+        method: rec.config.method,
+        target: rec.config.target,
+        status: rec.status,
+        statusMessage: rec.statusMessage,
+        createdAt: rec.createdAt,
+        updatedAt: rec.updatedAt,
+        finishedAt: rec.finishedAt,
+        evaluations: row.n,
+        bestScore: row.best,
+        testScore: rec.result?.test?.score ?? null,
+        costUsd: rec.result?.totals.costUsd ?? row.cost,
+        calls: rec.result?.totals.calls ?? row.ncalls,
+      };
+    });
+  }
+
+  /**
+   * Record one evaluation, atomically. Idempotent on (runId, index): re-appending an index whose
+   * stored result (iteration, z, instruction, score, scores, outputs, reused) is identical is a
+   * no-op that keeps the first record (its calls/tokens/cost/timings are not compared, since a
+   * resumed run replays from cache); a different result throws LedgerConflictError. Indices may
+   * arrive in any order. Returns true when the record was added, false for a no-op.
+   */
+  appendEvaluation(runId: string, record: EvaluationRecord): boolean {
+    validateRecord(record);
+    const rec = canonicalRecord(record);
+    return this.transaction(() => {
+      const run = this.requireRun(runId);
+      const prev = this.db
+        .prepare("SELECT record FROM evaluations WHERE run_id = ? AND idx = ?")
+        .pluck()
+        .get(runId, rec.index) as string | undefined;
+      if (prev !== undefined) {
+        const old = JSON.parse(prev) as EvaluationRecord;
+        if (resultKey(old) === resultKey(rec)) return false;
+        throw new LedgerConflictError(
+          `run ${runId}: evaluation ${rec.index} is already recorded with a different result ` +
+            `(stored instruction ${JSON.stringify(old.instruction.slice(0, 80))}, score ${old.score}; ` +
+            `new instruction ${JSON.stringify(rec.instruction.slice(0, 80))}, score ${rec.score}). ` +
+            `The run is not reproducible with this setup (changed model, data or options?).`,
+        );
+      }
+      if (run.status === "completed") {
+        throw new Error(`run ${runId} is completed; it cannot take more evaluations`);
+      }
+      const at = this.now().toISOString();
+      this.db
+        .prepare(
+          `INSERT INTO evaluations (run_id, idx, iteration, instruction, score, calls, cost_usd, record, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          runId,
+          rec.index,
+          rec.iteration,
+          rec.instruction,
+          rec.score,
+          rec.calls,
+          rec.costUsd,
+          JSON.stringify(rec),
+          at,
+        );
+      this.touch(runId, at);
+      return true;
+    });
+  }
+
+  /** All evaluations of a run, by index. */
+  evaluations(runId: string): EvaluationRecord[] {
+    this.requireRun(runId);
+    const rows = this.db
+      .prepare("SELECT record FROM evaluations WHERE run_id = ? ORDER BY idx")
+      .pluck()
+      .all(runId) as string[];
+    return rows.map((r) => JSON.parse(r) as EvaluationRecord);
+  }
+
+  /** Number of evaluations recorded for a run. */
+  countEvaluations(runId: string): number {
+    this.requireRun(runId);
+    return this.db.prepare("SELECT COUNT(*) FROM evaluations WHERE run_id = ?").pluck().get(runId) as number;
+  }
+
+  /** Store an optimiser checkpoint value (any JSON value) under `key`; `undefined` deletes it. */
+  setState(runId: string, key: string, value: unknown): void {
+    this.transaction(() => {
+      this.requireRun(runId);
+      const at = this.now().toISOString();
+      if (value === undefined) {
+        this.db.prepare("DELETE FROM state WHERE run_id = ? AND key = ?").run(runId, key);
+      } else {
+        const json = JSON.stringify(value);
+        this.db
+          .prepare(
+            `INSERT INTO state (run_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          )
+          .run(runId, key, json, at);
+      }
+      this.touch(runId, at);
+    });
+  }
+
+  /** A checkpoint value stored by `setState`, or undefined. */
+  getState<T = unknown>(runId: string, key: string): T | undefined {
+    this.requireRun(runId);
+    const v = this.db
+      .prepare("SELECT value FROM state WHERE run_id = ? AND key = ?")
+      .pluck()
+      .get(runId, key) as string | undefined;
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  /** Keys of a run's checkpoint values. */
+  stateKeys(runId: string): string[] {
+    this.requireRun(runId);
+    return this.db
+      .prepare("SELECT key FROM state WHERE run_id = ? ORDER BY key")
+      .pluck()
+      .all(runId) as string[];
+  }
+
+  /**
+   * Keep a run's example set (e.g. "validation": the inputs and answers behind each record's
+   * `scores`/`outputs`, "test") so reports can show input / expected / output per example.
+   */
+  setExamples(runId: string, split: string, examples: Example[]): void {
+    this.transaction(() => {
+      this.requireRun(runId);
+      this.db
+        .prepare(
+          `INSERT INTO examples (run_id, split, examples) VALUES (?, ?, ?)
+           ON CONFLICT (run_id, split) DO UPDATE SET examples = excluded.examples`,
+        )
+        .run(runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))));
+    });
+  }
+
+  /** An example set stored by `setExamples`, or null. */
+  getExamples(runId: string, split: string): Example[] | null {
+    this.requireRun(runId);
+    const v = this.db
+      .prepare("SELECT examples FROM examples WHERE run_id = ? AND split = ?")
+      .pluck()
+      .get(runId, split) as string | undefined;
+    return v === undefined ? null : (JSON.parse(v) as Example[]);
+  }
+
+  /** Set a run's status ("interrupted", "stopped", "failed" ... ) with an optional message (e.g. the error). */
+  setStatus(runId: string, status: RunStatus, message?: string): void {
+    if (!RUN_STATUSES.includes(status)) throw new TypeError(`unknown run status "${status}"`);
+    this.transaction(() => {
+      this.requireRun(runId);
+      this.db
+        .prepare("UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE id = ?")
+        .run(status, message ?? null, this.now().toISOString(), runId);
+    });
+  }
+
+  /** Record the final result (chosen evaluation, test score, totals) and mark the run "completed". */
+  finishRun(runId: string, result: RunResult): void {
+    validateResult(runId, result);
+    this.transaction(() => {
+      this.requireRun(runId);
+      const has = this.db
+        .prepare("SELECT 1 FROM evaluations WHERE run_id = ? AND idx = ?")
+        .get(runId, result.bestIndex);
+      if (!has) throw new TypeError(`finishRun(${runId}): no evaluation with index ${result.bestIndex}`);
+      const at = this.now().toISOString();
+      const stored: RunResult = { bestIndex: result.bestIndex, test: result.test, totals: result.totals };
+      this.db
+        .prepare(
+          `UPDATE runs SET status = 'completed', status_message = NULL, result = ?, finished_at = ?, updated_at = ?
+           WHERE id = ?`,
+        )
+        .run(JSON.stringify(stored), at, at, runId);
+    });
+  }
+
+  /** Close the connection (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private touch(runId: string, at: string): void {
+    this.db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+  }
+
+  private requireRun(runId: string): { status: RunStatus } {
+    const row = this.db.prepare("SELECT status FROM runs WHERE id = ?").get(runId) as
+      | { status: RunStatus }
+      | undefined;
+    if (!row) throw this.unknownRun(runId);
+    return row;
+  }
+
+  private unknownRun(id: string): UserError {
+    return new UserError(`unknown run "${id}" in ledger ${this.path}; \`instructzero runs\` lists the runs`);
+  }
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    config: JSON.parse(row.config) as RunConfig,
+    status: row.status as RunStatus,
+    statusMessage: row.status_message,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+    result: row.result === null ? null : (JSON.parse(row.result) as RunResult),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Guard that keeps secrets out of the ledger: a run configuration is stored verbatim and shown in
+ * reports, so it must never carry an API key.
+ */
+import { UserError } from "../util/errors.js";
+
+/** Key names that hold secrets (`apiKey`, `api_key`, `openaiApiKey`, `secret`, `hfToken`, `password` ...). */
+const SECRET_KEY = /api[_-]?key|secret|passw(or)?d|credential|authorization|(^|[^a-z])token$|[a-z]Token$/i;
+/** Key names that only point at a secret (the name of an environment variable). */
+const POINTER_KEY = /(env|envvar|env_var|variable|file|path)$/i;
+/** Values that look like credentials, with a human name for the message. */
+const SECRET_VALUES: readonly [RegExp, string][] = [
+  [/^sk-/, 'starts with "sk-" like an OpenAI/Anthropic API key'],
+  [/^hf_[A-Za-z0-9]{20,}$/, 'looks like a Hugging Face token ("hf_...")'],
+  [/^(ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}$/, "looks like a GitHub token"],
+  [/^AIza[0-9A-Za-z_-]{30,}$/, "looks like a Google API key"],
+  [/^Bearer\s+\S/i, 'is a "Bearer" credential'],
+  [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "is a URL with an embedded password"],
+];
+
+/**
+ * Throw a UserError if `value` (a run configuration) holds something that looks like a secret: a
+ * string value starting with "sk-" (or another known key format), or a key named like
+ * *apikey* / *token* / *secret* / *password*. Count-like keys (`nTokens`, `maxTokens`) and keys naming
+ * where a secret lives (`apiKeyEnv`, `tokenFile`) are allowed. The message names the field, never the value.
+ */
+export function assertNoSecrets(value: unknown, where = "config"): void {
+  if (typeof value === "string") {
+    for (const [re, what] of SECRET_VALUES) {
+      if (re.test(value.trim())) {
+        throw new UserError(
+          `${where} ${what}; refusing to store it in the run ledger. Pass keys through environment variables, not options.`,
+        );
+      }
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      assertNoSecrets(v, `${where}[${i}]`);
+    });
+    return;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const path = `${where}.${k}`;
+      if (SECRET_KEY.test(k) && !POINTER_KEY.test(k) && v !== undefined && v !== null && v !== "") {
+        throw new UserError(
+          `${path}: a field named like a secret (api key / token / secret / password) cannot be stored in the run ledger. Pass keys through environment variables, not options.`,
+        );
+      }
+      assertNoSecrets(v, path);
+    }
+  }
+}

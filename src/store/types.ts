@@ -1,0 +1,144 @@
+/**
+ * Types of the run ledger: what one optimisation run stores (its configuration, every scored
+ * candidate instruction, optimiser checkpoints and the final result).
+ */
+import type { Example } from "../tasks/types.js";
+
+/** A run's configuration: JSON-serialisable, stored once per run. Never holds secrets. */
+export interface RunConfig {
+  task: string;
+  taskFile?: string;
+  target: string;
+  generator?: string;
+  method: "instructzero" | "uniform" | "ape";
+  budget: number;
+  seed: number;
+  nTokens: number;
+  intrinsicDim: number;
+  batchMode: "reference" | "distinct";
+  initialPoints: number;
+  batchSize: number;
+  validationSize: number;
+  maxCalls?: number;
+  maxCost?: number;
+  /** Other options (projection, temperature, data dir ...). */
+  [extra: string]: unknown;
+}
+
+/** One scored candidate instruction. */
+export interface EvaluationRecord {
+  /** 0-based order within the run. */
+  index: number;
+  /** 0 = initial design, then 1..k BO batches. */
+  iteration: number;
+  /** Soft prompt (null for ape). */
+  z: number[] | null;
+  instruction: string;
+  /** Mean validation score. */
+  score: number;
+  /** Score per validation example. */
+  scores: number[];
+  /** Black-box output per validation example. */
+  outputs: string[];
+  /** Same instruction already scored earlier in the run: not re-queried. */
+  reused: boolean;
+  calls: number;
+  cacheHits: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  generationMs: number;
+  evaluationMs: number;
+}
+
+/** Lifecycle of a run. A new run is "running"; `finishRun` makes it "completed". */
+export type RunStatus = "running" | "interrupted" | "stopped" | "completed" | "failed";
+
+/** Every run status, in lifecycle order. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "running",
+  "interrupted",
+  "stopped",
+  "completed",
+  "failed",
+];
+
+/** A named example set of a run ("validation", "test", ...), kept for reports. */
+export type ExampleSplit = Example[];
+
+/** The chosen instruction's score on the test split. */
+export interface TestResult {
+  /** Mean test score. */
+  score: number;
+  /** Score per test example. */
+  scores: number[];
+  /** Black-box output per test example. */
+  outputs: string[];
+  /** Test inputs (same order as `scores`), when the caller wants them in reports. */
+  inputs?: string[];
+  /** Accepted answers per test example. */
+  answers?: string[][];
+}
+
+/** Resource totals of a run (black-box calls, tokens, dollars, time). */
+export interface RunTotals {
+  /** Evaluations (scored candidates, reused ones included). */
+  evaluations: number;
+  /** Black-box calls actually made (validation + test). */
+  calls: number;
+  cacheHits: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Wall time of the whole run, all sessions together. */
+  wallMs?: number;
+  generationMs?: number;
+  evaluationMs?: number;
+  boMs?: number;
+  /** Other counters. */
+  [extra: string]: number | undefined;
+}
+
+/** What `finishRun` records. */
+export interface RunResult {
+  /** Index of the chosen evaluation. */
+  bestIndex: number;
+  test: TestResult | null;
+  totals: RunTotals;
+}
+
+/** One run as stored. Timestamps are ISO-8601 UTC strings. */
+export interface RunRecord {
+  id: string;
+  config: RunConfig;
+  status: RunStatus;
+  statusMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** Set by `finishRun`, null before. */
+  result: RunResult | null;
+}
+
+/** One line of `listRuns()`. */
+export interface RunSummary {
+  id: string;
+  task: string;
+  method: string;
+  target: string;
+  status: RunStatus;
+  statusMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** Evaluations recorded so far. */
+  evaluations: number;
+  /** Best validation score so far (null with no evaluation). */
+  bestScore: number | null;
+  /** Test score of the chosen instruction (null before `finishRun` or without a test). */
+  testScore: number | null;
+  /** Dollars spent: the final totals once finished, else the sum over evaluations. */
+  costUsd: number;
+  /** Black-box calls made: the final totals once finished, else the sum over evaluations. */
+  calls: number;
+}

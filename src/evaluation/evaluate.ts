@@ -1,0 +1,119 @@
+import type { BlackBox } from "../blackbox/types.js";
+import { scoreMetric } from "../tasks/metrics.js";
+import { type QueryTemplate, renderQuery } from "../tasks/templates.js";
+import type { Example, MetricName } from "../tasks/types.js";
+
+/** Default cap on black-box answer tokens: the metrics only read the first sentence of an answer. */
+export const DEFAULT_ANSWER_TOKENS = 64;
+
+/** Options of {@link evaluateInstruction}. */
+export interface EvaluateOptions {
+  metric: MetricName;
+  /** Query template: "validation" (default) or "test" (the reference uses slightly different ones). */
+  template?: QueryTemplate;
+  /** Max answer tokens per query [64]. */
+  maxTokens?: number;
+  /** Called as each example is scored (in completion order). */
+  onExample?: (result: ExampleResult, index: number) => void;
+}
+
+/** One scored example. */
+export interface ExampleResult {
+  input: string;
+  answers: string[];
+  /** The exact query sent to the black box. */
+  prompt: string;
+  /** The black box's answer. */
+  output: string;
+  score: number;
+  /** True when the answer came from the response cache (nothing was paid). */
+  cached: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Cost and usage of one evaluation; tokens and dollars count paid (non-cached) completions only. */
+export interface EvaluationUsage {
+  /** Completions that were not served from the cache. */
+  calls: number;
+  cacheHits: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** The score of one instruction on a set of examples. */
+export interface InstructionEvaluation extends EvaluationUsage {
+  instruction: string;
+  /** Mean of `scores`. */
+  score: number;
+  /** Per-example scores, in the order of the examples. */
+  scores: number[];
+  examples: ExampleResult[];
+  ms: number;
+}
+
+/**
+ * Score an instruction zero-shot on `examples`: one black-box query per example (the black box applies
+ * its own concurrency limit, retries and cache), each answer scored with the task metric.
+ * If a query fails for good, every other query still completes (and lands in the response cache)
+ * before the first error is rethrown, so nothing paid for is lost.
+ */
+export async function evaluateInstruction(
+  blackBox: BlackBox,
+  instruction: string,
+  examples: readonly Example[],
+  options: EvaluateOptions,
+): Promise<InstructionEvaluation> {
+  const start = performance.now();
+  const template = options.template ?? "validation";
+  const maxTokens = options.maxTokens ?? DEFAULT_ANSWER_TOKENS;
+  const settled = await Promise.allSettled(
+    examples.map(async (ex, i): Promise<ExampleResult> => {
+      const prompt = renderQuery(instruction, ex.input, template);
+      const c = await blackBox.complete({ prompt, maxTokens });
+      const result: ExampleResult = {
+        input: ex.input,
+        answers: ex.answers,
+        prompt,
+        output: c.text,
+        score: scoreMetric(options.metric, c.text, ex.answers),
+        cached: c.cached,
+        inputTokens: c.usage.inputTokens,
+        outputTokens: c.usage.outputTokens,
+        costUsd: c.costUsd,
+      };
+      options.onExample?.(result, i);
+      return result;
+    }),
+  );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const results = settled.map((s) => (s as PromiseFulfilledResult<ExampleResult>).value);
+  const scores = results.map((r) => r.score);
+  return {
+    instruction,
+    score: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : 0,
+    scores,
+    examples: results,
+    ...sumUsage(results),
+    ms: performance.now() - start,
+  };
+}
+
+/** Usage summed over example results. */
+export function sumUsage(results: readonly ExampleResult[]): EvaluationUsage {
+  const u: EvaluationUsage = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  for (const r of results) {
+    if (r.cached) {
+      u.cacheHits++;
+      continue;
+    }
+    u.calls++;
+    u.inputTokens += r.inputTokens;
+    u.outputTokens += r.outputTokens;
+    u.costUsd += r.costUsd;
+  }
+  return u;
+}

@@ -1,0 +1,257 @@
+/**
+ * onnxruntime-node sessions of a prepared decoder (inputs_embeds -> logits + KV cache) and its
+ * embedding graph (input_ids -> inputs_embeds), and greedy decoding over them.
+ *
+ * Shapes: embeddings are row-major Float32Array (B, S, H); the KV cache is one tensor per layer
+ * and key/value, (B, NKV, T, HD); logits (B, S', V) with S' = 1 when the graph was prepared with
+ * last-position logits, else S' = S (the last position is read either way).
+ */
+import * as ort from "onnxruntime-node";
+import { UserError } from "../util/errors.js";
+import { halfToFloat32 } from "./onnx/proto.js";
+import { EMBEDS_INPUT, IDS_INPUT } from "./prepare/rewrite.js";
+
+/** Session options used by the runtime (threads: 0 = ORT default). */
+export interface SessionSettings {
+  threads?: number;
+  optimization?: "disabled" | "basic" | "extended" | "all";
+}
+
+/** Create an ORT CPU session with our defaults. */
+export async function openSession(file: string | Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
+  const opts: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: s.optimization ?? "all",
+    executionMode: "sequential",
+    executionProviders: ["cpu"],
+  };
+  if (s.threads) opts.intraOpNumThreads = s.threads;
+  return typeof file === "string" ? ort.InferenceSession.create(file, opts) : ort.InferenceSession.create(file, opts);
+}
+
+/** KV-cache layout read off a decoder session's inputs. */
+export interface KvLayout {
+  /** Input names in order, e.g. past_key_values.0.key. */
+  pastNames: string[];
+  /** Matching output names, e.g. present.0.key. */
+  presentNames: string[];
+  kvHeads: number;
+  headDim: number;
+  /** Element type of the cache. */
+  type: "float32" | "float16";
+}
+
+/** Inputs the runtime knows how to feed. */
+const KNOWN_INPUTS = new Set([IDS_INPUT, EMBEDS_INPUT, "attention_mask", "position_ids", "use_cache_branch"]);
+
+/** Read the KV layout of a decoder session; UserError when it has no usable cache inputs. */
+export function kvLayoutOf(session: ort.InferenceSession, label: string): KvLayout {
+  const meta = session.inputMetadata;
+  const past = meta.filter((m) => m.name.startsWith("past_key_values."));
+  const unknown = meta.filter((m) => !KNOWN_INPUTS.has(m.name) && !m.name.startsWith("past_key_values."));
+  if (unknown.length)
+    throw new UserError(`${label}: unsupported decoder input(s) ${unknown.map((m) => m.name).join(", ")}`);
+  if (past.length === 0 || !past.every((m) => m.isTensor))
+    throw new UserError(`${label}: decoder has no past_key_values.* inputs (export it with KV cache, "with-past")`);
+  const first = past[0] as ort.InferenceSession.TensorValueMetadata;
+  const kvHeads = Number(first.shape[1]);
+  const headDim = Number(first.shape[3]);
+  if (!Number.isFinite(kvHeads) || !Number.isFinite(headDim) || first.shape.length !== 4)
+    throw new UserError(`${label}: cannot read KV heads/head dim from ${first.name} shape [${first.shape.join(",")}]`);
+  const pastNames = past.map((m) => m.name);
+  const presentNames = pastNames.map((n) => n.replace(/^past_key_values\./, "present."));
+  const outs = new Set(session.outputNames);
+  for (const p of presentNames) if (!outs.has(p)) throw new UserError(`${label}: decoder has no output ${p}`);
+  if (!outs.has("logits")) throw new UserError(`${label}: decoder has no "logits" output`);
+  const type = first.type === "float16" ? "float16" : "float32";
+  return { pastNames, presentNames, kvHeads, headDim, type };
+}
+
+/** The cache after a forward pass: present tensors by past-input name. */
+export type KvCache = Record<string, ort.Tensor>;
+
+/** Float32 view of a tensor's data (converting fp16). */
+export function floatData(t: ort.Tensor): Float32Array {
+  if (t.type === "float16") return halfToFloat32(t.data as Uint16Array);
+  return t.data as Float32Array;
+}
+
+/** Index of the largest value of a[off, off+n) (first on ties). */
+export function argmax(a: Float32Array, off: number, n: number): number {
+  let best = 0;
+  let bv = Number.NEGATIVE_INFINITY;
+  for (let v = 0; v < n; v++) {
+    const x = a[off + v];
+    if (x > bv) {
+      bv = x;
+      best = v;
+    }
+  }
+  return best;
+}
+
+/** Options of {@link PreparedDecoder.greedy}. */
+export interface GreedyOptions {
+  /** Upper bound on generated tokens per row. */
+  maxNewTokens: number;
+  /** Token ids that end a row (not included in the output). Empty: never stop early. */
+  eosIds: ReadonlySet<number>;
+  /** Called after every new token of a row; return true to stop that row (stop strings). */
+  shouldStop?: (row: number, ids: readonly number[]) => boolean;
+  /** Recompute the whole sequence every step instead of using the KV cache (for tests). */
+  recompute?: boolean;
+}
+
+/** A prepared decoder plus its embedding graph, ready for forward passes. */
+export class PreparedDecoder {
+  readonly kv: KvLayout;
+  private readonly hasPositions: boolean;
+  private readonly hasCacheBranch: boolean;
+
+  constructor(
+    readonly session: ort.InferenceSession,
+    readonly embedSession: ort.InferenceSession,
+    readonly hidden: number,
+    label: string,
+  ) {
+    if (!session.inputNames.includes(EMBEDS_INPUT))
+      throw new UserError(`${label}: prepared decoder has no ${EMBEDS_INPUT} input`);
+    this.kv = kvLayoutOf(session, label);
+    this.hasPositions = session.inputNames.includes("position_ids");
+    this.hasCacheBranch = session.inputNames.includes("use_cache_branch");
+  }
+
+  /** Embeddings of token ids: Float32Array (ids.length, H). */
+  async embed(ids: readonly number[]): Promise<Float32Array> {
+    if (ids.length === 0) return new Float32Array(0);
+    const r = await this.embedSession.run({
+      [IDS_INPUT]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]),
+    });
+    return Float32Array.from(floatData(r[EMBEDS_INPUT] as ort.Tensor));
+  }
+
+  /** Empty cache for a batch of B rows. */
+  emptyCache(B: number): KvCache {
+    const { kvHeads, headDim, type } = this.kv;
+    const cache: KvCache = {};
+    for (const n of this.kv.pastNames)
+      cache[n] =
+        type === "float16"
+          ? new ort.Tensor("float16", new Uint16Array(0), [B, kvHeads, 0, headDim])
+          : new ort.Tensor("float32", new Float32Array(0), [B, kvHeads, 0, headDim]);
+    return cache;
+  }
+
+  /**
+   * One forward pass over embeddings x (B, S, H) after `pastLen` cached positions.
+   * Returns the last-position logits (B, V) and the new cache.
+   */
+  async forward(
+    x: Float32Array,
+    B: number,
+    S: number,
+    cache: KvCache,
+    pastLen: number,
+  ): Promise<{ logits: Float32Array; vocab: number; cache: KvCache }> {
+    const T = pastLen + S;
+    const feeds: Record<string, ort.Tensor> = {
+      [EMBEDS_INPUT]: new ort.Tensor("float32", x, [B, S, this.hidden]),
+      attention_mask: new ort.Tensor("int64", new BigInt64Array(B * T).fill(1n), [B, T]),
+      ...cache,
+    };
+    if (this.hasPositions) {
+      const pos = new BigInt64Array(B * S);
+      for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) pos[b * S + s] = BigInt(pastLen + s);
+      feeds.position_ids = new ort.Tensor("int64", pos, [B, S]);
+    }
+    if (this.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor("bool", [pastLen > 0], [1]);
+    const r = await this.session.run(feeds);
+    const lt = r.logits as ort.Tensor;
+    const [, Sl, V] = lt.dims;
+    const all = floatData(lt);
+    const logits = new Float32Array(B * V);
+    for (let b = 0; b < B; b++) logits.set(all.subarray((b * Sl + Sl - 1) * V, (b * Sl + Sl) * V), b * V);
+    const next: KvCache = {};
+    this.kv.pastNames.forEach((n, i) => {
+      next[n] = r[this.kv.presentNames[i]] as ort.Tensor;
+    });
+    return { logits, vocab: V, cache: next };
+  }
+
+  /**
+   * Greedy decoding of B prompts of equal length P given as embeddings (B, P, H), no padding.
+   * Finished rows are dropped from the batch (their cache rows are cut out). Returns the new
+   * token ids of every row (EOS excluded).
+   */
+  async greedy(prompts: Float32Array, B: number, P: number, opts: GreedyOptions): Promise<number[][]> {
+    const H = this.hidden;
+    const out: number[][] = Array.from({ length: B }, () => []);
+    if (opts.maxNewTokens <= 0 || B === 0) return out;
+    if (opts.recompute) {
+      for (let b = 0; b < B; b++) {
+        let seq = prompts.slice(b * P * H, (b + 1) * P * H);
+        for (let step = 0; step < opts.maxNewTokens; step++) {
+          const S = seq.length / H;
+          const { logits, vocab } = await this.forward(seq, 1, S, this.emptyCache(1), 0);
+          const tok = argmax(logits, 0, vocab);
+          if (opts.eosIds.has(tok)) break;
+          out[b].push(tok);
+          if (opts.shouldStop?.(b, out[b])) break;
+          const grown = new Float32Array(seq.length + H);
+          grown.set(seq);
+          grown.set(await this.embed([tok]), seq.length);
+          seq = grown;
+        }
+      }
+      return out;
+    }
+    let active = Array.from({ length: B }, (_, b) => b);
+    let cache = this.emptyCache(B);
+    let x = prompts;
+    let S = P;
+    let past = 0;
+    for (let step = 0; step < opts.maxNewTokens && active.length; step++) {
+      const r = await this.forward(x, active.length, S, cache, past);
+      past += S;
+      const keep: number[] = [];
+      const nextIds: number[] = [];
+      active.forEach((row, i) => {
+        const tok = argmax(r.logits, i * r.vocab, r.vocab);
+        if (opts.eosIds.has(tok)) return;
+        out[row].push(tok);
+        if (opts.shouldStop?.(row, out[row])) return;
+        keep.push(i);
+        nextIds.push(tok);
+      });
+      if (keep.length === 0 || step + 1 >= opts.maxNewTokens) break;
+      cache = keep.length === active.length ? r.cache : selectRows(r.cache, keep, active.length);
+      active = keep.map((i) => active[i]);
+      x = new Float32Array(keep.length * H);
+      // one embedding run for the whole step
+      const e = await this.embed(nextIds);
+      x.set(e);
+      S = 1;
+    }
+    return out;
+  }
+
+  /** Release the sessions. */
+  async release(): Promise<void> {
+    await this.session.release();
+    await this.embedSession.release();
+  }
+}
+
+/** Keep batch rows `keep` of every cache tensor (B, ...) -> (keep.length, ...). */
+export function selectRows(cache: KvCache, keep: number[], B: number): KvCache {
+  const next: KvCache = {};
+  for (const [name, t] of Object.entries(cache)) {
+    const row = t.data.length / B;
+    const src = t.data as Float32Array | Uint16Array;
+    const dst = t.type === "float16" ? new Uint16Array(keep.length * row) : new Float32Array(keep.length * row);
+    keep.forEach((b, i) => {
+      dst.set(src.subarray(b * row, (b + 1) * row), i * row);
+    });
+    next[name] = new ort.Tensor(t.type as "float32", dst as Float32Array, [keep.length, ...t.dims.slice(1)]);
+  }
+  return next;
+}

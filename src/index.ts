@@ -2,6 +2,33 @@
  * instructzero: find the best instruction for a black-box LLM.
  * Library entry point; the CLI (src/cli) is a thin layer over these exports.
  */
+export { defaultCachePath } from "./blackbox/cache.js";
+export { createBlackBox } from "./blackbox/client.js";
+export {
+  AuthenticationError,
+  BadRequestError,
+  BadResponseError,
+  BlackBoxError,
+  ConnectionError,
+  isTransient,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from "./blackbox/errors.js";
+export type {
+  BlackBoxEvent,
+  BlackBoxOptions,
+  ProviderFactory,
+  ProviderFactoryOptions,
+} from "./blackbox/options.js";
+export {
+  type CostEstimate,
+  DEFAULT_PRICES,
+  estimateCost,
+  type ModelPrice,
+  type PriceTable,
+} from "./blackbox/pricing.js";
+export { knownProviders, type ModelId, parseModelId, registerProvider } from "./blackbox/registry.js";
 export type * from "./blackbox/types.js";
 export {
   defaultLedgerPath,

@@ -36,6 +36,8 @@ export interface Provider {
   readonly provider: string;
   /** Model name without the provider prefix. */
   readonly model: string;
+  /** Server base URL when it is not the provider's default; part of the cache key. */
+  readonly baseURL?: string;
   complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<ProviderResponse>;
   /** Release resources (sessions, sockets). Optional. */
   close?(): Promise<void>;
@@ -62,6 +64,8 @@ export interface UsageTotals {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** False once any completion was for a model missing from the price table (its cost counted as 0). */
+  priced?: boolean;
 }
 
 /** The black box every optimiser scores against: text in -> text out, with accounting. */

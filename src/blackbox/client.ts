@@ -1,0 +1,261 @@
+/**
+ * The black box: one wrapper around every provider that owns the cross-cutting concerns, in one
+ * place: concurrency limit, retries (exponential backoff + full jitter, Retry-After honoured),
+ * per-request timeout, the persistent response cache, and token / dollar accounting.
+ *
+ *   complete(request)
+ *     -> persistent cache hit?            (no request, cost 0)
+ *     -> identical request in flight?     (share its answer, cost 0)
+ *     -> limiter slot -> attempt loop: provider.complete with timeout signal
+ *          transient error -> wait (Retry-After or backoff) -> next attempt, at most maxRetries
+ *          other error     -> throw at once
+ *     -> write to cache, account tokens and cost
+ */
+import { UserError } from "../util/errors.js";
+import { Rng } from "../util/rng.js";
+import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
+import { BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "./errors.js";
+import { Limiter } from "./limiter.js";
+import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS } from "./options.js";
+import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
+import "./providers/anthropic.js";
+import "./providers/lazy-local.js";
+import "./providers/openai.js";
+import { parseModelId, providerFactory } from "./registry.js";
+import { type BackoffOptions, sleep as realSleep, retryDelayMs } from "./retry.js";
+import type {
+  BlackBox,
+  Completion,
+  CompletionParams,
+  CompletionRequest,
+  Provider,
+  ProviderResponse,
+  UsageTotals,
+} from "./types.js";
+
+/**
+ * Create the black box for `modelId` ("openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest",
+ * "local:PATH"). Throws UserError for an unknown provider or bad option, AuthenticationError for
+ * a missing key (before any request).
+ */
+export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): BlackBox {
+  const { provider, model } = parseModelId(modelId);
+  const factory = providerFactory(provider);
+  const env = options.env ?? process.env;
+  const settings = resolveSettings(options);
+  const prices = resolvePrices(options.prices, env);
+  const made = factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
+  const cache =
+    options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
+  return new WrappedBlackBox(`${provider}:${model}`, provider, model, made, cache, prices, settings, options);
+}
+
+interface Settings {
+  concurrency: number;
+  maxRetries: number;
+  timeoutMs: number;
+  temperature: number;
+  maxTokens: number | undefined;
+  backoff: BackoffOptions;
+}
+
+function resolveSettings(o: BlackBoxOptions): Settings {
+  const int = (name: string, v: number | undefined, def: number, min: number) => {
+    const x = v ?? def;
+    if (!Number.isInteger(x) || x < min)
+      throw new UserError(`black-box option ${name} must be an integer >= ${min}, got ${v}`);
+    return x;
+  };
+  const num = (name: string, v: number | undefined, def: number, min: number) => {
+    const x = v ?? def;
+    if (typeof x !== "number" || !Number.isFinite(x) || x < min) {
+      throw new UserError(`black-box option ${name} must be a number >= ${min}, got ${v}`);
+    }
+    return x;
+  };
+  return {
+    concurrency: int("concurrency", o.concurrency, DEFAULTS.concurrency, 1),
+    maxRetries: int("maxRetries", o.maxRetries, DEFAULTS.maxRetries, 0),
+    timeoutMs: num("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1),
+    temperature: num("temperature", o.temperature, DEFAULTS.temperature, 0),
+    maxTokens: o.maxTokens === undefined ? undefined : int("maxTokens", o.maxTokens, 0, 1),
+    backoff: {
+      initialDelayMs: num("retryInitialDelayMs", o.retryInitialDelayMs, DEFAULTS.retryInitialDelayMs, 0),
+      maxDelayMs: num("retryMaxDelayMs", o.retryMaxDelayMs, DEFAULTS.retryMaxDelayMs, 0),
+      maxWaitMs: num("maxWaitMs", o.maxWaitMs, DEFAULTS.maxWaitMs, 0),
+    },
+  };
+}
+
+class WrappedBlackBox implements BlackBox {
+  private provider: Provider | undefined;
+  private readonly providerReady: Promise<Provider>;
+  private readonly limiter: Limiter;
+  private readonly rng: Rng;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly inflight = new Map<string, Promise<ProviderResponse>>();
+  private readonly t: Required<UsageTotals> = {
+    completions: 0,
+    requests: 0,
+    cacheHits: 0,
+    retries: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    priced: true,
+  };
+  private calls = 0;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly providerName: string,
+    private readonly model: string,
+    made: Provider | Promise<Provider>,
+    private readonly cache: ResponseCache | undefined,
+    private readonly prices: PriceTable,
+    private readonly s: Settings,
+    private readonly options: BlackBoxOptions,
+  ) {
+    if (made instanceof Promise) {
+      this.providerReady = made.then((p) => {
+        this.provider = p;
+        return p;
+      });
+      this.providerReady.catch(() => {}); // surfaced by complete(); avoid an unhandled rejection
+    } else {
+      this.provider = made;
+      this.providerReady = Promise.resolve(made);
+    }
+    this.limiter = new Limiter(s.concurrency);
+    this.rng = new Rng(options.seed ?? 0);
+    this.sleep = options.sleep ?? ((ms) => realSleep(ms));
+  }
+
+  async complete(request: CompletionRequest): Promise<Completion> {
+    if (this.closed) throw new Error(`black box ${this.id} is closed`);
+    if (typeof request?.prompt !== "string")
+      throw new TypeError("complete(): request.prompt must be a string");
+    const callId = `${this.id}#${++this.calls}`;
+    const provider = this.provider ?? (await this.providerReady);
+    const params = this.params(request);
+    const full: CompletionRequest = { prompt: request.prompt, ...params };
+    const key = cacheKey({
+      provider: this.providerName,
+      baseURL: provider.baseURL,
+      model: this.model,
+      params,
+      prompt: request.prompt,
+    });
+
+    const stored = this.cache?.get(key);
+    if (stored) return this.hit(callId, stored);
+    const pending = this.inflight.get(key);
+    if (pending) return this.hit(callId, await pending);
+
+    const run = this.limiter.run(() => this.attempts(callId, provider, full, key));
+    this.inflight.set(key, run);
+    try {
+      const res = await run;
+      const { costUsd, priced } = estimateCost(this.id, res.usage, this.prices);
+      this.t.completions++;
+      this.t.inputTokens += res.usage.inputTokens;
+      this.t.outputTokens += res.usage.outputTokens;
+      this.t.costUsd += costUsd;
+      if (!priced) this.t.priced = false;
+      this.emit({ type: "response", id: callId, usage: res.usage, costUsd });
+      return { text: res.text, usage: { ...res.usage }, costUsd, cached: false };
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  totals(): UsageTotals {
+    return { ...this.t };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache?.close();
+    const p = this.provider ?? (await this.providerReady.catch(() => undefined));
+    await p?.close?.();
+  }
+
+  /** Request parameters with the black box's defaults filled in; undefined fields dropped. */
+  private params(r: CompletionRequest): CompletionParams {
+    const p: CompletionParams = { temperature: r.temperature ?? this.s.temperature };
+    const maxTokens = r.maxTokens ?? this.s.maxTokens;
+    if (maxTokens !== undefined) p.maxTokens = maxTokens;
+    if (r.stop && r.stop.length > 0) p.stop = [...r.stop];
+    if (r.system !== undefined && r.system !== "") p.system = r.system;
+    return p;
+  }
+
+  private hit(callId: string, res: ProviderResponse): Completion {
+    this.t.completions++;
+    this.t.cacheHits++;
+    this.emit({ type: "cache-hit", id: callId });
+    return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true };
+  }
+
+  /** The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. */
+  private async attempts(
+    callId: string,
+    provider: Provider,
+    request: CompletionRequest,
+    key: string,
+  ): Promise<ProviderResponse> {
+    for (let attempt = 0; ; attempt++) {
+      this.t.requests++;
+      this.emit({ type: "request", id: callId, attempt });
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new TimeoutError(`${this.id}: no response within ${this.s.timeoutMs} ms`)),
+        this.s.timeoutMs,
+      );
+      let failure: unknown;
+      try {
+        const res = await provider.complete(request, { signal: controller.signal });
+        if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
+        this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
+        return res;
+      } catch (err) {
+        failure = err;
+        const reason: unknown = controller.signal.reason;
+        if (!(err instanceof BlackBoxError) && controller.signal.aborted && reason instanceof BlackBoxError) {
+          failure = reason;
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!isTransient(failure) || attempt >= this.s.maxRetries) {
+        if (failure instanceof BlackBoxError && attempt > 0) {
+          failure.message = `${failure.message} (gave up after ${attempt + 1} attempts)`;
+        }
+        throw failure;
+      }
+      const hint = retryAfterOf(failure);
+      const delayMs = retryDelayMs(attempt, hint, this.s.backoff, this.rng);
+      this.t.retries++;
+      const e = failure as BlackBoxError;
+      this.emit({ type: "retry", id: callId, attempt, error: e.message, errorName: e.name, delayMs });
+      this.emit({
+        type: "wait",
+        id: callId,
+        delayMs,
+        reason: hint === undefined ? "backoff" : "retry-after",
+      });
+      await this.sleep(delayMs);
+    }
+  }
+
+  private emit(event: BlackBoxEvent): void {
+    if (!this.options.onEvent) return;
+    try {
+      this.options.onEvent(event);
+    } catch {
+      // a broken progress display must not break paid calls
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { EvaluationRecord } from "../store/types.js";
+import { sampleDemos } from "../tasks/splits.js";
+import { fillTemplate } from "../tasks/templates.js";
+import { seedFor } from "../util/rng.js";
+import { batchSizes } from "./batches.js";
+import { bestIndex, scoreCandidate } from "./score-candidate.js";
+import type { Demo, MethodContext } from "./types.js";
+
+/** APE's forward-generation prompt (Zhou et al. 2023); the model completes "The instruction was to". */
+export const APE_TEMPLATE =
+  "I gave a friend an instruction and five inputs. The friend read the instruction and wrote an output for every one of the inputs. Here are the input-output pairs:\n\n[full_DEMO]\n\nThe instruction was to";
+
+/** Sampling temperature of APE proposals. */
+export const APE_TEMPERATURE = 0.9;
+
+/** The proposal prompt for a set of demos. */
+export function apePrompt(demos: readonly Demo[]): string {
+  const fullDemo = demos.map((d) => `Input: ${d.input}\nOutput: ${d.output}`).join("\n\n");
+  return fillTemplate(APE_TEMPLATE, { fullDemo });
+}
+
+/** Clean a proposal: first non-empty line, without a repeated "The instruction was to". */
+export function cleanProposal(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.replace(/^\s*(the instruction was to)\s*/i, "").trim();
+}
+
+/**
+ * APE baseline: the proposer model (the black box by default) writes instructions from demos at
+ * temperature 0.9, each proposal from its own seeded subsample of 5 demos; every proposal is scored on
+ * the validation set and the best wins. Proposals count against the same evaluation budget.
+ */
+export async function runApe(ctx: MethodContext): Promise<void> {
+  const { config, ledger, runId } = ctx;
+  const proposer = ctx.proposer ?? ctx.blackBox;
+  const records: EvaluationRecord[] = ledger.evaluations(runId);
+  const sizes = batchSizes(config.budget, config.initialPoints, config.batchSize);
+  const iterationOf = (i: number) => {
+    let acc = 0;
+    for (let it = 0; it < sizes.length; it++) {
+      acc += sizes[it];
+      if (i < acc) return it;
+    }
+    return sizes.length - 1;
+  };
+  for (let i = records.length; i < config.budget; i++) {
+    if (ctx.signal?.aborted) return;
+    const demos = sampleDemos(ctx.splits.promptGen, 5, seedFor(config.seed, `ape:${i}`));
+    ctx.onProgress?.({ phase: "generate", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+    const t0 = performance.now();
+    const c = await proposer.complete({ prompt: apePrompt(demos), temperature: APE_TEMPERATURE, maxTokens: 128 });
+    const generationMs = performance.now() - t0;
+    ctx.timing.generationMs += generationMs;
+    const record = await scoreCandidate(
+      ctx,
+      {
+        index: i,
+        iteration: iterationOf(i),
+        z: null,
+        instruction: cleanProposal(c.text),
+        generationMs,
+        proposalUsage: {
+          calls: c.cached ? 0 : 1,
+          cacheHits: c.cached ? 1 : 0,
+          inputTokens: c.cached ? 0 : c.usage.inputTokens,
+          outputTokens: c.cached ? 0 : c.usage.outputTokens,
+          costUsd: c.costUsd,
+        },
+      },
+      records,
+    );
+    records.push(record);
+    ctx.onProgress?.({ phase: "evaluate", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+  }
+}
+
+function best(records: readonly EvaluationRecord[]): number | null {
+  const b = bestIndex(records);
+  return b < 0 ? null : records[b].score;
+}

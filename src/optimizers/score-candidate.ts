@@ -1,0 +1,71 @@
+import { evaluateInstruction } from "../evaluation/evaluate.js";
+import type { EvaluationRecord } from "../store/types.js";
+import type { MethodContext } from "./types.js";
+
+/** A candidate to score: its instruction and where it came from. */
+export interface Candidate {
+  index: number;
+  iteration: number;
+  z: number[] | null;
+  instruction: string;
+  generationMs: number;
+  /** Usage spent to obtain the candidate (ape proposals), added to the record. */
+  proposalUsage?: { calls: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number };
+}
+
+/**
+ * Score a candidate on the validation set and append it to the ledger. An instruction already scored in
+ * this run is not re-queried: its scores are reused (and the record says so).
+ */
+export async function scoreCandidate(
+  ctx: MethodContext,
+  candidate: Candidate,
+  previous: readonly EvaluationRecord[],
+): Promise<EvaluationRecord> {
+  const seen = previous.find((r) => r.instruction === candidate.instruction && !r.reused) ?? null;
+  const p = candidate.proposalUsage ?? { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  let record: EvaluationRecord;
+  if (seen) {
+    record = {
+      ...base(candidate),
+      score: seen.score,
+      scores: seen.scores,
+      outputs: seen.outputs,
+      reused: true,
+      ...p,
+      evaluationMs: 0,
+    };
+  } else {
+    const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
+      metric: ctx.metric,
+      maxTokens: ctx.maxTokens,
+    });
+    ctx.timing.evaluationMs += ev.ms;
+    record = {
+      ...base(candidate),
+      score: ev.score,
+      scores: ev.scores,
+      outputs: ev.examples.map((e) => e.output),
+      reused: false,
+      calls: ev.calls + p.calls,
+      cacheHits: ev.cacheHits + p.cacheHits,
+      inputTokens: ev.inputTokens + p.inputTokens,
+      outputTokens: ev.outputTokens + p.outputTokens,
+      costUsd: ev.costUsd + p.costUsd,
+      evaluationMs: ev.ms,
+    };
+  }
+  ctx.ledger.appendEvaluation(ctx.runId, record);
+  return record;
+}
+
+function base(c: Candidate) {
+  return { index: c.index, iteration: c.iteration, z: c.z, instruction: c.instruction, generationMs: c.generationMs };
+}
+
+/** Index of the best record: highest score, earliest on ties; -1 when empty. */
+export function bestIndex(records: readonly EvaluationRecord[]): number {
+  let best = -1;
+  for (let i = 0; i < records.length; i++) if (best < 0 || records[i].score > records[best].score) best = i;
+  return best;
+}

@@ -18,14 +18,19 @@ export interface SessionSettings {
 }
 
 /** Create an ORT CPU session with our defaults. */
-export async function openSession(file: string | Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
+export async function openSession(
+  file: string | Uint8Array,
+  s: SessionSettings = {},
+): Promise<ort.InferenceSession> {
   const opts: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: s.optimization ?? "all",
     executionMode: "sequential",
     executionProviders: ["cpu"],
   };
   if (s.threads) opts.intraOpNumThreads = s.threads;
-  return typeof file === "string" ? ort.InferenceSession.create(file, opts) : ort.InferenceSession.create(file, opts);
+  return typeof file === "string"
+    ? ort.InferenceSession.create(file, opts)
+    : ort.InferenceSession.create(file, opts);
 }
 
 /** KV-cache layout read off a decoder session's inputs. */
@@ -51,12 +56,16 @@ export function kvLayoutOf(session: ort.InferenceSession, label: string): KvLayo
   if (unknown.length)
     throw new UserError(`${label}: unsupported decoder input(s) ${unknown.map((m) => m.name).join(", ")}`);
   if (past.length === 0 || !past.every((m) => m.isTensor))
-    throw new UserError(`${label}: decoder has no past_key_values.* inputs (export it with KV cache, "with-past")`);
+    throw new UserError(
+      `${label}: decoder has no past_key_values.* inputs (export it with KV cache, "with-past")`,
+    );
   const first = past[0] as ort.InferenceSession.TensorValueMetadata;
   const kvHeads = Number(first.shape[1]);
   const headDim = Number(first.shape[3]);
   if (!Number.isFinite(kvHeads) || !Number.isFinite(headDim) || first.shape.length !== 4)
-    throw new UserError(`${label}: cannot read KV heads/head dim from ${first.name} shape [${first.shape.join(",")}]`);
+    throw new UserError(
+      `${label}: cannot read KV heads/head dim from ${first.name} shape [${first.shape.join(",")}]`,
+    );
   const pastNames = past.map((m) => m.name);
   const presentNames = pastNames.map((n) => n.replace(/^past_key_values\./, "present."));
   const outs = new Set(session.outputNames);
@@ -247,7 +256,8 @@ export function selectRows(cache: KvCache, keep: number[], B: number): KvCache {
   for (const [name, t] of Object.entries(cache)) {
     const row = t.data.length / B;
     const src = t.data as Float32Array | Uint16Array;
-    const dst = t.type === "float16" ? new Uint16Array(keep.length * row) : new Float32Array(keep.length * row);
+    const dst =
+      t.type === "float16" ? new Uint16Array(keep.length * row) : new Float32Array(keep.length * row);
     keep.forEach((b, i) => {
       dst.set(src.subarray(b * row, (b + 1) * row), i * row);
     });

@@ -11,7 +11,6 @@ import {
   ModelProtoSchema,
   type TensorProto,
   TensorProto_DataLocation,
-  TensorProto_DataType,
   TensorProtoSchema,
   type ValueInfoProto,
   ValueInfoProtoSchema,
@@ -26,8 +25,7 @@ export type TensorData =
   | Uint8Array
   | Uint16Array
   | BigInt64Array
-  | Int32Array
-  | Uint16Array;
+  | Int32Array;
 
 /** Decode an ONNX model file (external data is not read). */
 export function readModel(file: string): ModelProto {
@@ -84,7 +82,9 @@ export function elemTypeOf(v: ValueInfoProto): number {
 /** Static dims of a tensor value info (-1 for symbolic/unknown dims). */
 export function dimsOf(v: ValueInfoProto): number[] {
   if (v.type?.value.case !== "tensorType") return [];
-  return (v.type.value.value.shape?.dim ?? []).map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : -1));
+  return (v.type.value.value.shape?.dim ?? []).map((d) =>
+    d.value.case === "dimValue" ? Number(d.value.value) : -1,
+  );
 }
 
 /** True when the tensor's bytes live in an external data file. */

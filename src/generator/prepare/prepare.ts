@@ -70,7 +70,11 @@ export interface PrepareOptions {
 export function preparedNames(sourceFile: string): { decoder: string; embed: string; manifest: string } {
   const base = path.basename(sourceFile).replace(/\.onnx$/, "");
   const suffix = base.startsWith("model") ? base.slice("model".length) : `_${base}`;
-  return { decoder: `${base}_embeds.onnx`, embed: `embed_tokens${suffix}.onnx`, manifest: `${base}_embeds.json` };
+  return {
+    decoder: `${base}_embeds.onnx`,
+    embed: `embed_tokens${suffix}.onnx`,
+    manifest: `${base}_embeds.json`,
+  };
 }
 
 /** Read a manifest if it exists and still matches the source; else null. */
@@ -97,7 +101,10 @@ function upToDate(sourceFile: string, manifestFile: string, lastLogitsOnly: bool
  * Prepare one decoder file (absolute or relative path to onnx/<name>.onnx). Throws UserError for
  * unsupported graphs and when the check fails.
  */
-export async function prepareDecoder(sourceFile: string, options: PrepareOptions = {}): Promise<PreparedFiles> {
+export async function prepareDecoder(
+  sourceFile: string,
+  options: PrepareOptions = {},
+): Promise<PreparedFiles> {
   if (!fs.existsSync(sourceFile)) throw new UserError(`decoder file not found: ${sourceFile}`);
   const dir = path.dirname(sourceFile);
   const names = preparedNames(sourceFile);
@@ -116,7 +123,9 @@ export async function prepareDecoder(sourceFile: string, options: PrepareOptions
   try {
     model = readModel(sourceFile);
   } catch (err) {
-    throw new UserError(`${sourceFile}: not a readable ONNX model (${(err as Error).message})`, { cause: err });
+    throw new UserError(`${sourceFile}: not a readable ONNX model (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   const r = rewriteToInputsEmbeds(model, { hidden: options.hidden, lastLogitsOnly, label: sourceFile });
   const decoderFile = path.join(dir, names.decoder);
@@ -185,7 +194,8 @@ export async function checkRewrite(
     };
     if (orig.inputNames.includes("position_ids"))
       feeds.position_ids = new ort.Tensor("int64", BigInt64Array.from(tokens.keys(), BigInt), [1, n]);
-    if (orig.inputNames.includes("use_cache_branch")) feeds.use_cache_branch = new ort.Tensor("bool", [false], [1]);
+    if (orig.inputNames.includes("use_cache_branch"))
+      feeds.use_cache_branch = new ort.Tensor("bool", [false], [1]);
     const a = await orig.run(feeds);
     const b = await dec.forward(await dec.embed(tokens), 1, n, dec.emptyCache(1), 0);
     const la = floatData(a.logits as ort.Tensor);

@@ -97,7 +97,8 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
   }
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   const casts = new Map<string, NodeProto>();
-  for (const [, n] of allNodes(g)) if (n.opType === "Cast" && n.input[0] === IDS_INPUT) casts.set(n.output[0], n);
+  for (const [, n] of allNodes(g))
+    if (n.opType === "Cast" && n.input[0] === IDS_INPUT) casts.set(n.output[0], n);
   const hits = [...allNodes(g)].filter(
     ([, n]) =>
       (n.opType === "Gather" || n.opType === "GatherBlockQuantized") &&
@@ -120,8 +121,11 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
       .find((t) => t && t.dims.length === 2);
     if (src) hidden = Number(src.dims[1]);
   }
-  if (hidden === undefined) throw new UserError(`${label}: cannot infer the hidden size (no hidden_size in config.json?)`);
-  const tableType = gbq ? (inits.get(gather.input[2])?.dataType ?? DataType.FLOAT) : (table?.dataType ?? DataType.FLOAT);
+  if (hidden === undefined)
+    throw new UserError(`${label}: cannot infer the hidden size (no hidden_size in config.json?)`);
+  const tableType = gbq
+    ? (inits.get(gather.input[2])?.dataType ?? DataType.FLOAT)
+    : (table?.dataType ?? DataType.FLOAT);
   const embOut = gather.output[0];
 
   // ---- 1. the embedding graph: the table's producer chain + [Cast] + lookup (+ Cast to float32)

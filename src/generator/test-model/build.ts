@@ -75,7 +75,9 @@ export function llamaConfigJson(shape: LlamaShape): Record<string, unknown> {
 /** Parse a preset name (UserError naming the value when unknown). */
 export function parsePreset(name: string): TestPreset {
   if (!(name in TEST_PRESETS))
-    throw new UserError(`unknown test-model preset "${name}" (expected ${Object.keys(TEST_PRESETS).join(", ")})`);
+    throw new UserError(
+      `unknown test-model preset "${name}" (expected ${Object.keys(TEST_PRESETS).join(", ")})`,
+    );
   return name as TestPreset;
 }
 
@@ -92,7 +94,8 @@ export function buildTestModel(dir: string, options: BuildTestModelOptions): Bui
   const bytes = encodeModel(model);
   fs.writeFileSync(path.join(onnxDir, "model.onnx"), bytes);
   const { tokenizer, tokenizerConfig } = buildTestTokenizer(shape.vocab);
-  const json = (name: string, v: unknown) => fs.writeFileSync(path.join(dir, name), `${JSON.stringify(v, null, 2)}\n`);
+  const json = (name: string, v: unknown) =>
+    fs.writeFileSync(path.join(dir, name), `${JSON.stringify(v, null, 2)}\n`);
   json("config.json", llamaConfigJson(shape));
   json("generation_config.json", { bos_token_id: TEST_BOS_ID, eos_token_id: TEST_EOS_ID, do_sample: false });
   fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tokenizer));

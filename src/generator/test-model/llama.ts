@@ -56,7 +56,11 @@ export function headDimOf(s: LlamaShape): number {
  * Build the decoder graph. Deterministic in `seed`: weights are drawn in a fixed order from
  * `new Rng(seed)` (embedding table first, then per layer q,k,v,o,gate,up,down, then any untied head).
  */
-export function buildLlamaGraph(shape: LlamaShape, seed: number, storage: EmbeddingStorage = "fp32"): ModelProto {
+export function buildLlamaGraph(
+  shape: LlamaShape,
+  seed: number,
+  storage: EmbeddingStorage = "fp32",
+): ModelProto {
   const { vocab: V, hidden: H, intermediate: I, layers: L, heads: NH, kvHeads: NKV } = shape;
   const HD = headDimOf(shape);
   if (NH % NKV !== 0 || HD % 2 !== 0) throw new Error("heads must be a multiple of kvHeads and headDim even");
@@ -108,7 +112,12 @@ export function buildLlamaGraph(shape: LlamaShape, seed: number, storage: Embedd
     x = g.op("Gather", [tiedTable, ids], { axis: 0 }, { name: "/model/embed_tokens/Gather" });
   } else if (storage === "fp16") {
     g.init("model.embed_tokens.weight", [V, H], DataType.FLOAT16, Uint16Array.from(table, toHalf));
-    const e = g.op("Gather", ["model.embed_tokens.weight", ids], { axis: 0 }, { name: "/model/embed_tokens/Gather" });
+    const e = g.op(
+      "Gather",
+      ["model.embed_tokens.weight", ids],
+      { axis: 0 },
+      { name: "/model/embed_tokens/Gather" },
+    );
     x = g.op("Cast", [e], { to: DataType.FLOAT }, { name: "/model/embed_tokens/Cast" });
   } else {
     const BS = 16;
@@ -129,7 +138,12 @@ export function buildLlamaGraph(shape: LlamaShape, seed: number, storage: Embedd
     g.init("model.embed_tokens.weight_zp", [V, nb], DataType.UINT8, zp);
     x = g.op(
       "GatherBlockQuantized",
-      ["model.embed_tokens.weight_Q8", ids, "model.embed_tokens.weight_scales", "model.embed_tokens.weight_zp"],
+      [
+        "model.embed_tokens.weight_Q8",
+        ids,
+        "model.embed_tokens.weight_scales",
+        "model.embed_tokens.weight_zp",
+      ],
       { gather_axis: 0, quantize_axis: 1, block_size: BS, bits: 8 },
       { name: "/model/embed_tokens/GatherBlockQuantized", domain: "com.microsoft" },
     );
@@ -151,7 +165,10 @@ export function buildLlamaGraph(shape: LlamaShape, seed: number, storage: Embedd
   const qPos = g.op("Unsqueeze", [g.op("Range", [pastLen, totLen, c1]), g.constI64([1])]); // [S,1]
   const kPos = g.op("Range", [c0, totLen, c1]); // [T]
   const causal = g.op("LessOrEqual", [kPos, qPos]); // [S,T]
-  const pad = g.op("Unsqueeze", [g.op("Cast", ["attention_mask"], { to: DataType.BOOL }), g.constI64([1, 2, 3])]);
+  const pad = g.op("Unsqueeze", [
+    g.op("Cast", ["attention_mask"], { to: DataType.BOOL }),
+    g.constI64([1, 2, 3]),
+  ]);
   const mask = g.op("And", [causal, pad]); // [B,1,1,S,T]
   const negInf = g.constF32([-3.4028234663852886e38], []);
 
@@ -196,8 +213,18 @@ export function buildLlamaGraph(shape: LlamaShape, seed: number, storage: Embedd
     q = g.op("Transpose", [g.op("Reshape", [q, shp([0, 0, NKV, REP, HD])])], { perm: [0, 2, 3, 1, 4] }); // [B,NKV,REP,S,HD]
     k = g.op("Transpose", [k], { perm: [0, 2, 1, 3] }); // [B,NKV,S,HD]
     v = g.op("Transpose", [v], { perm: [0, 2, 1, 3] });
-    const pk = g.op("Concat", [`past_key_values.${l}.key`, k], { axis: 2 }, { outputs: [`present.${l}.key`] });
-    const pv = g.op("Concat", [`past_key_values.${l}.value`, v], { axis: 2 }, { outputs: [`present.${l}.value`] });
+    const pk = g.op(
+      "Concat",
+      [`past_key_values.${l}.key`, k],
+      { axis: 2 },
+      { outputs: [`present.${l}.key`] },
+    );
+    const pv = g.op(
+      "Concat",
+      [`past_key_values.${l}.value`, v],
+      { axis: 2 },
+      { outputs: [`present.${l}.value`] },
+    );
     g.output(pk, DataType.FLOAT, ["batch_size", NKV, "total_sequence_length", HD]);
     g.output(pv, DataType.FLOAT, ["batch_size", NKV, "total_sequence_length", HD]);
     const kT = g.op("Unsqueeze", [g.op("Transpose", [pk], { perm: [0, 1, 3, 2] }), g.constI64([2])]); // [B,NKV,1,HD,T]

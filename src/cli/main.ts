@@ -3,6 +3,9 @@ import { Command } from "commander";
 import { errorMessage, UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
 import { registerEvalCommand } from "./commands/eval.js";
+import { registerReportCommand } from "./commands/report.js";
+import { registerRunsCommand } from "./commands/runs.js";
+import { registerShowCommand } from "./commands/show.js";
 import { registerTasksCommand } from "./commands/tasks.js";
 
 /** Build the `instructzero` command tree . */
@@ -18,6 +21,9 @@ function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)");
   registerTasksCommand(program);
   registerEvalCommand(program);
+  registerRunsCommand(program);
+  registerShowCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

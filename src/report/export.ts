@@ -1,0 +1,207 @@
+/**
+ * `exportRun`: one run of the ledger as a self-describing, versioned JSON document (the format is
+ * documented field by field in docs/run-format.md). The HTML report and `instructzero show` read it.
+ */
+import type { Ledger } from "../store/ledger.js";
+import type { EvaluationRecord, RunConfig, RunStatus, RunTotals, TestResult } from "../store/types.js";
+import type { Example } from "../tasks/types.js";
+import { VERSION } from "../version.js";
+
+/** Value of `RunExport.format`. */
+export const RUN_EXPORT_FORMAT = "instructzero-run";
+/** Current `RunExport.formatVersion`; bumped on any incompatible change. */
+export const RUN_EXPORT_VERSION = 1;
+
+/** One example's result for one instruction. `input`/`answers` are null when the run did not store them. */
+export interface ExampleResult {
+  input: string | null;
+  answers: string[] | null;
+  output: string;
+  score: number;
+}
+
+/** One distinct instruction of a run, with how often it was proposed. */
+export interface InstructionSummary {
+  instruction: string;
+  /** Validation score (of its first evaluation; later proposals reuse it). */
+  score: number;
+  /** Index of its first evaluation. */
+  firstIndex: number;
+  /** Iteration of its first evaluation. */
+  iteration: number;
+  /** Evaluations that proposed it (1 = proposed once). */
+  proposals: number;
+}
+
+/** The exported run (format "instructzero-run", version 1). */
+export interface RunExport {
+  format: typeof RUN_EXPORT_FORMAT;
+  formatVersion: typeof RUN_EXPORT_VERSION;
+  /** "instructzero <version>" that wrote the export. */
+  producer: string;
+  run: {
+    id: string;
+    status: RunStatus;
+    statusMessage: string | null;
+    createdAt: string;
+    updatedAt: string;
+    finishedAt: string | null;
+  };
+  config: RunConfig;
+  summary: {
+    evaluations: number;
+    distinctInstructions: number;
+    /** Evaluations whose instruction had already been scored (not re-queried). */
+    reusedEvaluations: number;
+    /** Highest iteration number recorded (0 = initial design only). */
+    iterations: number;
+    /** Chosen evaluation: `finishRun`'s bestIndex, else the first evaluation with the highest score. */
+    bestIndex: number | null;
+    bestScore: number | null;
+    testScore: number | null;
+  };
+  /** Final totals once the run completed ("final"), else sums over the evaluations ("evaluations"). */
+  totals: RunTotals;
+  totalsSource: "final" | "evaluations";
+  best: {
+    index: number;
+    iteration: number;
+    instruction: string;
+    score: number;
+    /** Per validation example, in the order of the record's scores/outputs. */
+    validation: ExampleResult[];
+    /** Test results of this instruction (completed runs with a test score only). */
+    test: { score: number; examples: ExampleResult[] } | null;
+  } | null;
+  /** bestSoFar[i] = highest validation score among evaluations[0..i]. */
+  bestSoFar: number[];
+  /** Distinct instructions, best score first (ties: earliest first). */
+  instructions: InstructionSummary[];
+  /** Every evaluation, by index. */
+  evaluations: EvaluationRecord[];
+  /** Validation examples as stored with `setExamples(run, "validation", ...)`, or null. */
+  validationExamples: Example[] | null;
+}
+
+/** Export run `runId` (id or unique prefix) of `ledger`. */
+export function exportRun(ledger: Ledger, runId: string): RunExport {
+  const run = ledger.getRun(runId);
+  const evaluations = ledger.evaluations(run.id);
+  const validationExamples = ledger.getExamples(run.id, "validation");
+  const testExamples = ledger.getExamples(run.id, "test");
+  const result = run.result;
+
+  const bestSoFar: number[] = [];
+  let argmax: EvaluationRecord | null = null;
+  for (const e of evaluations) {
+    if (argmax === null || e.score > argmax.score) argmax = e;
+    bestSoFar.push(argmax.score);
+  }
+  const chosen =
+    (result ? evaluations.find((e) => e.index === result.bestIndex) : undefined) ?? argmax ?? null;
+
+  const totals: RunTotals = result?.totals ?? sumTotals(evaluations);
+  const instructions = summarizeInstructions(evaluations);
+  const test = chosen && result?.test ? testBlock(result.test, testExamples) : null;
+
+  return {
+    format: RUN_EXPORT_FORMAT,
+    formatVersion: RUN_EXPORT_VERSION,
+    producer: `instructzero ${VERSION}`,
+    run: {
+      id: run.id,
+      status: run.status,
+      statusMessage: run.statusMessage,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      finishedAt: run.finishedAt,
+    },
+    config: run.config,
+    summary: {
+      evaluations: evaluations.length,
+      distinctInstructions: instructions.length,
+      reusedEvaluations: evaluations.filter((e) => e.reused).length,
+      iterations: evaluations.reduce((m, e) => Math.max(m, e.iteration), 0),
+      bestIndex: chosen?.index ?? null,
+      bestScore: chosen?.score ?? null,
+      testScore: result?.test?.score ?? null,
+    },
+    totals,
+    totalsSource: result ? "final" : "evaluations",
+    best: chosen
+      ? {
+          index: chosen.index,
+          iteration: chosen.iteration,
+          instruction: chosen.instruction,
+          score: chosen.score,
+          validation: chosen.scores.map((score, i) => ({
+            input: validationExamples?.[i]?.input ?? null,
+            answers: validationExamples?.[i]?.answers ?? null,
+            output: chosen.outputs[i],
+            score,
+          })),
+          test,
+        }
+      : null,
+    bestSoFar,
+    instructions,
+    evaluations,
+    validationExamples,
+  };
+}
+
+/** Sums of the evaluations' accounting fields (a run without final totals). */
+function sumTotals(evaluations: EvaluationRecord[]): RunTotals {
+  const t: RunTotals = {
+    evaluations: evaluations.length,
+    calls: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    generationMs: 0,
+    evaluationMs: 0,
+  };
+  for (const e of evaluations) {
+    t.calls += e.calls;
+    t.cacheHits += e.cacheHits;
+    t.inputTokens += e.inputTokens;
+    t.outputTokens += e.outputTokens;
+    t.costUsd += e.costUsd;
+    t.generationMs = (t.generationMs ?? 0) + e.generationMs;
+    t.evaluationMs = (t.evaluationMs ?? 0) + e.evaluationMs;
+  }
+  return t;
+}
+
+/** Distinct instructions, best first. */
+function summarizeInstructions(evaluations: EvaluationRecord[]): InstructionSummary[] {
+  const byText = new Map<string, InstructionSummary>();
+  for (const e of evaluations) {
+    const seen = byText.get(e.instruction);
+    if (seen) seen.proposals++;
+    else {
+      byText.set(e.instruction, {
+        instruction: e.instruction,
+        score: e.score,
+        firstIndex: e.index,
+        iteration: e.iteration,
+        proposals: 1,
+      });
+    }
+  }
+  return [...byText.values()].sort((a, b) => b.score - a.score || a.firstIndex - b.firstIndex);
+}
+
+/** Test results joined with their inputs/answers (from the result, else the stored "test" examples). */
+function testBlock(t: TestResult, examples: Example[] | null): { score: number; examples: ExampleResult[] } {
+  return {
+    score: t.score,
+    examples: t.scores.map((score, i) => ({
+      input: t.inputs?.[i] ?? examples?.[i]?.input ?? null,
+      answers: t.answers?.[i] ?? examples?.[i]?.answers ?? null,
+      output: t.outputs[i],
+      score,
+    })),
+  };
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
 import { registerEvalCommand } from "./commands/eval.js";
@@ -31,9 +32,16 @@ async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof UserError) {
+    if (err instanceof UserError || err instanceof AuthenticationError || err instanceof BadRequestError) {
+      // The user's input or setup is wrong: the message says what to change.
       process.stderr.write(`error: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof BlackBoxError) {
+      // The provider failed for good (retries exhausted). Answers already received are in the cache.
+      process.stderr.write(
+        `error: ${err.message}\n(answers received before the failure are cached: rerun to continue)\n`,
+      );
+      process.exitCode = 1;
     } else {
       process.stderr.write(`error: ${errorMessage(err)}\n`);
       if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);

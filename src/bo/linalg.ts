@@ -1,0 +1,174 @@
+/**
+ * Dense linear algebra on row-major Float64Array matrices: the few operations a GP needs.
+ * A matrix of shape (r, c) is a Float64Array of length r*c, element (i, j) at i*c + j.
+ */
+
+/** Result of a Cholesky factorisation with adaptive jitter. */
+export interface CholeskyResult {
+  /** Lower-triangular factor L (n x n, row-major, upper part zero) with L L^T = A + jitter I. */
+  L: Float64Array;
+  /** Jitter added to the diagonal (0 when A factorised as given). */
+  jitter: number;
+}
+
+/**
+ * In-place attempt at L L^T = A (A: n x n symmetric). Returns false when a pivot is not positive.
+ * Reads only the lower triangle of `a`; writes L over it and zeros the upper triangle.
+ */
+function choleskyInPlace(a: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let d = a[rj + j];
+    for (let k = 0; k < j; k++) d -= a[rj + k] * a[rj + k];
+    if (!(d > 0) || !Number.isFinite(d)) return false;
+    const ljj = Math.sqrt(d);
+    a[rj + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let s = a[ri + j];
+      for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
+      a[ri + j] = s / ljj;
+    }
+    for (let k = j + 1; k < n; k++) a[rj + k] = 0;
+  }
+  return true;
+}
+
+/**
+ * Cholesky factor of a symmetric positive (semi-)definite matrix A (n x n), adding jitter to the
+ * diagonal when needed, like gpytorch's psd_safe_cholesky: try A, then A + 1e-8*mean(diag)*10^k I
+ * for k = 0..maxTries-1. Throws when every attempt fails (A not PSD or not finite).
+ */
+export function cholesky(A: Float64Array, n: number, maxTries = 6): CholeskyResult {
+  const work = new Float64Array(A);
+  if (choleskyInPlace(work, n)) return { L: work, jitter: 0 };
+  let meanDiag = 0;
+  for (let i = 0; i < n; i++) meanDiag += A[i * n + i];
+  meanDiag = Math.abs(meanDiag / Math.max(n, 1)) || 1;
+  let jitter = 1e-8 * meanDiag;
+  for (let t = 0; t < maxTries; t++) {
+    work.set(A);
+    for (let i = 0; i < n; i++) work[i * n + i] += jitter;
+    if (choleskyInPlace(work, n)) return { L: work, jitter };
+    jitter *= 10;
+  }
+  throw new Error(`cholesky: matrix (${n}x${n}) is not positive definite even with jitter ${jitter / 10}`);
+}
+
+/** Solve L X = B in place (L: n x n lower triangular, B: n x m). */
+export function solveLowerInPlace(L: Float64Array, n: number, B: Float64Array, m: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    const bi = i * m;
+    for (let k = 0; k < i; k++) {
+      const lik = L[ri + k];
+      if (lik === 0) continue;
+      const bk = k * m;
+      for (let c = 0; c < m; c++) B[bi + c] -= lik * B[bk + c];
+    }
+    const inv = 1 / L[ri + i];
+    for (let c = 0; c < m; c++) B[bi + c] *= inv;
+  }
+  return B;
+}
+
+/** Solve L^T X = B in place (L: n x n lower triangular, B: n x m). */
+export function solveUpperTransInPlace(L: Float64Array, n: number, B: Float64Array, m: number): Float64Array {
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = i * m;
+    for (let k = i + 1; k < n; k++) {
+      const lki = L[k * n + i];
+      if (lki === 0) continue;
+      const bk = k * m;
+      for (let c = 0; c < m; c++) B[bi + c] -= lki * B[bk + c];
+    }
+    const inv = 1 / L[i * n + i];
+    for (let c = 0; c < m; c++) B[bi + c] *= inv;
+  }
+  return B;
+}
+
+/** X = A^-1 B from the Cholesky factor L of A (B: n x m, not modified). */
+export function choleskySolve(L: Float64Array, n: number, B: Float64Array, m: number): Float64Array {
+  const X = new Float64Array(B);
+  solveLowerInPlace(L, n, X, m);
+  solveUpperTransInPlace(L, n, X, m);
+  return X;
+}
+
+/** A^-1 (n x n, symmetric) from the Cholesky factor L of A. */
+export function choleskyInverse(L: Float64Array, n: number): Float64Array {
+  // Linv = L^-1 (lower), then A^-1 = Linv^T Linv.
+  const Linv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) Linv[i * n + i] = 1;
+  solveLowerInPlace(L, n, Linv, n);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += Linv[k * n + i] * Linv[k * n + j];
+      out[i * n + j] = s;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}
+
+/** log det A = 2 sum log L_ii from the Cholesky factor L of A. */
+export function logDetFromCholesky(L: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(L[i * n + i]);
+  return 2 * s;
+}
+
+/** C = A B with A: r x k and B: k x c (i-k-j loop order). */
+export function matmul(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+  const C = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    const ci = i * c;
+    const ai = i * k;
+    for (let p = 0; p < k; p++) {
+      const a = A[ai + p];
+      if (a === 0) continue;
+      const bp = p * c;
+      for (let j = 0; j < c; j++) C[ci + j] += a * B[bp + j];
+    }
+  }
+  return C;
+}
+
+/** y = A x with A: r x c. */
+export function matvec(A: Float64Array, x: ArrayLike<number>, r: number, c: number): Float64Array {
+  const y = new Float64Array(r);
+  for (let i = 0; i < r; i++) {
+    let s = 0;
+    const ai = i * c;
+    for (let j = 0; j < c; j++) s += A[ai + j] * x[j];
+    y[i] = s;
+  }
+  return y;
+}
+
+/** sum_ij A_ij B_ij = tr(A^T B) for two matrices of equal size. */
+export function frobeniusDot(A: Float64Array, B: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < A.length; i++) s += A[i] * B[i];
+  return s;
+}
+
+/** Pack rows (number[][]) of equal length into a row-major Float64Array. */
+export function toMatrix(rows: readonly (readonly number[])[], cols: number): Float64Array {
+  const out = new Float64Array(rows.length * cols);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    for (let j = 0; j < cols; j++) out[i * cols + j] = r[j];
+  }
+  return out;
+}
+
+/** Unpack a row-major (r x c) Float64Array into number[][]. */
+export function toRows(A: Float64Array, r: number, c: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < r; i++) out.push(Array.from(A.subarray(i * c, i * c + c)));
+  return out;
+}

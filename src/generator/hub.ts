@@ -316,7 +316,10 @@ class HubClient {
     const api = `${this.endpoint}/api/models/${this.repoId}/revision/${encodeURIComponent(revision)}`;
     const res = await this.fetch(api, { method: "GET" });
     if (res.ok) {
-      const body = (await res.json()) as { sha?: string; siblings?: Array<{ rfilename?: string }> };
+      const body = (await res.json().catch(() => ({}))) as {
+        sha?: string;
+        siblings?: Array<{ rfilename?: string }>;
+      };
       if (body.sha && isCommit(body.sha)) {
         const files = body.siblings ? new Set(body.siblings.map((s) => String(s.rfilename))) : undefined;
         return { commit: body.sha, files };
@@ -421,6 +424,8 @@ function progressReporter(opts: ResolveModelOptions): {
   return {
     start(file, bytes, total) {
       bar?.stop();
+      bar = undefined;
+      if (total !== undefined && total < BAR_MIN_BYTES) return () => {};
       bar = new cliProgress.SingleBar(
         {
           format: `${file} [{bar}] {percentage}% | {mb}/{totalMb} MB | ETA {eta_formatted}`,
@@ -438,6 +443,9 @@ function progressReporter(opts: ResolveModelOptions): {
     },
   };
 }
+
+/** Files smaller than this get no progress bar. */
+const BAR_MIN_BYTES = 1_000_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -589,6 +597,30 @@ export async function resolveModelSource(source: string, opts: ResolveModelOptio
     hub.repoId,
     opts.token ?? process.env.HF_TOKEN,
   );
+  try {
+    return await downloadSnapshot(cache, client, revision, plan, opts);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code && ["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT"].includes(code)) {
+      throw new UserError(
+        `cannot write model ${hub.repoId} into the hub cache ${cacheRoot} (${code}): free space or choose ` +
+          "another folder with HF_HUB_CACHE / HF_HOME",
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/** Fetch what the cached snapshot of `revision` lacks; returns the snapshot folder. */
+async function downloadSnapshot(
+  cache: RepoCache,
+  client: HubClient,
+  revision: string,
+  plan: Plan,
+  opts: ResolveModelOptions,
+): Promise<string> {
+  const repoId = client.repoId;
   const { commit, files } = await client.resolveRevision(revision);
   if (!isCommit(revision)) await cache.writeRef(revision, commit);
   const progress = progressReporter(opts);
@@ -597,8 +629,8 @@ export async function resolveModelSource(source: string, opts: ResolveModelOptio
 
   for (const f of plan.required) {
     if (cache.has(commit, f)) continue;
-    if (exists(f) === false) throw missingFileError(hub.repoId, revision, f, files!);
-    if (!(await dl.fetchFile(f))) throw missingFileError(hub.repoId, revision, f, files);
+    if (exists(f) === false) throw missingFileError(repoId, revision, f, files!);
+    if (!(await dl.fetchFile(f))) throw missingFileError(repoId, revision, f, files);
   }
   for (const f of plan.optional) {
     if (cache.has(commit, f) || cache.knownAbsent(commit, f)) continue;
@@ -618,7 +650,7 @@ export async function resolveModelSource(source: string, opts: ResolveModelOptio
   const still = cache.missing(commit, plan, true);
   if (still.length > 0) {
     throw new UserError(
-      `model ${hub.repoId}@${revision}: files declared in config.json are missing: ${still.join(", ")}`,
+      `model ${repoId}@${revision}: files declared in config.json are missing: ${still.join(", ")}`,
     );
   }
   return cache.snapshot(commit);

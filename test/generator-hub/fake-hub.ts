@@ -24,6 +24,8 @@ export interface FakeHubBehaviour {
   dropOnce: Set<string>;
   /** Paths whose every GET is cut after half of what was asked. */
   dropAlways: Set<string>;
+  /** Paths served with their first byte flipped (the ETag stays that of the true content). */
+  corrupt: Set<string>;
 }
 
 /** A logged request. */
@@ -95,11 +97,17 @@ export async function startFakeHub(
   branches: string[] = ["main"],
 ): Promise<FakeHub> {
   const log: FakeRequest[] = [];
-  const behaviour: FakeHubBehaviour = { dropOnce: new Set(), dropAlways: new Set() };
+  const behaviour: FakeHubBehaviour = { dropOnce: new Set(), dropAlways: new Set(), corrupt: new Set() };
   const byLfsId = new Map<string, [string, Buffer]>();
   for (const [path, f] of Object.entries(files)) if (f.lfs) byLfsId.set(sha256(f.data), [path, f.data]);
   const resolveRev = (rev: string) => (rev === commit || branches.includes(rev) ? commit : undefined);
 
+  const served = (path: string, data: Buffer) => {
+    if (!behaviour.corrupt.has(path)) return data;
+    const bad = Buffer.from(data);
+    bad[0] ^= 0xff;
+    return bad;
+  };
   const record = (server: "hub" | "cdn", req: IncomingMessage) =>
     log.push({
       server,
@@ -122,7 +130,7 @@ export async function startFakeHub(
     record("cdn", req);
     const hit = byLfsId.get((req.url ?? "").replace(/^\/blob\//, ""));
     if (!hit) return void res.writeHead(404).end();
-    sendBytes(req, res, hit[1], { etag: `"${sha256(hit[1])}"` }, dropFor(hit[0], req));
+    sendBytes(req, res, served(hit[0], hit[1]), { etag: `"${sha256(hit[1])}"` }, dropFor(hit[0], req));
   });
 
   const hub: TestServer = await startHttpServer((req, res) => {
@@ -168,7 +176,7 @@ export async function startFakeHub(
     sendBytes(
       req,
       res,
-      f.data,
+      served(path, f.data),
       { etag: `"${gitBlobSha1(f.data)}"`, "x-repo-commit": sha },
       dropFor(path, req),
     );

@@ -252,6 +252,26 @@ describe("resolveModelSource: hub downloads", () => {
     expect(hub.log.some((r) => r.method === "GET" && r.path.endsWith("/tokenizer.json"))).toBe(false);
   });
 
+  it("rejects a download whose content does not match its ETag", async () => {
+    const files = repoFiles();
+    hub = await startFakeHub(REPO, COMMIT, files);
+    hub.behaviour.corrupt.add("onnx/model.onnx");
+    hub.behaviour.corrupt.add("tokenizer.json");
+    const opts = { cacheDir, endpoint: hub.url, onProgress: () => {} };
+    await expect(resolveModelSource(`hf:${REPO}`, opts)).rejects.toThrow(
+      /downloaded tokenizer\.json of model org\/tiny does not match its checksum [0-9a-f]{40}/,
+    );
+    hub.behaviour.corrupt.delete("tokenizer.json");
+    await expect(resolveModelSource(`hf:${REPO}`, opts)).rejects.toThrow(
+      /downloaded onnx\/model\.onnx of model org\/tiny does not match its checksum [0-9a-f]{64}/,
+    );
+    const blobs = readdirSync(join(repoDir(), "blobs"));
+    expect(blobs.some((f) => f.startsWith(sha256(files["onnx/model.onnx"].data)))).toBe(false);
+    hub.behaviour.corrupt.clear();
+    const dir = await resolveModelSource(`hf:${REPO}`, opts);
+    expect(readFileSync(join(dir, "onnx/model.onnx")).equals(files["onnx/model.onnx"].data)).toBe(true);
+  });
+
   it("works without the revision API (commit from X-Repo-Commit) and fetches declared data chunks", async () => {
     const files = repoFiles({ "transformers.js_config": { use_external_data_format: 2 } });
     files["onnx/model.onnx_data_1"] = { data: bytes(5000, 9), lfs: true };

@@ -31,6 +31,19 @@ export {
 export { knownProviders, type ModelId, parseModelId, registerProvider } from "./blackbox/registry.js";
 export type * from "./blackbox/types.js";
 export {
+  type GeneratedInstruction,
+  type GeneratorOptions,
+  type InstructionGenerator,
+  loadGenerator,
+  loadPromptEmbedder,
+  PromptEmbedder,
+} from "./generator/generator.js";
+export { type LocalModel, openLocalModel, type TextCompletion } from "./generator/local-model.js";
+export { type PreparedFiles, prepareDecoder } from "./generator/prepare/prepare.js";
+export { makeProjection, type Projection, type ProjectionKind, project } from "./generator/projection.js";
+export { type Demo, inductionPrompt } from "./generator/prompt.js";
+export { buildTestModel, TEST_PRESETS, type TestPreset } from "./generator/test-model/build.js";
+export {
   defaultLedgerPath,
   LEDGER_SCHEMA_VERSION,
   Ledger,

@@ -4,6 +4,8 @@ import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox
 import { errorMessage, UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
 import { registerEvalCommand } from "./commands/eval.js";
+import { registerGenerateCommand } from "./commands/generate.js";
+import { registerModelCommand } from "./commands/model.js";
 import { registerReportCommand } from "./commands/report.js";
 import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
@@ -22,6 +24,8 @@ function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)");
   registerTasksCommand(program);
   registerEvalCommand(program);
+  registerGenerateCommand(program);
+  registerModelCommand(program);
   registerRunsCommand(program);
   registerShowCommand(program);
   registerReportCommand(program);

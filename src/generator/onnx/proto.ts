@@ -19,13 +19,7 @@ import {
 export { TensorProto_DataType as DataType } from "onnx-buf";
 
 /** Typed-array view types accepted as tensor payloads. */
-export type TensorData =
-  | Float32Array
-  | Int8Array
-  | Uint8Array
-  | Uint16Array
-  | BigInt64Array
-  | Int32Array;
+export type TensorData = Float32Array | Int8Array | Uint8Array | Uint16Array | BigInt64Array | Int32Array;
 
 /** Decode an ONNX model file (external data is not read). */
 export function readModel(file: string): ModelProto {

@@ -1,0 +1,79 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { resolveModelSource } from "../../generator/hub.js";
+import { readModelFolder } from "../../generator/model-folder.js";
+import { prepareDecoder } from "../../generator/prepare/prepare.js";
+import { buildTestModel, parsePreset } from "../../generator/test-model/build.js";
+import type { EmbeddingStorage } from "../../generator/test-model/llama.js";
+import { UserError } from "../../util/errors.js";
+import { intOption } from "../shared-options.js";
+
+const STORAGES = ["fp32", "fp16", "int8", "gbq8"] as const;
+
+function storageOption(v: string): EmbeddingStorage {
+  if (!(STORAGES as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`must be one of ${STORAGES.join(", ")}`);
+  return v as EmbeddingStorage;
+}
+
+/** Register `instructzero model build-test|prepare`. */
+export function registerModelCommand(program: Command): void {
+  const model = program
+    .command("model")
+    .description("Generator model utilities (test models, graph preparation).");
+  model
+    .command("build-test")
+    .description(
+      "Write a random-weight LLaMA-shaped model + small tokenizer (with chat template) in the\n" +
+        "transformers.js folder layout, for offline tests and demos.",
+    )
+    .argument("<dir>", "output folder")
+    .option("--preset <name>", "micro | tiny | smol135 (SmolLM2-135M shapes)", "micro")
+    .option("--seed <n>", "weight seed", intOption("--seed"), 0)
+    .option("--embedding <kind>", "embedding table storage: fp32, fp16, int8, gbq8", storageOption, "fp32")
+    .option("--external", "store weights in onnx/model.onnx_data (default: only above 64 MB)")
+    .action(
+      (
+        dir: string,
+        opts: { preset: string; seed: number; embedding: EmbeddingStorage; external?: boolean },
+      ) => {
+        const t0 = performance.now();
+        const r = buildTestModel(dir, {
+          preset: parsePreset(opts.preset),
+          seed: opts.seed,
+          embedding: opts.embedding,
+          external: opts.external,
+        });
+        const s = r.shape;
+        process.stdout.write(
+          `wrote ${dir}: ${opts.preset} (hidden ${s.hidden}, ${s.layers} layers, ${s.heads}/${s.kvHeads} heads, ` +
+            `vocab ${s.vocab}, embedding ${opts.embedding}${r.external ? ", external data" : ""}) ` +
+            `in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
+      },
+    );
+  model
+    .command("prepare")
+    .description(
+      "Rewrite a decoder to take inputs_embeds and split out embed_tokens.onnx (beside the originals),\n" +
+        "checking the logits on a few tokens. Cached: does nothing when already up to date.",
+    )
+    .argument("<source>", "model folder or hf:org/name[@revision]")
+    .option("--dtype <dtype>", "ONNX variant: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4", "fp32")
+    .option("--force", "rewrite even when the prepared files are up to date")
+    .action(async (source: string, opts: { dtype: string; force?: boolean }) => {
+      const dir = await resolveModelSource(source, { dtype: opts.dtype });
+      const folder = readModelFolder(dir, { dtype: opts.dtype });
+      const t0 = performance.now();
+      const r = await prepareDecoder(folder.decoderFile, { hidden: folder.hidden, force: opts.force });
+      const c = r.manifest.check;
+      if (!Number.isFinite(c.maxAbsDiff)) throw new UserError(`${folder.decoderFile}: check failed`);
+      process.stdout.write(
+        `${r.cached ? "up to date" : "prepared"}: ${r.decoder}\n` +
+          `  embeddings: ${r.embed} (${r.manifest.lookup}, hidden ${r.manifest.hidden})\n` +
+          `  check on ${c.tokens.length} tokens: max |diff| ${c.maxAbsDiff.toExponential(2)} ` +
+          `(tolerance ${c.tolerance.toExponential(2)}, ORT ${c.optimization})` +
+          `${r.cached ? "" : ` in ${((performance.now() - t0) / 1000).toFixed(1)} s`}\n`,
+      );
+    });
+}

@@ -31,6 +31,7 @@ export function parseRetryAfter(
   const v = value.trim();
   if (v === "") return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  if (!/[a-z]/i.test(v)) return undefined; // an HTTP date always names a day or month
   const date = Date.parse(v);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);

@@ -78,7 +78,7 @@ export interface FakeOpenAIOptions {
   answer?: (req: FakeRequest) => string | Promise<string>;
   /** Added latency before every answer, ms [0]. */
   latencyMs?: number;
-  /** When set, requests must carry this key (Bearer for OpenAI, x-api-key for Anthropic), else 401. */
+  /** When set, requests must carry this key (Bearer; Anthropic also x-api-key), else 401. */
   apiKey?: string;
   /** Faults by 1-based request number, e.g. { 1: "429", 2: "500" }. */
   faults?: Record<number, FakeFault>;
@@ -250,10 +250,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     res.on("close", () => finish(entry.status));
     try {
       if (options.apiKey !== undefined) {
-        const given =
-          api === "openai"
-            ? (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "")
-            : String(req.headers["x-api-key"] ?? "");
+        const bearer = (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "");
+        // Anthropic's SDK sends x-api-key (older) or a Bearer token (1.x); accept either there.
+        const given = api === "openai" ? bearer : String(req.headers["x-api-key"] ?? "") || bearer;
         if (given !== options.apiKey) {
           // Deliberately echo the key received, as a careless proxy might: clients must not repeat it.
           sendError(res, api, 401, "authentication_error", `Incorrect API key provided: ${given}`);

@@ -26,7 +26,7 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
     .replace(/\/+$/, "");
   const custom = baseURL !== ANTHROPIC_DEFAULT_BASE_URL;
   const apiKey = options.apiKey || env.ANTHROPIC_API_KEY || undefined;
-  const keyHint = "ANTHROPIC_API_KEY (or the apiKey option / --api-key flag)";
+  const keyHint = "the ANTHROPIC_API_KEY environment variable (or the apiKey option)";
   if (!apiKey && !custom) {
     throw new AuthenticationError(`no API key for anthropic:${model}: set ${keyHint}`);
   }

@@ -105,7 +105,10 @@ function httpError(status: number, body: string, url: string, model: string): Vl
     hint = " (check the API key given to the client / the server's --api-key)";
   else if (status === 404)
     hint = ` (is the model served under the name "${model}"? GET /v1/models lists them)`;
-  else if (/prompt.?embeds/i.test(msg)) hint = " (start vLLM with --enable-prompt-embeds)";
+  else if (/enable.prompt.embeds/i.test(msg)) hint = " (start vLLM with --enable-prompt-embeds)";
+  else if (/hidden.?size/i.test(msg)) {
+    hint = " (the embeddings were computed with a different model than the one the server runs)";
+  }
   return new VllmError(`vLLM server ${url} answered HTTP ${status}: ${msg || "(empty body)"}${hint}`, status);
 }
 

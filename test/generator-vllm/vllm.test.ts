@@ -142,6 +142,22 @@ describe("createVllmEmbedsClient", () => {
     expect((err as Error).message).toMatch(/start vLLM with --enable-prompt-embeds/);
   });
 
+  it("explains a hidden-size mismatch", async () => {
+    server = await startHttpServer((_req, res) =>
+      json(res, 400, {
+        error: {
+          message: "`prompt_embeds` hidden_size 16 does not match the model's hidden_size 896.",
+          type: "BadRequestError",
+          code: 400,
+        },
+      }),
+    );
+    const client = createVllmEmbedsClient({ baseURL: server.url, model: "m" });
+    await expect(client.complete(embeds(1, 16, 4), 1, 16, { maxTokens: 3 })).rejects.toThrow(
+      /HTTP 400: `prompt_embeds` hidden_size 16 does not match the model's hidden_size 896\. \(the embeddings were computed with a different model/,
+    );
+  });
+
   it("names the model on 404 and the key on 401, without retrying", async () => {
     let calls = 0;
     server = await startHttpServer((req, res) => {

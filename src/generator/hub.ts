@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, promises as fsp, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import cliProgress from "cli-progress";
 import { UserError } from "../util/errors.js";
@@ -215,11 +215,44 @@ class RepoCache {
   async link(commit: string, file: string, etag: string): Promise<void> {
     const target = join(this.snapshot(commit), file);
     await fsp.mkdir(dirname(target), { recursive: true });
-    await fsp.rm(target, { force: true });
+    const rel = relative(dirname(target), this.blob(etag));
+    for (let tries = 0; ; tries++) {
+      await fsp.rm(target, { force: true });
+      try {
+        await fsp.symlink(rel, target);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code === "EEXIST" && tries < 3) continue; // a concurrent writer
+        await fsp.copyFile(this.blob(etag), target); // file systems without symlinks
+        return;
+      }
+    }
+  }
+  /**
+   * Hold an exclusive lock on blob `etag` while `fn` runs (a file with the owner's pid under
+   * .locks/; a lock whose process is gone is taken over), so concurrent downloads do not mix.
+   */
+  async withBlobLock<T>(etag: string, fn: () => Promise<T>): Promise<T> {
+    const lock = join(dirname(this.dir), ".locks", basename(this.dir), `${etag}.instructzero.lock`);
+    await fsp.mkdir(dirname(lock), { recursive: true });
+    for (;;) {
+      try {
+        await fsp.writeFile(lock, String(process.pid), { flag: "wx" });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "EEXIST") throw err;
+        const owner = Number(await fsp.readFile(lock, "utf8").catch(() => ""));
+        if (owner > 0 && owner !== process.pid && !processAlive(owner)) {
+          await fsp.rm(lock, { force: true });
+          continue;
+        }
+        await sleep(100);
+      }
+    }
     try {
-      await fsp.symlink(relative(dirname(target), this.blob(etag)), target);
-    } catch {
-      await fsp.copyFile(this.blob(etag), target);
+      return await fn();
+    } finally {
+      await fsp.rm(lock, { force: true });
     }
   }
   /** Files still needed for a complete snapshot (strict: optional files must be present or known absent). */
@@ -386,6 +419,16 @@ class HubClient {
   }
 }
 
+/** True when process `pid` exists (on this machine). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
 function normaliseEtag(v: string | null): string | undefined {
   if (!v) return undefined;
   return v.replace(/^W\//, "").replace(/^"|"$/g, "") || undefined;
@@ -464,8 +507,11 @@ class Downloader {
     const meta = await this.client.head(this.commit, file);
     if (!meta) return false;
     const blob = this.cache.blob(meta.etag);
-    if (!(existsSync(blob) && (meta.size === undefined || statSync(blob).size === meta.size))) {
-      await this.download(file, meta);
+    const complete = () => existsSync(blob) && (meta.size === undefined || statSync(blob).size === meta.size);
+    if (!complete()) {
+      await this.cache.withBlobLock(meta.etag, async () => {
+        if (!complete()) await this.download(file, meta);
+      });
     }
     await this.cache.link(this.commit, file, meta.etag);
     return true;

@@ -1,12 +1,14 @@
 import {
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -250,6 +252,33 @@ describe("resolveModelSource: hub downloads", () => {
     expect(gets.map((r) => r.range)).toEqual([`bytes=${kept}-`]);
     // Files finished during the first call are not fetched again.
     expect(hub.log.some((r) => r.method === "GET" && r.path.endsWith("/tokenizer.json"))).toBe(false);
+  });
+
+  it("lets concurrent callers share one download of each file", async () => {
+    const files = repoFiles();
+    hub = await startFakeHub(REPO, COMMIT, files);
+    const opts = { cacheDir, endpoint: hub.url, onProgress: () => {} };
+    const dirs = await Promise.all([1, 2, 3].map(() => resolveModelSource(`hf:${REPO}`, opts)));
+    expect(new Set(dirs)).toEqual(new Set([snap()]));
+    const dataId = sha256(files["onnx/model.onnx_data"].data);
+    expect(hub.log.filter((r) => r.server === "cdn" && r.path.endsWith(dataId))).toHaveLength(1);
+    expect(
+      readFileSync(join(snap(), "onnx/model.onnx_data")).equals(files["onnx/model.onnx_data"].data),
+    ).toBe(true);
+    expect(readdirSync(join(cacheDir, ".locks", repoFolderName(REPO)))).toEqual([]);
+  });
+
+  it("takes over a lock left by a process that no longer exists", async () => {
+    const files = repoFiles();
+    hub = await startFakeHub(REPO, COMMIT, files);
+    const lockDir = join(cacheDir, ".locks", repoFolderName(REPO));
+    mkdirSync(lockDir, { recursive: true });
+    const dataId = sha256(files["onnx/model.onnx_data"].data);
+    writeFileSync(join(lockDir, `${dataId}.instructzero.lock`), "2147483646");
+    const dir = await resolveModelSource(`hf:${REPO}`, { cacheDir, endpoint: hub.url, onProgress: () => {} });
+    expect(readFileSync(join(dir, "onnx/model.onnx_data")).equals(files["onnx/model.onnx_data"].data)).toBe(
+      true,
+    );
   });
 
   it("rejects a download whose content does not match its ETag", async () => {

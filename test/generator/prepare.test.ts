@@ -1,0 +1,166 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { floatData, openSession, PreparedDecoder } from "../../src/generator/decoder.js";
+import { GraphBuilder } from "../../src/generator/onnx/graph-builder.js";
+import { DataType, readModel, writeModel } from "../../src/generator/onnx/proto.js";
+import { checkRewrite, prepareDecoder, preparedNames } from "../../src/generator/prepare/prepare.js";
+import { rewriteToInputsEmbeds } from "../../src/generator/prepare/rewrite.js";
+import type { EmbeddingStorage } from "../../src/generator/test-model/llama.js";
+import { UserError } from "../../src/util/errors.js";
+import { maxAbsDiff, tempDir, testModel } from "./helpers.js";
+
+const ids = [1, 40, 7, 300, 12, 99, 5, 250, 3, 17];
+
+/** Logits and caches of the original graph (input_ids) and the prepared pair, on `ids`, full batch of 2 rows. */
+async function compare(dir: string, optimization: "basic" | "all") {
+  const files = await prepareDecoder(path.join(dir, "onnx/model.onnx"), { hidden: 32 });
+  const orig = await openSession(path.join(dir, "onnx/model.onnx"), { optimization });
+  const dec = new PreparedDecoder(
+    await openSession(files.decoder, { optimization }),
+    await openSession(files.embed, { optimization }),
+    32,
+    "test",
+  );
+  const n = ids.length;
+  const a = await orig.run({
+    input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]),
+    attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+    position_ids: new ort.Tensor("int64", BigInt64Array.from(ids.keys(), BigInt), [1, n]),
+    ...dec.emptyCache(1),
+  });
+  const b = await dec.forward(await dec.embed(ids), 1, n, dec.emptyCache(1), 0);
+  const V = b.vocab;
+  const la = floatData(a.logits as ort.Tensor).subarray((n - 1) * V, n * V);
+  let kvDiff = 0;
+  dec.kv.pastNames.forEach((name, i) => {
+    kvDiff = Math.max(
+      kvDiff,
+      maxAbsDiff(floatData(a[dec.kv.presentNames[i]] as ort.Tensor), floatData(b.cache[name])),
+    );
+  });
+  const r = { logitsDiff: maxAbsDiff(la, b.logits), kvDiff, files, maxLogit: Math.max(...la.map(Math.abs)) };
+  await orig.release();
+  await dec.release();
+  return r;
+}
+
+describe("prepare (inputs_embeds rewrite)", () => {
+  it("fp32 table, inline and external weights: logits and KV cache bit-identical (ORT 'all' and 'basic')", async () => {
+    for (const external of [false, true]) {
+      const dir = testModel({ preset: "micro", seed: 2, external });
+      for (const opt of ["all", "basic"] as const) {
+        const r = await compare(dir, opt);
+        expect(r.logitsDiff, `external=${external} ${opt}`).toBe(0);
+        expect(r.kvDiff, `external=${external} ${opt}`).toBe(0);
+        expect(r.files.manifest.check.maxAbsDiff).toBe(0);
+        expect(r.files.manifest.lookup).toBe("Gather");
+      }
+    }
+  });
+
+  // Stated tolerance for converted/quantized tables: 1e-4 absolute on logits of size ~5-25, with ORT
+  // 'basic' (runtime.md: 'extended'/'all' may fuse DequantizeLinear+Gather differently).
+  it.each<[EmbeddingStorage, string]>([
+    ["fp16", "Gather"],
+    ["int8", "Gather"],
+    ["gbq8", "GatherBlockQuantized"],
+  ])("%s table: same logits within 1e-4 and the lookup is cut out", async (embedding, lookup) => {
+    const dir = testModel({ preset: "micro", seed: 3, embedding, external: true });
+    const r = await compare(dir, "basic");
+    expect(r.logitsDiff).toBeLessThanOrEqual(1e-4);
+    expect(r.kvDiff).toBeLessThanOrEqual(1e-4);
+    expect(r.maxLogit).toBeGreaterThan(1);
+    expect(r.files.manifest.lookup).toBe(lookup);
+    expect(r.files.manifest.plainFloatTable).toBe(false);
+    const embed = readModel(r.files.embed);
+    expect(embed.graph?.node.map((n) => n.opType)).toContain(lookup);
+    const decoder = readModel(r.files.decoder);
+    expect(decoder.graph?.node.some((n) => n.opType === lookup && n.input[1] === "input_ids")).toBe(false);
+    expect(decoder.graph?.input[0].name).toBe("inputs_embeds");
+  });
+
+  it("writes beside the original, leaves the weights file untouched, and caches the result", async () => {
+    const dir = testModel({ preset: "micro", seed: 4, external: true });
+    const dataFile = path.join(dir, "onnx/model.onnx_data");
+    const hash = () => crypto.createHash("sha256").update(fs.readFileSync(dataFile)).digest("hex");
+    const before = hash();
+    const src = path.join(dir, "onnx/model.onnx");
+    const first = await prepareDecoder(src);
+    expect(first.cached).toBe(false);
+    expect(path.dirname(first.decoder)).toBe(path.join(dir, "onnx"));
+    expect(path.basename(first.embed)).toBe("embed_tokens.onnx");
+    expect(hash()).toBe(before);
+    expect(fs.statSync(first.decoder).size).toBeLessThan(fs.statSync(dataFile).size); // weights not copied in
+    const second = await prepareDecoder(src);
+    expect(second.cached).toBe(true);
+    // a changed source (new mtime) is prepared again
+    const t = new Date(Date.now() + 5000);
+    fs.utimesSync(src, t, t);
+    expect((await prepareDecoder(src)).cached).toBe(false);
+    expect((await prepareDecoder(src, { force: true })).cached).toBe(false);
+  });
+
+  it("computes logits at the last position only unless asked not to", async () => {
+    const dir = testModel({ preset: "micro", seed: 4 });
+    const src = path.join(dir, "onnx/model.onnx");
+    for (const lastLogitsOnly of [true, false]) {
+      const files = await prepareDecoder(src, { lastLogitsOnly });
+      const s = await ort.InferenceSession.create(files.decoder);
+      const n = 6;
+      const feeds: Record<string, ort.Tensor> = {
+        inputs_embeds: new ort.Tensor("float32", new Float32Array(n * 32).fill(0.1), [1, n, 32]),
+        attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+        position_ids: new ort.Tensor("int64", BigInt64Array.from([0n, 1n, 2n, 3n, 4n, 5n]), [1, n]),
+      };
+      for (let l = 0; l < 2; l++)
+        for (const kv of ["key", "value"])
+          feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor("float32", new Float32Array(0), [1, 2, 0, 8]);
+      const r = await s.run(feeds);
+      expect(r.logits.dims).toEqual([1, lastLogitsOnly ? 1 : n, 384]);
+      await s.release();
+    }
+  });
+
+  it("names variant files after the source", () => {
+    expect(preparedNames("/m/onnx/model.onnx")).toEqual({
+      decoder: "model_embeds.onnx",
+      embed: "embed_tokens.onnx",
+      manifest: "model_embeds.json",
+    });
+    expect(preparedNames("model_q4.onnx").embed).toBe("embed_tokens_q4.onnx");
+  });
+
+  it("rejects graphs without input_ids or without an embedding lookup (UserError)", async () => {
+    const noIds = new GraphBuilder();
+    noIds.input("tokens", DataType.INT64, ["b", "s"]);
+    noIds.op("Identity", ["tokens"], {}, { outputs: ["logits"] });
+    noIds.output("logits", DataType.INT64, ["b", "s"]);
+    expect(() => rewriteToInputsEmbeds(noIds.toModel(), { label: "x.onnx" })).toThrow(UserError);
+    expect(() => rewriteToInputsEmbeds(noIds.toModel(), { label: "x.onnx" })).toThrow(/x\.onnx.*"input_ids"/);
+
+    const noGather = new GraphBuilder();
+    noGather.input("input_ids", DataType.INT64, ["b", "s"]);
+    noGather.op("Cast", ["input_ids"], { to: DataType.FLOAT }, { outputs: ["logits"] });
+    noGather.output("logits", DataType.FLOAT, ["b", "s"]);
+    const dir = tempDir();
+    const file = path.join(dir, "model.onnx");
+    writeModel(file, noGather.toModel());
+    await expect(prepareDecoder(file)).rejects.toThrow(/found 0; unsupported graph/);
+    fs.writeFileSync(path.join(dir, "junk.onnx"), "not a model");
+    await expect(prepareDecoder(path.join(dir, "junk.onnx"))).rejects.toThrow(UserError);
+  });
+
+  it("checkRewrite reports a difference when the rewritten graph is wrong", async () => {
+    const a = testModel({ preset: "micro", seed: 7 });
+    const b = testModel({ preset: "micro", seed: 8 });
+    const fa = await prepareDecoder(path.join(a, "onnx/model.onnx"));
+    const fb = await prepareDecoder(path.join(b, "onnx/model.onnx"));
+    // original of model a against the prepared pair of model b
+    const c = await checkRewrite(path.join(a, "onnx/model.onnx"), fb.decoder, fb.embed, 32, [1, 2, 3]);
+    expect(c.maxAbsDiff).toBeGreaterThan(0.1);
+    expect(fa.manifest.check.maxAbsDiff).toBe(0);
+  });
+});

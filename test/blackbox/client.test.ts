@@ -5,6 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import {
@@ -15,6 +16,7 @@ import {
   TimeoutError,
 } from "../../src/blackbox/errors.js";
 import type { BlackBoxEvent, BlackBoxOptions } from "../../src/blackbox/options.js";
+import { fixedTemperature } from "../../src/blackbox/providers/openai.js";
 import type { BlackBox } from "../../src/blackbox/types.js";
 import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../helpers/fake-openai.js";
 
@@ -186,6 +188,8 @@ describe("black box over the OpenAI wire format", () => {
     expect(msg).not.toContain(wrong);
     expect(msg).not.toContain("SECRET");
     expect(String((err as Error).stack)).not.toContain(wrong);
+    // nor anywhere in the error object, causes included (as a logger would print it)
+    expect(inspect(err, { depth: 10 })).not.toContain("SECRET");
     expect(s.stats().requests).toBe(1);
 
     const ok = box(s, { apiKey: "sk-right-key-000000" });
@@ -236,6 +240,22 @@ describe("black box over the OpenAI wire format", () => {
     );
     expect(s8.stats().maxInFlight).toBeLessThanOrEqual(8);
     expect(s8.stats().maxInFlight).toBeGreaterThan(1);
+  });
+});
+
+describe("provider details", () => {
+  it("leaves temperature out for OpenAI reasoning models on OpenAI's URL only", () => {
+    expect(fixedTemperature("o3-mini")).toBe(true);
+    expect(fixedTemperature("gpt-5-mini")).toBe(true);
+    expect(fixedTemperature("gpt-4o-mini")).toBe(false);
+    expect(fixedTemperature("gpt-4.1")).toBe(false);
+    expect(fixedTemperature("ollama-o3x")).toBe(false);
+  });
+
+  it("sends temperature to a custom server even for a reasoning-model name", async () => {
+    const s = await server();
+    await box(s, {}, "o3-mini").complete({ prompt: "q" });
+    expect(s.requests[0].body.temperature).toBe(0);
   });
 });
 

@@ -60,4 +60,13 @@ describe("provider registry", () => {
     expect(bb.totals()).toMatchObject({ completions: 1, requests: 1, priced: false, costUsd: 0 });
     await bb.close();
   });
+
+  it("loads the local provider lazily, on first use, and passes its errors through", async () => {
+    // creating the black box does not touch the model; the first call does
+    const bb = createBlackBox("local:/nonexistent/instructzero-model", { cache: false, env: {} });
+    const err = await bb.complete({ prompt: "x" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).not.toMatch(/unavailable/);
+    await bb.close();
+  });
 });

@@ -57,7 +57,9 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
       if (request.system) messages.push({ role: "system", content: request.system });
       messages.push({ role: "user", content: request.prompt });
       const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
-      if (request.temperature !== undefined) body.temperature = request.temperature;
+      if (request.temperature !== undefined && (custom || !fixedTemperature(model))) {
+        body.temperature = request.temperature;
+      }
       if (request.stop && request.stop.length > 0) body.stop = request.stop;
       if (request.maxTokens !== undefined) {
         // OpenAI's newer models only accept max_completion_tokens; compatible servers know max_tokens.
@@ -73,6 +75,14 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
       return parseChatCompletion(res, `openai:${model}`);
     },
   };
+}
+
+/**
+ * True for OpenAI reasoning models (o1, o3, o4-mini, gpt-5 ...), which reject any temperature but
+ * their default: on OpenAI's own URL the parameter is left out for them (it stays in the cache key).
+ */
+export function fixedTemperature(model: string): boolean {
+  return /^(o\d|gpt-5)([.-]|$)/.test(model);
 }
 
 /** Text and usage of a chat-completions body; anything unusable is a BadResponseError. */

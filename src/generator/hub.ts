@@ -301,7 +301,13 @@ class HubClient {
     readonly repoId: string,
     readonly token: string | undefined,
   ) {
-    this.origin = new URL(endpoint).origin;
+    try {
+      this.origin = new URL(endpoint).origin;
+    } catch {
+      throw new UserError(
+        `bad hub endpoint "${endpoint}" (HF_ENDPOINT): expected a URL such as https://huggingface.co`,
+      );
+    }
   }
 
   headers(url: string, extra: Record<string, string> = {}): Record<string, string> {

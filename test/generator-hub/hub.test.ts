@@ -371,6 +371,9 @@ describe("resolveModelSource: hub downloads", () => {
     await expect(resolveModelSource("hf:org/other", opts)).rejects.toThrow(
       /model org\/other .* does not exist/,
     );
+    await expect(resolveModelSource(`hf:${REPO}`, { cacheDir, endpoint: "huggingface.co" })).rejects.toThrow(
+      /bad hub endpoint "huggingface\.co"/,
+    );
     await expect(resolveModelSource(`hf:${REPO}@a`, { ...opts, revision: "b" })).rejects.toThrow(
       /conflicting revisions/,
     );

@@ -42,7 +42,11 @@ export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): 
   const { provider, model } = parseModelId(modelId);
   const factory = providerFactory(provider);
   const env = options.env ?? process.env;
-  const settings = resolveSettings(options);
+  // The local provider runs one generation at a time: more slots would only queue requests
+  // inside it, where their timeout clock already runs.
+  const settings = resolveSettings(
+    provider === "local" && options.concurrency === undefined ? { ...options, concurrency: 1 } : options,
+  );
   const prices = resolvePrices(options.prices, env);
   const made = factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
   const cache =
@@ -150,11 +154,13 @@ class WrappedBlackBox implements BlackBox {
 
     const stored = this.cache?.get(key);
     if (stored) return this.hit(callId, stored);
-    const pending = this.inflight.get(key);
+    // With the cache on, an identical request already in flight is shared (it would be a hit a
+    // moment later anyway); with the cache off every call is its own request.
+    const pending = this.cache ? this.inflight.get(key) : undefined;
     if (pending) return this.hit(callId, await pending);
 
     const run = this.limiter.run(() => this.attempts(callId, provider, full, key));
-    this.inflight.set(key, run);
+    if (this.cache) this.inflight.set(key, run);
     try {
       const res = await run;
       const { costUsd, priced } = estimateCost(this.id, res.usage, this.prices);
@@ -166,7 +172,7 @@ class WrappedBlackBox implements BlackBox {
       this.emit({ type: "response", id: callId, usage: res.usage, costUsd });
       return { text: res.text, usage: { ...res.usage }, costUsd, cached: false };
     } finally {
-      this.inflight.delete(key);
+      if (this.inflight.get(key) === run) this.inflight.delete(key);
     }
   }
 

@@ -337,6 +337,10 @@ describe("persistent cache", () => {
     await bb.complete({ prompt: prompt("hot") });
     await bb.complete({ prompt: prompt("hot") });
     expect(s.stats().requests).toBe(2);
+    // concurrent identical calls are not merged either
+    await Promise.all([1, 2, 3].map(() => bb.complete({ prompt: prompt("hot") })));
+    expect(s.stats().requests).toBe(5);
+    expect(bb.totals().cacheHits).toBe(0);
   });
 });
 

@@ -18,6 +18,7 @@ const model = readModel(path.join(dir, "onnx", "model.onnx"));
 const manifest: Record<string, { offset: number; length: number; dims: number[] }> = {};
 for (const t of model.graph?.initializer ?? []) {
   const ed = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
-  if (ed.location) manifest[t.name] = { offset: Number(ed.offset), length: Number(ed.length), dims: t.dims.map(Number) };
+  if (ed.location)
+    manifest[t.name] = { offset: Number(ed.offset), length: Number(ed.length), dims: t.dims.map(Number) };
 }
 fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest));

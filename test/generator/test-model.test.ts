@@ -14,10 +14,21 @@ import { maxAbsDiff, testModel } from "./helpers.js";
 describe("test-model builder", () => {
   it("writes the transformers.js folder layout with Optimum I/O names", async () => {
     const dir = testModel({ preset: "micro", seed: 1 });
-    for (const f of ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"])
+    for (const f of [
+      "config.json",
+      "generation_config.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "onnx/model.onnx",
+    ])
       expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
-    expect(cfg).toMatchObject({ model_type: "llama", hidden_size: 32, num_hidden_layers: 2, num_key_value_heads: 2 });
+    expect(cfg).toMatchObject({
+      model_type: "llama",
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_key_value_heads: 2,
+    });
     const s = await ort.InferenceSession.create(path.join(dir, "onnx/model.onnx"));
     expect(s.inputNames).toEqual([
       "input_ids",
@@ -28,7 +39,13 @@ describe("test-model builder", () => {
       "past_key_values.1.key",
       "past_key_values.1.value",
     ]);
-    expect(s.outputNames).toEqual(["logits", "present.0.key", "present.0.value", "present.1.key", "present.1.value"]);
+    expect(s.outputNames).toEqual([
+      "logits",
+      "present.0.key",
+      "present.0.value",
+      "present.1.key",
+      "present.1.value",
+    ]);
     await s.release();
   });
 

@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { registerEvalCommand } from "./commands/eval.js";
 import { registerGenerateCommand } from "./commands/generate.js";
 import { registerModelCommand } from "./commands/model.js";
+import { registerOptimizeCommands } from "./commands/optimize.js";
 import { registerReportCommand } from "./commands/report.js";
 import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerEvalCommand(program);
   registerGenerateCommand(program);
   registerModelCommand(program);
+  registerOptimizeCommands(program);
   registerRunsCommand(program);
   registerShowCommand(program);
   registerReportCommand(program);

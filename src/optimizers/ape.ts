@@ -46,9 +46,18 @@ export async function runApe(ctx: MethodContext): Promise<void> {
   for (let i = records.length; i < config.budget; i++) {
     if (ctx.signal?.aborted) return;
     const demos = sampleDemos(ctx.splits.promptGen, 5, seedFor(config.seed, `ape:${i}`));
-    ctx.onProgress?.({ phase: "generate", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+    ctx.onProgress?.({
+      phase: "generate",
+      evaluations: records.length,
+      budget: config.budget,
+      bestScore: best(records),
+    });
     const t0 = performance.now();
-    const c = await proposer.complete({ prompt: apePrompt(demos), temperature: APE_TEMPERATURE, maxTokens: 128 });
+    const c = await proposer.complete({
+      prompt: apePrompt(demos),
+      temperature: APE_TEMPERATURE,
+      maxTokens: 128,
+    });
     const generationMs = performance.now() - t0;
     ctx.timing.generationMs += generationMs;
     const record = await scoreCandidate(
@@ -70,7 +79,12 @@ export async function runApe(ctx: MethodContext): Promise<void> {
       records,
     );
     records.push(record);
-    ctx.onProgress?.({ phase: "evaluate", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+    ctx.onProgress?.({
+      phase: "evaluate",
+      evaluations: records.length,
+      budget: config.budget,
+      bestScore: best(records),
+    });
   }
 }
 

@@ -7,10 +7,16 @@ import { sampleDemos, splitTask } from "../tasks/splits.js";
 import type { MetricName } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
 import { runApe } from "./ape.js";
-import { BudgetedBlackBox, BudgetExhausted } from "./budget.js";
+import { BudgetExhausted, BudgetedBlackBox } from "./budget.js";
 import { bestIndex } from "./score-candidate.js";
 import { runSoftPromptSearch } from "./soft-prompt-search.js";
-import type { MethodContext, PhaseTiming, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
+import type {
+  MethodContext,
+  PhaseTiming,
+  PointProposer,
+  ProgressEvent,
+  SoftPromptGenerator,
+} from "./types.js";
 
 /** Defaults of a run's configuration (they reproduce the paper). */
 export const RUN_DEFAULTS = {
@@ -94,7 +100,11 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       calls: before.reduce((s, r) => s + r.calls, 0),
       costUsd: before.reduce((s, r) => s + r.costUsd, 0),
     };
-    const budgeted = new BudgetedBlackBox(deps.blackBox, { maxCalls: config.maxCalls, maxCost: config.maxCost }, spent);
+    const budgeted = new BudgetedBlackBox(
+      deps.blackBox,
+      { maxCalls: config.maxCalls, maxCost: config.maxCost },
+      spent,
+    );
     const ctx: MethodContext = {
       runId,
       config,
@@ -115,7 +125,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     let stopReason: string | undefined;
     try {
       if (config.method === "ape") await runApe(ctx);
-      else if (config.method === "instructzero" || config.method === "uniform") await runSoftPromptSearch(ctx);
+      else if (config.method === "instructzero" || config.method === "uniform")
+        await runSoftPromptSearch(ctx);
       else throw new UserError(`unknown method "${config.method}" (known: instructzero, uniform, ape)`);
     } catch (err) {
       if (!(err instanceof BudgetExhausted)) throw err;
@@ -124,18 +135,38 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     const evaluations = ledger.evaluations(runId);
     if (deps.signal?.aborted) {
       ledger.setStatus(runId, "interrupted", "interrupted by the user");
-      return outcome(runId, "interrupted", evaluations, null, totalsOf(evaluations, null, ledger, runId, timing, sessionStart));
+      return outcome(
+        runId,
+        "interrupted",
+        evaluations,
+        null,
+        totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
+      );
     }
     const b = bestIndex(evaluations);
     if (b < 0) {
       const reason = stopReason ?? "no evaluation was made";
       ledger.setStatus(runId, "stopped", reason);
-      return { ...outcome(runId, "stopped", evaluations, null, totalsOf(evaluations, null, ledger, runId, timing, sessionStart)), reason };
+      return {
+        ...outcome(
+          runId,
+          "stopped",
+          evaluations,
+          null,
+          totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
+        ),
+        reason,
+      };
     }
     let test: TestResult | null = null;
     let testUsage = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
     if (!deps.skipTest) {
-      deps.onProgress?.({ phase: "test", evaluations: evaluations.length, budget: config.budget, bestScore: evaluations[b].score });
+      deps.onProgress?.({
+        phase: "test",
+        evaluations: evaluations.length,
+        budget: config.budget,
+        bestScore: evaluations[b].score,
+      });
       const ev = await evaluateInstruction(deps.blackBox, evaluations[b].instruction, splits.test, {
         metric: task.metric,
         template: "test",
@@ -153,7 +184,10 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     const totals = totalsOf(evaluations, testUsage, ledger, runId, timing, sessionStart);
     ledger.finishRun(runId, { bestIndex: b, test, totals });
     if (stopReason) ledger.setStatus(runId, "stopped", stopReason);
-    return { ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, test, totals), reason: stopReason };
+    return {
+      ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, test, totals),
+      reason: stopReason,
+    };
   } catch (err) {
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
@@ -186,7 +220,13 @@ function outcome(
 
 function totalsOf(
   evaluations: readonly EvaluationRecord[],
-  test: { calls: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number } | null,
+  test: {
+    calls: number;
+    cacheHits: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+  } | null,
   ledger: Ledger,
   runId: string,
   timing: PhaseTiming,

@@ -10,7 +10,13 @@ export interface Candidate {
   instruction: string;
   generationMs: number;
   /** Usage spent to obtain the candidate (ape proposals), added to the record. */
-  proposalUsage?: { calls: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number };
+  proposalUsage?: {
+    calls: number;
+    cacheHits: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+  };
 }
 
 /**
@@ -23,7 +29,13 @@ export async function scoreCandidate(
   previous: readonly EvaluationRecord[],
 ): Promise<EvaluationRecord> {
   const seen = previous.find((r) => r.instruction === candidate.instruction && !r.reused) ?? null;
-  const p = candidate.proposalUsage ?? { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const p = candidate.proposalUsage ?? {
+    calls: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+  };
   let record: EvaluationRecord;
   if (seen) {
     record = {
@@ -60,7 +72,13 @@ export async function scoreCandidate(
 }
 
 function base(c: Candidate) {
-  return { index: c.index, iteration: c.iteration, z: c.z, instruction: c.instruction, generationMs: c.generationMs };
+  return {
+    index: c.index,
+    iteration: c.iteration,
+    z: c.z,
+    instruction: c.instruction,
+    generationMs: c.generationMs,
+  };
 }
 
 /** Index of the best record: highest score, earliest on ties; -1 when empty. */

@@ -1,6 +1,6 @@
+import type { EvaluationRecord } from "../store/types.js";
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
-import type { EvaluationRecord } from "../store/types.js";
 import { batchSizes } from "./batches.js";
 import { bestIndex, scoreCandidate } from "./score-candidate.js";
 import type { MethodContext } from "./types.js";
@@ -50,7 +50,12 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
       );
       records.push(record);
       const b = bestIndex(records);
-      ctx.onProgress?.({ phase: "evaluate", evaluations: records.length, budget: config.budget, bestScore: records[b].score });
+      ctx.onProgress?.({
+        phase: "evaluate",
+        evaluations: records.length,
+        budget: config.budget,
+        bestScore: records[b].score,
+      });
     }
     start = end;
   }
@@ -78,7 +83,12 @@ async function loadOrMakeBatch(
     const rng = new Rng(seedFor(config.seed, `uniform:${it}`));
     points = Array.from({ length: size }, () => Array.from({ length: d }, () => 2 * rng.uniform() - 1));
   } else {
-    ctx.onProgress?.({ phase: "propose", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+    ctx.onProgress?.({
+      phase: "propose",
+      evaluations: records.length,
+      budget: config.budget,
+      bestScore: best(records),
+    });
     const next = requireProposer(ctx).next(
       {
         points: records.map((r) => r.z!),
@@ -93,12 +103,22 @@ async function loadOrMakeBatch(
   }
   ctx.timing.boMs += performance.now() - t0;
 
-  ctx.onProgress?.({ phase: "generate", evaluations: records.length, budget: config.budget, bestScore: best(records) });
+  ctx.onProgress?.({
+    phase: "generate",
+    evaluations: records.length,
+    budget: config.budget,
+    bestScore: best(records),
+  });
   const g0 = performance.now();
   const generated = await ctx.generator!.generate(points, ctx.demos);
   const generationMs = performance.now() - g0;
   ctx.timing.generationMs += generationMs;
-  const batch: StoredBatch = { points, instructions: generated.map((g) => g.text), generationMs, proposerState };
+  const batch: StoredBatch = {
+    points,
+    instructions: generated.map((g) => g.text),
+    generationMs,
+    proposerState,
+  };
   ledger.setState(runId, key, batch);
   return batch;
 }

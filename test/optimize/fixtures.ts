@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTestModel } from "../../src/generator/test-model/build.js";
+import { seedFor } from "../../src/util/rng.js";
+import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai.js";
+
+/** A temp dir holding a micro test generator and a small "reverse the word" task file. */
+export function makeOptimizeFixture(): { dir: string; model: string; taskFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), "iz-opt-"));
+  const model = join(dir, "micro");
+  buildTestModel(model, { preset: "micro", seed: 0 });
+  const taskFile = join(dir, "reverse.jsonl");
+  const words = Array.from({ length: 30 }, (_, i) => `word${i}`);
+  writeFileSync(
+    taskFile,
+    words.map((w) => JSON.stringify({ input: w, output: reverse(w) })).join("\n") + "\n",
+  );
+  return { dir, model, taskFile };
+}
+
+/** The task: reverse the characters. */
+export function reverse(w: string): string {
+  return [...w].reverse().join("");
+}
+
+/** Hash to [0, 1). */
+function unit(label: string): number {
+  return (seedFor(0, label) >>> 0) / 2 ** 32;
+}
+
+/**
+ * A black box whose answers depend on the instruction it receives: each instruction has a quality
+ * q = unit(instruction), and answers an input correctly (reversed) with probability q, decided by a hash
+ * of (instruction, input) so the same query always gets the same answer. APE proposal prompts get a
+ * proposal that depends on the demos in the prompt.
+ */
+export function instructionQualityAnswer(req: FakeRequest): string {
+  if (req.prompt.startsWith("I gave a friend an instruction")) {
+    return ` write the word backwards (variant ${Math.floor(unit(req.prompt) * 1000)}).\nMore text.`;
+  }
+  const parsed = parseInstructionPrompt(req.prompt);
+  if (!parsed) return "?";
+  const q = unit(`q:${parsed.instruction}`);
+  return unit(`a:${parsed.instruction}:${parsed.input}`) < q ? reverse(parsed.input) : parsed.input;
+}

@@ -1,0 +1,150 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openLedger } from "../../src/store/ledger.js";
+import { runCli } from "../helpers/cli.js";
+import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
+
+const fx = makeOptimizeFixture();
+const env = { OPENAI_API_KEY: "sk-test" };
+
+function args(server: FakeOpenAI, name: string, extra: string[] = []): string[] {
+  return [
+    "optimize",
+    "--task",
+    fx.taskFile,
+    "--target",
+    "openai:fake",
+    "--base-url",
+    server.url,
+    "--generator",
+    fx.model,
+    "--budget",
+    "12",
+    "--initial-points",
+    "4",
+    "--batch-size",
+    "4",
+    "--validation-size",
+    "5",
+    "--cache",
+    join(fx.dir, `${name}.cache.sqlite`),
+    "--ledger",
+    join(fx.dir, `${name}.ledger.sqlite`),
+    "--json",
+    ...extra,
+  ];
+}
+
+describe("instructzero optimize (offline, micro generator, local fake black box)", () => {
+  let server: FakeOpenAI;
+  beforeAll(async () => {
+    server = await startFakeOpenAI({ answer: instructionQualityAnswer });
+  });
+  afterAll(() => server.close());
+
+  for (const method of ["uniform", "ape"] as const) {
+    it(`runs ${method} end to end and records every evaluation`, async () => {
+      const before = server.stats().requests;
+      const r = await runCli(args(server, `full-${method}`, ["--method", method]), { env });
+      expect(r.stderr).not.toMatch(/error/);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.status).toBe("completed");
+      expect(out.totals.evaluations).toBe(12);
+      expect(out.test.scores).toHaveLength(10); // min(100, floor(30/3)) held out
+      const ledger = openLedger(join(fx.dir, `full-${method}.ledger.sqlite`), { create: false });
+      const evals = ledger.evaluations(out.runId);
+      ledger.close();
+      expect(evals).toHaveLength(12);
+      expect(new Set(evals.map((e) => e.score)).size).toBeGreaterThan(1); // scores depend on the instruction
+      const best = Math.max(...evals.map((e) => e.score));
+      expect(out.best.score).toBe(best);
+      expect(out.best.instruction).toBe(evals.find((e) => e.score === best)!.instruction);
+      // Calls made = distinct instructions x 5 validation + 10 test (+ 12 proposals for ape).
+      const distinct = new Set(evals.map((e) => e.instruction)).size;
+      const expected = distinct * 5 + 10 + (method === "ape" ? 12 : 0);
+      expect(server.stats().requests - before).toBe(expected);
+      expect(out.totals.calls).toBe(expected);
+      expect(evals.filter((e) => e.reused)).toHaveLength(12 - distinct);
+      if (method === "uniform") {
+        for (const e of evals) for (const v of e.z!) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+        expect(distinct).toBeGreaterThan(1); // the soft prompt changes the instruction
+      }
+    });
+  }
+
+  it("is deterministic: the same seed gives the same instructions, scores and choice", async () => {
+    const a = JSON.parse(
+      (await runCli(args(server, "det-a", ["--method", "uniform", "--seed", "7"]), { env })).stdout,
+    );
+    const b = JSON.parse(
+      (await runCli(args(server, "det-b", ["--method", "uniform", "--seed", "7"]), { env })).stdout,
+    );
+    expect(b.best).toEqual({
+      ...a.best,
+      evaluationMs: b.best.evaluationMs,
+      generationMs: b.best.generationMs,
+    });
+    expect(b.test.scores).toEqual(a.test.scores);
+  });
+
+  it("--max-calls stops exactly and keeps the best so far", async () => {
+    const before = server.stats().requests;
+    const r = await runCli(
+      args(server, "maxcalls", ["--method", "uniform", "--max-calls", "13", "--no-test"]),
+      { env },
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe("stopped");
+    expect(out.reason).toMatch(/--max-calls 13/);
+    expect(server.stats().requests - before).toBe(13);
+    expect(out.best).not.toBeNull();
+  });
+
+  it("--dry-run spends nothing", async () => {
+    const before = server.stats().requests;
+    const r = await runCli(args(server, "dry", ["--method", "ape", "--dry-run"]), { env });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.plan.maxCalls).toBe(12 * 5 + 10 + 12);
+    expect(server.stats().requests).toBe(before);
+  });
+
+  it("gives clear errors for an unknown task, an unreachable server and a bad ledger", async () => {
+    const unknown = await runCli(
+      ["optimize", "--task", "antonymz", "--method", "ape", "--target", "openai:x"],
+      { env },
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown task "antonymz"/);
+
+    const ledgerPath = join(fx.dir, "unreachable.ledger.sqlite");
+    const down = await runCli(
+      [
+        ...args(server, "unreachable", ["--method", "ape", "--max-retries", "1", "--timeout", "2000"]).map(
+          (a) => (a === server.url ? "http://127.0.0.1:9/v1" : a),
+        ),
+      ],
+      { env },
+    );
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/connect|ECONNREFUSED|Connection/i);
+    const ledger = openLedger(ledgerPath, { create: false });
+    const runs = ledger.listRuns();
+    ledger.close();
+    expect(runs[0].status).toBe("failed"); // recorded, resumable
+
+    const bad = join(mkdtempSync(join(fx.dir, "bad-")), "runs.sqlite");
+    writeFileSync(bad, "this is not a database");
+    const broken = await runCli(
+      [...args(server, "x", ["--method", "ape"]).map((a) => (a.endsWith("x.ledger.sqlite") ? bad : a))],
+      { env },
+    );
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(bad);
+    expect(readFileSync(bad, "utf8")).toBe("this is not a database");
+  });
+});

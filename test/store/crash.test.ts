@@ -1,0 +1,90 @@
+/**
+ * A process killed with SIGKILL while appending leaves a consistent, reopenable ledger: every
+ * record it reported as appended is there, indices are contiguous, and resuming appends the rest.
+ * The writer is the built library (dist/, made by `npm test`'s build step) in a child process.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { openLedger } from "../../src/store/ledger.js";
+import { makeConfig } from "./synthetic.js";
+
+const LEDGER_JS = resolve("dist/store/ledger.js");
+
+/** Child: append records 0,1,2,... forever (in a transaction with a checkpoint), printing each index done. */
+const WRITER = `
+import { openLedger } from ${JSON.stringify(pathToFileURL(LEDGER_JS).href)};
+const [file, runId] = process.argv.slice(1);
+const ledger = openLedger(file);
+for (let i = 0; ; i++) {
+  const scores = [i % 2, 1, 0, 1];
+  ledger.transaction(() => {
+    ledger.appendEvaluation(runId, {
+      index: i, iteration: 0, z: [i / 1000, -i / 1000], instruction: "instruction " + (i % 13),
+      score: scores.reduce((a, b) => a + b, 0) / 4, scores, outputs: scores.map(String), reused: i >= 13,
+      calls: 4, cacheHits: 0, inputTokens: 10, outputTokens: 2, costUsd: 0.001, generationMs: 1, evaluationMs: 2,
+    });
+    ledger.setState(runId, "next", i + 1);
+  });
+  process.stdout.write(i + "\\n");
+}
+`;
+
+let dir: string;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("ledger after SIGKILL", () => {
+  it("keeps every completed append and stays consistent", async () => {
+    if (!existsSync(LEDGER_JS)) throw new Error(`${LEDGER_JS} is missing: run \`npm run build\` first`);
+    dir = mkdtempSync(join(tmpdir(), "iz-crash-"));
+    const file = join(dir, "runs.sqlite");
+    const setup = openLedger(file);
+    const id = setup.createRun(makeConfig());
+    setup.close();
+
+    const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, file, id], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let lastDone = -1;
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    await new Promise<void>((done, fail) => {
+      let buf = "";
+      child.stdout.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split("\n");
+        buf = lines.pop() ?? "";
+        for (const l of lines) lastDone = Number(l);
+        if (lastDone >= 150 && !child.killed) {
+          child.kill("SIGKILL");
+          done();
+        }
+      });
+      child.on("exit", () => (lastDone >= 150 ? done() : fail(new Error(`writer exited early: ${stderr}`))));
+    });
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(null) : child.on("exit", r),
+    );
+    expect(child.signalCode).toBe("SIGKILL");
+
+    const ledger = openLedger(file);
+    const evs = ledger.evaluations(id);
+    expect(evs.length).toBeGreaterThanOrEqual(lastDone + 1);
+    expect(evs.map((e) => e.index)).toEqual([...Array(evs.length).keys()]);
+    // The checkpoint was written in the same transaction as the last record.
+    expect(ledger.getState(id, "next")).toBe(evs.length);
+    // Resuming: re-appending the last record is a no-op, the next index appends.
+    const last = evs[evs.length - 1];
+    expect(ledger.appendEvaluation(id, last)).toBe(false);
+    expect(ledger.appendEvaluation(id, { ...last, index: evs.length })).toBe(true);
+    expect(ledger.getRun(id).status).toBe("running");
+    ledger.close();
+  });
+});

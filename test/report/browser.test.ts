@@ -75,7 +75,7 @@ describe("HTML report in headless Chromium", () => {
         expect(await page.title()).toBe(`instructzero · antonyms ${PAYLOADS.titleBreak} · ${exp.run.id}`);
         expect(await page.locator("h1").textContent()).toBe(`Run ${exp.run.id}`);
         expect(await page.locator("h2").count()).toBeGreaterThanOrEqual(7);
-        expect(await page.evaluate(() => document.body.scrollHeight)).toBeGreaterThan(800);
+        expect(await page.evaluate<number>("document.body.scrollHeight")).toBeGreaterThan(800);
         expect(await page.locator("body").isVisible()).toBe(true);
 
         // The chart: an SVG with one polyline vertex and one point per evaluation, laid out.
@@ -84,19 +84,16 @@ describe("HTML report in headless Chromium", () => {
         const box = await chart.boundingBox();
         expect(box?.width).toBeGreaterThan(300);
         expect(box?.height).toBeGreaterThan(150);
-        const nPoints = await page.evaluate(() => {
-          const line = document.querySelector("svg.chart polyline.best-so-far") as SVGPolylineElement | null;
-          return line ? line.points.numberOfItems : -1;
-        });
+        const nPoints = await page.evaluate<number>(
+          `(document.querySelector("svg.chart polyline.best-so-far")?.points.numberOfItems ?? -1)`,
+        );
         expect(nPoints).toBe(N_EVALS);
         expect(await page.locator("svg.chart circle.eval-point").count()).toBe(N_EVALS);
 
         // Injected markup is shown as text and never ran.
-        expect(
-          await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
-        ).toBeUndefined();
-        expect(await page.evaluate(() => document.scripts.length)).toBe(0);
-        expect(await page.evaluate(() => document.images.length)).toBe(0);
+        expect(await page.evaluate("typeof window.__pwned")).toBe("undefined");
+        expect(await page.evaluate<number>("document.scripts.length")).toBe(0);
+        expect(await page.evaluate<number>("document.images.length")).toBe(0);
         expect(await page.locator("#best-instruction").textContent()).toBe(PAYLOADS.script);
         const cells = await page.locator("#validation-examples td").allTextContents();
         expect(cells).toContain(PAYLOADS.img);

@@ -145,7 +145,7 @@ describe("black box over the OpenAI wire format", () => {
   it("times out a slow response and retries it", async () => {
     const s = await server({ faults: { 1: "slow" }, slowMs: 3000 });
     const events: BlackBoxEvent[] = [];
-    const bb = box(s, { timeoutMs: 250, onEvent: (e) => events.push(e) });
+    const bb = box(s, { timeoutMs: 1000, onEvent: (e) => events.push(e) });
     const c = await bb.complete({ prompt: prompt("fast") });
     expect(c.text).toBe("slow");
     expect(s.requests).toHaveLength(2);
@@ -222,7 +222,7 @@ describe("black box over the OpenAI wire format", () => {
   });
 
   it("never exceeds the concurrency limit, and uses it", async () => {
-    const s = await server({ latencyMs: 25 });
+    const s = await server({ latencyMs: 50 });
     const bb = box(s, { concurrency: 3 });
     await Promise.all(WORDS.concat(WORDS).map((w, i) => bb.complete({ prompt: `${prompt(w)} ${i}` })));
     expect(s.stats().requests).toBe(20);

@@ -153,30 +153,28 @@ export class GpPosterior {
     return { mean, variance };
   }
 
-  /**
-   * Posterior covariance between m points (features phiA, coordinates XA) and k points
-   * (features phiB, coordinates XB): m x k.
-   */
-  crossCovariance(
-    XA: Float64Array,
-    phiA: Float64Array,
-    m: number,
-    XB: Float64Array,
-    phiB: Float64Array,
-    k: number,
-  ): Float64Array {
+  /** Q phi(B)^T for k points with features phiB (k x n): n x k, reused by `crossCovariance`. */
+  qTimesFeatures(phiB: Float64Array, k: number): Float64Array {
     const n = this.n;
-    // phiA Q phiB^T
     const QB = new Float64Array(n * k);
-    for (let b = 0; b < k; b++) {
-      for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i++) {
+      const qi = i * n;
+      for (let b = 0; b < k; b++) {
         let s = 0;
-        const qi = i * n;
-        for (let j = 0; j < n; j++) s += this.Q[qi + j] * phiB[b * n + j];
+        const rb = b * n;
+        for (let j = 0; j < n; j++) s += this.Q[qi + j] * phiB[rb + j];
         QB[i * k + b] = s;
       }
     }
-    const C = matmul(phiA, QB, m, n, k);
+    return QB;
+  }
+
+  /**
+   * Posterior covariance between m points (coordinates XA, features phiA) and k points
+   * (coordinates XB, QB = qTimesFeatures(phi(XB))): m x k.
+   */
+  crossCovariance(XA: Float64Array, phiA: Float64Array, m: number, XB: Float64Array, QB: Float64Array, k: number): Float64Array {
+    const C = matmul(phiA, QB, m, this.n, k);
     if (this.p0 !== 0) {
       const direct = matern52(XA, XB, m, k, this.d, this.hyper.lengthscales);
       for (let i = 0; i < m * k; i++) C[i] += this.p0 * direct[i];
@@ -194,7 +192,7 @@ export class GpPosterior {
 export class FantasyPosterior {
   private F: number[][] = [];
   private FX = new Float64Array(0);
-  private phiF = new Float64Array(0);
+  private QF: Float64Array = new Float64Array(0);
   private Linv: Float64Array | null = null; // Cholesky factor of Sigma_FF + sigma^2 I
 
   constructor(readonly base: GpPosterior) {}
@@ -213,8 +211,9 @@ export class FantasyPosterior {
     this.F.forEach((row, i) => {
       this.FX.set(row, i * d);
     });
-    this.phiF = this.base.features(this.FX, k);
-    const S = this.base.crossCovariance(this.FX, this.phiF, k, this.FX, this.phiF, k);
+    const phiF = this.base.features(this.FX, k);
+    this.QF = this.base.qTimesFeatures(phiF, k);
+    const S = this.base.crossCovariance(this.FX, phiF, k, this.FX, this.QF, k);
     symmetrise(S, k);
     for (let i = 0; i < k; i++) S[i * k + i] += Math.max(this.base.hyper.noise, COUPLED_KERNEL_JITTER);
     this.Linv = cholesky(S, k).L;
@@ -226,7 +225,7 @@ export class FantasyPosterior {
     const pred = this.base.predictFromFeatures(phi, m);
     const k = this.F.length;
     if (k === 0 || !this.Linv) return pred;
-    const C = this.base.crossCovariance(Xs, phi, m, this.FX, this.phiF, k); // m x k
+    const C = this.base.crossCovariance(Xs, phi, m, this.FX, this.QF, k); // m x k
     // var -= || L^-1 c ||^2 per row
     const L = this.Linv;
     const w = new Float64Array(k);

@@ -10,7 +10,14 @@
 import type { GpHyperparameters, GpTrainingData } from "./gp.js";
 import { trainingCovariance } from "./gp.js";
 import { COUPLED_KERNEL_JITTER, matern52LengthscaleGrad } from "./kernels.js";
-import { cholesky, choleskyInverse, choleskySolve, frobeniusDot, logDetFromCholesky, matmul } from "./linalg.js";
+import {
+  cholesky,
+  choleskyInverse,
+  choleskySolve,
+  frobeniusDot,
+  logDetFromCholesky,
+  matmul,
+} from "./linalg.js";
 
 /** Gamma(concentration, rate) prior: log p(x) = a log b - lgamma(a) + (a-1) log x - b x. */
 export interface GammaPrior {
@@ -126,7 +133,9 @@ export function marginalLogLikelihood(
     const { M, B, S } = cov.coupled;
     const WB = matmul(W, B, n, n, n);
     const BWB = matmul(B, WB, n, n, n);
-    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map((x) => 0.5 * s * x);
+    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map(
+      (x) => 0.5 * s * x,
+    );
     // G = M W B S M; tr(W dKc) = 2 eps tr(G dKzz)
     const G = matmul(matmul(matmul(M, WB, n, n, n), S, n, n, n), M, n, n, n);
     gLs = matern52LengthscaleGrad(data.X, n, d, h.lengthscales, G).map((x) => s * COUPLED_KERNEL_JITTER * x);

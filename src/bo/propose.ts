@@ -1,0 +1,220 @@
+/**
+ * One Bayesian-optimisation step: standardise the observed values, fit the GP hyperparameters
+ * (warm-started), and maximise log-EI with CMA-ES from the best evaluated points to propose a
+ * batch of q points. Knows nothing of LLMs: points are vectors in a box, values are maximised.
+ *
+ * Batch modes:
+ * - `reference` (InstructZero): one CMA-ES run from each of the q best points; the q results,
+ *   best EI first, duplicates allowed.
+ * - `distinct`: the same runs give a pool; then the batch is built greedily: each pick maximises EI
+ *   under a GP that has fantasised the earlier picks (kriging believer: variance shrinks around
+ *   them) and must lie at least `minDistance` from every evaluated point and every earlier pick.
+ */
+import { UserError } from "../util/errors.js";
+import { Rng, seedFor } from "../util/rng.js";
+import { logEiOf } from "./acquisition.js";
+import { type CmaesOptions, cmaesMaximize } from "./cmaes.js";
+import { fitHyperparameters } from "./fit.js";
+import { FantasyPosterior, type GpHyperparameters, GpPosterior, type GpTrainingData, type KernelKind } from "./gp.js";
+import { toMatrix } from "./linalg.js";
+import type { GpPriors } from "./mll.js";
+import { sobolPoints } from "./sobol.js";
+
+/** How a batch of q points is formed. */
+export type BatchMode = "reference" | "distinct";
+
+/** What the optimiser has evaluated so far. */
+export interface BoHistory {
+  /** Evaluated points (soft prompts), each of length d, in the search box [-1,1]^d. */
+  points: number[][];
+  /** Observed values to MAXIMISE (validation score of each point). */
+  values: number[];
+  /** Optional per-point score vectors (per-example validation scores) for the instruction-coupled kernel. */
+  scoreVectors?: number[][];
+}
+
+/** Options of one proposal step. */
+export interface ProposeOptions {
+  /** All randomness of this step derives from it. */
+  seed: number;
+  /** Default "reference" (paper). */
+  batchMode?: BatchMode;
+  /** Default "coupled" when scoreVectors are given, else "matern". */
+  kernel?: KernelKind;
+  /** CMA-ES settings (defaults: sigma0 0.8, popSize 50, maxGenerations 10). */
+  cmaes?: { sigma0?: number; popSize?: number; maxGenerations?: number };
+  /** Hyperparameters from the previous step's result: fit starts there (and runs fewer iterations). */
+  warmStart?: GpHyperparameters;
+  /** Search box on every coordinate (default [-1, 1]). */
+  bounds?: [number, number];
+  /** CMA-ES runs, started from this many best points (default q; at least q in `reference` mode). */
+  numStarts?: number;
+  /** `distinct` mode: minimum Euclidean distance (default 0.01 (hi - lo) sqrt(d)). */
+  minDistance?: number;
+  /** Hyperparameter fit settings (see fit.ts). */
+  fit?: { randomStarts?: number; maxIterations?: number; priors?: GpPriors };
+}
+
+/** A proposed batch. */
+export interface Proposal {
+  /** q points in the box, in proposal order (best acquisition first in `reference` mode). */
+  points: number[][];
+  /** EI of each point on the standardised scale (for `distinct`, under the fantasised GP at its pick). */
+  acquisition: number[];
+  /** log of `acquisition` (finite where EI underflows). */
+  logAcquisition: number[];
+  /** Fitted hyperparameters: store them and pass them as the next step's `warmStart`. */
+  hyperparameters: GpHyperparameters;
+}
+
+/** Values a pick may not take in `distinct` mode score below this. */
+const INFEASIBLE = -1e12;
+
+function validate(history: BoHistory, q: number, kernel: KernelKind, bounds: [number, number]): void {
+  const { points, values, scoreVectors } = history;
+  if (!Number.isInteger(q) || q < 1) throw new UserError(`propose: q = ${q} must be a positive integer`);
+  if (!(bounds[1] > bounds[0])) throw new UserError(`propose: bounds [${bounds}] are empty`);
+  if (points.length === 0) throw new UserError("propose: history.points is empty (evaluate initial points first)");
+  if (values.length !== points.length) {
+    throw new UserError(`propose: history.values has ${values.length} entries for ${points.length} points`);
+  }
+  const d = points[0].length;
+  if (d === 0) throw new UserError("propose: history.points[0] has no coordinates");
+  points.forEach((p, i) => {
+    if (p.length !== d) throw new UserError(`propose: history.points[${i}] has length ${p.length}, expected ${d}`);
+    if (!p.every(Number.isFinite)) throw new UserError(`propose: history.points[${i}] has a non-finite coordinate`);
+  });
+  values.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new UserError(`propose: history.values[${i}] = ${v} is not finite`);
+  });
+  if (kernel === "coupled") {
+    if (!scoreVectors) throw new UserError('propose: kernel "coupled" needs history.scoreVectors');
+    if (scoreVectors.length !== points.length) {
+      throw new UserError(`propose: history.scoreVectors has ${scoreVectors.length} entries for ${points.length} points`);
+    }
+    const D = scoreVectors[0]?.length ?? 0;
+    if (D === 0) throw new UserError("propose: history.scoreVectors[0] is empty");
+    scoreVectors.forEach((s, i) => {
+      if (s.length !== D) throw new UserError(`propose: history.scoreVectors[${i}] has length ${s.length}, expected ${D}`);
+      if (!s.every(Number.isFinite)) throw new UserError(`propose: history.scoreVectors[${i}] has a non-finite entry`);
+    });
+  }
+}
+
+/** y standardised as the reference does: (y - mean) / (unbiased std + 1e-9); std 1 when n < 2. */
+export function standardize(values: readonly number[]): Float64Array {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) ** 2;
+  const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 1;
+  return Float64Array.from(values, (v) => (v - mean) / (std + 1e-9));
+}
+
+function dist(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+/** Propose q new points to evaluate, given the history. Deterministic given `options.seed`. */
+export function propose(history: BoHistory, q: number, options: ProposeOptions): Proposal {
+  const bounds = options.bounds ?? [-1, 1];
+  const kernel: KernelKind = options.kernel ?? (history.scoreVectors ? "coupled" : "matern");
+  validate(history, q, kernel, bounds);
+  const mode = options.batchMode ?? "reference";
+  if (mode !== "reference" && mode !== "distinct") throw new UserError(`propose: unknown batchMode "${mode}"`);
+  const n = history.points.length;
+  const d = history.points[0].length;
+  const y = standardize(history.values);
+  const data: GpTrainingData = { X: toMatrix(history.points, d), y, n, d };
+  if (kernel === "coupled") {
+    const D = history.scoreVectors![0].length;
+    data.scores = toMatrix(history.scoreVectors!, D);
+    data.D = D;
+  }
+  const fit = fitHyperparameters(data, {
+    seed: seedFor(options.seed, "fit"),
+    kernel,
+    warmStart: options.warmStart,
+    randomStarts: options.fit?.randomStarts,
+    maxIterations: options.fit?.maxIterations,
+    priors: options.fit?.priors,
+  });
+  const posterior = new GpPosterior(data, fit.hyperparameters);
+  let bestF = Number.NEGATIVE_INFINITY;
+  for (const v of y) bestF = Math.max(bestF, v);
+  const cma: CmaesOptions = {
+    sigma0: options.cmaes?.sigma0 ?? 0.8,
+    popSize: options.cmaes?.popSize ?? 50,
+    maxGenerations: options.cmaes?.maxGenerations ?? 10,
+    bounds,
+  };
+
+  // CMA-ES from the best points (ties broken by index), one run per start.
+  const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[b] - y[a] || a - b);
+  const numStarts = Math.max(options.numStarts ?? q, mode === "reference" ? q : 1);
+  const baseObjective = (X: Float64Array, m: number) => logEiOf(posterior.predict(X, m), bestF);
+  const pool: { x: number[]; value: number }[] = [];
+  for (let s = 0; s < numStarts; s++) {
+    const start = history.points[ranked[s % n]];
+    const r = cmaesMaximize(baseObjective, start, new Rng(seedFor(options.seed, `cmaes:${s}`)), cma);
+    pool.push({ x: r.x, value: r.value });
+  }
+
+  if (mode === "reference") {
+    const order = pool.map((_, i) => i).sort((a, b) => pool[b].value - pool[a].value || a - b);
+    const chosen = order.slice(0, q).map((i) => pool[i]);
+    return {
+      points: chosen.map((c) => c.x),
+      acquisition: chosen.map((c) => Math.exp(c.value)),
+      logAcquisition: chosen.map((c) => c.value),
+      hyperparameters: fit.hyperparameters,
+    };
+  }
+
+  // distinct: greedy picks under a fantasised GP with a minimum distance.
+  const minDistance = options.minDistance ?? 0.01 * (bounds[1] - bounds[0]) * Math.sqrt(d);
+  const fantasy = new FantasyPosterior(posterior);
+  const picked: number[][] = [];
+  const logAcq: number[] = [];
+  const fallback = sobolPoints(256, d, seedFor(options.seed, "distinct:fallback"), bounds);
+  const violation = (x: ArrayLike<number>): number => {
+    let worst = 0;
+    for (const p of history.points) worst = Math.max(worst, minDistance - dist(x, p));
+    for (const p of picked) worst = Math.max(worst, minDistance - dist(x, p));
+    return worst;
+  };
+  const objective = (X: Float64Array, m: number): Float64Array => {
+    const v = logEiOf(fantasy.predict(X, m), bestF);
+    for (let a = 0; a < m; a++) {
+      const viol = violation(X.subarray(a * d, a * d + d));
+      if (viol > 0) v[a] = INFEASIBLE - viol;
+    }
+    return v;
+  };
+  const scoreRows = (rows: number[][]): Float64Array => objective(toMatrix(rows, d), rows.length);
+  for (let j = 0; j < q; j++) {
+    const poolScores = scoreRows(pool.map((p) => p.x));
+    let bi = 0;
+    for (let i = 1; i < pool.length; i++) if (poolScores[i] > poolScores[bi]) bi = i;
+    let best = { x: pool[bi].x, value: poolScores[bi] };
+    const r = cmaesMaximize(objective, best.x, new Rng(seedFor(options.seed, `distinct:${j}`)), cma);
+    if (r.value > best.value) best = { x: r.x, value: r.value };
+    if (best.value <= INFEASIBLE) {
+      const fb = scoreRows(fallback);
+      let fi = 0;
+      for (let i = 1; i < fallback.length; i++) if (fb[i] > fb[fi]) fi = i;
+      best = { x: fallback[fi], value: fb[fi] };
+    }
+    picked.push(best.x.slice());
+    fantasy.add(best.x);
+    logAcq.push(best.value <= INFEASIBLE ? Number.NEGATIVE_INFINITY : best.value);
+  }
+  return {
+    points: picked,
+    acquisition: logAcq.map(Math.exp),
+    logAcquisition: logAcq,
+    hyperparameters: fit.hyperparameters,
+  };
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { exportRun, RUN_EXPORT_FORMAT, RUN_EXPORT_VERSION } from "../../src/report/export.js";
 import { openLedger } from "../../src/store/ledger.js";
@@ -84,5 +85,35 @@ describe("exportRun", () => {
     expect(empty.summary.bestScore).toBeNull();
     expect(() => exportRun(ledger, "missing-000000")).toThrow(UserError);
     ledger.close();
+  });
+});
+
+describe("docs/run-format.md", () => {
+  it("documents every field of the export", () => {
+    const doc = readFileSync("docs/run-format.md", "utf8");
+    const documented = new Set([...doc.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]));
+    const ledger = openLedger(":memory:");
+    const exp = exportRun(ledger, makeInjectedRun(ledger));
+    ledger.close();
+    const fields = new Set<string>();
+    const walk = (v: unknown, depth: number) => {
+      if (Array.isArray(v)) {
+        for (const x of v) walk(x, depth);
+      } else if (v && typeof v === "object" && depth < 3) {
+        for (const [k, x] of Object.entries(v)) {
+          fields.add(k);
+          walk(x, depth + 1);
+        }
+      }
+    };
+    const { config: _config, ...rest } = exp; // config keeps arbitrary extra options
+    walk(rest, 0);
+    for (const k of ["task", "target", "method", "budget", "seed", "nTokens", "batchMode"]) fields.add(k);
+    expect(exp.best?.test?.examples[0]).toBeDefined();
+    const missing = [...fields].filter(
+      (f) => !documented.has(f) && !["input", "answers", "output", "examples"].includes(f),
+    );
+    expect(missing).toEqual([]);
+    for (const f of ["input", "answers", "output", "examples"]) expect(doc).toContain(`\`${f}\``);
   });
 });

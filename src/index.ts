@@ -44,6 +44,16 @@ export { makeProjection, type Projection, type ProjectionKind, project } from ".
 export { type Demo, inductionPrompt } from "./generator/prompt.js";
 export { buildTestModel, TEST_PRESETS, type TestPreset } from "./generator/test-model/build.js";
 export {
+  type ExampleResult,
+  exportRun,
+  type InstructionSummary,
+  RUN_EXPORT_FORMAT,
+  RUN_EXPORT_VERSION,
+  type RunExport,
+} from "./report/export.js";
+export { renderHtmlReport } from "./report/html.js";
+export { formatRunDetails, runsTable } from "./report/text.js";
+export {
   defaultLedgerPath,
   LEDGER_SCHEMA_VERSION,
   Ledger,

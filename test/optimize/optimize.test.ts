@@ -44,7 +44,7 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
   });
   afterAll(() => server.close());
 
-  for (const method of ["uniform", "ape"] as const) {
+  for (const method of ["instructzero", "uniform", "ape"] as const) {
     it(`runs ${method} end to end and records every evaluation`, async () => {
       const before = server.stats().requests;
       const r = await runCli(args(server, `full-${method}`, ["--method", method]), { env });
@@ -68,7 +68,7 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
       expect(server.stats().requests - before).toBe(expected);
       expect(out.totals.calls).toBe(expected);
       expect(evals.filter((e) => e.reused)).toHaveLength(12 - distinct);
-      if (method === "uniform") {
+      if (method !== "ape") {
         for (const e of evals) for (const v of e.z!) expect(Math.abs(v)).toBeLessThanOrEqual(1);
         expect(distinct).toBeGreaterThan(1); // the soft prompt changes the instruction
       }

@@ -239,6 +239,7 @@ export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
 /** A connection to one ledger file. Obtain it with `openLedger`; `close()` it when done. */
 export class Ledger {
   private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** @internal use `openLedger`. */
   constructor(
@@ -250,7 +251,9 @@ export class Ledger {
 
   /** Run `fn` in one transaction (nested calls become savepoints): all its writes land, or none. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // IMMEDIATE: take the write lock up front, so concurrent writers wait (busy_timeout) instead of
+    // failing on a read-to-write lock upgrade.
+    return this.db.transaction(fn).immediate();
   }
 
   /**
@@ -264,20 +267,17 @@ export class Ledger {
     const json = JSON.stringify(config);
     const createdAt = this.now().toISOString();
     return this.transaction(() => {
-      const exists = this.db.prepare("SELECT 1 FROM runs WHERE id = ?").pluck();
+      const exists = this.stmt("SELECT 1 FROM runs WHERE id = ?").pluck();
       let id = "";
       for (let attempt = 0; ; attempt++) {
         id = makeRunId(config.task, json, createdAt, attempt);
         if (!exists.get(id)) break;
       }
-      const seq =
-        (this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").pluck().get() as number) ?? 1;
-      this.db
-        .prepare(
-          `INSERT INTO runs (id, seq, task, method, target, config, status, created_at, updated_at)
+      const seq = (this.stmt("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").pluck().get() as number) ?? 1;
+      this.stmt(
+        `INSERT INTO runs (id, seq, task, method, target, config, status, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
-        )
-        .run(id, seq, config.task, config.method, config.target, json, createdAt, createdAt);
+      ).run(id, seq, config.task, config.method, config.target, json, createdAt, createdAt);
       return id;
     });
   }
@@ -287,11 +287,10 @@ export class Ledger {
    * that `instructzero runs` lists them) or an ambiguous prefix.
    */
   resolveRunId(idOrPrefix: string): string {
-    if (this.db.prepare("SELECT 1 FROM runs WHERE id = ?").get(idOrPrefix)) return idOrPrefix;
+    if (this.stmt("SELECT 1 FROM runs WHERE id = ?").get(idOrPrefix)) return idOrPrefix;
     const matches =
       idOrPrefix.length > 0
-        ? (this.db
-            .prepare("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq")
+        ? (this.stmt("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq")
             .pluck()
             .all(idOrPrefix.length, idOrPrefix) as string[])
         : [];
@@ -306,20 +305,18 @@ export class Ledger {
 
   /** One run (id or unique id prefix); UserError if unknown. */
   getRun(id: string): RunRecord {
-    const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(this.resolveRunId(id)) as RunRow;
+    const row = this.stmt("SELECT * FROM runs WHERE id = ?").get(this.resolveRunId(id)) as RunRow;
     return toRecord(row);
   }
 
   /** Every run in creation order, with evaluation counts, best score and cost. */
   listRuns(): RunSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT r.*, COUNT(e.idx) AS n, MAX(e.score) AS best,
+    const rows = this.stmt(
+      `SELECT r.*, COUNT(e.idx) AS n, MAX(e.score) AS best,
                 COALESCE(SUM(e.cost_usd), 0) AS cost, COALESCE(SUM(e.calls), 0) AS ncalls
          FROM runs r LEFT JOIN evaluations e ON e.run_id = r.id
          GROUP BY r.id ORDER BY r.seq`,
-      )
-      .all() as (RunRow & { n: number; best: number | null; cost: number; ncalls: number })[];
+    ).all() as (RunRow & { n: number; best: number | null; cost: number; ncalls: number })[];
     return rows.map((row) => {
       const rec = toRecord(row);
       return {
@@ -353,8 +350,7 @@ export class Ledger {
     const rec = canonicalRecord(record);
     return this.transaction(() => {
       const run = this.requireRun(runId);
-      const prev = this.db
-        .prepare("SELECT record FROM evaluations WHERE run_id = ? AND idx = ?")
+      const prev = this.stmt("SELECT record FROM evaluations WHERE run_id = ? AND idx = ?")
         .pluck()
         .get(runId, rec.index) as string | undefined;
       if (prev !== undefined) {
@@ -371,22 +367,20 @@ export class Ledger {
         throw new Error(`run ${runId} is completed; it cannot take more evaluations`);
       }
       const at = this.now().toISOString();
-      this.db
-        .prepare(
-          `INSERT INTO evaluations (run_id, idx, iteration, instruction, score, calls, cost_usd, record, created_at)
+      this.stmt(
+        `INSERT INTO evaluations (run_id, idx, iteration, instruction, score, calls, cost_usd, record, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          runId,
-          rec.index,
-          rec.iteration,
-          rec.instruction,
-          rec.score,
-          rec.calls,
-          rec.costUsd,
-          JSON.stringify(rec),
-          at,
-        );
+      ).run(
+        runId,
+        rec.index,
+        rec.iteration,
+        rec.instruction,
+        rec.score,
+        rec.calls,
+        rec.costUsd,
+        JSON.stringify(rec),
+        at,
+      );
       this.touch(runId, at);
       return true;
     });
@@ -395,8 +389,7 @@ export class Ledger {
   /** All evaluations of a run, by index. */
   evaluations(runId: string): EvaluationRecord[] {
     this.requireRun(runId);
-    const rows = this.db
-      .prepare("SELECT record FROM evaluations WHERE run_id = ? ORDER BY idx")
+    const rows = this.stmt("SELECT record FROM evaluations WHERE run_id = ? ORDER BY idx")
       .pluck()
       .all(runId) as string[];
     return rows.map((r) => JSON.parse(r) as EvaluationRecord);
@@ -405,7 +398,7 @@ export class Ledger {
   /** Number of evaluations recorded for a run. */
   countEvaluations(runId: string): number {
     this.requireRun(runId);
-    return this.db.prepare("SELECT COUNT(*) FROM evaluations WHERE run_id = ?").pluck().get(runId) as number;
+    return this.stmt("SELECT COUNT(*) FROM evaluations WHERE run_id = ?").pluck().get(runId) as number;
   }
 
   /** Store an optimiser checkpoint value (any JSON value) under `key`; `undefined` deletes it. */
@@ -414,15 +407,13 @@ export class Ledger {
       this.requireRun(runId);
       const at = this.now().toISOString();
       if (value === undefined) {
-        this.db.prepare("DELETE FROM state WHERE run_id = ? AND key = ?").run(runId, key);
+        this.stmt("DELETE FROM state WHERE run_id = ? AND key = ?").run(runId, key);
       } else {
         const json = JSON.stringify(value);
-        this.db
-          .prepare(
-            `INSERT INTO state (run_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+        this.stmt(
+          `INSERT INTO state (run_id, key, value, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-          )
-          .run(runId, key, json, at);
+        ).run(runId, key, json, at);
       }
       this.touch(runId, at);
     });
@@ -431,20 +422,16 @@ export class Ledger {
   /** A checkpoint value stored by `setState`, or undefined. */
   getState<T = unknown>(runId: string, key: string): T | undefined {
     this.requireRun(runId);
-    const v = this.db
-      .prepare("SELECT value FROM state WHERE run_id = ? AND key = ?")
-      .pluck()
-      .get(runId, key) as string | undefined;
+    const v = this.stmt("SELECT value FROM state WHERE run_id = ? AND key = ?").pluck().get(runId, key) as
+      | string
+      | undefined;
     return v === undefined ? undefined : (JSON.parse(v) as T);
   }
 
   /** Keys of a run's checkpoint values. */
   stateKeys(runId: string): string[] {
     this.requireRun(runId);
-    return this.db
-      .prepare("SELECT key FROM state WHERE run_id = ? ORDER BY key")
-      .pluck()
-      .all(runId) as string[];
+    return this.stmt("SELECT key FROM state WHERE run_id = ? ORDER BY key").pluck().all(runId) as string[];
   }
 
   /**
@@ -454,20 +441,17 @@ export class Ledger {
   setExamples(runId: string, split: string, examples: Example[]): void {
     this.transaction(() => {
       this.requireRun(runId);
-      this.db
-        .prepare(
-          `INSERT INTO examples (run_id, split, examples) VALUES (?, ?, ?)
+      this.stmt(
+        `INSERT INTO examples (run_id, split, examples) VALUES (?, ?, ?)
            ON CONFLICT (run_id, split) DO UPDATE SET examples = excluded.examples`,
-        )
-        .run(runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))));
+      ).run(runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))));
     });
   }
 
   /** An example set stored by `setExamples`, or null. */
   getExamples(runId: string, split: string): Example[] | null {
     this.requireRun(runId);
-    const v = this.db
-      .prepare("SELECT examples FROM examples WHERE run_id = ? AND split = ?")
+    const v = this.stmt("SELECT examples FROM examples WHERE run_id = ? AND split = ?")
       .pluck()
       .get(runId, split) as string | undefined;
     return v === undefined ? null : (JSON.parse(v) as Example[]);
@@ -478,9 +462,12 @@ export class Ledger {
     if (!RUN_STATUSES.includes(status)) throw new TypeError(`unknown run status "${status}"`);
     this.transaction(() => {
       this.requireRun(runId);
-      this.db
-        .prepare("UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE id = ?")
-        .run(status, message ?? null, this.now().toISOString(), runId);
+      this.stmt("UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE id = ?").run(
+        status,
+        message ?? null,
+        this.now().toISOString(),
+        runId,
+      );
     });
   }
 
@@ -489,18 +476,17 @@ export class Ledger {
     validateResult(runId, result);
     this.transaction(() => {
       this.requireRun(runId);
-      const has = this.db
-        .prepare("SELECT 1 FROM evaluations WHERE run_id = ? AND idx = ?")
-        .get(runId, result.bestIndex);
+      const has = this.stmt("SELECT 1 FROM evaluations WHERE run_id = ? AND idx = ?").get(
+        runId,
+        result.bestIndex,
+      );
       if (!has) throw new TypeError(`finishRun(${runId}): no evaluation with index ${result.bestIndex}`);
       const at = this.now().toISOString();
       const stored: RunResult = { bestIndex: result.bestIndex, test: result.test, totals: result.totals };
-      this.db
-        .prepare(
-          `UPDATE runs SET status = 'completed', status_message = NULL, result = ?, finished_at = ?, updated_at = ?
+      this.stmt(
+        `UPDATE runs SET status = 'completed', status_message = NULL, result = ?, finished_at = ?, updated_at = ?
            WHERE id = ?`,
-        )
-        .run(JSON.stringify(stored), at, at, runId);
+      ).run(JSON.stringify(stored), at, at, runId);
     });
   }
 
@@ -511,12 +497,22 @@ export class Ledger {
     this.db.close();
   }
 
+  /** A prepared statement, cached per SQL text. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   private touch(runId: string, at: string): void {
-    this.db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    this.stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
   }
 
   private requireRun(runId: string): { status: RunStatus } {
-    const row = this.db.prepare("SELECT status FROM runs WHERE id = ?").get(runId) as
+    const row = this.stmt("SELECT status FROM runs WHERE id = ?").get(runId) as
       | { status: RunStatus }
       | undefined;
     if (!row) throw this.unknownRun(runId);

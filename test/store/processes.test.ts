@@ -1,7 +1,8 @@
 /**
- * A process killed with SIGKILL while appending leaves a consistent, reopenable ledger: every
- * record it reported as appended is there, indices are contiguous, and resuming appends the rest.
- * The writer is the built library (dist/, made by `npm test`'s build step) in a child process.
+ * The ledger across processes. A process killed with SIGKILL while appending leaves a consistent,
+ * reopenable ledger: every record it reported as appended is there, indices are contiguous, and
+ * resuming appends the rest. Several processes can write to one ledger at once. The writers are the
+ * built library (dist/, made by `npm test`'s build step) in child processes.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -14,12 +15,19 @@ import { makeConfig } from "./synthetic.js";
 
 const LEDGER_JS = resolve("dist/store/ledger.js");
 
-/** Child: append records 0,1,2,... forever (in a transaction with a checkpoint), printing each index done. */
+/**
+ * Child: append records 0,1,2,... (each in a transaction with a checkpoint) to run `runId` (or to a
+ * new run when runId is "new"), printing each index done; stops after `limit` records if given.
+ */
 const WRITER = `
 import { openLedger } from ${JSON.stringify(pathToFileURL(LEDGER_JS).href)};
-const [file, runId] = process.argv.slice(1);
+const [file, runArg, limit] = process.argv.slice(1);
 const ledger = openLedger(file);
-for (let i = 0; ; i++) {
+const runId = runArg === "new"
+  ? ledger.createRun({ task: "t" + process.pid, target: "local:x", method: "uniform", budget: 9, seed: 0, nTokens: 5,
+      intrinsicDim: 10, batchMode: "reference", initialPoints: 1, batchSize: 1, validationSize: 4 })
+  : runArg;
+for (let i = 0; i < Number(limit ?? Infinity); i++) {
   const scores = [i % 2, 1, 0, 1];
   ledger.transaction(() => {
     ledger.appendEvaluation(runId, {
@@ -85,6 +93,35 @@ describe("ledger after SIGKILL", () => {
     expect(ledger.appendEvaluation(id, last)).toBe(false);
     expect(ledger.appendEvaluation(id, { ...last, index: evs.length })).toBe(true);
     expect(ledger.getRun(id).status).toBe("running");
+    ledger.close();
+  });
+
+  it("takes writes from several processes at once", async () => {
+    if (!existsSync(LEDGER_JS)) throw new Error(`${LEDGER_JS} is missing: run \`npm run build\` first`);
+    dir = mkdtempSync(join(tmpdir(), "iz-multi-"));
+    const file = join(dir, "runs.sqlite");
+    openLedger(file).close();
+    const runChild = () =>
+      new Promise<{ code: number | null; stderr: string }>((done) => {
+        const c = spawn(process.execPath, ["--input-type=module", "-e", WRITER, file, "new", "150"], {
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        c.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        c.on("exit", (code) => done({ code, stderr }));
+      });
+    const results = await Promise.all([runChild(), runChild(), runChild()]);
+    expect(results).toEqual([0, 1, 2].map(() => ({ code: 0, stderr: "" })));
+    const ledger = openLedger(file);
+    const runs = ledger.listRuns();
+    expect(runs).toHaveLength(3);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(3);
+    for (const r of runs) {
+      expect(r.evaluations).toBe(150);
+      expect(ledger.getState(r.id, "next")).toBe(150);
+    }
     ledger.close();
   });
 });

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
+import { registerBenchCommand } from "./commands/bench.js";
 import { registerEvalCommand } from "./commands/eval.js";
 import { registerGenerateCommand } from "./commands/generate.js";
 import { registerModelCommand } from "./commands/model.js";
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerGenerateCommand(program);
   registerModelCommand(program);
   registerOptimizeCommands(program);
+  registerBenchCommand(program);
   registerRunsCommand(program);
   registerShowCommand(program);
   registerReportCommand(program);

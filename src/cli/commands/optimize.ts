@@ -29,8 +29,8 @@ export const DEFAULT_GENERATOR = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
 /** Default black box when no --target is given: the same model through the local: provider (no API key). */
 export const DEFAULT_TARGET = `local:${DEFAULT_GENERATOR}`;
 
-interface OptimizeOptions extends SharedCliOptions {
-  task: string;
+/** Parsed run options (shared by optimize and bench). */
+export interface RunCliOptions extends SharedCliOptions {
   target?: string;
   generator?: string;
   method: RunConfig["method"];
@@ -48,10 +48,14 @@ interface OptimizeOptions extends SharedCliOptions {
   proposer?: string;
   maxCalls?: number;
   maxCost?: number;
-  dryRun?: boolean;
   test: boolean;
-  json?: boolean;
   ledger?: string;
+}
+
+interface OptimizeOptions extends RunCliOptions {
+  task: string;
+  dryRun?: boolean;
+  json?: boolean;
 }
 
 function choice<T extends string>(name: string, values: readonly T[]) {
@@ -62,18 +66,9 @@ function choice<T extends string>(name: string, values: readonly T[]) {
   };
 }
 
-/** Register `instructzero optimize` and `instructzero resume`. */
-export function registerOptimizeCommands(program: Command): void {
-  const cmd = program
-    .command("optimize")
-    .description(
-      "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
-        "Defaults reproduce the paper: 150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples.",
-    )
-    .requiredOption(
-      "--task <name|file>",
-      "benchmark task (see `instructzero tasks`) or a .jsonl/.csv file of input/output examples",
-    )
+/** Options shared by `optimize` and `bench` (everything that defines a run). */
+export function addRunOptions(cmd: Command): Command {
+  cmd
     .option(
       "--target <provider:model>",
       `black-box model to optimise for (default ${DEFAULT_TARGET}, no API key needed)`,
@@ -141,11 +136,66 @@ export function registerOptimizeCommands(program: Command): void {
       "--max-cost <usd>",
       "stop cleanly once this many dollars are spent (search phase)",
       numberOption("--max-cost"),
+    );
+  cmd.option("--no-test", "do not score the best instruction on the test split");
+  return addLedgerOption(addMetricOption(addDataOptions(addBlackBoxOptions(cmd))));
+}
+
+/** A run configuration from parsed run options. */
+export function runConfigFromOptions(
+  opts: RunCliOptions,
+  task: string,
+  method: RunConfig["method"],
+  seed: number,
+): RunConfig {
+  const taskFile = isTaskFilePath(task) ? resolve(task) : undefined;
+  return makeRunConfig({
+    task,
+    taskFile,
+    target: opts.target ?? DEFAULT_TARGET,
+    generator: method === "ape" ? undefined : (opts.generator ?? DEFAULT_GENERATOR),
+    method,
+    budget: opts.budget,
+    seed,
+    nTokens: opts.nTokens,
+    intrinsicDim: opts.intrinsicDim,
+    batchMode: opts.batchMode,
+    initialPoints: opts.initialPoints,
+    batchSize: opts.batchSize,
+    validationSize: opts.validationSize,
+    numDemos: opts.demos,
+    maxTokens: opts.maxTokens,
+    projection: opts.projection,
+    proposer: opts.proposer,
+    maxCalls: opts.maxCalls,
+    maxCost: opts.maxCost,
+    metric: opts.metric,
+    dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
+    baseURL: opts.baseUrl,
+    concurrency: opts.concurrency,
+    timeoutMs: opts.timeout,
+    maxRetries: opts.maxRetries,
+    cache: opts.cache !== false,
+    cachePath: typeof opts.cache === "string" ? resolve(opts.cache) : undefined,
+    skipTest: !opts.test,
+  });
+}
+
+/** Register `instructzero optimize` and `instructzero resume`. */
+export function registerOptimizeCommands(program: Command): void {
+  const cmd = program
+    .command("optimize")
+    .description(
+      "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
+        "Defaults reproduce the paper: 150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples.",
+    )
+    .requiredOption(
+      "--task <name|file>",
+      "benchmark task (see `instructzero tasks`) or a .jsonl/.csv file of input/output examples",
     )
     .option("--dry-run", "print the planned calls, tokens and dollars, spend nothing")
-    .option("--no-test", "do not score the best instruction on the test split")
     .option("--json", "print the outcome as JSON");
-  addLedgerOption(addMetricOption(addDataOptions(addBlackBoxOptions(cmd))));
+  addRunOptions(cmd);
   cmd.addHelpText(
     "after",
     "\nAPI keys come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), never from flags.\n" +
@@ -156,37 +206,8 @@ export function registerOptimizeCommands(program: Command): void {
       "  instructzero optimize --task my-examples.jsonl --target openai:gpt-4o-mini --max-cost 0.50",
   );
   cmd.action(async (opts: OptimizeOptions) => {
-    const taskFile = isTaskFilePath(opts.task) ? resolve(opts.task) : undefined;
-    const config = makeRunConfig({
-      task: opts.task,
-      taskFile,
-      target: opts.target ?? DEFAULT_TARGET,
-      generator: opts.method === "ape" ? undefined : (opts.generator ?? DEFAULT_GENERATOR),
-      method: opts.method,
-      budget: opts.budget,
-      seed: opts.seed,
-      nTokens: opts.nTokens,
-      intrinsicDim: opts.intrinsicDim,
-      batchMode: opts.batchMode,
-      initialPoints: opts.initialPoints,
-      batchSize: opts.batchSize,
-      validationSize: opts.validationSize,
-      numDemos: opts.demos,
-      maxTokens: opts.maxTokens,
-      projection: opts.projection,
-      proposer: opts.proposer,
-      maxCalls: opts.maxCalls,
-      maxCost: opts.maxCost,
-      metric: opts.metric,
-      dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
-      baseURL: opts.baseUrl,
-      concurrency: opts.concurrency,
-      timeoutMs: opts.timeout,
-      maxRetries: opts.maxRetries,
-      cache: opts.cache !== false,
-      cachePath: typeof opts.cache === "string" ? resolve(opts.cache) : undefined,
-      skipTest: !opts.test,
-    });
+    const config = runConfigFromOptions(opts, opts.task, opts.method, opts.seed);
+    const taskFile = config.taskFile;
     if (opts.dryRun) {
       const task = await loadTask(taskFile ?? opts.task, {
         dataDir: opts.dataDir,
@@ -246,7 +267,7 @@ export function registerOptimizeCommands(program: Command): void {
   });
 }
 
-async function runAndReport(runId: string, ledger: Ledger, json?: boolean): Promise<void> {
+export async function runAndReport(runId: string, ledger: Ledger, json?: boolean): Promise<void> {
   const config = ledger.getRun(runId).config;
   const controller = new AbortController();
   let interrupts = 0;

@@ -1,0 +1,89 @@
+import { writeFileSync } from "node:fs";
+import { type Command, InvalidArgumentError } from "commander";
+import { openRunDeps } from "../../optimizers/setup.js";
+import { runSweep, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
+import { openLedger } from "../../store/ledger.js";
+import type { RunConfig } from "../../store/types.js";
+import { addRunOptions, type RunCliOptions, runConfigFromOptions } from "./optimize.js";
+import { ledgerPathOption } from "./runs.js";
+
+interface BenchOptions extends Omit<RunCliOptions, "method" | "seed"> {
+  tasks: string[];
+  methods: RunConfig["method"][];
+  seeds: number[];
+  csv?: string;
+  markdown?: string;
+}
+
+function list(v: string): string[] {
+  const items = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError("must be a comma-separated list");
+  return items;
+}
+
+function methods(v: string): RunConfig["method"][] {
+  const ms = list(v);
+  for (const m of ms)
+    if (!["instructzero", "uniform", "ape"].includes(m))
+      throw new InvalidArgumentError(`unknown method "${m}"`);
+  return ms as RunConfig["method"][];
+}
+
+function seeds(v: string): number[] {
+  return list(v).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`seed "${s}" is not an integer >= 0`);
+    return n;
+  });
+}
+
+/** Register `instructzero bench`. */
+export function registerBenchCommand(program: Command): void {
+  const cmd = program
+    .command("bench")
+    .description(
+      "Run a grid of tasks x methods x seeds and print the test score as mean ± s.e. per task and method\n" +
+        "(markdown, like the paper's tables; --csv for every cell). Every cell is an ordinary run in the ledger:\n" +
+        "rerunning the same command resumes unfinished cells and reuses finished ones.",
+    )
+    .requiredOption("--tasks <a,b,c>", "tasks (names or .jsonl/.csv files)", list)
+    .option("--methods <list>", "methods: instructzero, uniform, ape", methods, [
+      "instructzero",
+      "uniform",
+      "ape",
+    ])
+    .option("--seeds <list>", "seeds", seeds, [0, 1, 2])
+    .option("--csv <file>", "write every cell (run id, scores, calls, cost) as CSV")
+    .option("--markdown <file>", "also write the markdown table to a file");
+  addRunOptions(cmd);
+  // `bench` sets method and seed per cell.
+  for (const name of ["--method", "--seed"]) {
+    const i = cmd.options.findIndex((o) => o.long === name);
+    if (i >= 0) (cmd.options as unknown[]).splice(i, 1);
+  }
+  cmd.action(async (opts: BenchOptions) => {
+    const ledger = openLedger(ledgerPathOption(opts));
+    try {
+      const cells = await runSweep(
+        { tasks: opts.tasks, methods: opts.methods, seeds: opts.seeds },
+        (task, method, seed) =>
+          runConfigFromOptions({ ...opts, method, seed } as RunCliOptions, task, method, seed),
+        ledger,
+        (config) => openRunDeps(config, ledger, { skipTest: config.skipTest === true }),
+        (cell, done, total) =>
+          process.stderr.write(
+            `[${done}/${total}] ${cell.task} ${cell.method} seed ${cell.seed}: test ${cell.test?.toFixed(3) ?? "-"} (run ${cell.runId}, ${cell.status})\n`,
+          ),
+      );
+      const table = sweepMarkdown(summarizeSweep(cells), opts.methods);
+      process.stdout.write(table);
+      if (opts.markdown) writeFileSync(opts.markdown, table);
+      if (opts.csv) writeFileSync(opts.csv, sweepCsv(cells));
+    } finally {
+      ledger.close();
+    }
+  });
+}

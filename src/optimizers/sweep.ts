@@ -1,0 +1,139 @@
+import type { Ledger } from "../store/ledger.js";
+import type { RunConfig } from "../store/types.js";
+import { taskNameOfFile } from "../tasks/user-file.js";
+import { executeRun, type RunDeps, type RunOutcome } from "./run.js";
+
+/** One cell of a sweep grid. */
+export interface SweepCell {
+  task: string;
+  method: RunConfig["method"];
+  seed: number;
+  runId: string;
+  status: RunOutcome["status"];
+  validation: number | null;
+  test: number | null;
+  calls: number;
+  costUsd: number;
+}
+
+/** Mean and standard error of the test score over seeds. */
+export interface SweepRow {
+  task: string;
+  method: string;
+  n: number;
+  mean: number | null;
+  se: number | null;
+}
+
+function sameConfig(a: RunConfig, b: RunConfig): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return false;
+  return true;
+}
+
+/**
+ * Run every (task, method, seed) cell, each as an ordinary run in the ledger. Resumable: a cell whose run
+ * (same configuration) already exists is resumed, or read back when it is complete; black-box answers come
+ * from the response cache, so repeating a sweep costs nothing.
+ */
+export async function runSweep(
+  grid: { tasks: string[]; methods: RunConfig["method"][]; seeds: number[] },
+  configFor: (task: string, method: RunConfig["method"], seed: number) => RunConfig,
+  ledger: Ledger,
+  depsFor: (config: RunConfig) => Promise<RunDeps & { close(): Promise<void> }>,
+  onCell?: (cell: SweepCell, done: number, total: number) => void,
+): Promise<SweepCell[]> {
+  const cells: SweepCell[] = [];
+  const total = grid.tasks.length * grid.methods.length * grid.seeds.length;
+  for (const task of grid.tasks) {
+    for (const method of grid.methods) {
+      for (const seed of grid.seeds) {
+        const config = configFor(task, method, seed);
+        const existing = ledger.listRuns().find((r) => sameConfig(ledger.getRun(r.id).config, config));
+        const runId = existing?.id ?? ledger.createRun(config);
+        const deps = await depsFor(config);
+        let outcome: RunOutcome;
+        try {
+          outcome = await executeRun(runId, deps);
+        } finally {
+          await deps.close();
+        }
+        const cell: SweepCell = {
+          task: config.taskFile ? taskNameOfFile(config.taskFile) : task,
+          method,
+          seed,
+          runId,
+          status: outcome.status,
+          validation: outcome.best?.score ?? null,
+          test: outcome.test?.score ?? null,
+          calls: outcome.totals.calls,
+          costUsd: outcome.totals.costUsd,
+        };
+        cells.push(cell);
+        onCell?.(cell, cells.length, total);
+        if (outcome.status === "interrupted") return cells;
+      }
+    }
+  }
+  return cells;
+}
+
+/** Mean +- standard error of the test score per (task, method). */
+export function summarizeSweep(cells: readonly SweepCell[]): SweepRow[] {
+  const groups = new Map<string, SweepCell[]>();
+  for (const c of cells) {
+    const k = `${c.task}\u0000${c.method}`;
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  return [...groups.values()].map((g) => {
+    const xs = g.map((c) => c.test).filter((x): x is number => x !== null);
+    const n = xs.length;
+    const mean = n ? xs.reduce((a, b) => a + b, 0) / n : null;
+    const se =
+      n > 1 && mean !== null
+        ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) / Math.sqrt(n)
+        : null;
+    return { task: g[0].task, method: g[0].method, n, mean, se };
+  });
+}
+
+function cellText(r: SweepRow | undefined): string {
+  if (!r || r.mean === null) return "-";
+  return r.se === null ? r.mean.toFixed(3) : `${r.mean.toFixed(3)} ± ${r.se.toFixed(3)}`;
+}
+
+/** A markdown table like the paper's: one row per task, one column per method, plus the average. */
+export function sweepMarkdown(rows: readonly SweepRow[], methods: readonly string[]): string {
+  const tasks = [...new Set(rows.map((r) => r.task))];
+  const find = (t: string, m: string) => rows.find((r) => r.task === t && r.method === m);
+  const lines = [`| task | ${methods.join(" | ")} |`, `| --- | ${methods.map(() => "---").join(" | ")} |`];
+  for (const t of tasks) lines.push(`| ${t} | ${methods.map((m) => cellText(find(t, m))).join(" | ")} |`);
+  const avg = methods.map((m) => {
+    const xs = tasks.map((t) => find(t, m)?.mean).filter((x): x is number => x !== null && x !== undefined);
+    return xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3) : "-";
+  });
+  lines.push(`| **average** | ${avg.join(" | ")} |`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Every cell as CSV. */
+export function sweepCsv(cells: readonly SweepCell[]): string {
+  const header = "task,method,seed,run_id,status,validation,test,calls,cost_usd";
+  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  return `${[
+    header,
+    ...cells.map((c) =>
+      [
+        q(c.task),
+        c.method,
+        c.seed,
+        c.runId,
+        c.status,
+        c.validation ?? "",
+        c.test ?? "",
+        c.calls,
+        c.costUsd.toFixed(6),
+      ].join(","),
+    ),
+  ].join("\n")}\n`;
+}

@@ -10,7 +10,7 @@ export function createRunProgress(budget: number, blackBox: () => BlackBox | und
   const tty = Boolean(process.stderr.isTTY);
   const bar = tty
     ? new SingleBar({
-        format: "{phase} [{bar}] {value}/{total} evals | best {best} | calls {calls} | ${cost}",
+        format: "{phase} [{bar}] {value}/{total} evals | best {best} | calls {calls} | cost {cost}",
         stream: process.stderr,
         hideCursor: true,
       })
@@ -22,7 +22,7 @@ export function createRunProgress(budget: number, blackBox: () => BlackBox | und
       phase: e.phase.padEnd(8),
       best: e.bestScore === null ? "-" : e.bestScore.toFixed(3),
       calls: t ? t.requests : 0,
-      cost: t ? t.costUsd.toFixed(4) : "0.0000",
+      cost: `$${t ? t.costUsd.toFixed(4) : "0.0000"}`,
     };
   };
   return {
@@ -38,7 +38,7 @@ export function createRunProgress(budget: number, blackBox: () => BlackBox | und
       if (e.phase === "evaluate" && e.evaluations % batchSize !== 0 && e.evaluations !== budget) return;
       if (e.phase === "generate" || e.phase === "propose") return;
       process.stderr.write(
-        `[${e.phase}] ${e.evaluations}/${budget} evals, best ${f.best}, calls ${f.calls}, $${f.cost}\n`,
+        `[${e.phase}] ${e.evaluations}/${budget} evals, best ${f.best}, calls ${f.calls}, ${f.cost}\n`,
       );
     },
     stop() {

@@ -57,7 +57,7 @@ export class BudgetedBlackBox implements BlackBox {
         this.paid++;
         this.cost += result.costUsd;
       }
-      this.waiters.splice(0).forEach((w) => w());
+      for (const wake of this.waiters.splice(0)) wake();
     }
   }
 

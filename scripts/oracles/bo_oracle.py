@@ -8,7 +8,8 @@ written the direct way, with np.linalg.inv like torch.inverse):
   - the MLL with Gamma priors divided by n (gpytorch ExactMarginalLogLikelihood) and its
     gradient with respect to the natural hyperparameters by Richardson-extrapolated central
     differences,
-  - EI and log-EI (mpmath, 50 digits) including the deep left tail.
+  - EI and log-EI (mpmath, 50 digits) including the deep left tail,
+  - scipy's unscrambled Sobol points (21 dims, 64 points) to check the direction numbers.
 
 Run: python3 scripts/oracles/bo_oracle.py > test/fixtures/bo/oracle.json
 """
@@ -176,7 +177,10 @@ def main():
                             (-8, 1, 0), (-20, 0.5, 0), (-40, 1, 0), (-100, 1, 0), (-1.5, 4, 1.2), (2, 0.01, -1)]:
         v_, lv = ei_exact(mean, var, best)
         ei.append({"mean": mean, "variance": var, "best": best, "ei": v_, "logEi": lv})
-    print(json.dumps({"cases": cases, "ei": ei}))
+    from scipy.stats import qmc
+
+    sobol = qmc.Sobol(21, scramble=False).random(64).tolist()
+    print(json.dumps({"cases": cases, "ei": ei, "sobolUnscrambled21": sobol}))
 
 
 if __name__ == "__main__":

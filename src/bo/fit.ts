@@ -32,7 +32,7 @@ export interface FitOptions {
   warmStart?: GpHyperparameters;
   /** Random starts besides the warm start and the default init (default 2 cold, 0 with a warm start). */
   randomStarts?: number;
-  /** L-BFGS iterations per start (default 150 cold, 40 with a warm start). */
+  /** L-BFGS iterations per start (default 150 cold, 25 with a warm start). */
   maxIterations?: number;
   priors?: GpPriors;
 }
@@ -129,7 +129,7 @@ export function fitHyperparameters(data: GpTrainingData, options: FitOptions): F
   const priors = options.priors ?? REFERENCE_PRIORS;
   const warm =
     options.warmStart && shapesMatch(options.warmStart, kernel, d, D) ? options.warmStart : undefined;
-  const maxIterations = options.maxIterations ?? (warm ? 40 : 150);
+  const maxIterations = options.maxIterations ?? (warm ? 25 : 150);
   const nRandom = options.randomStarts ?? (warm ? 0 : 2);
   const rng = new Rng(options.seed);
   const starts: Float64Array[] = [];

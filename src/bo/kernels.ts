@@ -100,6 +100,8 @@ export interface CoupledPieces {
   B: Float64Array;
   /** A = M S M: K(z1, z2) = k(z1, Z) A k(Z, z2). */
   A: Float64Array;
+  /** M S. */
+  MS: Float64Array;
   /** Kc = B S B: the coupled kernel on the training points. */
   Kc: Float64Array;
 }
@@ -122,14 +124,22 @@ export function coupledPieces(
   for (let i = 0; i < n; i++) Kj[i * n + i] += COUPLED_KERNEL_JITTER;
   const M = choleskyInverse(cholesky(Kj, n).L, n);
   const S = matern52(V, V, n, n, D, scoreLengthscales);
+  const e = COUPLED_KERNEL_JITTER;
   const B = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) B[i] = -COUPLED_KERNEL_JITTER * M[i];
+  for (let i = 0; i < n * n; i++) B[i] = -e * M[i];
   for (let i = 0; i < n; i++) B[i * n + i] += 1;
-  const A = matmul(matmul(M, S, n, n, n), M, n, n, n);
-  const Kc = matmul(matmul(B, S, n, n, n), B, n, n, n);
+  const MS = matmul(M, S, n, n, n);
+  const A = matmul(MS, M, n, n, n);
   symmetrise(A, n);
+  // Kc = B S B = S - e (MS + SM) + e^2 MSM, with SM = (MS)^T.
+  const Kc = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      Kc[i * n + j] = S[i * n + j] - e * (MS[i * n + j] + MS[j * n + i]) + e * e * A[i * n + j];
+    }
+  }
   symmetrise(Kc, n);
-  return { Kzz, M, S, B, A, Kc };
+  return { Kzz, M, S, B, A, MS, Kc };
 }
 
 /** Replace A by (A + A^T) / 2 in place. */

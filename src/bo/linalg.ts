@@ -96,19 +96,17 @@ export function choleskySolve(L: Float64Array, n: number, B: Float64Array, m: nu
   return X;
 }
 
-/** A^-1 (n x n, symmetric) from the Cholesky factor L of A. */
+/** A^-1 (n x n, symmetric) from the Cholesky factor L of A: L^-T L^-1. */
 export function choleskyInverse(L: Float64Array, n: number): Float64Array {
-  // Linv = L^-1 (lower), then A^-1 = Linv^T Linv.
   const Linv = new Float64Array(n * n);
   for (let i = 0; i < n; i++) Linv[i * n + i] = 1;
   solveLowerInPlace(L, n, Linv, n);
-  const out = new Float64Array(n * n);
+  const out = matmul(transpose(Linv, n, n), Linv, n, n, n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += Linv[k * n + i] * Linv[k * n + j];
-      out[i * n + j] = s;
-      out[j * n + i] = s;
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (out[i * n + j] + out[j * n + i]);
+      out[i * n + j] = v;
+      out[j * n + i] = v;
     }
   }
   return out;
@@ -121,20 +119,38 @@ export function logDetFromCholesky(L: Float64Array, n: number): number {
   return 2 * s;
 }
 
-/** C = A B with A: r x k and B: k x c (i-k-j loop order). */
+/** C = A B with A: r x k and B: k x c (i-k-j loop order, four rows of B per pass). */
 export function matmul(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
   const C = new Float64Array(r * c);
   for (let i = 0; i < r; i++) {
     const ci = i * c;
     const ai = i * k;
-    for (let p = 0; p < k; p++) {
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const a0 = A[ai + p];
+      const a1 = A[ai + p + 1];
+      const a2 = A[ai + p + 2];
+      const a3 = A[ai + p + 3];
+      const b0 = p * c;
+      const b1 = b0 + c;
+      const b2 = b1 + c;
+      const b3 = b2 + c;
+      for (let j = 0; j < c; j++) C[ci + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+    }
+    for (; p < k; p++) {
       const a = A[ai + p];
-      if (a === 0) continue;
       const bp = p * c;
       for (let j = 0; j < c; j++) C[ci + j] += a * B[bp + j];
     }
   }
   return C;
+}
+
+/** A^T for A: r x c (returns c x r). */
+export function transpose(A: Float64Array, r: number, c: number): Float64Array {
+  const T = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) T[j * r + i] = A[i * c + j];
+  return T;
 }
 
 /** y = A x with A: r x c. */

@@ -130,15 +130,25 @@ export function marginalLogLikelihood(
   let gLs: Float64Array;
   let gScore: Float64Array | undefined;
   if (cov.coupled && data.scores && data.D && h.scoreLengthscales) {
-    const { M, B, S } = cov.coupled;
-    const WB = matmul(W, B, n, n, n);
-    const BWB = matmul(B, WB, n, n, n);
-    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map(
-      (x) => 0.5 * s * x,
-    );
-    // G = M W B S M; tr(W dKc) = 2 eps tr(G dKzz)
-    const G = matmul(matmul(matmul(M, WB, n, n, n), S, n, n, n), M, n, n, n);
-    gLs = matern52LengthscaleGrad(data.X, n, d, h.lengthscales, G).map((x) => s * COUPLED_KERNEL_JITTER * x);
+    const { M, A, MS } = cov.coupled;
+    const e = COUPLED_KERNEL_JITTER;
+    // B W B = W - e (MW + WM) + e^2 MWM, with WM = (MW)^T (W, M symmetric).
+    const MW = matmul(M, W, n, n, n);
+    const MWM = matmul(MW, M, n, n, n);
+    const BWB = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        BWB[i * n + j] = W[i * n + j] - e * (MW[i * n + j] + MW[j * n + i]) + e * e * MWM[i * n + j];
+      }
+    }
+    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map((x) => 0.5 * s * x);
+    // G = M W B S M = MW (S M - e M S M) = MW ((MS)^T - e A); tr(W dKc) = 2 e tr(G dKzz)
+    const BSM = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) BSM[i * n + j] = MS[j * n + i] - e * A[i * n + j];
+    }
+    const G = matmul(MW, BSM, n, n, n);
+    gLs = matern52LengthscaleGrad(data.X, n, d, h.lengthscales, G).map((x) => s * e * x);
   } else {
     gLs = matern52LengthscaleGrad(data.X, n, d, h.lengthscales, W).map((x) => 0.5 * s * x);
   }

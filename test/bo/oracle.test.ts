@@ -37,7 +37,10 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tol = TOL): 
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const scale = Math.max(1, Math.abs(expected[i]));
-    expect(Math.abs(actual[i] - expected[i]) / scale, `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(tol);
+    expect(
+      Math.abs(actual[i] - expected[i]) / scale,
+      `index ${i}: ${actual[i]} vs ${expected[i]}`,
+    ).toBeLessThan(tol);
   }
 }
 
@@ -72,7 +75,15 @@ describe("GP pieces agree with the numpy/scipy oracle (1e-8)", () => {
           expectClose(matern52(data.X, data.X, data.n, data.n, data.d, h.lengthscales), c.kernelTrain.flat());
           expectClose(matern52(Xs, data.X, m, data.n, data.d, h.lengthscales), c.kernelCross.flat());
         } else {
-          const p = coupledPieces(data.X, data.scores!, data.n, data.d, data.D!, h.lengthscales, h.scoreLengthscales!);
+          const p = coupledPieces(
+            data.X,
+            data.scores!,
+            data.n,
+            data.d,
+            data.D!,
+            h.lengthscales,
+            h.scoreLengthscales!,
+          );
           expectClose(p.Kc, c.kernelTrain.flat());
           // K(x, z_i) = k(x, Z) A k(Z, z_i)
           const phi = matern52(Xs, data.X, m, data.n, data.d, h.lengthscales);
@@ -81,7 +92,8 @@ describe("GP pieces agree with the numpy/scipy oracle (1e-8)", () => {
             for (let i = 0; i < data.n; i++) {
               let s = 0;
               for (let j = 0; j < data.n; j++)
-                for (let k = 0; k < data.n; k++) s += phi[a * data.n + j] * p.A[j * data.n + k] * p.Kzz[k * data.n + i];
+                for (let k = 0; k < data.n; k++)
+                  s += phi[a * data.n + j] * p.A[j * data.n + k] * p.Kzz[k * data.n + i];
               cross[a * data.n + i] = s;
             }
           expectClose(cross, c.kernelCross.flat());
@@ -116,7 +128,9 @@ describe("Expected Improvement", () => {
       const ei = expectedImprovement(e.mean, e.variance, e.best);
       if (e.ei > 1e-300) expect(Math.abs(ei - e.ei) / e.ei, `EI at ${e.mean}`).toBeLessThan(1e-8);
       const lei = logExpectedImprovement(e.mean, e.variance, e.best);
-      expect(Math.abs(lei - e.logEi) / Math.max(1, Math.abs(e.logEi)), `logEI at ${e.mean}`).toBeLessThan(1e-10);
+      expect(Math.abs(lei - e.logEi) / Math.max(1, Math.abs(e.logEi)), `logEI at ${e.mean}`).toBeLessThan(
+        1e-10,
+      );
     }
     // The naive formula has underflowed where log-EI is still finite and ordered.
     expect(expectedImprovement(-40, 1, 0)).toBe(0);

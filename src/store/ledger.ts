@@ -221,13 +221,15 @@ export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     if (state === "empty") {
+      // IMMEDIATE, and check again inside: another process may be creating the same new ledger.
       db.transaction(() => {
+        if (db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get() !== 0) return;
         db.exec(SCHEMA);
         const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
         put.run("schema_version", String(LEDGER_SCHEMA_VERSION));
         put.run("created_by", `instructzero ${VERSION}`);
         put.run("created_at", (options.now?.() ?? new Date()).toISOString());
-      })();
+      }).immediate();
     }
   } catch (err) {
     db.close();

@@ -99,8 +99,7 @@ describe("ledger after SIGKILL", () => {
   it("takes writes from several processes at once", async () => {
     if (!existsSync(LEDGER_JS)) throw new Error(`${LEDGER_JS} is missing: run \`npm run build\` first`);
     dir = mkdtempSync(join(tmpdir(), "iz-multi-"));
-    const file = join(dir, "runs.sqlite");
-    openLedger(file).close();
+    const file = join(dir, "runs.sqlite"); // created by whichever child comes first
     const runChild = () =>
       new Promise<{ code: number | null; stderr: string }>((done) => {
         const c = spawn(process.execPath, ["--input-type=module", "-e", WRITER, file, "new", "150"], {

@@ -17,6 +17,8 @@ export function blackBoxOptionsOf(config: RunConfig): BlackBoxOptions {
     cache: config.cache !== false,
     cachePath: config.cachePath as string | undefined,
     seed: config.seed,
+    // A local: target runs through the generator runtime: same ONNX variant as the generator.
+    providerOptions: config.generatorDtype ? { dtype: config.generatorDtype } : undefined,
   };
 }
 
@@ -47,6 +49,7 @@ export async function openRunDeps(
             nTokens: config.nTokens,
             intrinsicDim: config.intrinsicDim,
             projection: (config.projection as ProjectionKind | undefined) ?? "uniform",
+            dtype: config.generatorDtype as string | undefined,
           });
     if (generator) closers.push(() => generator.close());
     return {

@@ -104,6 +104,24 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     expect(out.best).not.toBeNull();
   });
 
+  it("zero-config default: no --target uses a local model, and offline says how to use a local folder", async () => {
+    const r = await runCli(
+      [
+        "optimize",
+        "--task",
+        fx.taskFile,
+        "--ledger",
+        join(fx.dir, "zero.ledger.sqlite"),
+        "--cache",
+        join(fx.dir, "zero.cache"),
+      ],
+      { env: { HF_HOME: join(fx.dir, "hf"), HF_ENDPOINT: "http://127.0.0.1:9" } },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/onnx-community\/Qwen2\.5-0\.5B-Instruct/);
+    expect(r.stderr).toMatch(/local model folder/);
+  });
+
   it("--dry-run spends nothing", async () => {
     const before = server.stats().requests;
     const r = await runCli(args(server, "dry", ["--method", "ape", "--dry-run"]), { env });

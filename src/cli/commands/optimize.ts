@@ -50,6 +50,7 @@ export interface RunCliOptions extends SharedCliOptions {
   maxCost?: number;
   test: boolean;
   ledger?: string;
+  generatorDtype: string;
 }
 
 interface OptimizeOptions extends RunCliOptions {
@@ -137,6 +138,11 @@ export function addRunOptions(cmd: Command): Command {
       "stop cleanly once this many dollars are spent (search phase)",
       numberOption("--max-cost"),
     );
+  cmd.option(
+    "--generator-dtype <dtype>",
+    "ONNX variant of the generator and of a local: target (fp32, fp16, q8, q4)",
+    "fp32",
+  );
   cmd.option("--no-test", "do not score the best instruction on the test split");
   return addLedgerOption(addMetricOption(addDataOptions(addBlackBoxOptions(cmd))));
 }
@@ -166,6 +172,7 @@ export function runConfigFromOptions(
     numDemos: opts.demos,
     maxTokens: opts.maxTokens,
     projection: opts.projection,
+    generatorDtype: opts.generatorDtype,
     proposer: opts.proposer,
     maxCalls: opts.maxCalls,
     maxCost: opts.maxCost,

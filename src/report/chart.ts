@@ -13,8 +13,8 @@ export interface ChartInput {
   reused?: boolean[];
 }
 
-const W = 760;
-const H = 320;
+const W = 960;
+const H = 340;
 const M = { left: 52, right: 16, top: 24, bottom: 44 };
 
 /** A tick step (1, 2, 5 x 10^k) giving at most `maxTicks` ticks over `span`. */

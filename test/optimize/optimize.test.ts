@@ -122,6 +122,23 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     expect(r.stderr).toMatch(/local model folder/);
   });
 
+  it("runs with no API key at all: local generator and local: black box", async () => {
+    const r = await runCli(
+      [
+        ...["optimize", "--task", fx.taskFile, "--target", `local:${fx.model}`, "--generator", fx.model],
+        ...["--method", "uniform", "--budget", "3", "--initial-points", "3", "--validation-size", "2", "--max-tokens", "8"],
+        ...["--ledger", join(fx.dir, "local.ledger.sqlite"), "--cache", join(fx.dir, "local.cache"), "--json"],
+      ],
+      { env: {} },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe("completed");
+    expect(out.totals.costUsd).toBe(0);
+    expect(out.totals.calls).toBeGreaterThan(0);
+    expect(out.test.outputs.length).toBe(10);
+  });
+
   it("--dry-run spends nothing", async () => {
     const before = server.stats().requests;
     const r = await runCli(args(server, "dry", ["--method", "ape", "--dry-run"]), { env });

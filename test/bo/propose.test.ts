@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { type BoHistory, type GpHyperparameters, propose, sobolPoints, standardize } from "../../src/bo/index.js";
+import { UserError } from "../../src/util/errors.js";
+
+const d = 4;
+const target = [0.3, -0.2, 0.5, 0.1];
+const f = (x: number[]) => -x.reduce((s, v, i) => s + (v - target[i]) ** 2, 0);
+
+function history(n: number, seed = 1, withScores = false): BoHistory {
+  const points = sobolPoints(n, d, seed);
+  const values = points.map(f);
+  const h: BoHistory = { points, values };
+  if (withScores) {
+    // 8 per-example 0/1 scores: example j passes when the point is close enough to the target
+    h.scoreVectors = points.map((p) => Array.from({ length: 8 }, (_, j) => (f(p) > -0.3 - 0.15 * j ? 1 : 0)));
+    h.values = h.scoreVectors.map((s) => s.reduce((a, b) => a + b, 0) / s.length);
+  }
+  return h;
+}
+
+function minPairDistance(a: number[][], b: number[][] = a): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < a.length; i++)
+    for (let j = 0; j < b.length; j++) {
+      if (a === b && j <= i) continue;
+      m = Math.min(m, Math.sqrt(a[i].reduce((s, v, k) => s + (v - b[j][k]) ** 2, 0)));
+    }
+  return m;
+}
+
+describe("propose", () => {
+  it("is deterministic bit for bit (both modes, both kernels) and depends on the seed", () => {
+    for (const withScores of [false, true]) {
+      const h = history(16, 1, withScores);
+      for (const batchMode of ["reference", "distinct"] as const) {
+        const a = propose(h, 5, { seed: 42, batchMode });
+        const b = propose(h, 5, { seed: 42, batchMode });
+        expect(b).toEqual(a);
+        expect(a.hyperparameters.kernel).toBe(withScores ? "coupled" : "matern");
+        expect(propose(h, 5, { seed: 43, batchMode }).points).not.toEqual(a.points);
+      }
+    }
+  });
+
+  it("returns q points in the box, reference batch sorted by EI", () => {
+    const h = history(20);
+    const p = propose(h, 6, { seed: 1 });
+    expect(p.points).toHaveLength(6);
+    for (const x of p.points) {
+      expect(x).toHaveLength(d);
+      for (const v of x) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    }
+    for (let i = 1; i < 6; i++) expect(p.acquisition[i]).toBeLessThanOrEqual(p.acquisition[i - 1]);
+    for (let i = 0; i < 6; i++) expect(p.logAcquisition[i]).toBeCloseTo(Math.log(p.acquisition[i]), 10);
+  });
+
+  it("hyperparameters survive JSON and give the same warm-started step", () => {
+    const h = history(20);
+    const p = propose(h, 3, { seed: 1 });
+    const stored: GpHyperparameters = JSON.parse(JSON.stringify(p.hyperparameters));
+    expect(stored).toEqual(p.hyperparameters);
+    const h2 = history(24);
+    const a = propose(h2, 3, { seed: 2, warmStart: p.hyperparameters });
+    const b = propose(h2, 3, { seed: 2, warmStart: stored });
+    expect(b).toEqual(a);
+  });
+
+  it("distinct: no two proposals, nor a proposal and an evaluated point, within minDistance", () => {
+    const h = history(12);
+    const minDistance = 0.15;
+    const ref = propose(h, 10, { seed: 3, batchMode: "reference" });
+    // the reference batch wastes points: several CMA-ES runs end at (nearly) the same maximiser
+    expect(minPairDistance(ref.points)).toBeLessThan(minDistance);
+    const p = propose(h, 10, { seed: 3, batchMode: "distinct", minDistance });
+    expect(p.points).toHaveLength(10);
+    expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(minDistance);
+    expect(minPairDistance(p.points, h.points)).toBeGreaterThanOrEqual(minDistance);
+    // the first pick is still a high-EI point
+    expect(p.logAcquisition[0]).toBeGreaterThan(ref.logAcquisition[0] - 1);
+  });
+
+  it("distinct still fills the batch when the box is crowded (fallback points)", () => {
+    const h: BoHistory = { points: [[-0.5], [0], [0.5]], values: [0.1, 0.5, 0.2] };
+    const p = propose(h, 3, { seed: 1, batchMode: "distinct", minDistance: 0.2 });
+    expect(p.points).toHaveLength(3);
+    expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(0.2);
+    expect(minPairDistance(p.points, h.points)).toBeGreaterThanOrEqual(0.2);
+  });
+
+  it("sequential steps close in on the optimum of a smooth function", () => {
+    const h = history(8);
+    let warm: GpHyperparameters | undefined;
+    for (let step = 0; step < 10; step++) {
+      const p = propose(h, 1, { seed: step, numStarts: 4, warmStart: warm });
+      warm = p.hyperparameters;
+      h.points.push(p.points[0]);
+      h.values.push(f(p.points[0]));
+    }
+    expect(Math.max(...h.values.slice(0, 8))).toBeLessThan(-0.05);
+    expect(Math.max(...h.values)).toBeGreaterThan(-0.01);
+  });
+
+  it("rejects malformed histories with UserErrors that name the field", () => {
+    const h = history(5);
+    expect(() => propose({ ...h, values: h.values.slice(1) }, 2, { seed: 1 })).toThrow(/history.values/);
+    expect(() => propose({ ...h, values: [...h.values.slice(1), Number.NaN] }, 2, { seed: 1 })).toThrow(
+      /history.values\[4\]/,
+    );
+    expect(() => propose({ ...h, points: [...h.points.slice(1), [1, 2]] }, 2, { seed: 1 })).toThrow(
+      /history.points\[4\]/,
+    );
+    expect(() => propose(h, 2, { seed: 1, kernel: "coupled" })).toThrow(/scoreVectors/);
+    expect(() => propose(h, 0, { seed: 1 })).toThrow(UserError);
+    expect(() => propose({ points: [], values: [] }, 1, { seed: 1 })).toThrow(/empty/);
+  });
+
+  it("standardize: zero mean, unit unbiased std; a single value maps to 0", () => {
+    const s = standardize([1, 2, 3, 4]);
+    expect(s.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 12);
+    expect(s[3]).toBeCloseTo(1.5 / Math.sqrt(5 / 3), 8);
+    expect(Array.from(standardize([7]))).toEqual([0]);
+  });
+});

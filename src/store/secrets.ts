@@ -11,6 +11,8 @@ const POINTER_KEY = /(env|envvar|env_var|variable|file|path)$/i;
 /** Values that look like credentials, with a human name for the message. */
 const SECRET_VALUES: readonly [RegExp, string][] = [
   [/^sk-/, 'starts with "sk-" like an OpenAI/Anthropic API key'],
+  [/(^|[^A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/, 'contains an "sk-..." API key'],
+  [/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/i, 'contains a "Bearer" credential'],
   [/^hf_[A-Za-z0-9]{20,}$/, 'looks like a Hugging Face token ("hf_...")'],
   [/^(ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}$/, "looks like a GitHub token"],
   [/^AIza[0-9A-Za-z_-]{30,}$/, "looks like a Google API key"],

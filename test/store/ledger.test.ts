@@ -105,9 +105,24 @@ describe("secrets guard", () => {
     expect(() =>
       ledger.createRun(makeConfig({ target: "openai:gpt-4o", baseUrl: "https://u:pw@h/v1" })),
     ).toThrow(/password/);
+    const embedded = "openai:gpt-4o --key=sk-abcdefghijklmnop1234";
+    const e3 = userError(() => ledger.createRun(makeConfig({ notes: [embedded] })));
+    expect(e3.message).toContain("config.notes[0] contains");
+    expect(e3.message).not.toContain("sk-abcdefghijklmnop1234");
+    expect(() =>
+      ledger.createRun(makeConfig({ header: "Authorization: Bearer abcdefghijklmnopqrstuvwxyz" })),
+    ).toThrow(/Bearer/);
     expect(ledger.listRuns()).toEqual([]);
     // Count-like and pointer-like names are fine.
-    ledger.createRun(makeConfig({ maxTokens: 128, apiKeyEnv: "OPENAI_API_KEY", tokenizer: "bpe" }));
+    ledger.createRun(
+      makeConfig({
+        maxTokens: 128,
+        apiKeyEnv: "OPENAI_API_KEY",
+        tokenizer: "bpe",
+        task: "task-sk-like",
+        note: "risk-free",
+      }),
+    );
     expect(ledger.listRuns()).toHaveLength(1);
     ledger.close();
   });

@@ -30,6 +30,14 @@ export {
 } from "./blackbox/pricing.js";
 export { knownProviders, type ModelId, parseModelId, registerProvider } from "./blackbox/registry.js";
 export type * from "./blackbox/types.js";
+export * from "./bo/index.js";
+export {
+  type EvaluateOptions,
+  type EvaluationUsage,
+  type ExampleResult as EvaluatedExample,
+  evaluateInstruction,
+  type InstructionEvaluation,
+} from "./evaluation/evaluate.js";
 export {
   type GeneratedInstruction,
   type GeneratorOptions,
@@ -43,6 +51,19 @@ export { type PreparedFiles, prepareDecoder } from "./generator/prepare/prepare.
 export { makeProjection, type Projection, type ProjectionKind, project } from "./generator/projection.js";
 export { type Demo, inductionPrompt } from "./generator/prompt.js";
 export { buildTestModel, TEST_PRESETS, type TestPreset } from "./generator/test-model/build.js";
+export { BudgetExhausted, BudgetedBlackBox, type CallBudget } from "./optimizers/budget.js";
+export { planRun, type RunPlan } from "./optimizers/plan.js";
+export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome } from "./optimizers/run.js";
+export { openRunDeps } from "./optimizers/setup.js";
+export {
+  runSweep,
+  type SweepCell,
+  type SweepRow,
+  summarizeSweep,
+  sweepCsv,
+  sweepMarkdown,
+} from "./optimizers/sweep.js";
+export type { PointProposer, ProgressEvent, SoftPromptGenerator } from "./optimizers/types.js";
 export {
   type ExampleResult,
   exportRun,
@@ -64,6 +85,7 @@ export {
 export { assertNoSecrets } from "./store/secrets.js";
 export type * from "./store/types.js";
 export { RUN_STATUSES } from "./store/types.js";
+export * from "./tasks/index.js";
 export type * from "./tasks/types.js";
 export { UserError } from "./util/errors.js";
 export { Rng, seedFor } from "./util/rng.js";

@@ -1,0 +1,73 @@
+/**
+ * Benchmark of a paper-budget InstructZero run (150 evaluations = 25 + 5 x 25, 20 validation examples)
+ * against a local OpenAI-compatible server with 300 ms latency per call, using the smol135-shaped
+ * random-weight generator. Prints the wall time and the share spent in generation, BO and black-box
+ * waiting. Target: the optimiser's own overhead (generation + BO) under 25% of the wall time.
+ *
+ * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8]
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTestModel, parsePreset } from "../src/generator/test-model/build.js";
+import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
+import { openRunDeps } from "../src/optimizers/setup.js";
+import { openLedger } from "../src/store/ledger.js";
+import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
+import { instructionQualityAnswer, reverse } from "../test/optimize/fixtures.js";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const latencyMs = Number(arg("latency", "300"));
+const budget = Number(arg("budget", "150"));
+const batchMode = arg("batch-mode", "reference") as "reference" | "distinct";
+const preset = parsePreset(arg("preset", "smol135"));
+const concurrency = Number(arg("concurrency", "8"));
+
+const dir = mkdtempSync(join(tmpdir(), "iz-bench-opt-"));
+const model = join(dir, preset);
+let t = performance.now();
+buildTestModel(model, { preset, seed: 0 });
+console.log(`built ${preset} random model in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+const taskFile = join(dir, "reverse.jsonl");
+const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
+writeFileSync(taskFile, words.map((w) => JSON.stringify({ input: w, output: reverse(w) })).join("\n") + "\n");
+
+const server = await startFakeOpenAI({ answer: instructionQualityAnswer, latencyMs });
+const ledger = openLedger(join(dir, "runs.sqlite"));
+const config = makeRunConfig({
+  task: taskFile,
+  taskFile,
+  target: "openai:bench",
+  generator: model,
+  method: "instructzero",
+  budget,
+  batchMode,
+  baseURL: server.url,
+  concurrency,
+  cachePath: join(dir, "cache.sqlite"),
+});
+const runId = ledger.createRun(config);
+const deps = await openRunDeps(config, ledger, { blackBoxOptions: { apiKey: "bench" } });
+t = performance.now();
+const out = await executeRun(runId, deps);
+const wall = performance.now() - t;
+await deps.close();
+await server.close();
+ledger.close();
+
+const g = out.totals.generationMs ?? 0;
+const b = out.totals.boMs ?? 0;
+const e = out.totals.evaluationMs ?? 0;
+const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
+console.log(`\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}`);
+console.log(`status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`);
+console.log(`distinct instructions ${out.totals.distinctInstructions}; calls ${out.totals.calls}`);
+console.log(`wall time            ${(wall / 1000).toFixed(1)} s`);
+console.log(`generation           ${(g / 1000).toFixed(1)} s (${pct(g)})`);
+console.log(`BO (fit + proposals) ${(b / 1000).toFixed(1)} s (${pct(b)})`);
+console.log(`black-box waiting    ${(e / 1000).toFixed(1)} s (${pct(e)})`);
+console.log(`optimiser overhead   ${pct(g + b)} (target < 25%)`);

@@ -3,9 +3,12 @@ import type { BlackBoxOptions } from "../blackbox/options.js";
 import type { BlackBox } from "../blackbox/types.js";
 import { loadGenerator } from "../generator/generator.js";
 import type { ProjectionKind } from "../generator/projection.js";
+import { loadVllmGenerator } from "../generator/vllm-generator.js";
 import type { Ledger } from "../store/ledger.js";
 import type { RunConfig } from "../store/types.js";
+import { UserError } from "../util/errors.js";
 import type { RunDeps } from "./run.js";
+import type { SoftPromptGenerator } from "./types.js";
 
 /** Black-box options recorded in a run's configuration (never keys: those come from the environment). */
 export function blackBoxOptionsOf(config: RunConfig): BlackBoxOptions {
@@ -20,6 +23,29 @@ export function blackBoxOptionsOf(config: RunConfig): BlackBoxOptions {
     // A local: target runs through the generator runtime: same ONNX variant as the generator.
     providerOptions: config.generatorDtype ? { dtype: config.generatorDtype } : undefined,
   };
+}
+
+/** The run's generator: the local ONNX runtime, or a vLLM server when `vllmUrl` is set. */
+async function openGenerator(config: RunConfig): Promise<SoftPromptGenerator> {
+  const options = {
+    seed: config.seed,
+    nTokens: config.nTokens,
+    intrinsicDim: config.intrinsicDim,
+    projection: (config.projection as ProjectionKind | undefined) ?? "uniform",
+    dtype: config.generatorDtype as string | undefined,
+  };
+  if (typeof config.vllmUrl === "string") {
+    const fromHub = config.generator!.startsWith("hf:")
+      ? config.generator!.slice(3).replace(/@.*$/, "")
+      : undefined;
+    const model = (config.vllmModel as string | undefined) ?? fromHub;
+    if (!model) throw new UserError("--vllm-model is required when the generator is a local folder");
+    return loadVllmGenerator(config.generator!, {
+      ...options,
+      vllm: { baseURL: config.vllmUrl, model, apiKey: process.env.VLLM_API_KEY || undefined },
+    });
+  }
+  return loadGenerator(config.generator!, options);
 }
 
 /**
@@ -41,16 +67,7 @@ export async function openRunDeps(
       proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: undefined });
       closers.push(() => proposer!.close());
     }
-    const generator =
-      config.method === "ape"
-        ? undefined
-        : await loadGenerator(config.generator!, {
-            seed: config.seed,
-            nTokens: config.nTokens,
-            intrinsicDim: config.intrinsicDim,
-            projection: (config.projection as ProjectionKind | undefined) ?? "uniform",
-            dtype: config.generatorDtype as string | undefined,
-          });
+    const generator = config.method === "ape" ? undefined : await openGenerator(config);
     if (generator) closers.push(() => generator.close());
     return {
       ledger,

@@ -51,6 +51,8 @@ export interface RunCliOptions extends SharedCliOptions {
   test: boolean;
   ledger?: string;
   generatorDtype: string;
+  vllmUrl?: string;
+  vllmModel?: string;
 }
 
 interface OptimizeOptions extends RunCliOptions {
@@ -143,6 +145,14 @@ export function addRunOptions(cmd: Command): Command {
     "ONNX variant of the generator and of a local: target (fp32, fp16, q8, q4)",
     "fp32",
   );
+  cmd.option(
+    "--vllm-url <url>",
+    "decode the generator on this vLLM server (started with --enable-prompt-embeds)",
+  );
+  cmd.option(
+    "--vllm-model <name>",
+    "model name served by vLLM (default: the generator's name); key: $VLLM_API_KEY",
+  );
   cmd.option("--no-test", "do not score the best instruction on the test split");
   return addLedgerOption(addMetricOption(addDataOptions(addBlackBoxOptions(cmd))));
 }
@@ -173,6 +183,8 @@ export function runConfigFromOptions(
     maxTokens: opts.maxTokens,
     projection: opts.projection,
     generatorDtype: opts.generatorDtype,
+    vllmUrl: opts.vllmUrl,
+    vllmModel: opts.vllmModel,
     proposer: opts.proposer,
     maxCalls: opts.maxCalls,
     maxCost: opts.maxCost,

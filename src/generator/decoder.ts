@@ -108,6 +108,8 @@ export interface GreedyOptions {
   shouldStop?: (row: number, ids: readonly number[]) => boolean;
   /** Recompute the whole sequence every step instead of using the KV cache (for tests). */
   recompute?: boolean;
+  /** Called after every batched forward pass (step 0 = prefill) with the batch size and its wall time. */
+  onStep?: (step: number, batch: number, ms: number) => void;
 }
 
 /** A prepared decoder plus its embedding graph, ready for forward passes. */
@@ -219,7 +221,9 @@ export class PreparedDecoder {
     let S = P;
     let past = 0;
     for (let step = 0; step < opts.maxNewTokens && active.length; step++) {
+      const t0 = performance.now();
       const r = await this.forward(x, active.length, S, cache, past);
+      opts.onStep?.(step, active.length, performance.now() - t0);
       past += S;
       const keep: number[] = [];
       const nextIds: number[] = [];

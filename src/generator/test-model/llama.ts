@@ -171,6 +171,10 @@ export function buildLlamaGraph(
   ]);
   const mask = g.op("And", [causal, pad]); // [B,1,1,S,T]
   const negInf = g.constF32([-3.4028234663852886e38], []);
+  // [0, NKV, REP, -1, T]: scores (B,NKV,REP*S,T) viewed per query position for the mask
+  const totLen1 = g.op("Unsqueeze", [totLen, g.constI64([0])]);
+  const scoresShape5 = g.op("Concat", [g.constI64([0, NKV, REP, -1]), totLen1], { axis: 0 });
+  const scoresShape4 = g.op("Concat", [g.constI64([0, NKV, -1]), totLen1], { axis: 0 });
 
   // ---- rotary embeddings (HF rotate_half convention)
   const invFreq = g.constF32(
@@ -210,7 +214,10 @@ export function buildLlamaGraph(
     let v = g.op("Reshape", [proj("v_proj", NKV * HD), shp([0, 0, NKV, HD])]);
     q = rope(q);
     k = rope(k);
+    // grouped-query attention in 4D: the REP query heads of a KV head are stacked as REP*S rows,
+    // so the cache is never copied for broadcasting and K^T folds into the MatMul (transB)
     q = g.op("Transpose", [g.op("Reshape", [q, shp([0, 0, NKV, REP, HD])])], { perm: [0, 2, 3, 1, 4] }); // [B,NKV,REP,S,HD]
+    q = g.op("Reshape", [q, shp([0, NKV, -1, HD])]); // [B,NKV,REP*S,HD]
     k = g.op("Transpose", [k], { perm: [0, 2, 1, 3] }); // [B,NKV,S,HD]
     v = g.op("Transpose", [v], { perm: [0, 2, 1, 3] });
     const pk = g.op(
@@ -227,10 +234,13 @@ export function buildLlamaGraph(
     );
     g.output(pk, DataType.FLOAT, ["batch_size", NKV, "total_sequence_length", HD]);
     g.output(pv, DataType.FLOAT, ["batch_size", NKV, "total_sequence_length", HD]);
-    const kT = g.op("Unsqueeze", [g.op("Transpose", [pk], { perm: [0, 1, 3, 2] }), g.constI64([2])]); // [B,NKV,1,HD,T]
-    let s = g.op("Mul", [g.op("MatMul", [q, kT]), scale]); // [B,NKV,REP,S,T]
+    const kT = g.op("Transpose", [pk], { perm: [0, 1, 3, 2] }); // [B,NKV,HD,T]
+    let s = g.op("Mul", [g.op("MatMul", [q, kT]), scale]); // [B,NKV,REP*S,T]
+    s = g.op("Reshape", [s, scoresShape5]); // [B,NKV,REP,S,T]
     s = g.op("Softmax", [g.op("Where", [mask, s, negInf])], { axis: -1 });
-    let a = g.op("MatMul", [s, g.op("Unsqueeze", [pv, g.constI64([2])])]); // [B,NKV,REP,S,HD]
+    s = g.op("Reshape", [s, scoresShape4]); // [B,NKV,REP*S,T]
+    let a = g.op("MatMul", [s, pv]); // [B,NKV,REP*S,HD]
+    a = g.op("Reshape", [a, shp([0, NKV, REP, -1, HD])]); // [B,NKV,REP,S,HD]
     a = g.op("Reshape", [g.op("Transpose", [a], { perm: [0, 3, 1, 2, 4] }), shp([0, 0, NH * HD])]);
     x = g.op("Add", [x, g.op("MatMul", [a, W(`${p}.self_attn.o_proj.weight_T`, [NH * HD, H])])]);
     const h2 = rms(x, ones(`${p}.post_attention_layernorm.weight`, H));

@@ -173,7 +173,14 @@ export class GpPosterior {
    * Posterior covariance between m points (coordinates XA, features phiA) and k points
    * (coordinates XB, QB = qTimesFeatures(phi(XB))): m x k.
    */
-  crossCovariance(XA: Float64Array, phiA: Float64Array, m: number, XB: Float64Array, QB: Float64Array, k: number): Float64Array {
+  crossCovariance(
+    XA: Float64Array,
+    phiA: Float64Array,
+    m: number,
+    XB: Float64Array,
+    QB: Float64Array,
+    k: number,
+  ): Float64Array {
     const C = matmul(phiA, QB, m, this.n, k);
     if (this.p0 !== 0) {
       const direct = matern52(XA, XB, m, k, this.d, this.hyper.lengthscales);

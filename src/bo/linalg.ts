@@ -135,7 +135,8 @@ export function matmul(A: Float64Array, B: Float64Array, r: number, k: number, c
       const b1 = b0 + c;
       const b2 = b1 + c;
       const b3 = b2 + c;
-      for (let j = 0; j < c; j++) C[ci + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+      for (let j = 0; j < c; j++)
+        C[ci + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
     }
     for (; p < k; p++) {
       const a = A[ai + p];

@@ -141,7 +141,9 @@ export function marginalLogLikelihood(
         BWB[i * n + j] = W[i * n + j] - e * (MW[i * n + j] + MW[j * n + i]) + e * e * MWM[i * n + j];
       }
     }
-    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map((x) => 0.5 * s * x);
+    gScore = matern52LengthscaleGrad(data.scores, n, data.D, h.scoreLengthscales, BWB).map(
+      (x) => 0.5 * s * x,
+    );
     // G = M W B S M = MW (S M - e M S M) = MW ((MS)^T - e A); tr(W dKc) = 2 e tr(G dKzz)
     const BSM = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {

@@ -15,7 +15,13 @@ import { Rng, seedFor } from "../util/rng.js";
 import { logEiOf } from "./acquisition.js";
 import { type CmaesOptions, cmaesMaximize } from "./cmaes.js";
 import { fitHyperparameters } from "./fit.js";
-import { FantasyPosterior, type GpHyperparameters, GpPosterior, type GpTrainingData, type KernelKind } from "./gp.js";
+import {
+  FantasyPosterior,
+  type GpHyperparameters,
+  GpPosterior,
+  type GpTrainingData,
+  type KernelKind,
+} from "./gp.js";
 import { toMatrix } from "./linalg.js";
 import type { GpPriors } from "./mll.js";
 import { sobolPoints } from "./sobol.js";
@@ -74,15 +80,18 @@ function validate(history: BoHistory, q: number, kernel: KernelKind, bounds: [nu
   const { points, values, scoreVectors } = history;
   if (!Number.isInteger(q) || q < 1) throw new UserError(`propose: q = ${q} must be a positive integer`);
   if (!(bounds[1] > bounds[0])) throw new UserError(`propose: bounds [${bounds}] are empty`);
-  if (points.length === 0) throw new UserError("propose: history.points is empty (evaluate initial points first)");
+  if (points.length === 0)
+    throw new UserError("propose: history.points is empty (evaluate initial points first)");
   if (values.length !== points.length) {
     throw new UserError(`propose: history.values has ${values.length} entries for ${points.length} points`);
   }
   const d = points[0].length;
   if (d === 0) throw new UserError("propose: history.points[0] has no coordinates");
   points.forEach((p, i) => {
-    if (p.length !== d) throw new UserError(`propose: history.points[${i}] has length ${p.length}, expected ${d}`);
-    if (!p.every(Number.isFinite)) throw new UserError(`propose: history.points[${i}] has a non-finite coordinate`);
+    if (p.length !== d)
+      throw new UserError(`propose: history.points[${i}] has length ${p.length}, expected ${d}`);
+    if (!p.every(Number.isFinite))
+      throw new UserError(`propose: history.points[${i}] has a non-finite coordinate`);
   });
   values.forEach((v, i) => {
     if (!Number.isFinite(v)) throw new UserError(`propose: history.values[${i}] = ${v} is not finite`);
@@ -90,13 +99,17 @@ function validate(history: BoHistory, q: number, kernel: KernelKind, bounds: [nu
   if (kernel === "coupled") {
     if (!scoreVectors) throw new UserError('propose: kernel "coupled" needs history.scoreVectors');
     if (scoreVectors.length !== points.length) {
-      throw new UserError(`propose: history.scoreVectors has ${scoreVectors.length} entries for ${points.length} points`);
+      throw new UserError(
+        `propose: history.scoreVectors has ${scoreVectors.length} entries for ${points.length} points`,
+      );
     }
     const D = scoreVectors[0]?.length ?? 0;
     if (D === 0) throw new UserError("propose: history.scoreVectors[0] is empty");
     scoreVectors.forEach((s, i) => {
-      if (s.length !== D) throw new UserError(`propose: history.scoreVectors[${i}] has length ${s.length}, expected ${D}`);
-      if (!s.every(Number.isFinite)) throw new UserError(`propose: history.scoreVectors[${i}] has a non-finite entry`);
+      if (s.length !== D)
+        throw new UserError(`propose: history.scoreVectors[${i}] has length ${s.length}, expected ${D}`);
+      if (!s.every(Number.isFinite))
+        throw new UserError(`propose: history.scoreVectors[${i}] has a non-finite entry`);
     });
   }
 }
@@ -123,7 +136,8 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
   const kernel: KernelKind = options.kernel ?? (history.scoreVectors ? "coupled" : "matern");
   validate(history, q, kernel, bounds);
   const mode = options.batchMode ?? "reference";
-  if (mode !== "reference" && mode !== "distinct") throw new UserError(`propose: unknown batchMode "${mode}"`);
+  if (mode !== "reference" && mode !== "distinct")
+    throw new UserError(`propose: unknown batchMode "${mode}"`);
   const n = history.points.length;
   const d = history.points[0].length;
   const y = standardize(history.values);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fitHyperparameters, fromRaw, inverseSoftplus, negMllRaw, softplus, toRaw } from "../../src/bo/fit.js";
+import {
+  fitHyperparameters,
+  fromRaw,
+  inverseSoftplus,
+  negMllRaw,
+  softplus,
+  toRaw,
+} from "../../src/bo/fit.js";
 import { GpPosterior, type GpTrainingData } from "../../src/bo/gp.js";
 import { toMatrix } from "../../src/bo/linalg.js";
 import { marginalLogLikelihood, REFERENCE_PRIORS } from "../../src/bo/mll.js";
@@ -13,7 +20,9 @@ function dataset(n: number, d: number, withScores: boolean): GpTrainingData {
   if (withScores) {
     const D = 6;
     data.scores = toMatrix(
-      pts.map((p) => Array.from({ length: D }, (_, j) => (Math.sin(2 * p[0]) + 0.5 * p[1] * p[1] > j / 3 - 1 ? 1 : 0))),
+      pts.map((p) =>
+        Array.from({ length: D }, (_, j) => (Math.sin(2 * p[0]) + 0.5 * p[1] * p[1] > j / 3 - 1 ? 1 : 0)),
+      ),
       D,
     );
     data.D = D;
@@ -24,7 +33,14 @@ function dataset(n: number, d: number, withScores: boolean): GpTrainingData {
 describe("hyperparameter fit", () => {
   it("softplus transforms round-trip", () => {
     for (const v of [1e-6, 0.01, 0.5, 3, 40]) expect(softplus(inverseSoftplus(v))).toBeCloseTo(v, 10);
-    const h = { kernel: "coupled" as const, lengthscales: [0.2, 1.5], scoreLengthscales: [0.7], outputscale: 2, noise: 0.01, mean: -0.3 };
+    const h = {
+      kernel: "coupled" as const,
+      lengthscales: [0.2, 1.5],
+      scoreLengthscales: [0.7],
+      outputscale: 2,
+      noise: 0.01,
+      mean: -0.3,
+    };
     const back = fromRaw(toRaw(h), "coupled", 2, 1);
     expect(back.lengthscales[1]).toBeCloseTo(1.5, 12);
     expect(back.scoreLengthscales![0]).toBeCloseTo(0.7, 12);
@@ -56,7 +72,10 @@ describe("hyperparameter fit", () => {
       const fit = fitHyperparameters(data, { seed: 1, kernel });
       const h = fit.hyperparameters;
       expect(h.noise).toBeGreaterThanOrEqual(1e-4);
-      const init = marginalLogLikelihood(data, fromRaw(new Float64Array(toRaw(h).length), kernel, 3, data.D ?? 0));
+      const init = marginalLogLikelihood(
+        data,
+        fromRaw(new Float64Array(toRaw(h).length), kernel, 3, data.D ?? 0),
+      );
       const at = marginalLogLikelihood(data, h);
       expect(at.value).toBeCloseTo(fit.mll, 12);
       expect(at.value).toBeGreaterThan(init.value);

@@ -51,10 +51,14 @@ describe("linalg", () => {
     expect(maxAbsDiff(matmul(A, x, n, n, 2), b)).toBeLessThan(1e-9);
     const inv = choleskyInverse(L, n);
     const I = matmul(A, inv, n, n, n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(I[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 8);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) expect(I[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 8);
     // log det = sum of log eigenvalues
     const { values } = symmetricEigen(A, n);
-    expect(logDetFromCholesky(L, n)).toBeCloseTo(values.reduce((s, v) => s + Math.log(v), 0), 9);
+    expect(logDetFromCholesky(L, n)).toBeCloseTo(
+      values.reduce((s, v) => s + Math.log(v), 0),
+      9,
+    );
   });
 
   it("adds adaptive jitter to a singular PSD matrix and refuses an indefinite one", () => {
@@ -76,8 +80,10 @@ describe("linalg", () => {
     const A = randomSpd(n, 4);
     const { values, vectors } = symmetricEigen(A, n);
     const AV = matmul(A, vectors, n, n, n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(AV[i * n + j]).toBeCloseTo(vectors[i * n + j] * values[j], 9);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) expect(AV[i * n + j]).toBeCloseTo(vectors[i * n + j] * values[j], 9);
     const VtV = matmul(transpose(vectors, n, n), vectors, n, n, n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(VtV[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 12);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) expect(VtV[i * n + j]).toBeCloseTo(i === j ? 1 : 0, 12);
   });
 });

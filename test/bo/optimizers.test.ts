@@ -63,9 +63,14 @@ describe("CMA-ES", () => {
 
   it("stays in the box and finds a corner optimum outside the start's neighbourhood", () => {
     // maximise sum(x) on [-1,1]^5: optimum at the corner (1,...,1)
-    const r = cmaesMaximize(batch((x) => x.reduce((s, v) => s + v, 0)), Array(5).fill(-0.5), new Rng(1), {
-      maxGenerations: 60,
-    });
+    const r = cmaesMaximize(
+      batch((x) => x.reduce((s, v) => s + v, 0)),
+      Array(5).fill(-0.5),
+      new Rng(1),
+      {
+        maxGenerations: 60,
+      },
+    );
     for (const v of r.x) {
       expect(v).toBeLessThanOrEqual(1);
       expect(v).toBeGreaterThan(0.99);
@@ -73,7 +78,12 @@ describe("CMA-ES", () => {
   });
 
   it("is deterministic bit for bit from the seed (defaults: sigma0 0.8, popsize 50, 10 generations)", () => {
-    const run = (seed: number) => cmaesMaximize(batch((x) => -sphere(x)), Array(10).fill(0), new Rng(seed));
+    const run = (seed: number) =>
+      cmaesMaximize(
+        batch((x) => -sphere(x)),
+        Array(10).fill(0),
+        new Rng(seed),
+      );
     const a = run(11);
     expect(a.generations).toBe(10);
     expect(a.evaluations).toBe(500);

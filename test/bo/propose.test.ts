@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type BoHistory, type GpHyperparameters, propose, sobolPoints, standardize } from "../../src/bo/index.js";
+import {
+  type BoHistory,
+  type GpHyperparameters,
+  propose,
+  sobolPoints,
+  standardize,
+} from "../../src/bo/index.js";
 import { UserError } from "../../src/util/errors.js";
 
 const d = 4;

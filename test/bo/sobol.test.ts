@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Sobol, SOBOL_MAX_DIM, sobolPoints } from "../../src/bo/sobol.js";
+import { SOBOL_MAX_DIM, Sobol, sobolPoints } from "../../src/bo/sobol.js";
 import { UserError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 

@@ -1,0 +1,251 @@
+/**
+ * BO engine benchmark (prints tables; not a test).
+ *
+ * 1. Median (over seeds) best value after 150 evaluations = 25 Sobol + 5 x 25 on Branin, Hartmann6,
+ *    Levy10, Ackley10 (each domain mapped to [-1,1]^d; minimise f by maximising -f) for: random,
+ *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` (plain Matern kernel).
+ * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
+ *
+ * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct] [--no-timing] [--timing-only]
+ */
+import { type GpHyperparameters, propose, sobolPoints } from "../src/bo/index.js";
+import { Rng, seedFor } from "../src/util/rng.js";
+
+interface TestFunction {
+  name: string;
+  d: number;
+  lo: number[];
+  hi: number[];
+  optimum: number;
+  f: (x: number[]) => number;
+}
+
+const HART_A = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const HART_P = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+].map((r) => r.map((v) => v * 1e-4));
+const HART_ALPHA = [1, 1.2, 3, 3.2];
+
+const FUNCTIONS: TestFunction[] = [
+  {
+    name: "branin",
+    d: 2,
+    lo: [-5, 0],
+    hi: [10, 15],
+    optimum: 0.397887,
+    f: ([x1, x2]) => {
+      const b = 5.1 / (4 * Math.PI ** 2);
+      const c = 5 / Math.PI;
+      const t = 1 / (8 * Math.PI);
+      return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
+    },
+  },
+  {
+    name: "hartmann6",
+    d: 6,
+    lo: Array(6).fill(0),
+    hi: Array(6).fill(1),
+    optimum: -3.32237,
+    f: (x) => {
+      let s = 0;
+      for (let i = 0; i < 4; i++) {
+        let inner = 0;
+        for (let j = 0; j < 6; j++) inner += HART_A[i][j] * (x[j] - HART_P[i][j]) ** 2;
+        s += HART_ALPHA[i] * Math.exp(-inner);
+      }
+      return -s;
+    },
+  },
+  {
+    name: "levy10",
+    d: 10,
+    lo: Array(10).fill(-10),
+    hi: Array(10).fill(10),
+    optimum: 0,
+    f: (x) => {
+      const w = x.map((v) => 1 + (v - 1) / 4);
+      const n = w.length;
+      let s = Math.sin(Math.PI * w[0]) ** 2;
+      for (let i = 0; i < n - 1; i++) s += (w[i] - 1) ** 2 * (1 + 10 * Math.sin(Math.PI * w[i] + 1) ** 2);
+      s += (w[n - 1] - 1) ** 2 * (1 + Math.sin(2 * Math.PI * w[n - 1]) ** 2);
+      return s;
+    },
+  },
+  {
+    name: "ackley10",
+    d: 10,
+    lo: Array(10).fill(-5),
+    hi: Array(10).fill(10),
+    optimum: 0,
+    f: (x) => {
+      const n = x.length;
+      const s1 = x.reduce((s, v) => s + v * v, 0) / n;
+      const s2 = x.reduce((s, v) => s + Math.cos(2 * Math.PI * v), 0) / n;
+      return -20 * Math.exp(-0.2 * Math.sqrt(s1)) - Math.exp(s2) + 20 + Math.E;
+    },
+  },
+];
+
+const METHODS = ["random", "sobol", "seq-ei", "batch-ref", "batch-distinct"] as const;
+type Method = (typeof METHODS)[number];
+
+const N_INIT = 25;
+const BATCH = 25;
+const ITERS = 5;
+const BUDGET = N_INIT + BATCH * ITERS;
+
+/** f evaluated at a point u of [-1,1]^d. */
+function evalAt(fn: TestFunction, u: number[]): number {
+  return fn.f(u.map((v, j) => fn.lo[j] + ((v + 1) / 2) * (fn.hi[j] - fn.lo[j])));
+}
+
+function runMethod(fn: TestFunction, method: Method, seed: number): number {
+  const d = fn.d;
+  if (method === "random") {
+    const rng = new Rng(seedFor(seed, `random:${fn.name}`));
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < BUDGET; i++)
+      best = Math.min(
+        best,
+        evalAt(
+          fn,
+          Array.from({ length: d }, () => 2 * rng.uniform() - 1),
+        ),
+      );
+    return best;
+  }
+  const init = sobolPoints(method === "sobol" ? BUDGET : N_INIT, d, seedFor(seed, `sobol:${fn.name}`));
+  const points = init.slice();
+  const values = init.map((u) => -evalAt(fn, u));
+  if (method !== "sobol") {
+    let warm: GpHyperparameters | undefined;
+    let step = 0;
+    while (points.length < BUDGET) {
+      const q = method === "seq-ei" ? 1 : BATCH;
+      const p = propose({ points, values }, q, {
+        seed: seedFor(seed, `${fn.name}:${step++}`),
+        batchMode: method === "batch-distinct" ? "distinct" : "reference",
+        kernel: "matern",
+        warmStart: warm,
+        numStarts: method === "seq-ei" ? 5 : undefined,
+      });
+      warm = p.hyperparameters;
+      for (const u of p.points) {
+        points.push(u);
+        values.push(-evalAt(fn, u));
+      }
+    }
+  }
+  return -Math.max(...values);
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) continue;
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith("--")) {
+      out.set(a.slice(2), next);
+      i++;
+    } else out.set(a.slice(2), "true");
+  }
+  return out;
+}
+
+function timing(): void {
+  console.log("\nOne proposal step at n = 150 (warm-started fit + q = 25 batch), d = 10, 3 repeats, ms:");
+  const d = 10;
+  const pts = sobolPoints(150, d, 11);
+  const ackley = FUNCTIONS[3];
+  const values = pts.map((u) => -evalAt(ackley, u));
+  // per-example score vectors (20 examples) for the coupled kernel
+  const scoreVectors = pts.map((u) =>
+    Array.from({ length: 20 }, (_, j) => (Math.sin(3 * u[j % d] + j) > 0.3 ? 1 : 0)),
+  );
+  const coupledValues = scoreVectors.map((s) => s.reduce((a, b) => a + b, 0) / 20);
+  const rows: string[] = [];
+  for (const kernel of ["matern", "coupled"] as const) {
+    const hist =
+      kernel === "matern" ? { points: pts, values } : { points: pts, values: coupledValues, scoreVectors };
+    // warm start from the previous step's fit (n = 125), as a run would
+    const prev = propose(
+      {
+        points: hist.points.slice(0, 125),
+        values: hist.values.slice(0, 125),
+        scoreVectors: hist.scoreVectors?.slice(0, 125),
+      },
+      1,
+      { seed: 1, kernel, numStarts: 1, cmaes: { maxGenerations: 1 } },
+    ).hyperparameters;
+    for (const batchMode of ["reference", "distinct"] as const) {
+      const times: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const t = performance.now();
+        propose(hist, 25, { seed: r, kernel, batchMode, warmStart: prev });
+        times.push(performance.now() - t);
+      }
+      const t = performance.now();
+      propose(hist, 25, { seed: 0, kernel, batchMode });
+      const cold = performance.now() - t;
+      rows.push(
+        `| ${kernel} | ${batchMode} | ${times.map((x) => x.toFixed(0)).join(", ")} | ${median(times).toFixed(0)} | ${cold.toFixed(0)} |`,
+      );
+    }
+  }
+  console.log("| kernel | batch | warm runs | warm median | cold (no warm start) |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const r of rows) console.log(r);
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const nSeeds = Number(args.get("seeds") ?? 10);
+  const fnNames = (args.get("functions") ?? FUNCTIONS.map((f) => f.name).join(",")).split(",");
+  const methods = (args.get("methods") ?? METHODS.join(",")).split(",") as Method[];
+  for (const m of methods) if (!METHODS.includes(m)) throw new Error(`unknown method ${m}`);
+  const fns = fnNames.map((n) => {
+    const f = FUNCTIONS.find((x) => x.name === n);
+    if (!f) throw new Error(`unknown function ${n}`);
+    return f;
+  });
+  if (args.get("timing-only") !== "true") {
+    console.log(
+      `Median best value after ${BUDGET} evaluations (${N_INIT} Sobol + ${ITERS} x ${BATCH}), ${nSeeds} seeds (minimisation)`,
+    );
+    console.log(`| function (opt) | ${methods.join(" | ")} |`);
+    console.log(`| --- | ${methods.map(() => "---").join(" | ")} |`);
+    for (const fn of fns) {
+      const cells: string[] = [];
+      for (const m of methods) {
+        const t = performance.now();
+        const bests = Array.from({ length: nSeeds }, (_, s) => runMethod(fn, m, s));
+        const secs = (performance.now() - t) / 1000;
+        cells.push(
+          `${median(bests).toFixed(3)} [${Math.min(...bests).toFixed(2)}, ${Math.max(...bests).toFixed(2)}] (${secs.toFixed(0)} s)`,
+        );
+        process.stderr.write(`${fn.name} ${m}: ${bests.map((b) => b.toFixed(3)).join(" ")}\n`);
+      }
+      console.log(`| ${fn.name} (${fn.optimum}) | ${cells.join(" | ")} |`);
+    }
+    console.log("cells: median [min, max] over seeds (wall time of all seeds)");
+  }
+  if (args.get("no-timing") !== "true") timing();
+}
+
+main();

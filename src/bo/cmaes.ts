@@ -61,7 +61,7 @@ export function cmaesMinimize(
   const damps = 1 + 2 * Math.max(0, Math.sqrt((mueff - 1) / (N + 1)) - 1) + cs;
   const chiN = Math.sqrt(N) * (1 - 1 / (4 * N) + 1 / (21 * N * N));
 
-  const clip = (v: number) => (v < lo ? lo : v > hi ? hi : v);
+  const clip = (v: number) => Math.min(Math.max(v, lo), hi);
   const m = Float64Array.from(x0, clip);
   const pc = new Float64Array(N);
   const ps = new Float64Array(N);

@@ -1,7 +1,7 @@
 /**
  * MAP fit of GP hyperparameters: maximise the MLL with priors (mll.ts) over unconstrained raw
- * parameters by L-BFGS from several starts: the warm start if given (else gpytorch's default init),
- * plus random draws.
+ * parameters by L-BFGS from several starts: the warm start if given, gpytorch's default init, and
+ * random draws.
  * Raw layout: [lengthscales (d), score lengthscales (D, coupled only), outputscale, noise, mean];
  * lengthscale = softplus(raw), outputscale = softplus(raw), noise = 1e-4 + softplus(raw), mean = raw.
  */
@@ -134,8 +134,10 @@ export function fitHyperparameters(data: GpTrainingData, options: FitOptions): F
   const nRandom = options.randomStarts ?? (warm ? 0 : 2);
   const rng = new Rng(options.seed);
   const starts: Float64Array[] = [];
+  // The default init is always tried: a warm start alone can stay trapped in a degenerate mode
+  // (e.g. outputscale ~ 0, "everything is noise") found while n was small.
   if (warm) starts.push(toRaw(warm));
-  else starts.push(toRaw(defaultHyperparameters(kernel, d, D)));
+  starts.push(toRaw(defaultHyperparameters(kernel, d, D)));
   for (let s = 0; s < nRandom; s++) {
     const raw = new Float64Array(d + (kernel === "coupled" ? D : 0) + 3);
     for (let j = 0; j < raw.length - 3; j++)

@@ -155,11 +155,15 @@ export function marginalLogLikelihood(
     gLs = matern52LengthscaleGrad(data.X, n, d, h.lengthscales, W).map((x) => 0.5 * s * x);
   }
   const lengthscales = Array.from(gLs);
-  if (lsPrior) h.lengthscales.forEach((l, j) => (lengthscales[j] += gammaLogPdfGrad(l, lsPrior)));
+  if (lsPrior) for (let j = 0; j < d; j++) lengthscales[j] += gammaLogPdfGrad(h.lengthscales[j], lsPrior);
   let scoreLengthscales: number[] | undefined;
   if (gScore && h.scoreLengthscales) {
     scoreLengthscales = Array.from(gScore);
-    if (sPrior) h.scoreLengthscales.forEach((l, j) => (scoreLengthscales![j] += gammaLogPdfGrad(l, sPrior)));
+    if (sPrior) {
+      for (let j = 0; j < scoreLengthscales.length; j++) {
+        scoreLengthscales[j] += gammaLogPdfGrad(h.scoreLengthscales[j], sPrior);
+      }
+    }
   }
   let outputscale = gOut;
   if (priors.outputscale) outputscale += gammaLogPdfGrad(s, priors.outputscale);

@@ -9,7 +9,7 @@
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
  *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct] [--no-timing] [--timing-only]
  */
-import { type GpHyperparameters, propose, sobolPoints } from "../src/bo/index.js";
+import { type BoHistory, type GpHyperparameters, propose, sobolPoints } from "../src/bo/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 interface TestFunction {
@@ -175,13 +175,13 @@ function timing(): void {
   const ackley = FUNCTIONS[3];
   const values = pts.map((u) => -evalAt(ackley, u));
   // per-example score vectors (20 examples) for the coupled kernel
-  const scoreVectors = pts.map((u) =>
+  const scoreVectors: number[][] = pts.map((u) =>
     Array.from({ length: 20 }, (_, j) => (Math.sin(3 * u[j % d] + j) > 0.3 ? 1 : 0)),
   );
   const coupledValues = scoreVectors.map((s) => s.reduce((a, b) => a + b, 0) / 20);
   const rows: string[] = [];
   for (const kernel of ["matern", "coupled"] as const) {
-    const hist =
+    const hist: BoHistory =
       kernel === "matern" ? { points: pts, values } : { points: pts, values: coupledValues, scoreVectors };
     // warm start from the previous step's fit (n = 125), as a run would
     const prev = propose(

@@ -106,6 +106,19 @@ describe("propose", () => {
     expect(Math.max(...h.values)).toBeGreaterThan(-0.01);
   });
 
+  it("copes with degenerate histories: equal values, repeated points, repeated score vectors", () => {
+    const pts = sobolPoints(10, d, 2);
+    const points = [...pts, pts[0], pts[0], pts[3]];
+    const scoreVectors = points.map((_, i) => [i % 2, 0, 1, i % 3 === 0 ? 1 : 0]);
+    for (const batchMode of ["reference", "distinct"] as const) {
+      const flat = propose({ points, values: points.map(() => 0.5), scoreVectors }, 4, { seed: 1, batchMode });
+      expect(flat.points).toHaveLength(4);
+      const vals = scoreVectors.map((s) => s.reduce((a, b) => a + b, 0) / 4);
+      const p = propose({ points, values: vals, scoreVectors }, 4, { seed: 1, batchMode });
+      for (const x of p.points) for (const v of x) expect(Number.isFinite(v)).toBe(true);
+    }
+  });
+
   it("rejects malformed histories with UserErrors that name the field", () => {
     const h = history(5);
     expect(() => propose({ ...h, values: h.values.slice(1) }, 2, { seed: 1 })).toThrow(/history.values/);

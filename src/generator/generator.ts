@@ -9,7 +9,7 @@
 import { seedFor } from "../util/rng.js";
 import type { ChatFormat } from "./chat.js";
 import { type LocalModel, type LocalModelOptions, openLocalModel } from "./local-model.js";
-import { makeProjection, meanStd, type Projection, type ProjectionKind, project } from "./projection.js";
+import { MeanStd, makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
 import { type Demo, inductionPrompt } from "./prompt.js";
 
 /** One generated instruction. */
@@ -102,18 +102,18 @@ export interface InstructionGenerator {
   close(): Promise<void>;
 }
 
-/** Std of the embedding table, read through the embedding graph in chunks of ids. */
+/** Std of the embedding table, read through the embedding graph in chunks of ids (streaming sums). */
 export async function embeddingStd(
   embed: (ids: readonly number[]) => Promise<Float32Array>,
   vocab: number,
   chunk = 4096,
 ): Promise<number> {
-  const parts: Float32Array[] = [];
+  const acc = new MeanStd();
   for (let a = 0; a < vocab; a += chunk) {
     const ids = Array.from({ length: Math.min(chunk, vocab - a) }, (_, i) => a + i);
-    parts.push(await embed(ids));
+    acc.add(await embed(ids));
   }
-  return meanStd(parts).std;
+  return acc.std;
 }
 
 /** Build the embedder of an opened model. */

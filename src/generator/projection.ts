@@ -56,17 +56,28 @@ export function project(A: Projection, z: readonly number[]): Float32Array {
   return out;
 }
 
-/** Population mean and std of a sequence of chunks (two-pass free: sums in float64). */
-export function meanStd(chunks: Iterable<Float32Array>): { mean: number; std: number } {
-  let n = 0;
-  let s = 0;
-  let ss = 0;
-  for (const c of chunks)
-    for (let i = 0; i < c.length; i++) {
-      s += c[i];
-      ss += c[i] * c[i];
-      n++;
+/** Streaming population mean and std (sums in float64). */
+export class MeanStd {
+  private n = 0;
+  private s = 0;
+  private ss = 0;
+
+  /** Add every value of a chunk. */
+  add(chunk: ArrayLike<number>): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk[i];
+      this.s += v;
+      this.ss += v * v;
     }
-  const mean = s / n;
-  return { mean, std: Math.sqrt(Math.max(0, ss / n - mean * mean)) };
+    this.n += chunk.length;
+  }
+
+  get mean(): number {
+    return this.s / this.n;
+  }
+
+  get std(): number {
+    const m = this.mean;
+    return Math.sqrt(Math.max(0, this.ss / this.n - m * m));
+  }
 }

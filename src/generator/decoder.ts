@@ -46,7 +46,24 @@ export interface KvLayout {
 }
 
 /** Inputs the runtime knows how to feed. */
-const KNOWN_INPUTS = new Set([IDS_INPUT, EMBEDS_INPUT, "attention_mask", "position_ids", "use_cache_branch"]);
+const KNOWN_INPUTS = new Set([
+  IDS_INPUT,
+  EMBEDS_INPUT,
+  "attention_mask",
+  "position_ids",
+  "use_cache_branch",
+  "num_logits_to_keep",
+]);
+
+/** Extra scalar inputs some exports have, fed with the values greedy decoding needs. */
+export function extraFeeds(inputNames: readonly string[], pastLen: number): Record<string, ort.Tensor> {
+  const f: Record<string, ort.Tensor> = {};
+  if (inputNames.includes("use_cache_branch"))
+    f.use_cache_branch = new ort.Tensor("bool", [pastLen > 0], [1]);
+  if (inputNames.includes("num_logits_to_keep"))
+    f.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(1n), []);
+  return f;
+}
 
 /** Read the KV layout of a decoder session; UserError when it has no usable cache inputs. */
 export function kvLayoutOf(session: ort.InferenceSession, label: string): KvLayout {
@@ -116,7 +133,6 @@ export interface GreedyOptions {
 export class PreparedDecoder {
   readonly kv: KvLayout;
   private readonly hasPositions: boolean;
-  private readonly hasCacheBranch: boolean;
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -128,7 +144,6 @@ export class PreparedDecoder {
       throw new UserError(`${label}: prepared decoder has no ${EMBEDS_INPUT} input`);
     this.kv = kvLayoutOf(session, label);
     this.hasPositions = session.inputNames.includes("position_ids");
-    this.hasCacheBranch = session.inputNames.includes("use_cache_branch");
   }
 
   /** Embeddings of token ids: Float32Array (ids.length, H). */
@@ -174,7 +189,7 @@ export class PreparedDecoder {
       for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) pos[b * S + s] = BigInt(pastLen + s);
       feeds.position_ids = new ort.Tensor("int64", pos, [B, S]);
     }
-    if (this.hasCacheBranch) feeds.use_cache_branch = new ort.Tensor("bool", [pastLen > 0], [1]);
+    Object.assign(feeds, extraFeeds(this.session.inputNames, pastLen));
     const r = await this.session.run(feeds);
     const lt = r.logits as ort.Tensor;
     const [, Sl, V] = lt.dims;

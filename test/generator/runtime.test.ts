@@ -168,7 +168,7 @@ describe("instruction generator", () => {
 });
 
 describe("bad model folders get clear errors", () => {
-  it("missing folder, tokenizer, decoder, unknown dtype", () => {
+  it("missing folder, tokenizer, decoder, unknown dtype", async () => {
     expect(() => readModelFolder("/nonexistent/model")).toThrow(
       /model folder not found: \/nonexistent\/model/,
     );
@@ -176,6 +176,7 @@ describe("bad model folders get clear errors", () => {
     fs.rmSync(path.join(dir, "tokenizer.json"));
     expect(() => readModelFolder(dir)).toThrow(UserError);
     expect(() => readModelFolder(dir)).toThrow(/missing tokenizer\.json/);
+    await expect(openLocalModel(dir)).rejects.toThrow(/missing tokenizer\.json/);
     const dir2 = testModel({ preset: "micro", seed: 1 });
     fs.renameSync(path.join(dir2, "onnx/model.onnx"), path.join(dir2, "onnx/model_q4.onnx"));
     expect(() => readModelFolder(dir2)).toThrow(

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { UserError } from "../../util/errors.js";
-import { floatData, openSession, PreparedDecoder } from "../decoder.js";
+import { extraFeeds, floatData, openSession, PreparedDecoder } from "../decoder.js";
 import { readModel, writeModel } from "../onnx/proto.js";
 import { rewriteToInputsEmbeds } from "./rewrite.js";
 
@@ -194,8 +194,7 @@ export async function checkRewrite(
     };
     if (orig.inputNames.includes("position_ids"))
       feeds.position_ids = new ort.Tensor("int64", BigInt64Array.from(tokens.keys(), BigInt), [1, n]);
-    if (orig.inputNames.includes("use_cache_branch"))
-      feeds.use_cache_branch = new ort.Tensor("bool", [false], [1]);
+    Object.assign(feeds, extraFeeds(orig.inputNames, 0));
     const a = await orig.run(feeds);
     const b = await dec.forward(await dec.embed(tokens), 1, n, dec.emptyCache(1), 0);
     const la = floatData(a.logits as ort.Tensor);

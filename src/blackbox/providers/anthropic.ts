@@ -2,7 +2,7 @@
  * Provider for Anthropic's Messages API through `@anthropic-ai/sdk`, SDK retries off (the
  * black-box wrapper owns them). Registers itself as "anthropic".
  */
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { AuthenticationError, BadResponseError } from "../errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
@@ -30,13 +30,19 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
   if (!apiKey && !custom) {
     throw new AuthenticationError(`no API key for anthropic:${model}: set ${keyHint}`);
   }
-  const client = new Anthropic({
-    apiKey: apiKey ?? "no-key",
-    authToken: null,
-    baseURL,
-    maxRetries: 0,
-    timeout: options.timeoutMs + 1000,
-  });
+  // The SDK is loaded on the first request: importing it costs ~0.6 s of CLI start-up otherwise.
+  let sdk: Promise<{ Sdk: typeof Anthropic; client: Anthropic }> | undefined;
+  const connect = () =>
+    (sdk ??= import("@anthropic-ai/sdk").then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: apiKey ?? "no-key",
+        authToken: null,
+        baseURL,
+        maxRetries: 0,
+        timeout: options.timeoutMs + 1000,
+      }),
+    })));
   const ctx: ErrorContext = { provider: "anthropic", model, keyHint, secrets: [apiKey] };
 
   return {
@@ -56,11 +62,12 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
         (body as unknown as Record<string, unknown>).temperature = request.temperature;
       }
       if (request.stop && request.stop.length > 0) body.stop_sequences = request.stop;
+      const { Sdk, client } = await connect();
       let res: unknown;
       try {
         res = await client.messages.create(body, { signal });
       } catch (err) {
-        throw mapThrown(err, ctx, signal, Anthropic);
+        throw mapThrown(err, ctx, signal, Sdk);
       }
       return parseMessage(res, `anthropic:${model}`);
     },

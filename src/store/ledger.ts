@@ -311,6 +311,27 @@ export class Ledger {
     return toRecord(row);
   }
 
+  /**
+   * Change a run's spending limits (`maxCalls`, `maxCost`; `null` removes one), e.g. to continue a run
+   * that stopped at its budget. Nothing else of a run's configuration can change: it defines the run.
+   */
+  updateLimits(runId: string, limits: { maxCalls?: number | null; maxCost?: number | null }): RunConfig {
+    return this.transaction(() => {
+      const id = this.resolveRunId(runId);
+      const config = this.getRun(id).config;
+      for (const key of ["maxCalls", "maxCost"] as const) {
+        const v = limits[key];
+        if (v === null) delete config[key];
+        else if (v !== undefined) config[key] = v;
+      }
+      validateConfig(config);
+      this.db
+        .prepare("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?")
+        .run(JSON.stringify(config), this.now().toISOString(), id);
+      return config;
+    });
+  }
+
   /** Every run in creation order, with evaluation counts, best score and cost. */
   listRuns(): RunSummary[] {
     const rows = this.stmt(

@@ -102,6 +102,29 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     expect(out.reason).toMatch(/--max-calls 13/);
     expect(server.stats().requests - before).toBe(13);
     expect(out.best).not.toBeNull();
+
+    // A larger limit on resume continues the same run to its budget; the 13 paid answers are not paid again.
+    const mid = server.stats().requests;
+    const more = await runCli(
+      [
+        "resume",
+        out.runId,
+        "--max-calls",
+        "1000",
+        "--ledger",
+        join(fx.dir, "maxcalls.ledger.sqlite"),
+        "--json",
+      ],
+      { env },
+    );
+    expect(more.code, more.stderr).toBe(0);
+    const done = JSON.parse(more.stdout);
+    expect(done.status).toBe("completed");
+    expect(done.totals.evaluations).toBe(12);
+    const ledger = openLedger(join(fx.dir, "maxcalls.ledger.sqlite"), { create: false });
+    const distinct = new Set(ledger.evaluations(out.runId).map((e) => e.instruction)).size;
+    ledger.close();
+    expect(server.stats().requests - mid + 13).toBe(distinct * 5);
   });
 
   it("zero-config default: no --target uses a local model, and offline says how to use a local folder", async () => {
@@ -126,8 +149,25 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     const r = await runCli(
       [
         ...["optimize", "--task", fx.taskFile, "--target", `local:${fx.model}`, "--generator", fx.model],
-        ...["--method", "uniform", "--budget", "3", "--initial-points", "3", "--validation-size", "2", "--max-tokens", "8"],
-        ...["--ledger", join(fx.dir, "local.ledger.sqlite"), "--cache", join(fx.dir, "local.cache"), "--json"],
+        ...[
+          "--method",
+          "uniform",
+          "--budget",
+          "3",
+          "--initial-points",
+          "3",
+          "--validation-size",
+          "2",
+          "--max-tokens",
+          "8",
+        ],
+        ...[
+          "--ledger",
+          join(fx.dir, "local.ledger.sqlite"),
+          "--cache",
+          join(fx.dir, "local.cache"),
+          "--json",
+        ],
       ],
       { env: {} },
     );

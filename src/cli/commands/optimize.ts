@@ -274,16 +274,27 @@ export function registerOptimizeCommands(program: Command): void {
     .command("resume")
     .description("Continue an interrupted run (Ctrl-C, kill, provider outage) exactly where it stopped.")
     .argument("<run>", "run id (see `instructzero runs`)")
+    .option(
+      "--max-calls <n>",
+      "new limit on paid black-box calls (e.g. to continue a run stopped by its budget)",
+      intOption("--max-calls", 1),
+    )
+    .option("--max-cost <usd>", "new dollar limit", numberOption("--max-cost"))
     .option("--json", "print the outcome as JSON");
-  addLedgerOption(resume).action(async (id: string, opts: { ledger?: string; json?: boolean }) => {
-    const ledger = openLedger(ledgerPathOption(opts), { create: false });
-    try {
-      const runId = ledger.resolveRunId(id);
-      await runAndReport(runId, ledger, opts.json);
-    } finally {
-      ledger.close();
-    }
-  });
+  addLedgerOption(resume).action(
+    async (id: string, opts: { ledger?: string; json?: boolean; maxCalls?: number; maxCost?: number }) => {
+      const ledger = openLedger(ledgerPathOption(opts), { create: false });
+      try {
+        const runId = ledger.resolveRunId(id);
+        if (opts.maxCalls !== undefined || opts.maxCost !== undefined) {
+          ledger.updateLimits(runId, { maxCalls: opts.maxCalls, maxCost: opts.maxCost });
+        }
+        await runAndReport(runId, ledger, opts.json);
+      } finally {
+        ledger.close();
+      }
+    },
+  );
 }
 
 export async function runAndReport(runId: string, ledger: Ledger, json?: boolean): Promise<void> {

@@ -4,7 +4,9 @@
  * at batch 1 and batch 25. Prints prefill/decode/end-to-end tokens per second, ms per instruction
  * and peak RSS.
  *
- * usage: npm run bench:generator [-- --batches 1,25 --new-tokens 64 --prompt 250 --threads N --dir DIR]
+ * usage: npm run bench:generator [-- --batches 1,25 --new-tokens 64 --prompt 250 --threads N --repeat R --dir DIR]
+ * The last column is the 1-minute load average: other processes on a shared 2-core machine slow
+ * every figure down (up to 3-4x), so read the rows with the lowest load.
  * The model is built once into DIR (default $TMPDIR/instructzero-bench-smol135) and reused.
  */
 import fs from "node:fs";
@@ -25,6 +27,7 @@ const batches = arg("batches", "1,25").split(",").map(Number);
 const newTokens = Number(arg("new-tokens", "64"));
 const promptTarget = Number(arg("prompt", "250"));
 const threads = Number(arg("threads", "0")) || undefined;
+const repeat = Math.max(1, Number(arg("repeat", "1")));
 const dir = arg("dir", path.join(os.tmpdir(), "instructzero-bench-smol135"));
 
 let peakRss = 0;
@@ -40,7 +43,7 @@ if (!fs.existsSync(marker)) {
   fs.writeFileSync(marker, "");
   console.log(`built smol135 test model in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${dir}`);
 }
-let t0 = performance.now();
+const t0 = performance.now();
 const model = await openLocalModel(dir, { threads });
 const embedder = await createPromptEmbedder(model, { seed: 0 });
 console.log(
@@ -95,17 +98,19 @@ console.log(
   `\nsmol135 shapes (hidden 576, 30 layers, 9/3 heads, vocab 49152), fp32, ${threads ?? "default"} threads, ` +
     `${os.cpus().length} cores; prompt ${P} positions, ${newTokens} new tokens (EOS ignored)`,
 );
-console.log("batch | prefill tok/s | decode tok/s | end-to-end new tok/s | ms/instruction | ms/decode step");
-for (const B of batches) {
-  t0 = performance.now();
-  const r = await run(B);
-  const fmt = (v: number) => v.toFixed(1).padStart(6);
-  console.log(
-    `${String(B).padStart(5)} | ${fmt((B * P) / (r.prefill / 1000))} | ` +
-      `${fmt((B * r.decodeSteps) / (r.decode / 1000))} | ${fmt(r.generated / (r.total / 1000))} | ` +
-      `${fmt(r.total / B)} | ${fmt(r.decode / r.decodeSteps)}`,
-  );
-}
+console.log(
+  "batch | prefill tok/s | decode tok/s | end-to-end new tok/s | ms/instruction | ms/decode step | load avg",
+);
+for (const B of batches)
+  for (let rep = 0; rep < repeat; rep++) {
+    const r = await run(B);
+    const fmt = (v: number) => v.toFixed(1).padStart(6);
+    console.log(
+      `${String(B).padStart(5)} | ${fmt((B * P) / (r.prefill / 1000))} | ` +
+        `${fmt((B * r.decodeSteps) / (r.decode / 1000))} | ${fmt(r.generated / (r.total / 1000))} | ` +
+        `${fmt(r.total / B)} | ${fmt(r.decode / r.decodeSteps)} | ${os.loadavg()[0].toFixed(1)}`,
+    );
+  }
 clearInterval(timer);
 sample();
 console.log(`peak RSS ${(peakRss / 2 ** 30).toFixed(2)} GB`);

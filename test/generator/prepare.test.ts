@@ -163,4 +163,41 @@ describe("prepare (inputs_embeds rewrite)", () => {
     expect(c.maxAbsDiff).toBeGreaterThan(0.1);
     expect(fa.manifest.check.maxAbsDiff).toBe(0);
   });
+
+  it("handles a Cast of input_ids and other readers of input_ids (Shape), without a KV cache", async () => {
+    const g = new GraphBuilder();
+    const rng = Float32Array.from({ length: 10 * 4 }, (_, i) => Math.sin(i));
+    g.input("input_ids", DataType.INT64, ["b", "s"]);
+    g.init("table", [10, 4], DataType.FLOAT, rng);
+    g.init(
+      "w",
+      [4, 3],
+      DataType.FLOAT,
+      Float32Array.from({ length: 12 }, (_, i) => i / 7),
+    );
+    const ids32 = g.op("Cast", ["input_ids"], { to: DataType.INT32 });
+    const emb = g.op("Gather", ["table", ids32], { axis: 0 });
+    g.op("MatMul", [emb, "w"], {}, { outputs: ["logits"] });
+    g.op("Shape", ["input_ids"], {}, { outputs: ["ids_shape"] });
+    g.output("logits", DataType.FLOAT, ["b", "s", 3]);
+    g.output("ids_shape", DataType.INT64, [2]);
+    const dir = tempDir();
+    writeModel(path.join(dir, "orig.onnx"), g.toModel()); // before the in-place rewrite
+    const r = rewriteToInputsEmbeds(g.toModel(), { lastLogitsOnly: false });
+    expect(r.hidden).toBe(4);
+    expect(r.plainFloatTable).toBe(true);
+    writeModel(path.join(dir, "dec.onnx"), r.decoder);
+    writeModel(path.join(dir, "emb.onnx"), r.embed);
+    const ids = new ort.Tensor("int64", BigInt64Array.from([3n, 1n, 4n, 1n, 5n, 9n]), [2, 3]);
+    const orig = await ort.InferenceSession.create(path.join(dir, "orig.onnx"));
+    const emb2 = await ort.InferenceSession.create(path.join(dir, "emb.onnx"));
+    const dec = await ort.InferenceSession.create(path.join(dir, "dec.onnx"));
+    expect(dec.inputNames).toEqual(["inputs_embeds"]);
+    const a = await orig.run({ input_ids: ids });
+    const e = await emb2.run({ input_ids: ids });
+    const b = await dec.run({ inputs_embeds: e.inputs_embeds });
+    expect(Array.from(b.logits.data as Float32Array)).toEqual(Array.from(a.logits.data as Float32Array));
+    expect(Array.from(b.ids_shape.data as BigInt64Array)).toEqual([2n, 3n]);
+    for (const s of [orig, emb2, dec]) await s.release();
+  });
 });

@@ -3,11 +3,12 @@
  *
  * 1. Median (over seeds) best value after 150 evaluations = 25 Sobol + 5 x 25 on Branin, Hartmann6,
  *    Levy10, Ackley10 (each domain mapped to [-1,1]^d; minimise f by maximising -f) for: random,
- *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` (plain Matern kernel).
+ *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with the "dedupe" (default)
+ *    and "greedy" strategies (plain Matern kernel).
  * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
- *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct] [--no-timing] [--timing-only]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-greedy] [--no-timing] [--timing-only]
  */
 import { type BoHistory, type GpHyperparameters, propose, sobolPoints } from "../src/bo/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
@@ -95,7 +96,7 @@ const FUNCTIONS: TestFunction[] = [
   },
 ];
 
-const METHODS = ["random", "sobol", "seq-ei", "batch-ref", "batch-distinct"] as const;
+const METHODS = ["random", "sobol", "seq-ei", "batch-ref", "batch-distinct", "batch-greedy"] as const;
 type Method = (typeof METHODS)[number];
 
 const N_INIT = 25;
@@ -133,7 +134,8 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
       const q = method === "seq-ei" ? 1 : BATCH;
       const p = propose({ points, values }, q, {
         seed: seedFor(seed, `${fn.name}:${step++}`),
-        batchMode: method === "batch-distinct" ? "distinct" : "reference",
+        batchMode: method === "batch-distinct" || method === "batch-greedy" ? "distinct" : "reference",
+        distinctStrategy: method === "batch-greedy" ? "greedy" : "dedupe",
         kernel: "matern",
         warmStart: warm,
         numStarts: method === "seq-ei" ? 5 : undefined,
@@ -193,18 +195,22 @@ function timing(): void {
       1,
       { seed: 1, kernel, numStarts: 1, cmaes: { maxGenerations: 1 } },
     ).hyperparameters;
-    for (const batchMode of ["reference", "distinct"] as const) {
+    for (const [batchMode, distinctStrategy] of [
+      ["reference", undefined],
+      ["distinct", "dedupe"],
+      ["distinct", "greedy"],
+    ] as const) {
       const times: number[] = [];
       for (let r = 0; r < 3; r++) {
         const t = performance.now();
-        propose(hist, 25, { seed: r, kernel, batchMode, warmStart: prev });
+        propose(hist, 25, { seed: r, kernel, batchMode, distinctStrategy, warmStart: prev });
         times.push(performance.now() - t);
       }
       const t = performance.now();
-      propose(hist, 25, { seed: 0, kernel, batchMode });
+      propose(hist, 25, { seed: 0, kernel, batchMode, distinctStrategy });
       const cold = performance.now() - t;
       rows.push(
-        `| ${kernel} | ${batchMode} | ${times.map((x) => x.toFixed(0)).join(", ")} | ${median(times).toFixed(0)} | ${cold.toFixed(0)} |`,
+        `| ${kernel} | ${batchMode}${distinctStrategy ? ` (${distinctStrategy})` : ""} | ${times.map((x) => x.toFixed(0)).join(", ")} | ${median(times).toFixed(0)} | ${cold.toFixed(0)} |`,
       );
     }
   }

@@ -6,9 +6,13 @@
  * Batch modes:
  * - `reference` (InstructZero): one CMA-ES run from each of the q best points; the q results,
  *   best EI first, duplicates allowed.
- * - `distinct`: the same runs give a pool; then the batch is built greedily: each pick maximises EI
- *   under a GP that has fantasised the earlier picks (kriging believer: variance shrinks around
- *   them) and must lie at least `minDistance` from every evaluated point and every earlier pick.
+ * - `distinct`: no two points of the batch, nor a point and an evaluated point, closer than
+ *   `minDistance`. Two strategies (`distinctStrategy`):
+ *   - "dedupe" (default): the reference batch in EI order, keeping each point that respects the
+ *     distance; a point that does not is replaced by maximising EI under a GP that has fantasised
+ *     the points kept so far (kriging believer: variance shrinks around them), under the distance
+ *     constraint. Equals `reference` when the reference batch is already distinct.
+ *   - "greedy": every pick is made that way (more exploration).
  */
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
@@ -57,6 +61,8 @@ export interface ProposeOptions {
   numStarts?: number;
   /** `distinct` mode: minimum Euclidean distance (default 0.01 (hi - lo) sqrt(d)). */
   minDistance?: number;
+  /** `distinct` mode: "dedupe" (default: replace only the reference batch's too-close points) or "greedy". */
+  distinctStrategy?: "dedupe" | "greedy";
   /** Hyperparameter fit settings (see fit.ts). */
   fit?: { randomStarts?: number; maxIterations?: number; priors?: GpPriors };
 }
@@ -65,7 +71,7 @@ export interface ProposeOptions {
 export interface Proposal {
   /** q points in the box, in proposal order (best acquisition first in `reference` mode). */
   points: number[][];
-  /** EI of each point on the standardised scale (for `distinct`, under the fantasised GP at its pick). */
+  /** EI of each point on the standardised scale (for a re-optimised `distinct` point, under the fantasised GP). */
   acquisition: number[];
   /** log of `acquisition` (finite where EI underflows). */
   logAcquisition: number[];
@@ -208,7 +214,21 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     return v;
   };
   const scoreRows = (rows: number[][]): Float64Array => objective(toMatrix(rows, d), rows.length);
+  const strategy = options.distinctStrategy ?? "dedupe";
+  if (strategy !== "dedupe" && strategy !== "greedy") {
+    throw new UserError(`propose: unknown distinctStrategy "${strategy}"`);
+  }
+  const poolOrder = pool.map((_, i) => i).sort((a, b) => pool[b].value - pool[a].value || a - b);
   for (let j = 0; j < q; j++) {
+    if (strategy === "dedupe" && j < poolOrder.length) {
+      const cand = pool[poolOrder[j]];
+      if (violation(cand.x) <= 0) {
+        picked.push(cand.x.slice());
+        fantasy.add(cand.x);
+        logAcq.push(cand.value);
+        continue;
+      }
+    }
     const poolScores = scoreRows(pool.map((p) => p.x));
     let bi = 0;
     for (let i = 1; i < pool.length; i++) if (poolScores[i] > poolScores[bi]) bi = i;

@@ -38,12 +38,16 @@ describe("propose", () => {
   it("is deterministic bit for bit (both modes, both kernels) and depends on the seed", () => {
     for (const withScores of [false, true]) {
       const h = history(16, 1, withScores);
-      for (const batchMode of ["reference", "distinct"] as const) {
-        const a = propose(h, 5, { seed: 42, batchMode });
-        const b = propose(h, 5, { seed: 42, batchMode });
+      for (const [batchMode, distinctStrategy] of [
+        ["reference", undefined],
+        ["distinct", "dedupe"],
+        ["distinct", "greedy"],
+      ] as const) {
+        const a = propose(h, 5, { seed: 42, batchMode, distinctStrategy });
+        const b = propose(h, 5, { seed: 42, batchMode, distinctStrategy });
         expect(b).toEqual(a);
         expect(a.hyperparameters.kernel).toBe(withScores ? "coupled" : "matern");
-        expect(propose(h, 5, { seed: 43, batchMode }).points).not.toEqual(a.points);
+        expect(propose(h, 5, { seed: 43, batchMode, distinctStrategy }).points).not.toEqual(a.points);
       }
     }
   });
@@ -71,18 +75,28 @@ describe("propose", () => {
     expect(b).toEqual(a);
   });
 
-  it("distinct: no two proposals, nor a proposal and an evaluated point, within minDistance", () => {
+  it("distinct: no two proposals, nor a proposal and an evaluated point, within minDistance (both strategies)", () => {
     const h = history(12);
     const minDistance = 0.15;
     const ref = propose(h, 10, { seed: 3, batchMode: "reference" });
     // the reference batch wastes points: several CMA-ES runs end at (nearly) the same maximiser
     expect(minPairDistance(ref.points)).toBeLessThan(minDistance);
-    const p = propose(h, 10, { seed: 3, batchMode: "distinct", minDistance });
-    expect(p.points).toHaveLength(10);
-    expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(minDistance);
-    expect(minPairDistance(p.points, h.points)).toBeGreaterThanOrEqual(minDistance);
-    // the first pick is still a high-EI point
-    expect(p.logAcquisition[0]).toBeGreaterThan(ref.logAcquisition[0] - 1);
+    for (const distinctStrategy of ["dedupe", "greedy"] as const) {
+      const p = propose(h, 10, { seed: 3, batchMode: "distinct", minDistance, distinctStrategy });
+      expect(p.points).toHaveLength(10);
+      expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(minDistance);
+      expect(minPairDistance(p.points, h.points)).toBeGreaterThanOrEqual(minDistance);
+      // the first pick is still a high-EI point
+      expect(p.logAcquisition[0]).toBeGreaterThan(ref.logAcquisition[0] - 1);
+    }
+  });
+
+  it("distinct dedupe keeps the reference batch when it is already distinct", () => {
+    const h = history(12);
+    const ref = propose(h, 3, { seed: 5, batchMode: "reference", numStarts: 3 });
+    expect(minPairDistance(ref.points)).toBeGreaterThan(1e-6);
+    const p = propose(h, 3, { seed: 5, batchMode: "distinct", numStarts: 3, minDistance: 1e-6 });
+    expect(p.points).toEqual(ref.points);
   });
 
   it("distinct still fills the batch when the box is crowded (fallback points)", () => {
@@ -111,7 +125,10 @@ describe("propose", () => {
     const points = [...pts, pts[0], pts[0], pts[3]];
     const scoreVectors = points.map((_, i) => [i % 2, 0, 1, i % 3 === 0 ? 1 : 0]);
     for (const batchMode of ["reference", "distinct"] as const) {
-      const flat = propose({ points, values: points.map(() => 0.5), scoreVectors }, 4, { seed: 1, batchMode });
+      const flat = propose({ points, values: points.map(() => 0.5), scoreVectors }, 4, {
+        seed: 1,
+        batchMode,
+      });
       expect(flat.points).toHaveLength(4);
       const vals = scoreVectors.map((s) => s.reduce((a, b) => a + b, 0) / 4);
       const p = propose({ points, values: vals, scoreVectors }, 4, { seed: 1, batchMode });

@@ -67,6 +67,7 @@ describe("prepare (inputs_embeds rewrite)", () => {
     ["fp16", "Gather"],
     ["int8", "Gather"],
     ["gbq8", "GatherBlockQuantized"],
+    ["gbq4", "GatherBlockQuantized"],
   ])("%s table: same logits within 1e-4 and the lookup is cut out", async (embedding, lookup) => {
     const dir = testModel({ preset: "micro", seed: 3, embedding, external: true });
     const r = await compare(dir, "basic");
@@ -199,5 +200,32 @@ describe("prepare (inputs_embeds rewrite)", () => {
     expect(Array.from(b.logits.data as Float32Array)).toEqual(Array.from(a.logits.data as Float32Array));
     expect(Array.from(b.ids_shape.data as BigInt64Array)).toEqual([2n, 3n]);
     for (const s of [orig, emb2, dec]) await s.release();
+  });
+
+  it("quantized embedding tables reproduce the fp32 table within their quantisation step", async () => {
+    const lookup = async (embedding: EmbeddingStorage) => {
+      const dir = testModel({ preset: "micro", seed: 3, embedding });
+      const files = await prepareDecoder(path.join(dir, "onnx/model.onnx"), { hidden: 32 });
+      const s = await ort.InferenceSession.create(files.embed);
+      const all = Array.from({ length: 384 }, (_, i) => i);
+      const r = await s.run({
+        input_ids: new ort.Tensor("int64", BigInt64Array.from(all, BigInt), [1, 384]),
+      });
+      await s.release();
+      return r.inputs_embeds.data as Float32Array;
+    };
+    const ref = await lookup("fp32");
+    // N(0,1) table: per-block max ~2.5-4 -> step/2 = max/254 (8-bit), max/14 (4-bit)
+    const bounds: [EmbeddingStorage, number][] = [
+      ["fp16", 2e-3],
+      ["int8", 0.03],
+      ["gbq8", 0.02],
+      ["gbq4", 0.35],
+    ];
+    for (const [kind, bound] of bounds) {
+      const d = maxAbsDiff(await lookup(kind), ref);
+      expect(d, kind).toBeLessThan(bound);
+      expect(d, kind).toBeGreaterThan(0);
+    }
   });
 });

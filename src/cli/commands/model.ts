@@ -8,7 +8,7 @@ import type { EmbeddingStorage } from "../../generator/test-model/llama.js";
 import { UserError } from "../../util/errors.js";
 import { intOption } from "../shared-options.js";
 
-const STORAGES = ["fp32", "fp16", "int8", "gbq8"] as const;
+const STORAGES = ["fp32", "fp16", "int8", "gbq8", "gbq4"] as const;
 
 function storageOption(v: string): EmbeddingStorage {
   if (!(STORAGES as readonly string[]).includes(v))
@@ -30,7 +30,12 @@ export function registerModelCommand(program: Command): void {
     .argument("<dir>", "output folder")
     .option("--preset <name>", "micro | tiny | smol135 (SmolLM2-135M shapes)", "micro")
     .option("--seed <n>", "weight seed", intOption("--seed"), 0)
-    .option("--embedding <kind>", "embedding table storage: fp32, fp16, int8, gbq8", storageOption, "fp32")
+    .option(
+      "--embedding <kind>",
+      "embedding table storage: fp32, fp16, int8, gbq8, gbq4",
+      storageOption,
+      "fp32",
+    )
     .option("--external", "store weights in onnx/model.onnx_data (default: only above 64 MB)")
     .action(
       (

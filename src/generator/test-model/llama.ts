@@ -36,9 +36,11 @@ export interface LlamaShape {
 /**
  * How the embedding table is stored: fp32 Gather (tied lm_head), fp16 table + Gather + Cast
  * (untied fp32 lm_head), int8 table -> DequantizeLinear -> Gather (tied through the dequantized
- * table), or com.microsoft GatherBlockQuantized with 8-bit blocks of 16 (untied lm_head).
+ * table), or com.microsoft GatherBlockQuantized with 8-bit (gbq8, explicit zero points) or 4-bit
+ * (gbq4, two values per byte, low nibble first, default zero point 8: the q4 exports' layout)
+ * blocks of 16 along the hidden axis (untied lm_head).
  */
-export type EmbeddingStorage = "fp32" | "fp16" | "int8" | "gbq8";
+export type EmbeddingStorage = "fp32" | "fp16" | "int8" | "gbq8" | "gbq4";
 
 /** Fill a Float32Array with N(0, std^2) draws from `rng`. */
 function randn(rng: Rng, n: number, std: number): Float32Array {
@@ -119,7 +121,7 @@ export function buildLlamaGraph(
       { name: "/model/embed_tokens/Gather" },
     );
     x = g.op("Cast", [e], { to: DataType.FLOAT }, { name: "/model/embed_tokens/Cast" });
-  } else {
+  } else if (storage === "gbq8") {
     const BS = 16;
     const nb = H / BS;
     const q = new Uint8Array(V * H);
@@ -145,6 +147,31 @@ export function buildLlamaGraph(
         "model.embed_tokens.weight_zp",
       ],
       { gather_axis: 0, quantize_axis: 1, block_size: BS, bits: 8 },
+      { name: "/model/embed_tokens/GatherBlockQuantized", domain: "com.microsoft" },
+    );
+  } else {
+    const BS = 16;
+    const nb = H / BS;
+    const q = new Uint8Array((V * H) / 2);
+    const sc = new Float32Array(V * nb);
+    for (let r = 0; r < V; r++)
+      for (let b = 0; b < nb; b++) {
+        let m = 0;
+        for (let j = 0; j < BS; j++) m = Math.max(m, Math.abs(table[r * H + b * BS + j]));
+        const s = m / 7 || 1;
+        sc[r * nb + b] = s;
+        for (let j = 0; j < BS; j++) {
+          const i = r * H + b * BS + j;
+          const v = Math.min(15, Math.max(0, Math.round(table[i] / s) + 8));
+          q[i >> 1] |= i & 1 ? v << 4 : v;
+        }
+      }
+    g.init("model.embed_tokens.weight_Q4", [V, H / 2], DataType.UINT8, q);
+    g.init("model.embed_tokens.weight_scales", [V, nb], DataType.FLOAT, sc);
+    x = g.op(
+      "GatherBlockQuantized",
+      ["model.embed_tokens.weight_Q4", ids, "model.embed_tokens.weight_scales"],
+      { gather_axis: 0, quantize_axis: 1, block_size: BS, bits: 4 },
       { name: "/model/embed_tokens/GatherBlockQuantized", domain: "com.microsoft" },
     );
   }
@@ -256,5 +283,9 @@ export function buildLlamaGraph(
   g.op("MatMul", [xn, head], {}, { outputs: ["logits"], name: "/lm_head/MatMul" });
   g.output("logits", DataType.FLOAT, ["batch_size", "sequence_length", V]);
   g.outputs.unshift(g.outputs.pop()!); // logits first, like exporters
-  return g.toModel({ opset: 18, irVersion: 8, extraDomains: storage === "gbq8" ? ["com.microsoft"] : [] });
+  return g.toModel({
+    opset: 18,
+    irVersion: 8,
+    extraDomains: storage.startsWith("gbq") ? ["com.microsoft"] : [],
+  });
 }

@@ -69,6 +69,41 @@ describe("generator runtime on the micro test model", () => {
     expect(cutAtStop("abc", ["z"])).toEqual({ text: "abc", stopped: false });
   });
 
+  it("rows that stop early leave the batch without changing the other rows", async () => {
+    const ids = model.promptIds([{ role: "user", content: inductionPrompt(demos) }]);
+    const x = await model.decoder.embed(ids);
+    const H = model.hidden;
+    const P = ids.length;
+    const B = 4;
+    const batch = new Float32Array(B * P * H);
+    for (let b = 0; b < B; b++) {
+      batch.set(x, b * P * H);
+      for (let j = 0; j < H; j++) batch[b * P * H + j] += 0.7 * b; // different first position per row
+    }
+    const free = await model.decoder.greedy(batch, B, P, { maxNewTokens: 16, eosIds: new Set() });
+    // an "EOS" that row 0 emits early: rows end at different steps
+    const eos = new Set([free[0][2]]);
+    const steps: number[] = [];
+    const batched = await model.decoder.greedy(batch, B, P, {
+      maxNewTokens: 16,
+      eosIds: eos,
+      onStep: (_s, n) => steps.push(n),
+    });
+    const single: number[][] = [];
+    for (let b = 0; b < B; b++)
+      single.push(
+        (
+          await model.decoder.greedy(batch.slice(b * P * H, (b + 1) * P * H), 1, P, {
+            maxNewTokens: 16,
+            eosIds: eos,
+          })
+        )[0],
+      );
+    expect(batched).toEqual(single);
+    expect(batched[0]).toEqual(free[0].slice(0, 2));
+    expect(Math.min(...steps)).toBeLessThan(B); // the batch shrank
+  });
+
   it("selectRows keeps the chosen batch rows of every cache tensor", () => {
     const t = new ort.Tensor(
       "float32",

@@ -59,6 +59,8 @@ export interface ProposeOptions {
   bounds?: [number, number];
   /** CMA-ES runs, started from this many best points (default q; at least q in `reference` mode). */
   numStarts?: number;
+  /** Extra CMA-ES runs started from scrambled Sobol points of the box (default 0, as the reference). */
+  sobolStarts?: number;
   /** `distinct` mode: minimum Euclidean distance (default 0.01 (hi - lo) sqrt(d)). */
   minDistance?: number;
   /** `distinct` mode: "dedupe" (default: replace only the reference batch's too-close points) or "greedy". */
@@ -180,6 +182,14 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     const start = history.points[ranked[s % n]];
     const r = cmaesMaximize(baseObjective, start, new Rng(seedFor(options.seed, `cmaes:${s}`)), cma);
     pool.push({ x: r.x, value: r.value });
+  }
+  const extra = options.sobolStarts ?? 0;
+  if (extra > 0) {
+    const starts = sobolPoints(extra, d, seedFor(options.seed, "sobol-starts"), bounds);
+    starts.forEach((start, s) => {
+      const r = cmaesMaximize(baseObjective, start, new Rng(seedFor(options.seed, `cmaes-sobol:${s}`)), cma);
+      pool.push({ x: r.x, value: r.value });
+    });
   }
 
   if (mode === "reference") {

@@ -38,19 +38,24 @@ export {
   evaluateInstruction,
   type InstructionEvaluation,
 } from "./evaluation/evaluate.js";
-export {
-  type GeneratedInstruction,
-  type GeneratorOptions,
-  type InstructionGenerator,
-  loadGenerator,
-  loadPromptEmbedder,
+export type {
+  GeneratedInstruction,
+  GeneratorOptions,
+  InstructionGenerator,
   PromptEmbedder,
 } from "./generator/generator.js";
-export { type LocalModel, openLocalModel, type TextCompletion } from "./generator/local-model.js";
-export { type PreparedFiles, prepareDecoder } from "./generator/prepare/prepare.js";
+export {
+  buildTestModel,
+  loadGenerator,
+  loadPromptEmbedder,
+  openLocalModel,
+  prepareDecoder,
+} from "./generator/lazy.js";
+export type { LocalModel, LocalModelOptions, TextCompletion } from "./generator/local-model.js";
+export type { PreparedFiles, PrepareOptions } from "./generator/prepare/prepare.js";
 export { makeProjection, type Projection, type ProjectionKind, project } from "./generator/projection.js";
 export { type Demo, inductionPrompt } from "./generator/prompt.js";
-export { buildTestModel, TEST_PRESETS, type TestPreset } from "./generator/test-model/build.js";
+export type { BuildTestModelOptions, TestPreset } from "./generator/test-model/build.js";
 export { BudgetExhausted, BudgetedBlackBox, type CallBudget } from "./optimizers/budget.js";
 export { planRun, type RunPlan } from "./optimizers/plan.js";
 export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome } from "./optimizers/run.js";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { sobolPoints } from "../../bo/sobol.js";
-import { loadGenerator } from "../../generator/generator.js";
+import { loadGenerator } from "../../generator/lazy.js";
 import type { ProjectionKind } from "../../generator/projection.js";
 import type { Demo } from "../../generator/prompt.js";
 import { loadTask } from "../../tasks/load.js";

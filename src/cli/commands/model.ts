@@ -1,9 +1,5 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { resolveModelSource } from "../../generator/hub.js";
-import { readModelFolder } from "../../generator/model-folder.js";
-import { prepareDecoder } from "../../generator/prepare/prepare.js";
-import { buildTestModel, parsePreset } from "../../generator/test-model/build.js";
 import type { EmbeddingStorage } from "../../generator/test-model/llama.js";
 import { UserError } from "../../util/errors.js";
 import { intOption } from "../shared-options.js";
@@ -38,10 +34,12 @@ export function registerModelCommand(program: Command): void {
     )
     .option("--external", "store weights in onnx/model.onnx_data (default: only above 64 MB)")
     .action(
-      (
+      async (
         dir: string,
         opts: { preset: string; seed: number; embedding: EmbeddingStorage; external?: boolean },
       ) => {
+        // heavy modules (ONNX schema, runtime) load only when a model command runs
+        const { buildTestModel, parsePreset } = await import("../../generator/test-model/build.js");
         const t0 = performance.now();
         const r = buildTestModel(dir, {
           preset: parsePreset(opts.preset),
@@ -67,6 +65,9 @@ export function registerModelCommand(program: Command): void {
     .option("--dtype <dtype>", "ONNX variant: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4", "fp32")
     .option("--force", "rewrite even when the prepared files are up to date")
     .action(async (source: string, opts: { dtype: string; force?: boolean }) => {
+      const { resolveModelSource } = await import("../../generator/hub.js");
+      const { readModelFolder } = await import("../../generator/model-folder.js");
+      const { prepareDecoder } = await import("../../generator/prepare/prepare.js");
       const dir = await resolveModelSource(source, { dtype: opts.dtype });
       const folder = readModelFolder(dir, { dtype: opts.dtype });
       const t0 = performance.now();

@@ -65,8 +65,8 @@ describe("test-model builder", () => {
     const r = await s.run(feeds);
     const got = r.logits.data as Float32Array;
     const want = oracle.logits.flat();
-    // float32 graph vs float64 numpy; logits are O(10)
-    expect(maxAbsDiff(got, want)).toBeLessThan(2e-3);
+    // float32 graph vs float64 numpy; logits up to ~22, measured max diff ~1e-5
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-4);
     await s.release();
   });
 

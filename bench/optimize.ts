@@ -2,7 +2,9 @@
  * Benchmark of a paper-budget InstructZero run (150 evaluations = 25 + 5 x 25, 20 validation examples)
  * against a local OpenAI-compatible server with 300 ms latency per call, using the smol135-shaped
  * random-weight generator. Prints the wall time and the share spent in generation, BO and black-box
- * waiting. Target: the optimiser's own overhead (generation + BO) under 25% of the wall time.
+ * waiting. Generation of a batch's next chunk overlaps the black box's scoring of the current one, so
+ * the optimiser's overhead is the wall time not spent waiting for the black box:
+ * (wall - black-box waiting) / wall. Target: under 25%.
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8]
  */
@@ -63,11 +65,18 @@ const g = out.totals.generationMs ?? 0;
 const b = out.totals.boMs ?? 0;
 const e = out.totals.evaluationMs ?? 0;
 const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
-console.log(`\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}`);
-console.log(`status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`);
+console.log(
+  `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}`,
+);
+console.log(
+  `status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`,
+);
 console.log(`distinct instructions ${out.totals.distinctInstructions}; calls ${out.totals.calls}`);
 console.log(`wall time            ${(wall / 1000).toFixed(1)} s`);
 console.log(`generation           ${(g / 1000).toFixed(1)} s (${pct(g)})`);
 console.log(`BO (fit + proposals) ${(b / 1000).toFixed(1)} s (${pct(b)})`);
 console.log(`black-box waiting    ${(e / 1000).toFixed(1)} s (${pct(e)})`);
-console.log(`optimiser overhead   ${pct(g + b)} (target < 25%)`);
+console.log(`  (generation overlaps black-box waiting, so the shares can add up to more than 100%)`);
+console.log(
+  `optimiser overhead   ${pct(wall - e)} = wall time not spent waiting for the black box (target < 25%)`,
+);

@@ -3,25 +3,32 @@ import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
 import { bestIndex, scoreCandidate } from "./score-candidate.js";
-import type { MethodContext } from "./types.js";
+import type { MethodContext, PointProposer } from "./types.js";
 
-/** A batch as checkpointed in the ledger before any of it is evaluated. */
+/** A batch as checkpointed in the ledger: its points before anything else, its instructions once generated. */
 interface StoredBatch {
   points: number[][];
-  instructions: string[];
-  generationMs: number;
   /** Proposer state after this batch was proposed (warm start of the next step). */
   proposerState?: unknown;
+  /** Set once the whole batch has been generated. */
+  instructions?: string[];
+  generationMs?: number;
 }
+
+/** Soft prompts generated per chunk: the next chunk is generated while the black box scores this one. */
+const GENERATION_CHUNKS = 5;
 
 /**
  * InstructZero (and its "uniform" baseline): soft prompts -> generator -> instructions -> black-box
  * validation scores -> Gaussian process with the instruction-coupled kernel -> next batch.
  * `uniform` draws every batch uniformly at random in [-1, 1]^d instead of proposing it.
  *
- * Resumable at any point: each batch (points and generated instructions) is stored in the ledger before
- * it is evaluated, evaluations are appended one by one, and black-box answers are in the response cache,
- * so a resumed run continues exactly where the interrupted one stopped.
+ * Within a batch, generation runs in chunks ahead of evaluation, so the generator (CPU) works while the
+ * black box (network) answers. Generation is deterministic per soft prompt, so chunking changes nothing.
+ *
+ * Resumable at any point: each batch's points are stored in the ledger before anything is generated or
+ * evaluated, evaluations are appended one by one, and black-box answers are in the response cache, so
+ * a resumed run continues exactly where the interrupted one stopped.
  */
 export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   const { config, ledger, runId } = ctx;
@@ -32,20 +39,21 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   let previousState: unknown;
   for (let it = 0; it < sizes.length; it++) {
     const size = sizes[it];
-    const end = start + size;
-    const batch = await loadOrMakeBatch(ctx, it, size, records, previousState);
+    const done = records.length - start;
+    if (done >= size) {
+      previousState = ledger.getState<StoredBatch>(runId, `batch:${it}`)?.proposerState;
+      start += size;
+      continue;
+    }
+    const batch = loadOrProposeBatch(ctx, it, size, records, previousState);
     previousState = batch.proposerState;
-    for (let j = records.length - start; j < size; j++) {
+    const instructions = generateAhead(ctx, it, batch, done);
+    for (let j = done; j < size; j++) {
       if (ctx.signal?.aborted) return;
+      const { text, generationMs } = await instructions[j];
       const record = await scoreCandidate(
         ctx,
-        {
-          index: start + j,
-          iteration: it,
-          z: batch.points[j],
-          instruction: batch.instructions[j],
-          generationMs: j === 0 ? batch.generationMs : 0,
-        },
+        { index: start + j, iteration: it, z: batch.points[j], instruction: text, generationMs },
         records,
       );
       records.push(record);
@@ -57,17 +65,18 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
         bestScore: records[b].score,
       });
     }
-    start = end;
+    start += size;
   }
 }
 
-async function loadOrMakeBatch(
+/** The stored points of batch `it`, or new ones (Sobol, uniform or BO), stored before use. */
+function loadOrProposeBatch(
   ctx: MethodContext,
   it: number,
   size: number,
   records: readonly EvaluationRecord[],
   previousState: unknown,
-): Promise<StoredBatch> {
+): StoredBatch {
   const { config, ledger, runId } = ctx;
   const key = `batch:${it}`;
   const stored = ledger.getState<StoredBatch>(runId, key);
@@ -75,13 +84,14 @@ async function loadOrMakeBatch(
 
   const d = config.intrinsicDim;
   const t0 = performance.now();
-  let points: number[][];
-  let proposerState: unknown;
+  let batch: StoredBatch;
   if (it === 0 && config.method === "instructzero") {
-    points = requireProposer(ctx).initial(size, d, config.seed);
+    batch = { points: requireProposer(ctx).initial(size, d, config.seed) };
   } else if (config.method === "uniform" || it === 0) {
     const rng = new Rng(seedFor(config.seed, `uniform:${it}`));
-    points = Array.from({ length: size }, () => Array.from({ length: d }, () => 2 * rng.uniform() - 1));
+    batch = {
+      points: Array.from({ length: size }, () => Array.from({ length: d }, () => 2 * rng.uniform() - 1)),
+    };
   } else {
     ctx.onProgress?.({
       phase: "propose",
@@ -98,32 +108,70 @@ async function loadOrMakeBatch(
       size,
       { seed: seedFor(config.seed, `bo:${it}`), batchMode: config.batchMode, warmStart: previousState },
     );
-    points = next.points;
-    proposerState = next.state;
+    batch = { points: next.points, proposerState: next.state };
   }
   ctx.timing.boMs += performance.now() - t0;
-
-  ctx.onProgress?.({
-    phase: "generate",
-    evaluations: records.length,
-    budget: config.budget,
-    bestScore: best(records),
-  });
-  const g0 = performance.now();
-  const generated = await ctx.generator!.generate(points, ctx.demos);
-  const generationMs = performance.now() - g0;
-  ctx.timing.generationMs += generationMs;
-  const batch: StoredBatch = {
-    points,
-    instructions: generated.map((g) => g.text),
-    generationMs,
-    proposerState,
-  };
   ledger.setState(runId, key, batch);
   return batch;
 }
 
-function requireProposer(ctx: MethodContext) {
+/**
+ * One promise per soft prompt of the batch (from index `from` on), generated in chunks one after the
+ * other in the background. When the whole batch is generated its instructions are stored, so a resumed
+ * run does not generate them again.
+ */
+function generateAhead(
+  ctx: MethodContext,
+  it: number,
+  batch: StoredBatch,
+  from: number,
+): Promise<{ text: string; generationMs: number }>[] {
+  const n = batch.points.length;
+  const out: Promise<{ text: string; generationMs: number }>[] = new Array(n);
+  if (batch.instructions) {
+    for (let j = 0; j < n; j++) out[j] = Promise.resolve({ text: batch.instructions[j], generationMs: 0 });
+    return out;
+  }
+  const chunk = Math.max(1, Math.ceil((n - from) / GENERATION_CHUNKS));
+  const texts: string[] = new Array(n).fill("");
+  let chain: Promise<unknown> = Promise.resolve();
+  let total = 0;
+  for (let a = from; a < n; a += chunk) {
+    const zs = batch.points.slice(a, a + chunk);
+    const p = chain.then(async () => {
+      if (ctx.signal?.aborted) return { rows: zs.map(() => ""), ms: 0 };
+      const t0 = performance.now();
+      const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) => g.text);
+      const ms = performance.now() - t0;
+      ctx.timing.generationMs += ms;
+      total += ms;
+      return { rows, ms };
+    });
+    chain = p;
+    for (let j = a; j < Math.min(n, a + chunk); j++) {
+      out[j] = p.then(({ rows, ms }) => {
+        texts[j] = rows[j - a];
+        return { text: rows[j - a], generationMs: j === a ? ms : 0 };
+      });
+      out[j].catch(() => {}); // awaited in order by the caller; avoid an unhandled rejection meanwhile
+    }
+  }
+  if (from === 0) {
+    void chain
+      .then(() => {
+        if (!ctx.signal?.aborted)
+          ctx.ledger.setState(ctx.runId, `batch:${it}`, {
+            ...batch,
+            instructions: texts,
+            generationMs: total,
+          });
+      })
+      .catch(() => {});
+  }
+  return out;
+}
+
+function requireProposer(ctx: MethodContext): PointProposer {
   if (!ctx.pointProposer) throw new Error("instructzero needs a point proposer");
   return ctx.pointProposer;
 }

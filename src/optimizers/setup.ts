@@ -1,9 +1,8 @@
 import { createBlackBox } from "../blackbox/client.js";
 import type { BlackBoxOptions } from "../blackbox/options.js";
 import type { BlackBox } from "../blackbox/types.js";
-import { loadGenerator } from "../generator/generator.js";
+import { loadGenerator } from "../generator/lazy.js";
 import type { ProjectionKind } from "../generator/projection.js";
-import { loadVllmGenerator } from "../generator/vllm-generator.js";
 import type { Ledger } from "../store/ledger.js";
 import type { RunConfig } from "../store/types.js";
 import { UserError } from "../util/errors.js";
@@ -40,6 +39,7 @@ async function openGenerator(config: RunConfig): Promise<SoftPromptGenerator> {
       : undefined;
     const model = (config.vllmModel as string | undefined) ?? fromHub;
     if (!model) throw new UserError("--vllm-model is required when the generator is a local folder");
+    const { loadVllmGenerator } = await import("../generator/vllm-generator.js");
     return loadVllmGenerator(config.generator!, {
       ...options,
       vllm: { baseURL: config.vllmUrl, model, apiKey: process.env.VLLM_API_KEY || undefined },

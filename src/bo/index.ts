@@ -14,6 +14,7 @@ export {
   type PosteriorPrediction,
 } from "./gp.js";
 export { type GammaPrior, type GpPriors, marginalLogLikelihood, REFERENCE_PRIORS } from "./mll.js";
+export { type NovelSelection, selectNovel } from "./novelty.js";
 export {
   type BatchMode,
   type BoHistory,

@@ -6,12 +6,23 @@
  *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with the "dedupe" (default)
  *    and "greedy" strategies (plain Matern kernel).
  * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
+ * 3. With --instructions (only): an InstructZero-like surrogate where many soft prompts give the same
+ *    "instruction" (nearest of 300 random centres in [-1.1,1.1]^10), each instruction with a 0/1 score
+ *    vector over 20 examples; coupled kernel, 25 Sobol + 5 x 25. Compares the batch modes and the
+ *    reference batch over-proposed 2x/3x then filtered by `selectNovel` (new instructions first).
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
  *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-greedy] [--no-timing] [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
+ *        npm run bench:bo -- --instructions [--seeds 10]
  */
-import { type BoHistory, type GpHyperparameters, propose, sobolPoints } from "../src/bo/index.js";
+import {
+  type BoHistory,
+  type GpHyperparameters,
+  propose,
+  selectNovel,
+  sobolPoints,
+} from "../src/bo/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 interface TestFunction {
@@ -228,10 +239,85 @@ function timing(): void {
   for (const r of rows) console.log(r);
 }
 
+const INSTRUCTION_METHODS = ["batch-ref", "batch-distinct", "batch-greedy", "ref+novel-x2", "ref+novel-x3"];
+
+/** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
+function runInstructionSurrogate(method: string, seed: number): { best: number; top: number; fresh: number } {
+  const d = 10;
+  const K = 300;
+  const E = 20;
+  const rng = new Rng(seedFor(seed, "task"));
+  const target = Array.from({ length: d }, () => rng.uniform() * 1.2 - 0.6);
+  const centres = Array.from({ length: K }, () => Array.from({ length: d }, () => rng.uniform() * 2.2 - 1.1));
+  const difficulty = Array.from({ length: E }, () => rng.uniform());
+  const scores = centres.map((c) => {
+    const quality = Math.exp(-c.reduce((acc, v, j) => acc + (v - target[j]) ** 2, 0) / 3);
+    return difficulty.map((t): number => (quality + 0.15 * rng.normal() > t ? 1 : 0));
+  });
+  const mean = (k: number) => scores[k].reduce((a, b) => a + b, 0) / E;
+  const instruction = (z: number[]) => {
+    let bi = 0;
+    let bd = Number.POSITIVE_INFINITY;
+    centres.forEach((c, k) => {
+      const dd = c.reduce((acc, v, j) => acc + (v - z[j]) ** 2, 0);
+      if (dd < bd) [bi, bd] = [k, dd];
+    });
+    return bi;
+  };
+  const points = sobolPoints(N_INIT, d, seedFor(seed, "init"));
+  const ids = points.map(instruction);
+  let warm: GpHyperparameters | undefined;
+  const mult = method === "ref+novel-x2" ? 2 : method === "ref+novel-x3" ? 3 : 1;
+  for (let step = 0; step < ITERS; step++) {
+    const p = propose(
+      { points, values: ids.map(mean), scoreVectors: ids.map((k) => scores[k]) },
+      BATCH * mult,
+      {
+        seed: seedFor(seed, `step:${step}`),
+        batchMode: method === "batch-distinct" || method === "batch-greedy" ? "distinct" : "reference",
+        distinctStrategy: method === "batch-greedy" ? "greedy" : "dedupe",
+        warmStart: warm,
+      },
+    );
+    warm = p.hyperparameters;
+    const keys = p.points.map((z) => String(instruction(z)));
+    const chosen = mult > 1 ? selectNovel(keys, BATCH, ids.map(String)).indices : keys.map((_, i) => i);
+    for (const i of chosen) {
+      points.push(p.points[i]);
+      ids.push(instruction(p.points[i]));
+    }
+  }
+  const fresh = ids.slice(N_INIT).filter((k, i) => !ids.slice(0, N_INIT + i).includes(k)).length;
+  return { best: Math.max(...ids.map(mean)), top: Math.max(...scores.map((_, k) => mean(k))), fresh };
+}
+
+function instructionBench(nSeeds: number, firstSeed: number): void {
+  console.log(
+    `Instruction surrogate (coupled kernel), ${N_INIT} Sobol + ${ITERS} x ${BATCH}, ${nSeeds} seeds`,
+  );
+  console.log(
+    "| method | seeds reaching the best instruction | mean gap to best | median new instructions of 125 |",
+  );
+  console.log("| --- | --- | --- | --- |");
+  for (const m of INSTRUCTION_METHODS) {
+    const runs = Array.from({ length: nSeeds }, (_, s) => runInstructionSurrogate(m, firstSeed + s));
+    const hits = runs.filter((r) => r.best >= r.top).length;
+    const gap = runs.reduce((a, r) => a + (r.top - r.best), 0) / nSeeds;
+    process.stderr.write(
+      `${m}: ${runs.map((r) => `${r.best.toFixed(2)}/${r.top.toFixed(2)} new=${r.fresh}`).join(" ")}\n`,
+    );
+    console.log(`| ${m} | ${hits}/${nSeeds} | ${gap.toFixed(3)} | ${median(runs.map((r) => r.fresh))} |`);
+  }
+}
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
+  if (args.get("instructions") === "true") {
+    instructionBench(nSeeds, firstSeed);
+    return;
+  }
   seqGenerations = Number(args.get("seq-generations") ?? 40);
   const fnNames = (args.get("functions") ?? FUNCTIONS.map((f) => f.name).join(",")).split(",");
   const methods = (args.get("methods") ?? METHODS.join(",")).split(",") as Method[];

@@ -1,3 +1,4 @@
+import { selectNovel } from "../bo/novelty.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
@@ -17,6 +18,12 @@ interface StoredBatch {
 
 /** Soft prompts generated per chunk: the next chunk is generated while the black box scores this one. */
 const GENERATION_CHUNKS = 5;
+
+/**
+ * `distinct` batches: candidates proposed per evaluated point. The instructions of all candidates are
+ * generated, and the first q (best EI first) whose instruction is new are evaluated.
+ */
+export const DISTINCT_OVERPROPOSAL = 3;
 
 /**
  * InstructZero (and its "uniform" baseline): soft prompts -> generator -> instructions -> black-box
@@ -45,7 +52,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
       start += size;
       continue;
     }
-    const batch = loadOrProposeBatch(ctx, it, size, records, previousState);
+    const batch = await loadOrProposeBatch(ctx, it, size, records, previousState);
     previousState = batch.proposerState;
     const instructions = generateAhead(ctx, it, batch, done);
     for (let j = done; j < size; j++) {
@@ -69,14 +76,19 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   }
 }
 
-/** The stored points of batch `it`, or new ones (Sobol, uniform or BO), stored before use. */
-function loadOrProposeBatch(
+/**
+ * The stored points of batch `it`, or new ones (Sobol, uniform or BO), stored before use. In `distinct`
+ * mode BO over-proposes, every candidate's instruction is generated, and only candidates with a new
+ * instruction are kept (instruction-level de-duplication: soft prompts far apart can still produce the
+ * same instruction, which a distance between soft prompts cannot see).
+ */
+async function loadOrProposeBatch(
   ctx: MethodContext,
   it: number,
   size: number,
   records: readonly EvaluationRecord[],
   previousState: unknown,
-): StoredBatch {
+): Promise<StoredBatch> {
   const { config, ledger, runId } = ctx;
   const key = `batch:${it}`;
   const stored = ledger.getState<StoredBatch>(runId, key);
@@ -99,16 +111,38 @@ function loadOrProposeBatch(
       budget: config.budget,
       bestScore: best(records),
     });
+    const distinct = config.batchMode === "distinct";
     const next = requireProposer(ctx).next(
       {
         points: records.map((r) => r.z!),
         values: records.map((r) => r.score),
         scoreVectors: records.map((r) => r.scores),
       },
-      size,
+      distinct ? DISTINCT_OVERPROPOSAL * size : size,
       { seed: seedFor(config.seed, `bo:${it}`), batchMode: config.batchMode, warmStart: previousState },
     );
-    batch = { points: next.points, proposerState: next.state };
+    ctx.timing.boMs += performance.now() - t0;
+    if (!distinct) {
+      batch = { points: next.points, proposerState: next.state };
+    } else {
+      const g0 = performance.now();
+      const texts = (await ctx.generator!.generate(next.points, ctx.demos)).map((g) => g.text);
+      const generationMs = performance.now() - g0;
+      ctx.timing.generationMs += generationMs;
+      const pick = selectNovel(
+        texts,
+        size,
+        records.map((r) => r.instruction),
+      ).indices;
+      batch = {
+        points: pick.map((i) => next.points[i]),
+        instructions: pick.map((i) => texts[i]),
+        generationMs,
+        proposerState: next.state,
+      };
+    }
+    ledger.setState(runId, key, batch);
+    return batch;
   }
   ctx.timing.boMs += performance.now() - t0;
   ledger.setState(runId, key, batch);
@@ -129,7 +163,10 @@ function generateAhead(
   const n = batch.points.length;
   const out: Promise<{ text: string; generationMs: number }>[] = new Array(n);
   if (batch.instructions) {
-    for (let j = 0; j < n; j++) out[j] = Promise.resolve({ text: batch.instructions[j], generationMs: 0 });
+    const texts = batch.instructions;
+    for (let j = 0; j < n; j++) {
+      out[j] = Promise.resolve({ text: texts[j], generationMs: j === 0 ? (batch.generationMs ?? 0) : 0 });
+    }
     return out;
   }
   const chunk = Math.max(1, Math.ceil((n - from) / GENERATION_CHUNKS));

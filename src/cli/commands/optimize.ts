@@ -109,7 +109,7 @@ export function addRunOptions(cmd: Command): Command {
     )
     .option(
       "--batch-mode <mode>",
-      "reference (paper: duplicates allowed) | distinct (no duplicate proposals; recommended)",
+      "reference (paper: duplicates allowed) | distinct (over-propose 3x, keep candidates whose instruction is new; recommended)",
       choice("--batch-mode", ["reference", "distinct"] as const),
       "reference",
     )

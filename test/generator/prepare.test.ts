@@ -125,6 +125,65 @@ describe("prepare (inputs_embeds rewrite)", () => {
     }
   });
 
+  it("adds step_key_values.* outputs equal to this pass's K/V, unless present.* is not Concat(past, new)", async () => {
+    const dir = testModel({ preset: "micro", seed: 4 });
+    const src = path.join(dir, "onnx/model.onnx");
+    const files = await prepareDecoder(src);
+    expect(files.manifest.stepKv).toBe(true);
+    const dec = new PreparedDecoder(
+      await openSession(files.decoder),
+      await openSession(files.embed),
+      32,
+      "t",
+    );
+    expect(dec.kv.stepNames).toEqual(
+      dec.kv.pastNames.map((n) => n.replace("past_key_values.", "step_key_values.")),
+    );
+    // after 3 cached positions, the step outputs are the last S positions of present.*
+    const first = await dec.forward(await dec.embed([5, 6, 7]), 1, 3, dec.emptyCache(1), 0);
+    const next = await dec.forward(await dec.embed([8, 9]), 1, 2, first.cache, 3);
+    for (const n of dec.kv.pastNames) {
+      const present = floatData(next.cache[n]);
+      expect(next.step[n].dims).toEqual([1, 2, 2, 8]);
+      const step = floatData(next.step[n]);
+      for (let h = 0; h < 2; h++)
+        expect(Array.from(step.subarray(h * 16, (h + 1) * 16))).toEqual(
+          Array.from(present.subarray(h * 40 + 24, (h + 1) * 40)),
+        );
+    }
+    expect(dec.cacheStrategy({})).toBe("step");
+    await dec.release();
+
+    // present.0.key produced through an Identity: no step outputs anywhere, the runtime falls back
+    const model = readModel(src);
+    const g = model.graph!;
+    const concat = g.node.find((n) => n.output[0] === "present.0.key")!;
+    concat.output[0] = "present.0.key_concat";
+    const identity = structuredClone(concat);
+    Object.assign(identity, {
+      opType: "Identity",
+      name: "extra",
+      input: ["present.0.key_concat"],
+      output: ["present.0.key"],
+      attribute: [],
+    });
+    g.node.splice(g.node.indexOf(concat) + 1, 0, identity);
+    const other = path.join(dir, "onnx/model_other.onnx");
+    writeModel(other, model);
+    const plain = await prepareDecoder(other);
+    expect(plain.manifest.stepKv).toBe(false);
+    const dec2 = new PreparedDecoder(
+      await openSession(plain.decoder),
+      await openSession(plain.embed),
+      32,
+      "t",
+    );
+    expect(dec2.kv.stepNames).toBeNull();
+    expect(dec2.cacheStrategy({})).toBe("present");
+    expect(() => dec2.cacheStrategy({ cache: "step" })).toThrow(/step_key_values/);
+    await dec2.release();
+  });
+
   it("names variant files after the source", () => {
     expect(preparedNames("/m/onnx/model.onnx")).toEqual({
       decoder: "model_embeds.onnx",

@@ -104,6 +104,36 @@ describe("generator runtime on the micro test model", () => {
     expect(Math.min(...steps)).toBeLessThan(B); // the batch shrank
   });
 
+  it("both cache strategies decode like full recompute, across cache growth and a shrinking batch", async () => {
+    const ids = model.promptIds([{ role: "user", content: inductionPrompt(demos) }]);
+    const x = await model.decoder.embed(ids);
+    const H = model.hidden;
+    const P = ids.length;
+    const B = 3;
+    const batch = new Float32Array(B * P * H);
+    for (let b = 0; b < B; b++) {
+      batch.set(x, b * P * H);
+      for (let j = 0; j < H; j++) batch[b * P * H + j] -= 0.6 * b;
+    }
+    expect(model.decoder.cacheStrategy({})).toBe("step");
+    // 70 new tokens: the step cache grows twice (32 positions at a time)
+    const free = await model.decoder.greedy(batch, B, P, {
+      maxNewTokens: 70,
+      eosIds: new Set(),
+      cache: "step",
+    });
+    // an "EOS" that makes row 1 stop early: the batch shrinks mid-way
+    const eos = new Set([free[1][40]]);
+    const opts = { maxNewTokens: 70, eosIds: eos };
+    const step = await model.decoder.greedy(batch, B, P, { ...opts, cache: "step" });
+    const present = await model.decoder.greedy(batch, B, P, { ...opts, cache: "present" });
+    const full = await model.decoder.greedy(batch, B, P, { ...opts, recompute: true });
+    expect(step).toEqual(full);
+    expect(present).toEqual(full);
+    expect(step[1].length).toBeLessThanOrEqual(40);
+    expect(Math.max(...step.map((r) => r.length))).toBe(70);
+  });
+
   it("selectRows keeps the chosen batch rows of every cache tensor", () => {
     const t = new ort.Tensor(
       "float32",

@@ -15,7 +15,7 @@ import { readModel, writeModel } from "../onnx/proto.js";
 import { rewriteToInputsEmbeds } from "./rewrite.js";
 
 /** Bumped whenever the rewrite changes, so cached files are rebuilt. */
-export const PREPARE_VERSION = 1;
+export const PREPARE_VERSION = 2;
 
 /** The check run right after a rewrite. */
 export interface PrepareCheck {
@@ -35,6 +35,8 @@ export interface PrepareManifest {
   sourceSize: number;
   sourceMtimeMs: number;
   lastLogitsOnly: boolean;
+  /** The decoder also outputs step_key_values.* (runtime keeps the KV cache itself). */
+  stepKv: boolean;
   decoder: string;
   embed: string;
   hidden: number;
@@ -150,6 +152,7 @@ export async function prepareDecoder(
     sourceSize: st.size,
     sourceMtimeMs: st.mtimeMs,
     lastLogitsOnly: r.lastLogitsOnly,
+    stepKv: r.stepKv,
     decoder: names.decoder,
     embed: names.embed,
     hidden: r.hidden,
@@ -208,8 +211,13 @@ export async function checkRewrite(
     }
     for (const [i, name] of dec.kv.pastNames.entries()) {
       const pa = floatData(a[dec.kv.presentNames[i]] as ort.Tensor);
-      const pb = floatData(b.cache[name]);
-      for (let j = 0; j < pa.length; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(pa[j] - pb[j]));
+      // with an empty past, present.* and step_key_values.* both hold exactly this pass's K/V
+      const compared = [b.cache[name], ...(dec.kv.stepNames ? [b.step[name]] : [])];
+      for (const t of compared) {
+        const pb = floatData(t);
+        if (pb.length !== pa.length) maxAbsDiff = Number.POSITIVE_INFINITY;
+        for (let j = 0; j < pa.length; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(pa[j] - pb[j]));
+      }
     }
     if (Number.isNaN(maxAbsDiff)) maxAbsDiff = Number.POSITIVE_INFINITY;
     return { tokens, maxAbsDiff, maxAbsLogit, tolerance: 0, optimization: "basic" };

@@ -20,11 +20,13 @@ import {
 } from "onnx-buf";
 import { UserError } from "../../util/errors.js";
 import { attribute } from "../onnx/graph-builder.js";
-import { DataType, dimsOf, tensor, valueInfo } from "../onnx/proto.js";
+import { DataType, dimsOf, elemTypeOf, tensor, valueInfo } from "../onnx/proto.js";
 
 /** Names of the rewritten graphs' inputs. */
 export const IDS_INPUT = "input_ids";
 export const EMBEDS_INPUT = "inputs_embeds";
+/** Prefix of the extra outputs holding only this pass's keys/values: step_key_values.N.key|value. */
+export const STEP_KV_PREFIX = "step_key_values.";
 
 /** Result of {@link rewriteToInputsEmbeds}. */
 export interface RewriteResult {
@@ -42,6 +44,8 @@ export interface RewriteResult {
   plainFloatTable: boolean;
   /** True when logits are computed at the last position only. */
   lastLogitsOnly: boolean;
+  /** True when step_key_values.* outputs (this pass's K/V only) were added. */
+  stepKv: boolean;
 }
 
 /** Options of {@link rewriteToInputsEmbeds}. */
@@ -228,6 +232,7 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
     valueInfo(EMBEDS_INPUT, DataType.FLOAT, ["batch_size", "sequence_length", hidden]),
   );
   const lastLogitsOnly = (options.lastLogitsOnly ?? true) && sliceLogitsToLastPosition(g);
+  const stepKv = exposeStepKv(g);
   eliminateDeadCode(g);
   return {
     decoder: model,
@@ -237,7 +242,54 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
     tableType,
     plainFloatTable: !gbq && !!table && tableType === DataType.FLOAT,
     lastLogitsOnly,
+    stepKv,
   };
+}
+
+/**
+ * Add outputs step_key_values.N.key|value = the keys/values computed by this pass alone, i.e. the
+ * second input of the `Concat(past_key_values.N.*, new, axis=2)` that produces present.N.* (the
+ * Optimum/transformers.js export pattern). The runtime then keeps the cache itself and never has
+ * onnxruntime-node copy the whole present.* tensors back every step. Returns false (graph
+ * untouched) unless every present output follows the pattern.
+ */
+function exposeStepKv(g: GraphProto): boolean {
+  const producer = new Map<string, NodeProto>();
+  for (const n of g.node) for (const o of n.output) producer.set(o, n);
+  const inputs = new Map(g.input.map((i) => [i.name, i]));
+  const plan: { step: string; source: string; past: (typeof g.input)[number] }[] = [];
+  for (const out of g.output) {
+    const m = /^present\.(.+)$/.exec(out.name);
+    if (!m) continue;
+    const past = inputs.get(`past_key_values.${m[1]}`);
+    const n = producer.get(out.name);
+    const axis = n?.attribute.find((a) => a.name === "axis");
+    if (!past || !n || n.opType !== "Concat" || n.input.length !== 2 || n.input[0] !== past.name)
+      return false;
+    if (!axis || (Number(axis.i) !== 2 && Number(axis.i) !== -2)) return false;
+    plan.push({ step: `${STEP_KV_PREFIX}${m[1]}`, source: n.input[1], past });
+  }
+  if (plan.length === 0) return false;
+  for (const { step, source, past } of plan) {
+    g.node.push(
+      create(NodeProtoSchema, {
+        opType: "Identity",
+        name: `/instructzero/${step}/Identity`,
+        input: [source],
+        output: [step],
+      }),
+    );
+    const d = dimsOf(past);
+    g.output.push(
+      valueInfo(step, elemTypeOf(past), [
+        "batch_size",
+        d[1] > 0 ? d[1] : "num_key_value_heads",
+        "sequence_length",
+        d[3] > 0 ? d[3] : "head_dim",
+      ]),
+    );
+  }
+  return true;
 }
 
 /**

@@ -4,7 +4,8 @@
  * at batch 1 and batch 25. Prints prefill/decode/end-to-end tokens per second, ms per instruction
  * and peak RSS.
  *
- * usage: npm run bench:generator [-- --batches 1,25 --new-tokens 64 --prompt 250 --threads N --repeat R --dir DIR]
+ * usage: npm run bench:generator [-- --batches 1,25 --new-tokens 64 --prompt 250 --threads N --repeat R
+ *        --cache auto|step|present --dir DIR]
  * The last column is the 1-minute load average: other processes on a shared 2-core machine slow
  * every figure down (up to 3-4x), so read the rows with the lowest load.
  * The model is built once into DIR (default $TMPDIR/instructzero-bench-smol135) and reused.
@@ -28,6 +29,7 @@ const newTokens = Number(arg("new-tokens", "64"));
 const promptTarget = Number(arg("prompt", "250"));
 const threads = Number(arg("threads", "0")) || undefined;
 const repeat = Math.max(1, Number(arg("repeat", "1")));
+const cacheArg = arg("cache", "auto") as "auto" | "step" | "present";
 const dir = arg("dir", path.join(os.tmpdir(), "instructzero-bench-smol135"));
 
 let peakRss = 0;
@@ -36,7 +38,7 @@ const sample = () => {
 };
 const timer = setInterval(sample, 20);
 
-const marker = path.join(dir, ".bench-built-v2");
+const marker = path.join(dir, ".bench-built-v3");
 if (!fs.existsSync(marker)) {
   const t0 = performance.now();
   buildTestModel(dir, { preset: "smol135", seed: 0 });
@@ -48,7 +50,8 @@ const model = await openLocalModel(dir, { threads });
 const embedder = await createPromptEmbedder(model, { seed: 0 });
 console.log(
   `loaded + prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
-    `(prepare ${model.files.cached ? "cached" : "done now"}; logits at last position only: ${model.files.manifest.lastLogitsOnly})`,
+    `(prepare ${model.files.cached ? "cached" : "done now"}; logits at last position only: ${model.files.manifest.lastLogitsOnly}; ` +
+    `KV cache strategy: ${cacheArg === "auto" ? model.decoder.cacheStrategy({}) : cacheArg})`,
 );
 
 // demos until the templated prompt (plus 5 soft tokens) reaches the target length
@@ -81,6 +84,7 @@ async function run(B: number) {
   const out = await model.decoder.greedy(x, B, P, {
     maxNewTokens: newTokens,
     eosIds: new Set(),
+    cache: cacheArg,
     onStep: (_s, _b, ms) => {
       steps.push(ms);
       sample();

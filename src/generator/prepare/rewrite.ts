@@ -249,7 +249,7 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
 /**
  * Add outputs step_key_values.N.key|value = the keys/values computed by this pass alone, i.e. the
  * second input of the `Concat(past_key_values.N.*, new, axis=2)` that produces present.N.* (the
- * Optimum/transformers.js export pattern). The runtime then keeps the cache itself and never has
+ * Optimum/transformers.js export pattern), renamed to the output name. The runtime then keeps the cache itself and never has
  * onnxruntime-node copy the whole present.* tensors back every step. Returns false (graph
  * untouched) unless every present output follows the pattern.
  */
@@ -267,18 +267,20 @@ function exposeStepKv(g: GraphProto): boolean {
     if (!past || !n || n.opType !== "Concat" || n.input.length !== 2 || n.input[0] !== past.name)
       return false;
     if (!axis || (Number(axis.i) !== 2 && Number(axis.i) !== -2)) return false;
+    // the new K/V must be an inner value (it is renamed below)
+    if (!producer.has(n.input[1]) || g.output.some((o) => o.name === n.input[1])) return false;
     plan.push({ step: `${STEP_KV_PREFIX}${m[1]}`, source: n.input[1], past });
   }
   if (plan.length === 0) return false;
-  for (const { step, source, past } of plan) {
-    g.node.push(
-      create(NodeProtoSchema, {
-        opType: "Identity",
-        name: `/instructzero/${step}/Identity`,
-        input: [source],
-        output: [step],
-      }),
-    );
+  if (new Set(plan.map((p) => p.source)).size !== plan.length) return false;
+  const renames = new Map(plan.map((p) => [p.source, p.step]));
+  // the new K/V value itself is renamed (no Identity copy): producer, readers and value infos
+  for (const [, n] of allNodes(g)) {
+    n.input = n.input.map((x) => renames.get(x) ?? x);
+    n.output = n.output.map((x) => renames.get(x) ?? x);
+  }
+  g.valueInfo = g.valueInfo.filter((v) => !renames.has(v.name));
+  for (const { step, past } of plan) {
     const d = dimsOf(past);
     g.output.push(
       valueInfo(step, elemTypeOf(past), [

@@ -225,8 +225,11 @@ export function buildLlamaGraph(
   };
   const epsC = g.constF32([eps], []);
   const axesLast = g.constI64([-1]);
+  const two = g.constF32([2], []);
+  // RMSNorm as transformers exports it (Pow, ReduceMean, Add, Sqrt, Div, Mul): ORT fuses this
+  // pattern into one SimplifiedLayerNormalization node
   const rms = (t: string, w: string) => {
-    const ms = g.op("ReduceMean", [g.op("Mul", [t, t]), axesLast], { keepdims: 1 });
+    const ms = g.op("ReduceMean", [g.op("Pow", [t, two]), axesLast], { keepdims: 1 });
     return g.op("Mul", [g.op("Div", [t, g.op("Sqrt", [g.op("Add", [ms, epsC])])]), w]);
   };
   const shp = (dims: number[]) => g.constI64(dims);

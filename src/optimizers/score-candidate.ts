@@ -29,6 +29,21 @@ export async function scoreCandidate(
   previous: readonly EvaluationRecord[],
 ): Promise<EvaluationRecord> {
   const seen = previous.find((r) => r.instruction === candidate.instruction && !r.reused) ?? null;
+  const record = await evaluateCandidate(ctx, candidate, seen);
+  ctx.timing.evaluationMs += record.evaluationMs;
+  ctx.ledger.appendEvaluation(ctx.runId, record);
+  return record;
+}
+
+/**
+ * The record of a candidate, without storing it: `seen`'s scores when given (the same instruction
+ * was already scored: no black-box call), else a validation-set evaluation.
+ */
+export async function evaluateCandidate(
+  ctx: MethodContext,
+  candidate: Candidate,
+  seen: EvaluationRecord | null,
+): Promise<EvaluationRecord> {
   const p = candidate.proposalUsage ?? {
     calls: 0,
     cacheHits: 0,
@@ -36,9 +51,8 @@ export async function scoreCandidate(
     outputTokens: 0,
     costUsd: 0,
   };
-  let record: EvaluationRecord;
-  if (seen) {
-    record = {
+  if (seen)
+    return {
       ...base(candidate),
       score: seen.score,
       scores: seen.scores,
@@ -47,28 +61,23 @@ export async function scoreCandidate(
       ...p,
       evaluationMs: 0,
     };
-  } else {
-    const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
-      metric: ctx.metric,
-      maxTokens: ctx.maxTokens,
-    });
-    ctx.timing.evaluationMs += ev.ms;
-    record = {
-      ...base(candidate),
-      score: ev.score,
-      scores: ev.scores,
-      outputs: ev.examples.map((e) => e.output),
-      reused: false,
-      calls: ev.calls + p.calls,
-      cacheHits: ev.cacheHits + p.cacheHits,
-      inputTokens: ev.inputTokens + p.inputTokens,
-      outputTokens: ev.outputTokens + p.outputTokens,
-      costUsd: ev.costUsd + p.costUsd,
-      evaluationMs: ev.ms,
-    };
-  }
-  ctx.ledger.appendEvaluation(ctx.runId, record);
-  return record;
+  const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
+    metric: ctx.metric,
+    maxTokens: ctx.maxTokens,
+  });
+  return {
+    ...base(candidate),
+    score: ev.score,
+    scores: ev.scores,
+    outputs: ev.examples.map((e) => e.output),
+    reused: false,
+    calls: ev.calls + p.calls,
+    cacheHits: ev.cacheHits + p.cacheHits,
+    inputTokens: ev.inputTokens + p.inputTokens,
+    outputTokens: ev.outputTokens + p.outputTokens,
+    costUsd: ev.costUsd + p.costUsd,
+    evaluationMs: ev.ms,
+  };
 }
 
 function base(c: Candidate) {

@@ -1,10 +1,11 @@
+import { DEFAULTS } from "../blackbox/options.js";
 import { selectNovel } from "../bo/novelty.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
-import { bestIndex, scoreCandidate } from "./score-candidate.js";
-import type { MethodContext, PointProposer } from "./types.js";
+import { bestIndex, evaluateCandidate } from "./score-candidate.js";
+import type { MethodContext, PhaseTiming, PointProposer } from "./types.js";
 
 /** A batch as checkpointed in the ledger: its points before anything else, its instructions once generated. */
 interface StoredBatch {
@@ -31,7 +32,9 @@ export const DISTINCT_OVERPROPOSAL = 3;
  * `uniform` draws every batch uniformly at random in [-1, 1]^d instead of proposing it.
  *
  * Within a batch, generation runs in chunks ahead of evaluation, so the generator (CPU) works while the
- * black box (network) answers. Generation is deterministic per soft prompt, so chunking changes nothing.
+ * black box (network) answers, and several candidates are scored at once so the black box's concurrency
+ * stays in use; records are stored in index order. Generation is deterministic per soft prompt and scores
+ * do not depend on the order of queries, so neither changes the result.
  *
  * Resumable at any point: each batch's points are stored in the ledger before anything is generated or
  * evaluated, evaluations are appended one by one, and black-box answers are in the response cache, so
@@ -55,23 +58,8 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     const batch = await loadOrProposeBatch(ctx, it, size, records, previousState);
     previousState = batch.proposerState;
     const instructions = generateAhead(ctx, it, batch, done);
-    for (let j = done; j < size; j++) {
-      if (ctx.signal?.aborted) return;
-      const { text, generationMs } = await instructions[j];
-      const record = await scoreCandidate(
-        ctx,
-        { index: start + j, iteration: it, z: batch.points[j], instruction: text, generationMs },
-        records,
-      );
-      records.push(record);
-      const b = bestIndex(records);
-      ctx.onProgress?.({
-        phase: "evaluate",
-        evaluations: records.length,
-        budget: config.budget,
-        bestScore: records[b].score,
-      });
-    }
+    const finished = await scoreBatch(ctx, it, start, batch, done, instructions, records);
+    if (!finished) return;
     start += size;
   }
 }
@@ -206,6 +194,90 @@ function generateAhead(
       .catch(() => {});
   }
   return out;
+}
+
+/**
+ * Score the candidates of batch `it` from index `from` on, several at once (so the black box's
+ * concurrency stays in use between candidates), appending their records in index order. A
+ * candidate whose instruction was already scored, or is being scored, reuses those scores.
+ * Returns false when interrupted (after the candidates already under way are stored).
+ */
+async function scoreBatch(
+  ctx: MethodContext,
+  it: number,
+  start: number,
+  batch: StoredBatch,
+  from: number,
+  instructions: Promise<{ text: string; generationMs: number }>[],
+  records: EvaluationRecord[],
+): Promise<boolean> {
+  const { config } = ctx;
+  const size = batch.points.length;
+  const busy = new BusyClock(ctx.timing);
+  const firstOf = new Map<string, Promise<EvaluationRecord>>();
+  const tasks: Promise<EvaluationRecord>[] = [];
+  const launch = (j: number) => {
+    tasks[j] = instructions[j].then(async ({ text, generationMs }) => {
+      const candidate = {
+        index: start + j,
+        iteration: it,
+        z: batch.points[j],
+        instruction: text,
+        generationMs,
+      };
+      const seen = records.find((r) => r.instruction === text && !r.reused);
+      if (seen) return evaluateCandidate(ctx, candidate, seen);
+      const first = firstOf.get(text);
+      if (first) return evaluateCandidate(ctx, candidate, await first);
+      const own = busy.time(() => evaluateCandidate(ctx, candidate, null));
+      firstOf.set(text, own);
+      return own;
+    });
+    tasks[j].catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
+  };
+  const window = scoringWindow(ctx);
+  let launched = from;
+  for (let j = from; j < size; j++) {
+    while (launched < size && launched < j + window && !ctx.signal?.aborted) launch(launched++);
+    if (j >= launched) return false;
+    const record = await tasks[j];
+    ctx.ledger.appendEvaluation(ctx.runId, record);
+    records.push(record);
+    const b = bestIndex(records);
+    ctx.onProgress?.({
+      phase: "evaluate",
+      evaluations: records.length,
+      budget: config.budget,
+      bestScore: records[b].score,
+    });
+  }
+  return !ctx.signal?.aborted;
+}
+
+/**
+ * Candidates scored at once: enough validation queries to fill the black box's concurrency twice
+ * over, at least 2.
+ */
+function scoringWindow(ctx: MethodContext): number {
+  const concurrency = Number(ctx.config.concurrency ?? DEFAULTS.concurrency);
+  return Math.max(2, Math.ceil((2 * concurrency) / Math.max(1, ctx.splits.validation.length)));
+}
+
+/** Adds to `timing.evaluationMs` the time during which at least one evaluation is under way. */
+class BusyClock {
+  private active = 0;
+  private since = 0;
+
+  constructor(private readonly timing: PhaseTiming) {}
+
+  async time<T>(f: () => Promise<T>): Promise<T> {
+    if (this.active++ === 0) this.since = performance.now();
+    try {
+      return await f();
+    } finally {
+      if (--this.active === 0) this.timing.evaluationMs += performance.now() - this.since;
+    }
+  }
 }
 
 function requireProposer(ctx: MethodContext): PointProposer {

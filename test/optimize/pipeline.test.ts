@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
+import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
+import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
+import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
+import { openLedger } from "../../src/store/ledger.js";
+import type { EvaluationRecord } from "../../src/store/types.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
+
+const fx = makeOptimizeFixture();
+
+/** Few distinct instructions, so a batch holds the same instruction several times. */
+const coarseGenerator: SoftPromptGenerator = {
+  async generate(zs) {
+    return zs.map((z) => ({ text: `instruction ${Math.round(z[0] * 1.5)}${Math.round(z[1] * 1.5)}` }));
+  },
+  async close() {},
+};
+
+/** An in-process black box whose answers take `delay(prompt)` ms, recording calls and overlap. */
+function slowBlackBox(delay: (prompt: string) => number) {
+  const stats = { calls: 0, inFlight: 0, maxInFlight: 0, prompts: [] as string[] };
+  const bb: BlackBox = {
+    id: "test:bb",
+    async complete(request: CompletionRequest): Promise<Completion> {
+      stats.calls++;
+      stats.prompts.push(request.prompt);
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+      await new Promise((r) => setTimeout(r, delay(request.prompt)));
+      stats.inFlight--;
+      const text = instructionQualityAnswer({
+        n: stats.calls,
+        api: "openai",
+        model: "m",
+        prompt: request.prompt,
+        body: {},
+      });
+      return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
+    },
+    totals(): UsageTotals {
+      return {
+        completions: stats.calls,
+        requests: stats.calls,
+        cacheHits: 0,
+        retries: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+      };
+    },
+    async close() {},
+  };
+  return { bb, stats };
+}
+
+async function run(delay: (prompt: string) => number) {
+  const ledger = openLedger(":memory:");
+  const config = makeRunConfig({
+    task: fx.taskFile,
+    taskFile: fx.taskFile,
+    target: "test:bb",
+    generator: "coarse",
+    budget: 20,
+    initialPoints: 8,
+    batchSize: 6,
+    validationSize: 5,
+    concurrency: 8,
+  });
+  const runId = ledger.createRun(config);
+  const { bb, stats } = slowBlackBox(delay);
+  const out = await executeRun(runId, {
+    ledger,
+    blackBox: bb,
+    generator: coarseGenerator,
+    pointProposer: createBoPointProposer(),
+    skipTest: true,
+  });
+  const evals = ledger.evaluations(runId);
+  ledger.close();
+  return { out, evals, stats };
+}
+
+/** A record without its timings. */
+const strip = (r: EvaluationRecord) => ({ ...r, generationMs: 0, evaluationMs: 0 });
+
+describe("scoring several candidates at once", () => {
+  it("overlaps candidates, stores records in order, never queries an instruction twice, same result as in order", async () => {
+    // answers arrive out of order: the delay depends on the prompt
+    let h = 0;
+    const scrambled = await run((p) => {
+      for (const c of p) h = (h * 31 + c.charCodeAt(0)) % 1009;
+      return 1 + (h % 7);
+    });
+    const instant = await run(() => 0);
+    expect(scrambled.out.status).toBe("completed");
+    // more queries at once than one candidate has validation examples
+    expect(scrambled.stats.maxInFlight).toBeGreaterThan(5);
+    expect(scrambled.evals.map((r) => r.index)).toEqual([...Array(20).keys()]);
+    expect(scrambled.evals.map(strip)).toEqual(instant.evals.map(strip));
+    // duplicates within a batch (some scored while their twin was still under way) reuse its scores
+    const distinct = new Set(scrambled.evals.map((r) => r.instruction));
+    expect(distinct.size).toBeLessThan(20);
+    expect(scrambled.stats.calls).toBe(distinct.size * 5);
+    expect(new Set(scrambled.stats.prompts).size).toBe(scrambled.stats.prompts.length);
+    for (const [i, r] of scrambled.evals.entries()) {
+      const first = scrambled.evals.findIndex((e) => e.instruction === r.instruction);
+      expect(r.reused).toBe(first !== i);
+      expect(r.scores).toEqual(scrambled.evals[first].scores);
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
+import { chunkSizes } from "../../src/optimizers/soft-prompt-search.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
@@ -107,5 +108,19 @@ describe("scoring several candidates at once", () => {
       expect(r.reused).toBe(first !== i);
       expect(r.scores).toEqual(scrambled.evals[first].scores);
     }
+  });
+});
+
+describe("generation chunks", () => {
+  it("split a batch into chunks that sum to n, largest first", () => {
+    expect(chunkSizes(0)).toEqual([]);
+    expect(chunkSizes(1)).toEqual([1]);
+    for (let n = 1; n <= 80; n++) {
+      const c = chunkSizes(n);
+      expect(c.reduce((a, b) => a + b, 0)).toBe(n);
+      expect(c.every((x) => x >= 1)).toBe(true);
+    }
+    expect(chunkSizes(25)).toEqual([10, 9, 6]);
+    expect(chunkSizes(2)).toEqual([1, 1]);
   });
 });

@@ -1,5 +1,4 @@
 import { DEFAULTS } from "../blackbox/options.js";
-import { selectNovel } from "../bo/novelty.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
@@ -15,7 +14,18 @@ interface StoredBatch {
   /** Set once the whole batch has been generated. */
   instructions?: string[];
   generationMs?: number;
+  /**
+   * `distinct` batches: the over-proposed candidates, best EI first. The batch's points are the first
+   * q candidates whose instruction is new (then, if fewer are new, the rest in order); `points` and
+   * `instructions` are filled in once they are all known.
+   */
+  candidates?: number[][];
+  /** Instructions of the candidates generated so far (checkpointed after every chunk). */
+  candidateTexts?: string[];
 }
+
+/** A candidate ready to score: its soft prompt and instruction; null when the run was interrupted. */
+type Pick = { z: number[]; text: string; generationMs: number } | null;
 
 /**
  * Sizes of the chunks a batch of n soft prompts is generated in, as fractions of n: the next chunk is
@@ -80,8 +90,11 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     }
     const batch = await loadOrProposeBatch(ctx, it, size, records, previousState);
     previousState = batch.proposerState;
-    const instructions = generateAhead(ctx, it, batch, done);
-    const finished = await scoreBatch(ctx, it, start, batch, done, instructions, records);
+    const picks =
+      batch.candidates && !batch.instructions
+        ? streamNovel(ctx, it, batch, size, records.slice(0, start))
+        : generateAhead(ctx, it, batch, done);
+    const finished = await scoreBatch(ctx, it, start, size, done, picks, records);
     if (!finished) return;
     start += size;
   }
@@ -89,9 +102,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
 
 /**
  * The stored points of batch `it`, or new ones (Sobol, uniform or BO), stored before use. In `distinct`
- * mode BO over-proposes, every candidate's instruction is generated, and only candidates with a new
- * instruction are kept (instruction-level de-duplication: soft prompts far apart can still produce the
- * same instruction, which a distance between soft prompts cannot see).
+ * mode BO over-proposes and the candidates are stored instead (see {@link streamNovel}).
  */
 async function loadOrProposeBatch(
   ctx: MethodContext,
@@ -133,25 +144,9 @@ async function loadOrProposeBatch(
       { seed: seedFor(config.seed, `bo:${it}`), batchMode: config.batchMode, warmStart: previousState },
     );
     ctx.timing.boMs += performance.now() - t0;
-    if (!distinct) {
-      batch = { points: next.points, proposerState: next.state };
-    } else {
-      const g0 = performance.now();
-      const texts = (await ctx.generator!.generate(next.points, ctx.demos)).map((g) => g.text);
-      const generationMs = performance.now() - g0;
-      ctx.timing.generationMs += generationMs;
-      const pick = selectNovel(
-        texts,
-        size,
-        records.map((r) => r.instruction),
-      ).indices;
-      batch = {
-        points: pick.map((i) => next.points[i]),
-        instructions: pick.map((i) => texts[i]),
-        generationMs,
-        proposerState: next.state,
-      };
-    }
+    batch = distinct
+      ? { points: [], candidates: next.points, proposerState: next.state }
+      : { points: next.points, proposerState: next.state };
     ledger.setState(runId, key, batch);
     return batch;
   }
@@ -165,19 +160,17 @@ async function loadOrProposeBatch(
  * other in the background. When the whole batch is generated its instructions are stored, so a resumed
  * run does not generate them again.
  */
-function generateAhead(
-  ctx: MethodContext,
-  it: number,
-  batch: StoredBatch,
-  from: number,
-): Promise<{ text: string; generationMs: number }>[] {
+function generateAhead(ctx: MethodContext, it: number, batch: StoredBatch, from: number): Promise<Pick>[] {
   const n = batch.points.length;
-  const out: Promise<{ text: string; generationMs: number }>[] = new Array(n);
+  const out: Promise<Pick>[] = new Array(n);
   if (batch.instructions) {
     const texts = batch.instructions;
-    for (let j = 0; j < n; j++) {
-      out[j] = Promise.resolve({ text: texts[j], generationMs: j === 0 ? (batch.generationMs ?? 0) : 0 });
-    }
+    for (let j = 0; j < n; j++)
+      out[j] = Promise.resolve({
+        z: batch.points[j],
+        text: texts[j],
+        generationMs: j === 0 ? (batch.generationMs ?? 0) : 0,
+      });
     return out;
   }
   const texts: string[] = new Array(n).fill("");
@@ -187,29 +180,22 @@ function generateAhead(
   for (const chunk of chunkSizes(n - from)) {
     const a = next;
     next += chunk;
-    const zs = batch.points.slice(a, a + chunk);
-    const p = chain.then(async () => {
-      if (ctx.signal?.aborted) return { rows: zs.map(() => ""), ms: 0 };
-      const t0 = performance.now();
-      const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) => g.text);
-      const ms = performance.now() - t0;
-      ctx.timing.generationMs += ms;
-      total += ms;
-      return { rows, ms };
-    });
+    const p = chain.then(() => generateChunk(ctx, batch.points.slice(a, a + chunk)));
     chain = p;
-    for (let j = a; j < Math.min(n, a + chunk); j++) {
-      out[j] = p.then(({ rows, ms }) => {
-        texts[j] = rows[j - a];
-        return { text: rows[j - a], generationMs: j === a ? ms : 0 };
+    for (let j = a; j < a + chunk; j++) {
+      out[j] = p.then((r) => {
+        if (!r) return null;
+        if (j === a) total += r.ms;
+        texts[j] = r.rows[j - a];
+        return { z: batch.points[j], text: r.rows[j - a], generationMs: j === a ? r.ms : 0 };
       });
       out[j].catch(() => {}); // awaited in order by the caller; avoid an unhandled rejection meanwhile
     }
   }
-  if (from === 0) {
-    void chain
-      .then(() => {
-        if (!ctx.signal?.aborted)
+  if (from === 0)
+    void Promise.all(out)
+      .then((picks) => {
+        if (picks.every((p) => p !== null))
           ctx.ledger.setState(ctx.runId, `batch:${it}`, {
             ...batch,
             instructions: texts,
@@ -217,7 +203,95 @@ function generateAhead(
           });
       })
       .catch(() => {});
-  }
+  return out;
+}
+
+/** Generate the instructions of `zs` (timed); null when the run was interrupted. */
+async function generateChunk(
+  ctx: MethodContext,
+  zs: number[][],
+): Promise<{ rows: string[]; ms: number } | null> {
+  if (ctx.signal?.aborted) return null;
+  const t0 = performance.now();
+  const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) => g.text);
+  const ms = performance.now() - t0;
+  ctx.timing.generationMs += ms;
+  return { rows, ms };
+}
+
+/**
+ * The q points of a `distinct` batch, found while generating: the candidates' instructions are
+ * generated in chunks, best EI first, and each candidate whose instruction is new (not scored before
+ * this batch, not picked earlier in it) becomes the batch's next point at once, so scoring starts
+ * before the whole candidate list is generated; generation stops when q are found. If fewer than q
+ * are new, the remaining candidates fill the batch in order (their scores are reused). Generated
+ * instructions are checkpointed after every chunk, the final points and instructions once known.
+ * Deterministic: a resumed batch makes the same picks.
+ */
+function streamNovel(
+  ctx: MethodContext,
+  it: number,
+  batch: StoredBatch,
+  q: number,
+  before: readonly EvaluationRecord[],
+): Promise<Pick>[] {
+  const candidates = batch.candidates ?? [];
+  const resolvers: ((p: Pick) => void)[] = [];
+  const rejecters: ((err: unknown) => void)[] = [];
+  const out = Array.from({ length: q }, (_, j) => {
+    const p = new Promise<Pick>((resolve, reject) => {
+      resolvers[j] = resolve;
+      rejecters[j] = reject;
+    });
+    p.catch(() => {}); // awaited in order by the caller
+    return p;
+  });
+  const texts = [...(batch.candidateTexts ?? [])];
+  const taken = new Set(before.map((r) => r.instruction));
+  const chosen: number[] = [];
+  const choose = (i: number, generationMs: number) => {
+    chosen.push(i);
+    resolvers[chosen.length - 1]({ z: candidates[i], text: texts[i], generationMs });
+  };
+  const consider = (i: number, generationMs: number) => {
+    if (chosen.length < q && !taken.has(texts[i])) {
+      taken.add(texts[i]);
+      choose(i, generationMs);
+    }
+  };
+  const key = `batch:${it}`;
+  let total = 0;
+  const work = async () => {
+    for (let i = 0; i < texts.length; i++) consider(i, 0);
+    const sizes = chunkSizes(Math.min(q, candidates.length));
+    for (let c = 0; chosen.length < q && texts.length < candidates.length; c++) {
+      const a = texts.length;
+      const size = Math.min(sizes[c % sizes.length], candidates.length - a);
+      const r = await generateChunk(ctx, candidates.slice(a, a + size));
+      if (!r) {
+        for (let j = chosen.length; j < q; j++) resolvers[j](null);
+        return;
+      }
+      total += r.ms;
+      texts.push(...r.rows);
+      ctx.ledger.setState(ctx.runId, key, { ...batch, candidateTexts: texts });
+      for (let i = a; i < texts.length; i++) consider(i, i === a ? r.ms : 0);
+    }
+    const picked = new Set(chosen);
+    for (let i = 0; i < candidates.length && chosen.length < q; i++) if (!picked.has(i)) choose(i, 0);
+    for (let j = chosen.length; j < q; j++)
+      rejecters[j](new Error(`distinct batch: only ${chosen.length} candidates`));
+    ctx.ledger.setState(ctx.runId, key, {
+      ...batch,
+      candidateTexts: texts,
+      points: chosen.map((i) => candidates[i]),
+      instructions: chosen.map((i) => texts[i]),
+      generationMs: total,
+    });
+  };
+  work().catch((err) => {
+    for (let j = chosen.length; j < q; j++) rejecters[j](err);
+  });
   return out;
 }
 
@@ -231,31 +305,31 @@ async function scoreBatch(
   ctx: MethodContext,
   it: number,
   start: number,
-  batch: StoredBatch,
+  size: number,
   from: number,
-  instructions: Promise<{ text: string; generationMs: number }>[],
+  picks: Promise<Pick>[],
   records: EvaluationRecord[],
 ): Promise<boolean> {
   const { config } = ctx;
-  const size = batch.points.length;
   const busy = new BusyClock(ctx.timing);
   const firstOf = new Map<string, Promise<EvaluationRecord>>();
-  const tasks: Promise<EvaluationRecord>[] = [];
+  const tasks: Promise<EvaluationRecord | null>[] = [];
   const launch = (j: number) => {
-    tasks[j] = instructions[j].then(async ({ text, generationMs }) => {
+    tasks[j] = picks[j].then(async (pick) => {
+      if (!pick || ctx.signal?.aborted) return null;
       const candidate = {
         index: start + j,
         iteration: it,
-        z: batch.points[j],
-        instruction: text,
-        generationMs,
+        z: pick.z,
+        instruction: pick.text,
+        generationMs: pick.generationMs,
       };
-      const seen = records.find((r) => r.instruction === text && !r.reused);
+      const seen = records.find((r) => r.instruction === pick.text && !r.reused);
       if (seen) return evaluateCandidate(ctx, candidate, seen);
-      const first = firstOf.get(text);
+      const first = firstOf.get(pick.text);
       if (first) return evaluateCandidate(ctx, candidate, await first);
       const own = busy.time(() => evaluateCandidate(ctx, candidate, null));
-      firstOf.set(text, own);
+      firstOf.set(pick.text, own);
       return own;
     });
     tasks[j].catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
@@ -266,6 +340,7 @@ async function scoreBatch(
     while (launched < size && launched < j + window && !ctx.signal?.aborted) launch(launched++);
     if (j >= launched) return false;
     const record = await tasks[j];
+    if (!record) return false;
     ctx.ledger.appendEvaluation(ctx.runId, record);
     records.push(record);
     const b = bestIndex(records);

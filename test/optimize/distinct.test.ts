@@ -98,4 +98,40 @@ describe("batch modes on a generator with many soft prompts per instruction", ()
       input: "b",
     });
   });
+
+  it("stops generating a distinct batch's candidates once q new instructions are found", async () => {
+    const generated: number[] = [];
+    const unique: SoftPromptGenerator = {
+      async generate(zs) {
+        generated.push(zs.length);
+        return zs.map((z) => ({ text: `instruction ${z.map((v) => v.toFixed(6)).join(" ")}` }));
+      },
+      async close() {},
+    };
+    const ledger = openLedger(":memory:");
+    const config = makeRunConfig({
+      task: fx.taskFile,
+      taskFile: fx.taskFile,
+      target: "test:bb",
+      generator: "unique",
+      batchMode: "distinct",
+      budget: 18,
+      initialPoints: 8,
+      batchSize: 5,
+      validationSize: 5,
+    });
+    const runId = ledger.createRun(config);
+    const out = await executeRun(runId, {
+      ledger,
+      blackBox: countingBlackBox(),
+      generator: unique,
+      pointProposer: createBoPointProposer(),
+      skipTest: true,
+    });
+    expect(out.status).toBe("completed");
+    // every instruction is new, so each BO batch generates exactly its 5 points (of 15 candidates)
+    expect(generated.reduce((a, b) => a + b, 0)).toBe(18);
+    expect(new Set(ledger.evaluations(runId).map((r) => r.instruction)).size).toBe(18);
+    ledger.close();
+  });
 });

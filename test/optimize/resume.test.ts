@@ -9,15 +9,20 @@ import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test" };
-const METHODS = (process.env.IZ_RESUME_METHODS ?? "uniform,instructzero,ape").split(",");
+const METHODS = (process.env.IZ_RESUME_METHODS ?? "uniform,instructzero,instructzero-distinct,ape").split(
+  ",",
+);
 
+/** CLI arguments of a small run; method "instructzero-distinct" is instructzero with --batch-mode distinct. */
 function args(url: string, name: string, method: string): string[] {
+  const distinct = method === "instructzero-distinct";
   return [
     "optimize",
     ...["--task", fx.taskFile, "--target", "openai:fake", "--base-url", url, "--generator", fx.model],
     ...[
       "--method",
-      method,
+      distinct ? "instructzero" : method,
+      ...(distinct ? ["--batch-mode", "distinct"] : []),
       "--budget",
       "12",
       "--initial-points",

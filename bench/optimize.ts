@@ -6,7 +6,10 @@
  * the optimiser's overhead is the wall time not spent waiting for the black box:
  * (wall - black-box waiting) / wall. Target: under 25%.
  *
- * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8]
+ * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
+ *      --instruction-tokens 128]
+ * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
+ * instruct model stops after one sentence).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +31,7 @@ const budget = Number(arg("budget", "150"));
 const batchMode = arg("batch-mode", "reference") as "reference" | "distinct";
 const preset = parsePreset(arg("preset", "smol135"));
 const concurrency = Number(arg("concurrency", "8"));
+const instructionTokens = Number(arg("instruction-tokens", "128"));
 
 const dir = mkdtempSync(join(tmpdir(), "iz-bench-opt-"));
 const model = join(dir, preset);
@@ -48,6 +52,7 @@ const config = makeRunConfig({
   method: "instructzero",
   budget,
   batchMode,
+  instructionTokens,
   baseURL: server.url,
   concurrency,
   cachePath: join(dir, "cache.sqlite"),
@@ -66,7 +71,8 @@ const b = out.totals.boMs ?? 0;
 const e = out.totals.evaluationMs ?? 0;
 const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
 console.log(
-  `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}`,
+  `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}, ` +
+    `${instructionTokens} tokens per instruction`,
 );
 console.log(
   `status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`,

@@ -32,6 +32,7 @@ async function openGenerator(config: RunConfig): Promise<SoftPromptGenerator> {
     intrinsicDim: config.intrinsicDim,
     projection: (config.projection as ProjectionKind | undefined) ?? "uniform",
     dtype: config.generatorDtype as string | undefined,
+    maxNewTokens: config.instructionTokens as number | undefined,
   };
   if (typeof config.vllmUrl === "string") {
     const fromHub = config.generator!.startsWith("hf:")

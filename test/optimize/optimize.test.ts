@@ -179,6 +179,28 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     expect(out.test.outputs.length).toBe(10);
   });
 
+  it("--instruction-tokens caps the generator's output per instruction", async () => {
+    const small = ["--method", "uniform", "--budget", "4", "--initial-points", "4"];
+    const texts = async (name: string, extra: string[]) => {
+      const r = await runCli(args(server, name, [...small, ...extra]), { env });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      const ledger = openLedger(join(fx.dir, `${name}.ledger.sqlite`), { create: false });
+      const run = ledger.getRun(out.runId);
+      const evals = ledger.evaluations(out.runId);
+      ledger.close();
+      return { instructions: evals.map((e) => e.instruction), config: run!.config };
+    };
+    const long = await texts("tokens-default", []);
+    const short = await texts("tokens-4", ["--instruction-tokens", "4"]);
+    expect(short.config.instructionTokens).toBe(4);
+    expect(long.config.instructionTokens).toBeUndefined();
+    short.instructions.forEach((t, i) => {
+      expect(t.length).toBeGreaterThan(0);
+      expect(t.length).toBeLessThan(long.instructions[i].length);
+    });
+  });
+
   it("--dry-run spends nothing", async () => {
     const before = server.stats().requests;
     const r = await runCli(args(server, "dry", ["--method", "ape", "--dry-run"]), { env });

@@ -37,6 +37,7 @@ export interface RunCliOptions extends SharedCliOptions {
   budget: number;
   seed: number;
   nTokens: number;
+  instructionTokens: number;
   intrinsicDim: number;
   batchMode: RunConfig["batchMode"];
   initialPoints: number;
@@ -100,6 +101,12 @@ export function addRunOptions(cmd: Command): Command {
       "soft-prompt tokens prepended to the generator's input",
       intOption("--n-tokens", 1),
       5,
+    )
+    .option(
+      "--instruction-tokens <n>",
+      "max tokens the generator writes per instruction (the paper: 128)",
+      intOption("--instruction-tokens", 1),
+      128,
     )
     .option(
       "--intrinsic-dim <n>",
@@ -174,6 +181,7 @@ export function runConfigFromOptions(
     budget: opts.budget,
     seed,
     nTokens: opts.nTokens,
+    instructionTokens: opts.instructionTokens === 128 ? undefined : opts.instructionTokens,
     intrinsicDim: opts.intrinsicDim,
     batchMode: opts.batchMode,
     initialPoints: opts.initialPoints,

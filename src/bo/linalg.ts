@@ -96,19 +96,51 @@ export function choleskySolve(L: Float64Array, n: number, B: Float64Array, m: nu
   return X;
 }
 
-/** A^-1 (n x n, symmetric) from the Cholesky factor L of A: L^-T L^-1. */
+/**
+ * A^-1 (n x n, symmetric) from the Cholesky factor L of A: L^-T L^-1. Skips the structural zeros of
+ * the triangular factors and computes one triangle; bit-identical to solving for L^-1 in full and
+ * multiplying with `matmul` (the same products are summed in the same order).
+ */
 export function choleskyInverse(L: Float64Array, n: number): Float64Array {
+  // Linv = L^-1 (lower triangular): row i has non-zeros in columns 0..i only.
   const Linv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) Linv[i * n + i] = 1;
-  solveLowerInPlace(L, n, Linv, n);
-  const out = matmul(transpose(Linv, n, n), Linv, n, n, n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (out[i * n + j] + out[j * n + i]);
-      out[i * n + j] = v;
-      out[j * n + i] = v;
+    const ri = i * n;
+    Linv[ri + i] = 1;
+    for (let k = 0; k < i; k++) {
+      const lik = L[ri + k];
+      if (lik === 0) continue;
+      const bk = k * n;
+      for (let c = 0; c <= k; c++) Linv[ri + c] -= lik * Linv[bk + c];
+    }
+    const inv = 1 / L[ri + i];
+    for (let c = 0; c <= i; c++) Linv[ri + c] *= inv;
+  }
+  // out_ij = sum_p Linv_pi Linv_pj over p >= max(i, j), in matmul's blocks of four rows.
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ci = i * n;
+    let p = i - (i % 4);
+    for (; p + 3 < n; p += 4) {
+      const b0 = p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
+      const a0 = Linv[b0 + i];
+      const a1 = Linv[b1 + i];
+      const a2 = Linv[b2 + i];
+      const a3 = Linv[b3 + i];
+      const end = p + 4;
+      for (let j = i; j < end; j++)
+        out[ci + j] += a0 * Linv[b0 + j] + a1 * Linv[b1 + j] + a2 * Linv[b2 + j] + a3 * Linv[b3 + j];
+    }
+    for (; p < n; p++) {
+      const a = Linv[p * n + i];
+      const bp = p * n;
+      for (let j = i; j <= p; j++) out[ci + j] += a * Linv[bp + j];
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
   return out;
 }
 

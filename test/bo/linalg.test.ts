@@ -5,6 +5,7 @@ import {
   choleskySolve,
   logDetFromCholesky,
   matmul,
+  solveLowerInPlace,
   symmetricEigen,
   transpose,
 } from "../../src/bo/linalg.js";
@@ -59,6 +60,22 @@ describe("linalg", () => {
       values.reduce((s, v) => s + Math.log(v), 0),
       9,
     );
+  });
+
+  it("choleskyInverse equals L^-T L^-1 by full solve and matmul bit for bit, and is symmetric", () => {
+    for (const n of [1, 2, 3, 5, 8, 13, 40]) {
+      const A = randomSpd(n, 10 + n);
+      const { L } = cholesky(A, n);
+      // exercise the skipped zeros inside L too
+      if (n === 13) for (let i = 0; i < n; i++) for (let k = 0; k < i; k += 3) L[i * n + k] = 0;
+      const Linv = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) Linv[i * n + i] = 1;
+      solveLowerInPlace(L, n, Linv, n);
+      const full = matmul(transpose(Linv, n, n), Linv, n, n, n);
+      const inv = choleskyInverse(L, n);
+      expect(Array.from(inv)).toEqual(Array.from(full));
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(inv[i * n + j]).toBe(inv[j * n + i]);
+    }
   });
 
   it("adds adaptive jitter to a singular PSD matrix and refuses an indefinite one", () => {

@@ -6,6 +6,8 @@
 import { COUPLED_KERNEL_JITTER, coupledPieces, matern52, symmetrise } from "./kernels.js";
 import { cholesky, choleskyInverse, choleskySolve, matmul, matvec } from "./linalg.js";
 
+const SQRT5 = Math.sqrt(5);
+
 /** Kernel family: plain Matern-5/2 over points, or InstructZero's instruction-coupled kernel. */
 export type KernelKind = "matern" | "coupled";
 
@@ -126,6 +128,30 @@ export class GpPosterior {
   /** phi(Xs) = k(Xs, X): Matern correlations of m points (m x d) to the training points (m x n). */
   features(Xs: Float64Array, m: number): Float64Array {
     return matern52(Xs, this.X, m, this.n, this.d, this.hyper.lengthscales);
+  }
+
+  /**
+   * Gradient of the posterior mean at m points Xs (m x d): m x d. mean(x) = c + phi(x) . v with
+   * d phi_i / dx_j = -5/3 (1 + sqrt5 r) exp(-sqrt5 r) (x_j - X_ij) / l_j^2 (both kernels).
+   */
+  meanGradients(Xs: Float64Array, m: number): Float64Array {
+    const { n, d } = this;
+    const inv2 = this.hyper.lengthscales.map((l) => 1 / (l * l));
+    const out = new Float64Array(m * d);
+    const diff = new Float64Array(d);
+    for (let a = 0; a < m; a++) {
+      for (let i = 0; i < n; i++) {
+        let r2 = 0;
+        for (let j = 0; j < d; j++) {
+          diff[j] = Xs[a * d + j] - this.X[i * d + j];
+          r2 += diff[j] * diff[j] * inv2[j];
+        }
+        const r = Math.sqrt(r2);
+        const c = -(5 / 3) * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r) * this.v[i];
+        for (let j = 0; j < d; j++) out[a * d + j] += c * diff[j] * inv2[j];
+      }
+    }
+    return out;
   }
 
   /** Posterior mean and variance of f at m points Xs (m x d). Variance is not clamped. */

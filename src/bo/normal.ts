@@ -27,6 +27,12 @@ export function normCdf(z: number): number {
   return 0.5 * erfc(-z * SQRT1_2);
 }
 
+/** log Phi(z), accurate far into the left tail. */
+export function logNormCdf(z: number): number {
+  if (z >= 0) return Math.log1p(-0.5 * erfc(z * SQRT1_2));
+  return Math.log(0.5 * erfcx(-z * SQRT1_2)) - 0.5 * z * z;
+}
+
 /** log(1 - exp(x)) for x < 0 (Maechler's log1mexp). */
 export function log1mexp(x: number): number {
   return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));

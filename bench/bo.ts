@@ -3,8 +3,8 @@
  *
  * 1. Median (over seeds) best value after 150 evaluations = 25 Sobol + 5 x 25 on Branin, Hartmann6,
  *    Levy10, Ackley10 (each domain mapped to [-1,1]^d; minimise f by maximising -f) for: random,
- *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with the "dedupe" (default)
- *    and "greedy" strategies (plain Matern kernel).
+ *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with its "penalize" (default),
+ *    "dedupe" and "greedy" strategies (plain Matern kernel).
  * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
  * 3. With --instructions (only): an InstructZero-like surrogate where many soft prompts give the same
  *    "instruction" (nearest of 300 random centres in [-1.1,1.1]^10), each instruction with a 0/1 score
@@ -12,13 +12,15 @@
  *    reference batch over-proposed 2x/3x then filtered by `selectNovel` (new instructions first).
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
- *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-greedy] [--no-timing] [--timing-only]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy] [--no-timing]
+ *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
  *        npm run bench:bo -- --instructions [--seeds 10]
  */
 import {
   type BoHistory,
   type GpHyperparameters,
+  type ProposeOptions,
   propose,
   selectNovel,
   sobolPoints,
@@ -108,8 +110,24 @@ const FUNCTIONS: TestFunction[] = [
   },
 ];
 
-const METHODS = ["random", "sobol", "seq-ei", "batch-ref", "batch-distinct", "batch-greedy"] as const;
+const METHODS = [
+  "random",
+  "sobol",
+  "seq-ei",
+  "batch-ref",
+  "batch-distinct",
+  "batch-dedupe",
+  "batch-greedy",
+] as const;
 type Method = (typeof METHODS)[number];
+
+/** Batch mode and `distinct` strategy of a batch method ("batch-distinct": the default strategy). */
+function batchOptions(method: string): Pick<ProposeOptions, "batchMode" | "distinctStrategy"> {
+  if (method === "batch-distinct") return { batchMode: "distinct" };
+  if (method === "batch-dedupe") return { batchMode: "distinct", distinctStrategy: "dedupe" };
+  if (method === "batch-greedy") return { batchMode: "distinct", distinctStrategy: "greedy" };
+  return { batchMode: "reference" };
+}
 
 const N_INIT = 25;
 const BATCH = 25;
@@ -148,8 +166,7 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
       const q = method === "seq-ei" ? 1 : BATCH;
       const p = propose({ points, values }, q, {
         seed: seedFor(seed, `${fn.name}:${step++}`),
-        batchMode: method === "batch-distinct" || method === "batch-greedy" ? "distinct" : "reference",
-        distinctStrategy: method === "batch-greedy" ? "greedy" : "dedupe",
+        ...batchOptions(method),
         kernel: "matern",
         warmStart: warm,
         // sequential EI: 5 CMA-ES runs from the 5 best points, 40 generations (10 leave the optimum imprecise)
@@ -213,6 +230,7 @@ function timing(): void {
     ).hyperparameters;
     for (const [batchMode, distinctStrategy] of [
       ["reference", undefined],
+      ["distinct", "penalize"],
       ["distinct", "dedupe"],
       ["distinct", "greedy"],
     ] as const) {
@@ -239,7 +257,14 @@ function timing(): void {
   for (const r of rows) console.log(r);
 }
 
-const INSTRUCTION_METHODS = ["batch-ref", "batch-distinct", "batch-greedy", "ref+novel-x2", "ref+novel-x3"];
+const INSTRUCTION_METHODS = [
+  "batch-ref",
+  "batch-distinct",
+  "batch-dedupe",
+  "batch-greedy",
+  "ref+novel-x2",
+  "ref+novel-x3",
+];
 
 /** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
 function runInstructionSurrogate(method: string, seed: number): { best: number; top: number; fresh: number } {
@@ -274,8 +299,7 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
       BATCH * mult,
       {
         seed: seedFor(seed, `step:${step}`),
-        batchMode: method === "batch-distinct" || method === "batch-greedy" ? "distinct" : "reference",
-        distinctStrategy: method === "batch-greedy" ? "greedy" : "dedupe",
+        ...batchOptions(method),
         warmStart: warm,
       },
     );

@@ -19,6 +19,7 @@ export { LocalPenalizer } from "./penalization.js";
 export {
   type BatchMode,
   type BoHistory,
+  type DistinctStrategy,
   type Proposal,
   type ProposeOptions,
   propose,

@@ -5,14 +5,25 @@
  *
  * Batch modes:
  * - `reference` (InstructZero): one CMA-ES run from each of the q best points; the q results,
- *   best EI first, duplicates allowed.
- * - `distinct`: no two points of the batch, nor a point and an evaluated point, closer than
- *   `minDistance`. Two strategies (`distinctStrategy`):
- *   - "dedupe" (default): the reference batch in EI order, keeping each point that respects the
- *     distance; a point that does not is replaced by maximising EI under a GP that has fantasised
- *     the points kept so far (kriging believer: variance shrinks around them), under the distance
- *     constraint. Equals `reference` when the reference batch is already distinct.
- *   - "greedy": every pick is made that way (more exploration).
+ *   best EI first, duplicates allowed. Runs from different starts often climb the same EI peak, so
+ *   several points of a batch probe (nearly) the same place.
+ * - `distinct`: the batch is built one point at a time so that no two points chase the same peak;
+ *   in addition no point of the batch lies within `minDistance` of another or of an evaluated point.
+ *   The same CMA-ES runs as `reference` form a pool of start points. Strategies (`distinctStrategy`):
+ *   - "penalize" (default): local penalisation (González et al. 2016, penalization.ts). Each pick
+ *     maximises log EI plus the log penalties of the points picked so far, by CMA-ES from the pool
+ *     point that scores best under the penalties. The penalty of a picked point x_j is a soft ball
+ *     (in lengthscale units) whose radius grows as its predicted value falls below the best seen:
+ *     around a promising pick the batch may still refine, around a poor one it moves elsewhere.
+ *   - "dedupe": the reference batch in EI order, keeping each point that respects `minDistance`; a
+ *     point that does not is replaced by maximising EI under a GP that has fantasised the points
+ *     kept so far (kriging believer: variance shrinks around them). Equals `reference` when the
+ *     reference batch is already distinct, which it nearly always is.
+ *   - "greedy": every pick maximises EI under the kriging-believer fantasy (explores more: the
+ *     fantasy lowers EI wherever the GP correlates with a picked point, also around the incumbent).
+ *   Benchmark (bench/bo.ts, median best of 10 seeds after 25 Sobol + 5 x 25, minimisation), reference
+ *   / penalize / dedupe / greedy: Levy10 3.42 / 2.18 / 3.42 / 5.98, Ackley10 4.45 / 3.95 / 4.45 / 4.11,
+ *   Hartmann6 -3.192 / -3.246 / -3.192 / -3.218, Branin 0.399 / 0.398 / 0.398 / 0.398.
  */
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
@@ -28,10 +39,14 @@ import {
 } from "./gp.js";
 import { toMatrix } from "./linalg.js";
 import type { GpPriors } from "./mll.js";
+import { LocalPenalizer } from "./penalization.js";
 import { sobolPoints } from "./sobol.js";
 
 /** How a batch of q points is formed. */
 export type BatchMode = "reference" | "distinct";
+
+/** How `distinct` mode builds its batch (see the module comment). */
+export type DistinctStrategy = "penalize" | "dedupe" | "greedy";
 
 /** What the optimiser has evaluated so far. */
 export interface BoHistory {
@@ -61,19 +76,31 @@ export interface ProposeOptions {
   numStarts?: number;
   /** Extra CMA-ES runs started from scrambled Sobol points of the box (default 0, as the reference). */
   sobolStarts?: number;
-  /** `distinct` mode: minimum Euclidean distance (default 0.01 (hi - lo) sqrt(d)). */
+  /**
+   * `distinct` mode: minimum Euclidean distance between a proposal and any other proposal or
+   * evaluated point (default 0.001 (hi - lo) sqrt(d): a guard against repeats that leaves room to
+   * refine an optimum; keeping the batch spread out is the strategy's job).
+   */
   minDistance?: number;
-  /** `distinct` mode: "dedupe" (default: replace only the reference batch's too-close points) or "greedy". */
-  distinctStrategy?: "dedupe" | "greedy";
+  /** `distinct` mode: "penalize" (default), "dedupe" or "greedy" (see the module comment). */
+  distinctStrategy?: DistinctStrategy;
   /** Hyperparameter fit settings (see fit.ts). */
   fit?: { randomStarts?: number; maxIterations?: number; priors?: GpPriors };
 }
 
 /** A proposed batch. */
 export interface Proposal {
-  /** q points in the box, in proposal order (best acquisition first in `reference` mode). */
+  /**
+   * q points in the box, in proposal order: best acquisition first in `reference` mode; in `distinct`
+   * mode in pick order (the first maximises EI, each later one is the best given those before it),
+   * so a prefix of an over-proposed batch is itself a good smaller batch.
+   */
   points: number[][];
-  /** EI of each point on the standardised scale (for a re-optimised `distinct` point, under the fantasised GP). */
+  /**
+   * EI of each point on the standardised scale: under the GP ("penalize": the EI itself, without the
+   * penalties), or for a point re-optimised by "dedupe"/"greedy" under the fantasised GP; 0 for a
+   * fallback point when no point respected `minDistance`.
+   */
   acquisition: number[];
   /** log of `acquisition` (finite where EI underflows). */
   logAcquisition: number[];
@@ -146,6 +173,10 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
   const mode = options.batchMode ?? "reference";
   if (mode !== "reference" && mode !== "distinct")
     throw new UserError(`propose: unknown batchMode "${mode}"`);
+  const strategy = options.distinctStrategy ?? "penalize";
+  if (strategy !== "penalize" && strategy !== "dedupe" && strategy !== "greedy") {
+    throw new UserError(`propose: unknown distinctStrategy "${strategy}"`);
+  }
   const n = history.points.length;
   const d = history.points[0].length;
   const y = standardize(history.values);
@@ -203,9 +234,8 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     };
   }
 
-  // distinct: greedy picks under a fantasised GP with a minimum distance.
-  const minDistance = options.minDistance ?? 0.01 * (bounds[1] - bounds[0]) * Math.sqrt(d);
-  const fantasy = new FantasyPosterior(posterior);
+  // distinct: picks one at a time, under local penalties or a fantasised GP, with a minimum distance.
+  const minDistance = options.minDistance ?? 0.001 * (bounds[1] - bounds[0]) * Math.sqrt(d);
   const picked: number[][] = [];
   const logAcq: number[] = [];
   const fallback = sobolPoints(256, d, seedFor(options.seed, "distinct:fallback"), bounds);
@@ -215,8 +245,30 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     for (const p of picked) worst = Math.max(worst, minDistance - dist(x, p));
     return worst;
   };
+  // The acquisition of the next pick given the picks so far, and how a pick updates it.
+  let acquisition: (X: Float64Array, m: number) => Float64Array;
+  let addPick: (x: number[]) => void;
+  if (strategy === "penalize") {
+    const samples = [
+      ...history.points,
+      ...pool.map((p) => p.x),
+      ...sobolPoints(256, d, seedFor(options.seed, "distinct:lipschitz"), bounds),
+    ];
+    const penalizer = new LocalPenalizer(posterior, bestF, toMatrix(samples, d), samples.length);
+    acquisition = (X, m) => {
+      const v = logEiOf(posterior.predict(X, m), bestF);
+      const pen = penalizer.logPenalty(X, m);
+      for (let a = 0; a < m; a++) v[a] += pen[a];
+      return v;
+    };
+    addPick = (x) => penalizer.add(x);
+  } else {
+    const fantasy = new FantasyPosterior(posterior);
+    acquisition = (X, m) => logEiOf(fantasy.predict(X, m), bestF);
+    addPick = (x) => fantasy.add(x);
+  }
   const objective = (X: Float64Array, m: number): Float64Array => {
-    const v = logEiOf(fantasy.predict(X, m), bestF);
+    const v = acquisition(X, m);
     for (let a = 0; a < m; a++) {
       const viol = violation(X.subarray(a * d, a * d + d));
       if (viol > 0) v[a] = INFEASIBLE - viol;
@@ -224,17 +276,13 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     return v;
   };
   const scoreRows = (rows: number[][]): Float64Array => objective(toMatrix(rows, d), rows.length);
-  const strategy = options.distinctStrategy ?? "dedupe";
-  if (strategy !== "dedupe" && strategy !== "greedy") {
-    throw new UserError(`propose: unknown distinctStrategy "${strategy}"`);
-  }
   const poolOrder = pool.map((_, i) => i).sort((a, b) => pool[b].value - pool[a].value || a - b);
   for (let j = 0; j < q; j++) {
     if (strategy === "dedupe" && j < poolOrder.length) {
       const cand = pool[poolOrder[j]];
       if (violation(cand.x) <= 0) {
         picked.push(cand.x.slice());
-        fantasy.add(cand.x);
+        addPick(cand.x);
         logAcq.push(cand.value);
         continue;
       }
@@ -252,8 +300,10 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
       best = { x: fallback[fi], value: fb[fi] };
     }
     picked.push(best.x.slice());
-    fantasy.add(best.x);
-    logAcq.push(best.value <= INFEASIBLE ? Number.NEGATIVE_INFINITY : best.value);
+    addPick(best.x);
+    if (best.value <= INFEASIBLE) logAcq.push(Number.NEGATIVE_INFINITY);
+    else if (strategy === "penalize") logAcq.push(baseObjective(Float64Array.from(best.x), 1)[0]);
+    else logAcq.push(best.value);
   }
   return {
     points: picked,

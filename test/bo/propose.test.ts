@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { logEiOf } from "../../src/bo/acquisition.js";
 import {
   type BoHistory,
   type GpHyperparameters,
+  GpPosterior,
   propose,
   sobolPoints,
   standardize,
 } from "../../src/bo/index.js";
+import { toMatrix } from "../../src/bo/linalg.js";
 import { UserError } from "../../src/util/errors.js";
 
 const d = 4;
@@ -40,6 +43,7 @@ describe("propose", () => {
       const h = history(16, 1, withScores);
       for (const [batchMode, distinctStrategy] of [
         ["reference", undefined],
+        ["distinct", "penalize"],
         ["distinct", "dedupe"],
         ["distinct", "greedy"],
       ] as const) {
@@ -64,24 +68,28 @@ describe("propose", () => {
     for (let i = 0; i < 6; i++) expect(p.logAcquisition[i]).toBeCloseTo(Math.log(p.acquisition[i]), 10);
   });
 
-  it("hyperparameters survive JSON and give the same warm-started step", () => {
-    const h = history(20);
-    const p = propose(h, 3, { seed: 1 });
-    const stored: GpHyperparameters = JSON.parse(JSON.stringify(p.hyperparameters));
-    expect(stored).toEqual(p.hyperparameters);
-    const h2 = history(24);
-    const a = propose(h2, 3, { seed: 2, warmStart: p.hyperparameters });
-    const b = propose(h2, 3, { seed: 2, warmStart: stored });
-    expect(b).toEqual(a);
+  it("hyperparameters survive JSON and give the same warm-started step (both modes)", () => {
+    for (const batchMode of ["reference", "distinct"] as const) {
+      const h = history(20);
+      const p = propose(h, 3, { seed: 1, batchMode });
+      const stored: GpHyperparameters = JSON.parse(JSON.stringify(p.hyperparameters));
+      expect(stored).toEqual(p.hyperparameters);
+      // a resumed run reads its history back from JSON too
+      const h2 = history(24);
+      const h2json: BoHistory = JSON.parse(JSON.stringify(h2));
+      const a = propose(h2, 5, { seed: 2, batchMode, warmStart: p.hyperparameters });
+      const b = propose(h2json, 5, { seed: 2, batchMode, warmStart: stored });
+      expect(b).toEqual(a);
+    }
   });
 
-  it("distinct: no two proposals, nor a proposal and an evaluated point, within minDistance (both strategies)", () => {
+  it("distinct: no two proposals, nor a proposal and an evaluated point, within minDistance (all strategies)", () => {
     const h = history(12);
     const minDistance = 0.15;
     const ref = propose(h, 10, { seed: 3, batchMode: "reference" });
     // the reference batch wastes points: several CMA-ES runs end at (nearly) the same maximiser
     expect(minPairDistance(ref.points)).toBeLessThan(minDistance);
-    for (const distinctStrategy of ["dedupe", "greedy"] as const) {
+    for (const distinctStrategy of ["penalize", "dedupe", "greedy"] as const) {
       const p = propose(h, 10, { seed: 3, batchMode: "distinct", minDistance, distinctStrategy });
       expect(p.points).toHaveLength(10);
       expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(minDistance);
@@ -91,11 +99,47 @@ describe("propose", () => {
     }
   });
 
+  it("distinct penalize (default): default minDistance holds, batch spread in lengthscale units, EI reported", () => {
+    const h = history(20);
+    const q = 10;
+    const ref = propose(h, q, { seed: 7, batchMode: "reference" });
+    const p = propose(h, q, { seed: 7, batchMode: "distinct" });
+    expect(propose(h, q, { seed: 7, batchMode: "distinct", distinctStrategy: "penalize" })).toEqual(p);
+    expect(p.hyperparameters).toEqual(ref.hyperparameters);
+    expect(p.points).toHaveLength(q);
+    for (const x of p.points) for (const v of x) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    const minDistance = 0.001 * 2 * Math.sqrt(d);
+    expect(minPairDistance(p.points)).toBeGreaterThanOrEqual(minDistance);
+    expect(minPairDistance(p.points, h.points)).toBeGreaterThanOrEqual(minDistance);
+    // In lengthscale units the reference batch has points on the same EI peak; the penalised one does not.
+    const ls = ref.hyperparameters.lengthscales;
+    const scaled = (pts: number[][]) => pts.map((x) => x.map((v, j) => v / ls[j]));
+    // (here: 0.12 vs 0.78 lengthscales)
+    expect(minPairDistance(scaled(ref.points))).toBeLessThan(0.2);
+    expect(minPairDistance(scaled(p.points))).toBeGreaterThan(0.5);
+    // the first pick refines the best pool point (no penalty yet): at least the reference's best EI
+    expect(p.logAcquisition[0]).toBeGreaterThanOrEqual(ref.logAcquisition[0]);
+    // logAcquisition is the plain log EI under the GP (not the penalised value)
+    const y = standardize(h.values);
+    const post = new GpPosterior({ X: toMatrix(h.points, d), y, n: h.points.length, d }, p.hyperparameters);
+    const logEi = logEiOf(post.predict(toMatrix(p.points, d), q), Math.max(...y));
+    for (let i = 0; i < q; i++) {
+      expect(p.logAcquisition[i]).toBeCloseTo(logEi[i], 10);
+      expect(p.acquisition[i]).toBeCloseTo(Math.exp(p.logAcquisition[i]), 12);
+    }
+  });
+
   it("distinct dedupe keeps the reference batch when it is already distinct", () => {
     const h = history(12);
     const ref = propose(h, 3, { seed: 5, batchMode: "reference", numStarts: 3 });
     expect(minPairDistance(ref.points)).toBeGreaterThan(1e-6);
-    const p = propose(h, 3, { seed: 5, batchMode: "distinct", numStarts: 3, minDistance: 1e-6 });
+    const p = propose(h, 3, {
+      seed: 5,
+      batchMode: "distinct",
+      distinctStrategy: "dedupe",
+      numStarts: 3,
+      minDistance: 1e-6,
+    });
     expect(p.points).toEqual(ref.points);
   });
 
@@ -147,6 +191,9 @@ describe("propose", () => {
     );
     expect(() => propose(h, 2, { seed: 1, kernel: "coupled" })).toThrow(/scoreVectors/);
     expect(() => propose(h, 0, { seed: 1 })).toThrow(UserError);
+    expect(() =>
+      propose(h, 2, { seed: 1, batchMode: "distinct", distinctStrategy: "nope" as unknown as "greedy" }),
+    ).toThrow(/distinctStrategy/);
     expect(() => propose({ points: [], values: [] }, 1, { seed: 1 })).toThrow(/empty/);
   });
 

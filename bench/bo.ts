@@ -3,19 +3,21 @@
  *
  * 1. Median (over seeds) best value after 150 evaluations = 25 Sobol + 5 x 25 on Branin, Hartmann6,
  *    Levy10, Ackley10 (each domain mapped to [-1,1]^d; minimise f by maximising -f) for: random,
- *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with its "penalize" (default),
- *    "dedupe" and "greedy" strategies (plain Matern kernel).
+ *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with its "penalize" (default
+ *    with this Matern kernel), "dedupe" and "greedy" strategies.
  * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
  * 3. With --instructions (only): an InstructZero-like surrogate where many soft prompts give the same
  *    "instruction" (nearest of 300 random centres in [-1.1,1.1]^10), each instruction with a 0/1 score
  *    vector over 20 examples; coupled kernel, 25 Sobol + 5 x 25. Compares the batch modes and the
- *    reference batch over-proposed 2x/3x then filtered by `selectNovel` (new instructions first).
+ *    reference batch over-proposed 2x/3x, and `distinct` batches (default strategy, i.e. "dedupe" with
+ *    this kernel, and "penalize") over-proposed 3x as `optimize --batch-mode distinct` does, each then
+ *    filtered by `selectNovel` (new instructions first).
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
  *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy] [--no-timing]
  *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
- *        npm run bench:bo -- --instructions [--seeds 10]
+ *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...]
  */
 import {
   type BoHistory,
@@ -121,9 +123,10 @@ const METHODS = [
 ] as const;
 type Method = (typeof METHODS)[number];
 
-/** Batch mode and `distinct` strategy of a batch method ("batch-distinct": the default strategy). */
+/** Batch mode and `distinct` strategy of a batch method ("batch-distinct": the kernel's default strategy). */
 function batchOptions(method: string): Pick<ProposeOptions, "batchMode" | "distinctStrategy"> {
   if (method === "batch-distinct") return { batchMode: "distinct" };
+  if (method === "batch-penalize") return { batchMode: "distinct", distinctStrategy: "penalize" };
   if (method === "batch-dedupe") return { batchMode: "distinct", distinctStrategy: "dedupe" };
   if (method === "batch-greedy") return { batchMode: "distinct", distinctStrategy: "greedy" };
   return { batchMode: "reference" };
@@ -260,10 +263,12 @@ function timing(): void {
 const INSTRUCTION_METHODS = [
   "batch-ref",
   "batch-distinct",
-  "batch-dedupe",
+  "batch-penalize",
   "batch-greedy",
   "ref+novel-x2",
   "ref+novel-x3",
+  "distinct+novel-x3",
+  "penalize+novel-x3",
 ];
 
 /** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
@@ -292,14 +297,16 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
   const points = sobolPoints(N_INIT, d, seedFor(seed, "init"));
   const ids = points.map(instruction);
   let warm: GpHyperparameters | undefined;
-  const mult = method === "ref+novel-x2" ? 2 : method === "ref+novel-x3" ? 3 : 1;
+  const mult = Number(/-x(\d+)$/.exec(method)?.[1] ?? 1);
   for (let step = 0; step < ITERS; step++) {
     const p = propose(
       { points, values: ids.map(mean), scoreVectors: ids.map((k) => scores[k]) },
       BATCH * mult,
       {
         seed: seedFor(seed, `step:${step}`),
-        ...batchOptions(method),
+        ...batchOptions(
+          method.startsWith("batch-") ? method : `batch-${method.replace(/\+novel-x\d+$/, "")}`,
+        ),
         warmStart: warm,
       },
     );
@@ -315,7 +322,8 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
   return { best: Math.max(...ids.map(mean)), top: Math.max(...scores.map((_, k) => mean(k))), fresh };
 }
 
-function instructionBench(nSeeds: number, firstSeed: number): void {
+function instructionBench(nSeeds: number, firstSeed: number, methods: string[]): void {
+  for (const m of methods) if (!INSTRUCTION_METHODS.includes(m)) throw new Error(`unknown method ${m}`);
   console.log(
     `Instruction surrogate (coupled kernel), ${N_INIT} Sobol + ${ITERS} x ${BATCH}, ${nSeeds} seeds`,
   );
@@ -323,7 +331,7 @@ function instructionBench(nSeeds: number, firstSeed: number): void {
     "| method | seeds reaching the best instruction | mean gap to best | median new instructions of 125 |",
   );
   console.log("| --- | --- | --- | --- |");
-  for (const m of INSTRUCTION_METHODS) {
+  for (const m of methods) {
     const runs = Array.from({ length: nSeeds }, (_, s) => runInstructionSurrogate(m, firstSeed + s));
     const hits = runs.filter((r) => r.best >= r.top).length;
     const gap = runs.reduce((a, r) => a + (r.top - r.best), 0) / nSeeds;
@@ -339,7 +347,7 @@ function main(): void {
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
   if (args.get("instructions") === "true") {
-    instructionBench(nSeeds, firstSeed);
+    instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? INSTRUCTION_METHODS);
     return;
   }
   seqGenerations = Number(args.get("seq-generations") ?? 40);

@@ -99,7 +99,7 @@ describe("propose", () => {
     }
   });
 
-  it("distinct penalize (default): default minDistance holds, batch spread in lengthscale units, EI reported", () => {
+  it("distinct penalize (default with Matern): default minDistance holds, batch spread in lengthscale units, EI reported", () => {
     const h = history(20);
     const q = 10;
     const ref = propose(h, q, { seed: 7, batchMode: "reference" });
@@ -126,6 +126,19 @@ describe("propose", () => {
     for (let i = 0; i < q; i++) {
       expect(p.logAcquisition[i]).toBeCloseTo(logEi[i], 10);
       expect(p.acquisition[i]).toBeCloseTo(Math.exp(p.logAcquisition[i]), 12);
+    }
+  });
+
+  it("distinct with the coupled kernel defaults to dedupe", () => {
+    const h = history(16, 1, true);
+    const p = propose(h, 6, { seed: 4, batchMode: "distinct" });
+    expect(p.hyperparameters.kernel).toBe("coupled");
+    expect(propose(h, 6, { seed: 4, batchMode: "distinct", distinctStrategy: "dedupe" })).toEqual(p);
+    const pen = propose(h, 6, { seed: 4, batchMode: "distinct", distinctStrategy: "penalize" });
+    expect(pen.points).not.toEqual(p.points);
+    for (const b of [p, pen]) {
+      expect(minPairDistance(b.points)).toBeGreaterThanOrEqual(0.001 * 2 * Math.sqrt(d));
+      expect(minPairDistance(b.points, h.points)).toBeGreaterThanOrEqual(0.001 * 2 * Math.sqrt(d));
     }
   });
 

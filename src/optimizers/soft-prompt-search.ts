@@ -15,7 +15,7 @@ interface StoredBatch {
   instructions?: string[];
   generationMs?: number;
   /**
-   * `distinct` batches: the over-proposed candidates, best EI first. The batch's points are the first
+   * `distinct` batches: the over-proposed candidates, in the proposer's order. The batch's points are the first
    * q candidates whose instruction is new (then, if fewer are new, the rest in order); `points` and
    * `instructions` are filled in once they are all known.
    */
@@ -221,7 +221,7 @@ async function generateChunk(
 
 /**
  * The q points of a `distinct` batch, found while generating: the candidates' instructions are
- * generated in chunks, best EI first, and each candidate whose instruction is new (not scored before
+ * generated in chunks in the proposer's order (the first maximises EI), and each candidate whose instruction is new (not scored before
  * this batch, not picked earlier in it) becomes the batch's next point at once, so scoring starts
  * before the whole candidate list is generated; generation stops when q are found. If fewer than q
  * are new, the remaining candidates fill the batch in order (their scores are reused). Generated

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import { parseInstructionPrompt } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
+import { makeOptimizeFixture, slowBlackBox } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 
@@ -16,38 +15,6 @@ const coarseGenerator: SoftPromptGenerator = {
   },
   async close() {},
 };
-
-/** An in-process black box answering like the fake server, counting calls. */
-function countingBlackBox(): BlackBox & { calls: number } {
-  const bb = {
-    id: "test:bb",
-    calls: 0,
-    async complete(request: CompletionRequest): Promise<Completion> {
-      bb.calls++;
-      const text = instructionQualityAnswer({
-        n: bb.calls,
-        api: "openai",
-        model: "m",
-        prompt: request.prompt,
-        body: {},
-      });
-      return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
-    },
-    totals(): UsageTotals {
-      return {
-        completions: 0,
-        requests: bb.calls,
-        cacheHits: 0,
-        retries: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-      };
-    },
-    async close() {},
-  };
-  return bb;
-}
 
 async function run(batchMode: "reference" | "distinct") {
   const ledger = openLedger(":memory:");
@@ -63,7 +30,7 @@ async function run(batchMode: "reference" | "distinct") {
     validationSize: 5,
   });
   const runId = ledger.createRun(config);
-  const blackBox = countingBlackBox();
+  const { bb: blackBox, stats } = slowBlackBox(() => 0);
   const out = await executeRun(runId, {
     ledger,
     blackBox,
@@ -73,7 +40,7 @@ async function run(batchMode: "reference" | "distinct") {
   });
   const evals = ledger.evaluations(runId);
   ledger.close();
-  return { out, evals, calls: blackBox.calls };
+  return { out, evals, calls: stats.calls };
 }
 
 describe("batch modes on a generator with many soft prompts per instruction", () => {
@@ -123,7 +90,7 @@ describe("batch modes on a generator with many soft prompts per instruction", ()
     const runId = ledger.createRun(config);
     const out = await executeRun(runId, {
       ledger,
-      blackBox: countingBlackBox(),
+      blackBox: slowBlackBox(() => 0).bb,
       generator: unique,
       pointProposer: createBoPointProposer(),
       skipTest: true,

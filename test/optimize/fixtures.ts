@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { seedFor } from "../../src/util/rng.js";
 import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai.js";
@@ -43,4 +44,40 @@ export function instructionQualityAnswer(req: FakeRequest): string {
   if (!parsed) return "?";
   const q = unit(`q:${parsed.instruction}`);
   return unit(`a:${parsed.instruction}:${parsed.input}`) < q ? reverse(parsed.input) : parsed.input;
+}
+
+/** An in-process black box whose answers take `delay(prompt)` ms, recording calls and overlap. */
+export function slowBlackBox(delay: (prompt: string) => number) {
+  const stats = { calls: 0, inFlight: 0, maxInFlight: 0, prompts: [] as string[] };
+  const bb: BlackBox = {
+    id: "test:bb",
+    async complete(request: CompletionRequest): Promise<Completion> {
+      stats.calls++;
+      stats.prompts.push(request.prompt);
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+      await new Promise((r) => setTimeout(r, delay(request.prompt)));
+      stats.inFlight--;
+      const text = instructionQualityAnswer({
+        n: stats.calls,
+        api: "openai",
+        model: "m",
+        prompt: request.prompt,
+        body: {},
+      });
+      return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
+    },
+    totals(): UsageTotals {
+      return {
+        completions: stats.calls,
+        requests: stats.calls,
+        cacheHits: 0,
+        retries: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+      };
+    },
+    async close() {},
+  };
+  return { bb, stats };
 }

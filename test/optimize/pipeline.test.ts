@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
 import { chunkSizes } from "../../src/optimizers/soft-prompt-search.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
+import { makeOptimizeFixture, slowBlackBox } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 
@@ -17,42 +16,6 @@ const coarseGenerator: SoftPromptGenerator = {
   },
   async close() {},
 };
-
-/** An in-process black box whose answers take `delay(prompt)` ms, recording calls and overlap. */
-function slowBlackBox(delay: (prompt: string) => number) {
-  const stats = { calls: 0, inFlight: 0, maxInFlight: 0, prompts: [] as string[] };
-  const bb: BlackBox = {
-    id: "test:bb",
-    async complete(request: CompletionRequest): Promise<Completion> {
-      stats.calls++;
-      stats.prompts.push(request.prompt);
-      stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-      await new Promise((r) => setTimeout(r, delay(request.prompt)));
-      stats.inFlight--;
-      const text = instructionQualityAnswer({
-        n: stats.calls,
-        api: "openai",
-        model: "m",
-        prompt: request.prompt,
-        body: {},
-      });
-      return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
-    },
-    totals(): UsageTotals {
-      return {
-        completions: stats.calls,
-        requests: stats.calls,
-        cacheHits: 0,
-        retries: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-      };
-    },
-    async close() {},
-  };
-  return { bb, stats };
-}
 
 async function run(delay: (prompt: string) => number) {
   const ledger = openLedger(":memory:");

@@ -1,11 +1,11 @@
 /**
- * Generator throughput on the SmolLM2-135M-shaped random model (fp32, onnxruntime-node CPU):
+ * Generator throughput on the SmolLM2-135M-shaped random model (fp32 or q8, onnxruntime-node CPU):
  * prompt of ~250 positions (5 soft tokens + templated demos), exactly 64 new tokens (EOS ignored),
  * at batch 1 and batch 25. Prints prefill/decode/end-to-end tokens per second, ms per instruction
  * and peak RSS.
  *
  * usage: npm run bench:generator [-- --batches 1,25 --new-tokens 64 --prompt 250 --threads N --repeat R
- *        --cache auto|step|present --dir DIR]
+ *        --cache auto|step|present --dtype fp32|q8 --dir DIR]
  * The last column is the 1-minute load average: other processes on a shared 2-core machine slow
  * every figure down (up to 3-4x), so read the rows with the lowest load.
  * The model is built once into DIR (default $TMPDIR/instructzero-bench-smol135) and reused.
@@ -30,6 +30,7 @@ const promptTarget = Number(arg("prompt", "250"));
 const threads = Number(arg("threads", "0")) || undefined;
 const repeat = Math.max(1, Number(arg("repeat", "1")));
 const cacheArg = arg("cache", "auto") as "auto" | "step" | "present";
+const dtype = arg("dtype", "fp32") as "fp32" | "q8";
 const dir = arg("dir", path.join(os.tmpdir(), "instructzero-bench-smol135"));
 
 let peakRss = 0;
@@ -38,15 +39,15 @@ const sample = () => {
 };
 const timer = setInterval(sample, 20);
 
-const marker = path.join(dir, ".bench-built-v3");
+const marker = path.join(dir, `.bench-built-v4-${dtype}`);
 if (!fs.existsSync(marker)) {
   const t0 = performance.now();
-  buildTestModel(dir, { preset: "smol135", seed: 0 });
+  buildTestModel(dir, { preset: "smol135", seed: 0, linears: dtype === "q8" ? "q8" : "fp32" });
   fs.writeFileSync(marker, "");
   console.log(`built smol135 test model in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${dir}`);
 }
 const t0 = performance.now();
-const model = await openLocalModel(dir, { threads });
+const model = await openLocalModel(dir, { threads, dtype });
 const embedder = await createPromptEmbedder(model, { seed: 0 });
 console.log(
   `loaded + prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s ` +
@@ -99,7 +100,7 @@ async function run(B: number) {
 
 await run(1); // warm-up (session allocations)
 console.log(
-  `\nsmol135 shapes (hidden 576, 30 layers, 9/3 heads, vocab 49152), fp32, ${threads ?? "default"} threads, ` +
+  `\nsmol135 shapes (hidden 576, 30 layers, 9/3 heads, vocab 49152), ${dtype}, ${threads ?? "default"} threads, ` +
     `${os.cpus().length} cores; prompt ${P} positions, ${newTokens} new tokens (EOS ignored)`,
 );
 console.log(

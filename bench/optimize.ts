@@ -7,7 +7,7 @@
  * (wall - black-box waiting) / wall. Target: under 25%.
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
- *      --instruction-tokens 128]
+ *      --instruction-tokens 128 --dtype fp32|q8]
  * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
  * instruct model stops after one sentence).
  */
@@ -32,11 +32,12 @@ const batchMode = arg("batch-mode", "reference") as "reference" | "distinct";
 const preset = parsePreset(arg("preset", "smol135"));
 const concurrency = Number(arg("concurrency", "8"));
 const instructionTokens = Number(arg("instruction-tokens", "128"));
+const dtype = arg("dtype", "fp32") as "fp32" | "q8";
 
 const dir = mkdtempSync(join(tmpdir(), "iz-bench-opt-"));
 const model = join(dir, preset);
 let t = performance.now();
-buildTestModel(model, { preset, seed: 0 });
+buildTestModel(model, { preset, seed: 0, linears: dtype });
 console.log(`built ${preset} random model in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const taskFile = join(dir, "reverse.jsonl");
 const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
@@ -53,6 +54,7 @@ const config = makeRunConfig({
   budget,
   batchMode,
   instructionTokens,
+  generatorDtype: dtype,
   baseURL: server.url,
   concurrency,
   cachePath: join(dir, "cache.sqlite"),
@@ -72,7 +74,7 @@ const e = out.totals.evaluationMs ?? 0;
 const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
 console.log(
   `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}, ` +
-    `${instructionTokens} tokens per instruction`,
+    `${instructionTokens} tokens per instruction, generator ${preset} ${dtype}`,
 );
 console.log(
   `status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`,

@@ -66,8 +66,10 @@ export const DISTINCT_OVERPROPOSAL = 3;
  *
  * Within a batch, generation runs in chunks ahead of evaluation, so the generator (CPU) works while the
  * black box (network) answers, and several candidates are scored at once so the black box's concurrency
- * stays in use; records are stored in index order. Generation is deterministic per soft prompt and scores
- * do not depend on the order of queries, so neither changes the result.
+ * stays in use; records are stored in index order. Scores do not depend on the order of queries. A soft
+ * prompt's instruction may depend on the other rows of its chunk (q8 generators quantise activations
+ * per tensor, over the whole chunk), so chunk boundaries depend only on positions in the batch, also
+ * when a run is resumed.
  *
  * Resumable at any point: each batch's points are stored in the ledger before anything is generated or
  * evaluated, evaluations are appended one by one, and black-box answers are in the response cache, so
@@ -176,13 +178,16 @@ function generateAhead(ctx: MethodContext, it: number, batch: StoredBatch, from:
   const texts: string[] = new Array(n).fill("");
   let chain: Promise<unknown> = Promise.resolve();
   let total = 0;
-  let next = from;
-  for (const chunk of chunkSizes(n - from)) {
+  let next = 0;
+  // the chunks of an uninterrupted run, also when resuming at `from`: a chunk already partly
+  // scored is generated whole again, as its rows may depend on each other (see runSoftPromptSearch)
+  for (const chunk of chunkSizes(n)) {
     const a = next;
     next += chunk;
+    if (next <= from) continue;
     const p = chain.then(() => generateChunk(ctx, batch.points.slice(a, a + chunk)));
     chain = p;
-    for (let j = a; j < a + chunk; j++) {
+    for (let j = Math.max(a, from); j < a + chunk; j++) {
       out[j] = p.then((r) => {
         if (!r) return null;
         if (j === a) total += r.ms;
@@ -264,9 +269,13 @@ function streamNovel(
   const work = async () => {
     for (let i = 0; i < texts.length; i++) consider(i, 0);
     const sizes = chunkSizes(Math.min(q, candidates.length));
-    for (let c = 0; chosen.length < q && texts.length < candidates.length; c++) {
+    const sizeOf = (c: number, a: number) => Math.min(sizes[c % sizes.length], candidates.length - a);
+    // resumed: continue the chunk sequence of the interrupted run (texts are checkpointed per chunk)
+    let c = 0;
+    for (let a = 0; a < texts.length; c++) a += sizeOf(c, a);
+    for (; chosen.length < q && texts.length < candidates.length; c++) {
       const a = texts.length;
-      const size = Math.min(sizes[c % sizes.length], candidates.length - a);
+      const size = sizeOf(c, a);
       const r = await generateChunk(ctx, candidates.slice(a, a + size));
       if (!r) {
         for (let j = chosen.length; j < q; j++) resolvers[j](null);

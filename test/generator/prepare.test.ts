@@ -83,6 +83,49 @@ describe("prepare (inputs_embeds rewrite)", () => {
     expect(decoder.graph?.input[0].name).toBe("inputs_embeds");
   });
 
+  it("q8 exports (MatMulInteger linears and head): the head is sliced before its DynamicQuantizeLinear", async () => {
+    const dir = testModel({ preset: "micro", seed: 5, linears: "q8" });
+    const src = path.join(dir, "onnx/model_quantized.onnx");
+    expect(fs.existsSync(path.join(dir, "onnx/model.onnx"))).toBe(false);
+    const files = await prepareDecoder(src, { hidden: 32 });
+    const m = files.manifest;
+    expect(m.lastLogitsOnly).toBe(true);
+    expect(m.lookup).toBe("Gather"); // int8 table -> DequantizeLinear -> Gather, as q8 exports store it
+    // the check compares logits of a one-position pass (where slicing cannot change the scale) and
+    // the KV cache of the full pass: both exact
+    expect(m.check.maxAbsDiff).toBe(0);
+    const decoder = readModel(files.decoder);
+    const slice = decoder.graph?.node.find((n) => n.name === "/instructzero/lm_head/Slice");
+    const reader = decoder.graph?.node.find((n) => n.input[0] === slice?.output[0]);
+    expect(reader?.opType).toBe("DynamicQuantizeLinear");
+    // a full prompt: the KV cache is still exact, the last-position logits are close (the head's
+    // activation scale now covers the last position only)
+    const orig = await openSession(src, { optimization: "basic" });
+    const dec = new PreparedDecoder(
+      await openSession(files.decoder, { optimization: "basic" }),
+      await openSession(files.embed, { optimization: "basic" }),
+      32,
+      "test",
+    );
+    const n = ids.length;
+    const a = await orig.run({
+      input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]),
+      attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+      position_ids: new ort.Tensor("int64", BigInt64Array.from(ids.keys(), BigInt), [1, n]),
+      ...dec.emptyCache(1),
+    });
+    const b = await dec.forward(await dec.embed(ids), 1, n, dec.emptyCache(1), 0);
+    for (const [i, name] of dec.kv.pastNames.entries())
+      expect(maxAbsDiff(floatData(a[dec.kv.presentNames[i]] as ort.Tensor), floatData(b.cache[name]))).toBe(
+        0,
+      );
+    const la = floatData(a.logits as ort.Tensor).subarray((n - 1) * b.vocab, n * b.vocab);
+    const maxLogit = Math.max(...la.map(Math.abs));
+    expect(maxAbsDiff(la, b.logits)).toBeLessThan(0.05 * maxLogit);
+    await orig.release();
+    await dec.release();
+  });
+
   it("writes beside the original, leaves the weights file untouched, and caches the result", async () => {
     const dir = testModel({ preset: "micro", seed: 4, external: true });
     const dataFile = path.join(dir, "onnx/model.onnx_data");

@@ -87,3 +87,63 @@ describe("generation chunks", () => {
     expect(chunkSizes(2)).toEqual([1, 1]);
   });
 });
+
+describe("resuming with a generator whose rows depend on their chunk (q8: per-tensor activation scales)", () => {
+  /** Each instruction names the chunk it was generated in (its size and first soft prompt); slow. */
+  const chunkAware: SoftPromptGenerator = {
+    async generate(zs) {
+      await new Promise((r) => setTimeout(r, 25));
+      const tag = `${zs.length}@${zs[0][0].toFixed(5)}`;
+      return zs.map((z) => ({ text: `instruction ${Math.round(z[0] * 2)} (${tag})` }));
+    },
+    async close() {},
+  };
+
+  async function runInterrupted(batchMode: "reference" | "distinct", stopAfter: number[]) {
+    const ledger = openLedger(":memory:");
+    const config = makeRunConfig({
+      task: fx.taskFile,
+      taskFile: fx.taskFile,
+      target: "test:bb",
+      generator: "chunk-aware",
+      batchMode,
+      budget: 20,
+      initialPoints: 8,
+      batchSize: 6,
+      validationSize: 5,
+    });
+    const runId = ledger.createRun(config);
+    const { bb } = slowBlackBox(() => 1);
+    const stops = [...stopAfter];
+    let out: Awaited<ReturnType<typeof executeRun>>;
+    do {
+      const controller = new AbortController();
+      const at = stops.shift();
+      out = await executeRun(runId, {
+        ledger,
+        blackBox: bb,
+        generator: chunkAware,
+        pointProposer: createBoPointProposer(),
+        skipTest: true,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (at !== undefined && e.phase === "evaluate" && e.evaluations >= at) controller.abort();
+        },
+      });
+    } while (out.status !== "completed");
+    const evals = ledger.evaluations(runId).map((r) => r.instruction);
+    ledger.close();
+    return evals;
+  }
+
+  it.each(["reference", "distinct"] as const)(
+    "%s: same instructions as an uninterrupted run",
+    async (mode) => {
+      const straight = await runInterrupted(mode, []);
+      expect(straight).toHaveLength(20);
+      // stopped inside the first and second chunk of the initial batch and inside BO batches
+      const resumed = await runInterrupted(mode, [1, 4, 10, 15]);
+      expect(resumed).toEqual(straight);
+    },
+  );
+});

@@ -44,6 +44,11 @@ export interface RewriteResult {
   plainFloatTable: boolean;
   /** True when logits are computed at the last position only. */
   lastLogitsOnly: boolean;
+  /**
+   * True when that slice went before a per-tensor DynamicQuantizeLinear (q8 heads): the last
+   * position's logits are then those of a one-position pass, which is what the check compares.
+   */
+  slicedBeforeQuantization: boolean;
   /** True when step_key_values.* outputs (this pass's K/V only) were added. */
   stepKv: boolean;
 }
@@ -231,7 +236,8 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
     1,
     valueInfo(EMBEDS_INPUT, DataType.FLOAT, ["batch_size", "sequence_length", hidden]),
   );
-  const lastLogitsOnly = (options.lastLogitsOnly ?? true) && sliceLogitsToLastPosition(g);
+  const head = (options.lastLogitsOnly ?? true) ? lmHeadEntry(g) : null;
+  if (head) sliceBefore(g, head);
   const stepKv = exposeStepKv(g);
   eliminateDeadCode(g);
   return {
@@ -241,7 +247,8 @@ export function rewriteToInputsEmbeds(model: ModelProto, options: RewriteOptions
     lookup: gather.opType,
     tableType,
     plainFloatTable: !gbq && !!table && tableType === DataType.FLOAT,
-    lastLogitsOnly,
+    lastLogitsOnly: !!head,
+    slicedBeforeQuantization: ["DynamicQuantizeLinear", "DynamicQuantizeMatMul"].includes(head?.opType ?? ""),
     stepKv,
   };
 }
@@ -295,17 +302,10 @@ function exposeStepKv(g: GraphProto): boolean {
 }
 
 /**
- * Insert Slice(hidden, -1:, axis 1) before the lm_head MatMul that produces `logits` (walking back
- * through Cast nodes), so the prompt's logits are not computed. Returns false when the pattern
- * is not found (the graph is then left as it was).
+ * Insert Slice(hidden, -1:, axis 1) before `head` (see {@link lmHeadEntry}), so the prompt's logits
+ * are not computed, and declare logits (B, 1, V).
  */
-function sliceLogitsToLastPosition(g: GraphProto): boolean {
-  const producer = new Map<string, NodeProto>();
-  for (const n of g.node) for (const o of n.output) producer.set(o, n);
-  let n = producer.get("logits");
-  while (n && n.opType === "Cast") n = producer.get(n.input[0]);
-  if (!n || !["MatMul", "MatMulNBits", "Gemm"].includes(n.opType) || n.opType === "Gemm") return false;
-  const head = n;
+function sliceBefore(g: GraphProto, head: NodeProto): void {
   g.initializer.push(
     tensor("/instructzero/last_start", [1], DataType.INT64, BigInt64Array.of(-1n)),
     tensor("/instructzero/last_end", [1], DataType.INT64, BigInt64Array.of(0x7fffffffffffffffn)),
@@ -334,7 +334,36 @@ function sliceLogitsToLastPosition(g: GraphProto): boolean {
     ]);
   }
   g.valueInfo = g.valueInfo.filter((v) => v.name !== "logits");
-  return true;
+}
+
+/**
+ * The node whose first input is the final hidden state on the way to `logits`: a MatMul or
+ * MatMulNBits (walking back through Cast nodes), or for dynamically quantised heads (q8 exports:
+ * DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul by the scales, or the fused
+ * DynamicQuantizeMatMul / MatMulIntegerToFloat) the DynamicQuantizeLinear or fused node. Null when
+ * not recognised (the logits are then computed at every position).
+ */
+function lmHeadEntry(g: GraphProto): NodeProto | null {
+  const producer = new Map<string, NodeProto>();
+  for (const n of g.node) for (const o of n.output) producer.set(o, n);
+  let n = producer.get("logits");
+  while (n && n.opType === "Cast") n = producer.get(n.input[0]);
+  if (!n) return null;
+  if (["MatMul", "MatMulNBits", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"].includes(n.opType)) {
+    if (n.opType !== "MatMulIntegerToFloat") return n;
+    const q = producer.get(n.input[0]);
+    return q?.opType === "DynamicQuantizeLinear" ? q : null;
+  }
+  if (n.opType !== "Mul") return null;
+  // Mul(Cast(MatMulInteger(DynamicQuantizeLinear(h), W, ...)), scales), in either input order
+  for (const input of n.input) {
+    let m = producer.get(input);
+    while (m && m.opType === "Cast") m = producer.get(m.input[0]);
+    if (m?.opType !== "MatMulInteger") continue;
+    const q = producer.get(m.input[0]);
+    if (q?.opType === "DynamicQuantizeLinear") return q;
+  }
+  return null;
 }
 
 /** Drop top-level nodes whose outputs nobody reads, then initializers nobody reads. */

@@ -8,7 +8,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../../util/errors.js";
 import { encodeModel, externalize } from "../onnx/proto.js";
-import { buildLlamaGraph, type EmbeddingStorage, headDimOf, type LlamaShape } from "./llama.js";
+import {
+  buildLlamaGraph,
+  type EmbeddingStorage,
+  headDimOf,
+  type LinearStorage,
+  type LlamaShape,
+} from "./llama.js";
 import { buildTestTokenizer, TEST_BOS_ID, TEST_EOS_ID } from "./tokenizer.js";
 
 /** Named test-model shapes. smol135 has the compute shapes of SmolLM2-135M. */
@@ -35,8 +41,13 @@ export interface BuildTestModelOptions {
   preset: TestPreset;
   /** Weight seed (default 0). */
   seed?: number;
-  /** Storage of the embedding table (default fp32). */
+  /** Storage of the embedding table (default fp32; int8 with q8 linears, as in q8 exports). */
   embedding?: EmbeddingStorage;
+  /**
+   * Storage of the linear layers (default fp32). "q8" writes onnx/model_quantized.onnx (the
+   * transformers.js name of the q8 dtype) instead of onnx/model.onnx.
+   */
+  linears?: LinearStorage;
   /** Put weights in onnx/model.onnx_data (default: only when the model exceeds 64 MB). */
   external?: boolean;
 }
@@ -84,15 +95,18 @@ export function parsePreset(name: string): TestPreset {
 /** Build a test model into `dir` (created if needed; existing files are overwritten). */
 export function buildTestModel(dir: string, options: BuildTestModelOptions): BuiltTestModel {
   const shape: LlamaShape = TEST_PRESETS[options.preset];
-  const model = buildLlamaGraph(shape, options.seed ?? 0, options.embedding ?? "fp32");
+  const linears = options.linears ?? "fp32";
+  const embedding = options.embedding ?? (linears === "q8" ? "int8" : "fp32");
+  const model = buildLlamaGraph(shape, options.seed ?? 0, embedding, linears);
   const onnxDir = path.join(dir, "onnx");
   fs.mkdirSync(onnxDir, { recursive: true });
+  const base = linears === "q8" ? "model_quantized.onnx" : "model.onnx";
   const weightBytes = (model.graph?.initializer ?? []).reduce((a, t) => a + t.rawData.byteLength, 0);
   const external = options.external ?? weightBytes > 64 * 2 ** 20;
-  if (external) externalize(model, onnxDir, "model.onnx_data");
-  else fs.rmSync(path.join(onnxDir, "model.onnx_data"), { force: true });
+  if (external) externalize(model, onnxDir, `${base}_data`);
+  else fs.rmSync(path.join(onnxDir, `${base}_data`), { force: true });
   const bytes = encodeModel(model);
-  fs.writeFileSync(path.join(onnxDir, "model.onnx"), bytes);
+  fs.writeFileSync(path.join(onnxDir, base), bytes);
   const { tokenizer, tokenizerConfig } = buildTestTokenizer(shape.vocab);
   const json = (name: string, v: unknown) =>
     fs.writeFileSync(path.join(dir, name), `${JSON.stringify(v, null, 2)}\n`);

@@ -42,11 +42,50 @@ export interface LlamaShape {
  */
 export type EmbeddingStorage = "fp32" | "fp16" | "int8" | "gbq8" | "gbq4";
 
+/**
+ * How the linear layers are stored: fp32 MatMul, or "q8" as ORT dynamic quantisation writes them
+ * (transformers.js `model_quantized.onnx`): int8 weights with per-output-channel scales,
+ * DynamicQuantizeLinear on the activations, MatMulInteger, Cast and the two scales multiplied in.
+ */
+export type LinearStorage = "fp32" | "q8";
+
 /** Fill a Float32Array with N(0, std^2) draws from `rng`. */
 function randn(rng: Rng, n: number, std: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
   return a;
+}
+
+/**
+ * x [.., K] times w [K, N] as ORT dynamic quantisation writes it: int8 weights with per-column scales,
+ * DynamicQuantizeLinear(x) -> MatMulInteger -> Cast -> Mul(x_scale * w_scale).
+ */
+function quantizedLinear(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  K: number,
+  N: number,
+  w: Float32Array,
+  output?: string,
+): string {
+  const scales = new Float32Array(N);
+  for (let i = 0; i < K * N; i++) scales[i % N] = Math.max(scales[i % N], Math.abs(w[i]));
+  for (let n = 0; n < N; n++) scales[n] = scales[n] / 127 || 1;
+  g.init(
+    `${name}_quantized`,
+    [K, N],
+    DataType.INT8,
+    Int8Array.from(w, (v, i) => Math.round(v / scales[i % N])),
+  );
+  g.init(`${name}_scale`, [N], DataType.FLOAT, scales);
+  g.init(`${name}_zero_point`, [N], DataType.INT8, new Int8Array(N));
+  const dq = g.uniq(`/${name}/DynamicQuantizeLinear`);
+  const [xq, xs, xzp] = [`${dq}_q`, `${dq}_scale`, `${dq}_zero_point`];
+  g.op("DynamicQuantizeLinear", [x], {}, { name: dq, outputs: [xq, xs, xzp] });
+  const acc = g.op("MatMulInteger", [xq, `${name}_quantized`, xzp, `${name}_zero_point`]);
+  const f = g.op("Cast", [acc], { to: DataType.FLOAT });
+  return g.op("Mul", [f, g.op("Mul", [xs, `${name}_scale`])], {}, output ? { outputs: [output] } : {});
 }
 
 /** Head dim of a shape. */
@@ -62,6 +101,7 @@ export function buildLlamaGraph(
   shape: LlamaShape,
   seed: number,
   storage: EmbeddingStorage = "fp32",
+  linears: LinearStorage = "fp32",
 ): ModelProto {
   const { vocab: V, hidden: H, intermediate: I, layers: L, heads: NH, kvHeads: NKV } = shape;
   const HD = headDimOf(shape);
@@ -82,6 +122,11 @@ export function buildLlamaGraph(
         std,
       ),
     );
+  // x [.., K] times a weight [K, N] drawn now (fp32 or dynamically quantised, see LinearStorage)
+  const linear = (x: string, name: string, K: number, N: number): string =>
+    linears === "fp32"
+      ? g.op("MatMul", [x, W(name, [K, N])])
+      : quantizedLinear(g, x, name, K, N, randn(rng, K * N, shape.std));
   const ones = (name: string, n: number) => g.init(name, [n], DataType.FLOAT, new Float32Array(n).fill(1));
 
   // ---- embedding lookup (the node "prepare" later cuts out)
@@ -238,7 +283,7 @@ export function buildLlamaGraph(
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     const h = rms(x, ones(`${p}.input_layernorm.weight`, H));
-    const proj = (w: string, n: number) => g.op("MatMul", [h, W(`${p}.self_attn.${w}.weight_T`, [H, n])]);
+    const proj = (w: string, n: number) => linear(h, `${p}.self_attn.${w}.weight_T`, H, n);
     let q = g.op("Reshape", [proj("q_proj", NH * HD), shp([0, 0, NH, HD])]);
     let k = g.op("Reshape", [proj("k_proj", NKV * HD), shp([0, 0, NKV, HD])]);
     let v = g.op("Reshape", [proj("v_proj", NKV * HD), shp([0, 0, NKV, HD])]);
@@ -272,18 +317,25 @@ export function buildLlamaGraph(
     let a = g.op("MatMul", [s, pv]); // [B,NKV,REP*S,HD]
     a = g.op("Reshape", [a, shp([0, NKV, REP, -1, HD])]); // [B,NKV,REP,S,HD]
     a = g.op("Reshape", [g.op("Transpose", [a], { perm: [0, 3, 1, 2, 4] }), shp([0, 0, NH * HD])]);
-    x = g.op("Add", [x, g.op("MatMul", [a, W(`${p}.self_attn.o_proj.weight_T`, [NH * HD, H])])]);
+    x = g.op("Add", [x, linear(a, `${p}.self_attn.o_proj.weight_T`, NH * HD, H)]);
     const h2 = rms(x, ones(`${p}.post_attention_layernorm.weight`, H));
-    const gate = g.op("MatMul", [h2, W(`${p}.mlp.gate_proj.weight_T`, [H, I])]);
-    const up = g.op("MatMul", [h2, W(`${p}.mlp.up_proj.weight_T`, [H, I])]);
+    const gate = linear(h2, `${p}.mlp.gate_proj.weight_T`, H, I);
+    const up = linear(h2, `${p}.mlp.up_proj.weight_T`, H, I);
     const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
-    x = g.op("Add", [x, g.op("MatMul", [act, W(`${p}.mlp.down_proj.weight_T`, [I, H])])]);
+    x = g.op("Add", [x, linear(act, `${p}.mlp.down_proj.weight_T`, I, H)]);
   }
   const xn = rms(x, ones("model.norm.weight", H));
-  const head = tiedTable
-    ? g.op("Transpose", [tiedTable], { perm: [1, 0] }, { name: "/lm_head/Transpose" })
-    : W("lm_head.weight_T", [H, V], shape.embStd / Math.sqrt(H));
-  g.op("MatMul", [xn, head], {}, { outputs: ["logits"], name: "/lm_head/MatMul" });
+  if (linears === "q8") {
+    // quantisation unties the head: an int8 copy of the table (transposed), like q8 exports
+    const t = new Float32Array(H * V);
+    for (let v = 0; v < V; v++) for (let j = 0; j < H; j++) t[j * V + v] = table[v * H + j];
+    quantizedLinear(g, xn, "lm_head.weight_T", H, V, t, "logits");
+  } else {
+    const head = tiedTable
+      ? g.op("Transpose", [tiedTable], { perm: [1, 0] }, { name: "/lm_head/Transpose" })
+      : W("lm_head.weight_T", [H, V], shape.embStd / Math.sqrt(H));
+    g.op("MatMul", [xn, head], {}, { outputs: ["logits"], name: "/lm_head/MatMul" });
+  }
   g.output("logits", DataType.FLOAT, ["batch_size", "sequence_length", V]);
   g.outputs.unshift(g.outputs.pop()!); // logits first, like exporters
   return g.toModel({

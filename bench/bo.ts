@@ -120,11 +120,13 @@ const METHODS = [
   "batch-distinct",
   "batch-dedupe",
   "batch-greedy",
+  "batch-ref-pipelined",
 ] as const;
 type Method = (typeof METHODS)[number];
 
 /** Batch mode and `distinct` strategy of a batch method ("batch-distinct": the kernel's default strategy). */
 function batchOptions(method: string): Pick<ProposeOptions, "batchMode" | "distinctStrategy"> {
+  method = method.replace(/-pipelined$/, "");
   if (method === "batch-distinct") return { batchMode: "distinct" };
   if (method === "batch-penalize") return { batchMode: "distinct", distinctStrategy: "penalize" };
   if (method === "batch-dedupe") return { batchMode: "distinct", distinctStrategy: "dedupe" };
@@ -136,6 +138,12 @@ const N_INIT = 25;
 const BATCH = 25;
 const ITERS = 5;
 const BUDGET = N_INIT + BATCH * ITERS;
+/**
+ * `-pipelined` methods (`optimize --pipelined`): each step is fitted without the previous batch's last
+ * generation chunk (6 of 25), whose scores arrive while the next batch is already being generated.
+ */
+const PIPELINE_TAIL = 6;
+const isPipelined = (method: string) => method.endsWith("-pipelined");
 
 /** f evaluated at a point u of [-1,1]^d. */
 function evalAt(fn: TestFunction, u: number[]): number {
@@ -167,7 +175,8 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
     let step = 0;
     while (points.length < BUDGET) {
       const q = method === "seq-ei" ? 1 : BATCH;
-      const p = propose({ points, values }, q, {
+      const known = isPipelined(method) ? points.length - PIPELINE_TAIL : points.length;
+      const p = propose({ points: points.slice(0, known), values: values.slice(0, known) }, q, {
         seed: seedFor(seed, `${fn.name}:${step++}`),
         ...batchOptions(method),
         kernel: "matern",
@@ -269,6 +278,8 @@ const INSTRUCTION_METHODS = [
   "ref+novel-x3",
   "distinct+novel-x3",
   "penalize+novel-x3",
+  "batch-ref-pipelined",
+  "distinct+novel-x3-pipelined",
 ];
 
 /** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
@@ -297,15 +308,20 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
   const points = sobolPoints(N_INIT, d, seedFor(seed, "init"));
   const ids = points.map(instruction);
   let warm: GpHyperparameters | undefined;
-  const mult = Number(/-x(\d+)$/.exec(method)?.[1] ?? 1);
+  const mult = Number(/-x(\d+)(-pipelined)?$/.exec(method)?.[1] ?? 1);
   for (let step = 0; step < ITERS; step++) {
+    const known = isPipelined(method) ? points.length - PIPELINE_TAIL : points.length;
     const p = propose(
-      { points, values: ids.map(mean), scoreVectors: ids.map((k) => scores[k]) },
+      {
+        points: points.slice(0, known),
+        values: ids.slice(0, known).map(mean),
+        scoreVectors: ids.slice(0, known).map((k) => scores[k]),
+      },
       BATCH * mult,
       {
         seed: seedFor(seed, `step:${step}`),
         ...batchOptions(
-          method.startsWith("batch-") ? method : `batch-${method.replace(/\+novel-x\d+$/, "")}`,
+          method.startsWith("batch-") ? method : `batch-${method.replace(/\+novel-x\d+(-pipelined)?$/, "")}`,
         ),
         warmStart: warm,
       },

@@ -7,7 +7,7 @@
  * (wall - black-box waiting) / wall. Target: under 25%.
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
- *      --instruction-tokens 128 --dtype fp32|q8]
+ *      --instruction-tokens 128 --dtype fp32|q8 --pipelined]
  * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
  * instruct model stops after one sentence).
  */
@@ -33,6 +33,7 @@ const preset = parsePreset(arg("preset", "smol135"));
 const concurrency = Number(arg("concurrency", "8"));
 const instructionTokens = Number(arg("instruction-tokens", "128"));
 const dtype = arg("dtype", "fp32") as "fp32" | "q8";
+const pipelined = process.argv.includes("--pipelined");
 
 const dir = mkdtempSync(join(tmpdir(), "iz-bench-opt-"));
 const model = join(dir, preset);
@@ -53,6 +54,7 @@ const config = makeRunConfig({
   method: "instructzero",
   budget,
   batchMode,
+  pipelined: pipelined || undefined,
   instructionTokens,
   generatorDtype: dtype,
   baseURL: server.url,
@@ -74,7 +76,7 @@ const e = out.totals.evaluationMs ?? 0;
 const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
 console.log(
   `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}, ` +
-    `${instructionTokens} tokens per instruction, generator ${preset} ${dtype}`,
+    `${pipelined ? "pipelined, " : ""}${instructionTokens} tokens per instruction, generator ${preset} ${dtype}`,
 );
 console.log(
   `status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`,

@@ -80,26 +80,94 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   if (!ctx.generator) throw new UserError(`method ${config.method} needs a generator (--generator)`);
   const records: EvaluationRecord[] = ledger.evaluations(runId);
   const sizes = batchSizes(config.budget, config.initialPoints, config.batchSize);
-  let start = 0;
+  const pipelined = config.pipelined === true;
+  // first index of each batch, and the records each batch's proposal is fitted on (pipelined: all but
+  // the previous batch's last generation chunk)
+  const starts = sizes.map((_, it) => sizes.slice(0, it).reduce((a, b) => a + b, 0));
+  const dataEnd = (it: number) => (pipelined && it > 0 ? starts[it] - tailOf(sizes[it - 1]) : starts[it]);
   let previousState: unknown;
+  let early: Promise<PreparedBatch | null> | null = null;
   for (let it = 0; it < sizes.length; it++) {
+    const start = starts[it];
     const size = sizes[it];
     const done = records.length - start;
     if (done >= size) {
       previousState = ledger.getState<StoredBatch>(runId, `batch:${it}`)?.proposerState;
-      start += size;
       continue;
     }
-    const batch = await loadOrProposeBatch(ctx, it, size, records, previousState);
-    previousState = batch.proposerState;
-    const picks =
-      batch.candidates && !batch.instructions
-        ? streamNovel(ctx, it, batch, size, records.slice(0, start))
-        : generateAhead(ctx, it, batch, done);
-    const finished = await scoreBatch(ctx, it, start, size, done, picks, records);
-    if (!finished) return;
-    start += size;
+    const beforeThis = () => records.slice(0, start).map((r) => r.instruction);
+    const current: PreparedBatch =
+      (early ? await early : null) ??
+      (await prepareBatch(ctx, it, size, done, records.slice(0, dataEnd(it)), previousState, beforeThis));
+    early = null;
+    previousState = current.batch.proposerState;
+    // pipelined: the next batch is proposed and generated while this one's last chunk is scored
+    const cutoff = dataEnd(it + 1);
+    let reachCutoff = () => {};
+    const atCutoff = new Promise<void>((resolve) => {
+      reachCutoff = resolve;
+    });
+    const onAppend = () => {
+      if (records.length >= cutoff) reachCutoff();
+    };
+    onAppend();
+    const scoring = scoreBatch(ctx, it, start, size, done, current.picks, records, onAppend);
+    if (pipelined && it + 1 < sizes.length) {
+      const state = previousState;
+      const next = (async (): Promise<PreparedBatch | null> => {
+        await Promise.race([atCutoff, scoring]);
+        if (records.length < cutoff || ctx.signal?.aborted) return null;
+        // every instruction of this batch is generated before the next batch starts generating
+        const picks: Pick[] = await Promise.all(current.picks.slice(done));
+        if (picks.some((p) => p === null) || ctx.signal?.aborted) return null;
+        const before = [
+          ...records.slice(0, start + done).map((r) => r.instruction),
+          ...picks.map((p) => p?.text ?? ""),
+        ];
+        return prepareBatch(ctx, it + 1, sizes[it + 1], 0, records.slice(0, cutoff), state, () => before);
+      })();
+      next.catch(() => {}); // awaited by the next iteration (or on interruption below)
+      early = next;
+    }
+    const finished = await scoring;
+    if (!finished) {
+      await early?.catch(() => null);
+      return;
+    }
   }
+}
+
+/** Size of the last generation chunk of a batch of n (the part a pipelined proposal does not wait for). */
+function tailOf(n: number): number {
+  const c = chunkSizes(n);
+  return c[c.length - 1] ?? 0;
+}
+
+/** A batch's stored checkpoint and one promise per candidate to score (from `from` on). */
+interface PreparedBatch {
+  batch: StoredBatch;
+  picks: Promise<Pick>[];
+}
+
+/**
+ * Load or propose batch `it` (fitted on `data`) and start generating its instructions from index
+ * `from`. `before` lists the instructions of every record before the batch (distinct batches keep new ones).
+ */
+async function prepareBatch(
+  ctx: MethodContext,
+  it: number,
+  size: number,
+  from: number,
+  data: readonly EvaluationRecord[],
+  previousState: unknown,
+  before: () => readonly string[],
+): Promise<PreparedBatch> {
+  const batch = await loadOrProposeBatch(ctx, it, size, data, previousState);
+  const picks =
+    batch.candidates && !batch.instructions
+      ? streamNovel(ctx, it, batch, size, before())
+      : generateAhead(ctx, it, batch, from);
+  return { batch, picks };
 }
 
 /**
@@ -238,7 +306,7 @@ function streamNovel(
   it: number,
   batch: StoredBatch,
   q: number,
-  before: readonly EvaluationRecord[],
+  before: readonly string[],
 ): Promise<Pick>[] {
   const candidates = batch.candidates ?? [];
   const resolvers: ((p: Pick) => void)[] = [];
@@ -252,7 +320,7 @@ function streamNovel(
     return p;
   });
   const texts = [...(batch.candidateTexts ?? [])];
-  const taken = new Set(before.map((r) => r.instruction));
+  const taken = new Set(before);
   const chosen: number[] = [];
   const choose = (i: number, generationMs: number) => {
     chosen.push(i);
@@ -318,6 +386,7 @@ async function scoreBatch(
   from: number,
   picks: Promise<Pick>[],
   records: EvaluationRecord[],
+  onAppend?: () => void,
 ): Promise<boolean> {
   const { config } = ctx;
   const busy = new BusyClock(ctx.timing);
@@ -352,6 +421,7 @@ async function scoreBatch(
     if (!record) return false;
     ctx.ledger.appendEvaluation(ctx.runId, record);
     records.push(record);
+    onAppend?.();
     const b = bestIndex(records);
     ctx.onProgress?.({
       phase: "evaluate",

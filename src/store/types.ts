@@ -16,6 +16,12 @@ export interface RunConfig {
   nTokens: number;
   intrinsicDim: number;
   batchMode: "reference" | "distinct";
+  /**
+   * Propose each BO batch once all but the last generation chunk of the previous batch are scored
+   * (those scores join the fit one batch later), so the generator works while the black box finishes
+   * a batch. Not in the paper; off by default.
+   */
+  pipelined?: boolean;
   initialPoints: number;
   batchSize: number;
   validationSize: number;

@@ -99,7 +99,7 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
     async close() {},
   };
 
-  async function runInterrupted(batchMode: "reference" | "distinct", stopAfter: number[]) {
+  async function runInterrupted(batchMode: "reference" | "distinct", stopAfter: number[], pipelined = false) {
     const ledger = openLedger(":memory:");
     const config = makeRunConfig({
       task: fx.taskFile,
@@ -107,6 +107,7 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
       target: "test:bb",
       generator: "chunk-aware",
       batchMode,
+      pipelined,
       budget: 20,
       initialPoints: 8,
       batchSize: 6,
@@ -131,7 +132,7 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
         },
       });
     } while (out.status !== "completed");
-    const evals = ledger.evaluations(runId).map((r) => r.instruction);
+    const evals = ledger.evaluations(runId).map((r) => `${r.instruction} ${r.score}`);
     ledger.close();
     return evals;
   }
@@ -146,4 +147,70 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
       expect(resumed).toEqual(straight);
     },
   );
+
+  it.each(["reference", "distinct"] as const)(
+    "%s, pipelined: resumed runs are identical too",
+    async (mode) => {
+      const straight = await runInterrupted(mode, [], true);
+      expect(straight).toHaveLength(20);
+      expect(straight).not.toEqual(await runInterrupted(mode, [], false));
+      // 6 and 7 are the initial batch's last chunk, 13 the first BO batch's
+      expect(await runInterrupted(mode, [1, 6, 7, 12, 13, 15], true)).toEqual(straight);
+    },
+  );
+});
+
+describe("pipelined batches (--pipelined)", () => {
+  it("fit each proposal on all but the previous batch's last chunk and generate it meanwhile", async () => {
+    const ledger = openLedger(":memory:");
+    const config = makeRunConfig({
+      task: fx.taskFile,
+      taskFile: fx.taskFile,
+      target: "test:bb",
+      generator: "counting",
+      pipelined: true,
+      budget: 20,
+      initialPoints: 8, // chunks 3 + 3 + 2
+      batchSize: 6, // chunks 2 + 3 + 1
+      validationSize: 5,
+    });
+    let evaluations = 0;
+    const calls: { rows: number; evaluations: number }[] = [];
+    const generator: SoftPromptGenerator = {
+      async generate(zs) {
+        const call = calls.push({ rows: zs.length, evaluations }) - 1;
+        return zs.map((z, i) => ({ text: `instruction g${call}-${i} ${z[0].toFixed(4)}` }));
+      },
+      async close() {},
+    };
+    const bo = createBoPointProposer();
+    const fitted: number[] = [];
+    const runId = ledger.createRun(config);
+    // the initial batch's last chunk (generate call 2) answers slowly
+    const { bb } = slowBlackBox((prompt) => (prompt.includes("instruction g2-") ? 300 : 1));
+    const out = await executeRun(runId, {
+      ledger,
+      blackBox: bb,
+      generator,
+      pointProposer: {
+        initial: (n, d, seed) => bo.initial(n, d, seed),
+        next(history, q, options) {
+          fitted.push(history.points.length);
+          return bo.next(history, q, options);
+        },
+      },
+      skipTest: true,
+      onProgress: (e) => {
+        if (e.phase === "evaluate") evaluations = e.evaluations;
+      },
+    });
+    expect(out.status).toBe("completed");
+    expect(fitted).toEqual([8 - 2, 14 - 1]);
+    expect(calls.map((c) => c.rows)).toEqual([3, 3, 2, 2, 3, 1, 2, 3, 1]);
+    // batch 1's first chunk was generated while the initial batch's last chunk was being scored
+    expect(calls[3].evaluations).toBeGreaterThanOrEqual(6);
+    expect(calls[3].evaluations).toBeLessThan(8);
+    expect(ledger.evaluations(runId).map((r) => r.index)).toEqual([...Array(20).keys()]);
+    ledger.close();
+  });
 });

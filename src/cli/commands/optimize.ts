@@ -40,6 +40,7 @@ export interface RunCliOptions extends SharedCliOptions {
   instructionTokens: number;
   intrinsicDim: number;
   batchMode: RunConfig["batchMode"];
+  pipelined?: boolean;
   initialPoints: number;
   batchSize: number;
   validationSize: number;
@@ -120,6 +121,12 @@ export function addRunOptions(cmd: Command): Command {
       choice("--batch-mode", ["reference", "distinct"] as const),
       "reference",
     )
+    .option(
+      "--pipelined",
+      "propose the next BO batch when all but the last generation chunk of this one are scored " +
+        "(their scores join the fit one batch later): the generator starts the next batch while the " +
+        "black box finishes this one (faster; not in the paper)",
+    )
     .option("--initial-points <n>", "size of the initial Sobol design", intOption("--initial-points", 1), 25)
     .option("--batch-size <n>", "points proposed per BO iteration", intOption("--batch-size", 1), 25)
     .option(
@@ -184,6 +191,7 @@ export function runConfigFromOptions(
     instructionTokens: opts.instructionTokens === 128 ? undefined : opts.instructionTokens,
     intrinsicDim: opts.intrinsicDim,
     batchMode: opts.batchMode,
+    pipelined: opts.pipelined ? true : undefined,
     initialPoints: opts.initialPoints,
     batchSize: opts.batchSize,
     validationSize: opts.validationSize,

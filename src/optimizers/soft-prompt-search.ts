@@ -102,7 +102,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     early = null;
     previousState = current.batch.proposerState;
     // pipelined: the next batch is proposed and generated while this one's last chunk is scored
-    const cutoff = dataEnd(it + 1);
+    const cutoff = it + 1 < sizes.length ? dataEnd(it + 1) : Number.POSITIVE_INFINITY;
     let reachCutoff = () => {};
     const atCutoff = new Promise<void>((resolve) => {
       reachCutoff = resolve;

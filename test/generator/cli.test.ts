@@ -72,6 +72,22 @@ describe("CLI: model build-test / prepare, generate", () => {
     expect(err.join("")).toMatch(/3 instructions, prompt \d+ positions/);
   });
 
+  it("q8 test models: build-test --linears q8, prepare and generate with --dtype q8", async () => {
+    const dir = path.join(tempDir(), "q8");
+    await cli("model", "build-test", dir, "--preset", "micro", "--linears", "q8");
+    expect(out.join("")).toMatch(/embedding int8, linears q8/);
+    expect(fs.existsSync(path.join(dir, "onnx/model_quantized.onnx"))).toBe(true);
+    out = [];
+    await cli("model", "prepare", dir, "--dtype", "q8");
+    expect(out.join("")).toMatch(/^prepared: .*model_quantized_embeds\.onnx/);
+    const demos = path.join(tempDir(), "demos.jsonl");
+    fs.writeFileSync(demos, '{"input":"hot","output":"cold"}\n');
+    out = [];
+    await cli("generate", "--generator", dir, "--dtype", "q8", "--demos", demos, "--count", "2", "--json");
+    expect(out.join("").trim().split("\n")).toHaveLength(2);
+    await expect(cli("model", "build-test", tempDir(), "--linears", "q4")).rejects.toThrow(/fp32 or q8/);
+  });
+
   it("rejects a bad preset, a missing demos source and malformed demo lines", async () => {
     await expect(cli("model", "build-test", tempDir(), "--preset", "big")).rejects.toThrow(
       /unknown test-model preset "big"/,

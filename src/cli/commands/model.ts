@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import type { EmbeddingStorage } from "../../generator/test-model/llama.js";
+import type { EmbeddingStorage, LinearStorage } from "../../generator/test-model/llama.js";
 import { UserError } from "../../util/errors.js";
 import { intOption } from "../shared-options.js";
 
@@ -10,6 +10,11 @@ function storageOption(v: string): EmbeddingStorage {
   if (!(STORAGES as readonly string[]).includes(v))
     throw new InvalidArgumentError(`must be one of ${STORAGES.join(", ")}`);
   return v as EmbeddingStorage;
+}
+
+function linearsOption(v: string): LinearStorage {
+  if (v !== "fp32" && v !== "q8") throw new InvalidArgumentError("must be fp32 or q8");
+  return v;
 }
 
 /** Register `instructzero model build-test|prepare`. */
@@ -28,15 +33,26 @@ export function registerModelCommand(program: Command): void {
     .option("--seed <n>", "weight seed", intOption("--seed"), 0)
     .option(
       "--embedding <kind>",
-      "embedding table storage: fp32, fp16, int8, gbq8, gbq4",
+      "embedding table storage: fp32, fp16, int8, gbq8, gbq4 (default: fp32; int8 with --linears q8)",
       storageOption,
+    )
+    .option(
+      "--linears <kind>",
+      "linear layers: fp32, or q8 (dynamic int8 quantisation, written as onnx/model_quantized.onnx = dtype q8)",
+      linearsOption,
       "fp32",
     )
     .option("--external", "store weights in onnx/model.onnx_data (default: only above 64 MB)")
     .action(
       async (
         dir: string,
-        opts: { preset: string; seed: number; embedding: EmbeddingStorage; external?: boolean },
+        opts: {
+          preset: string;
+          seed: number;
+          embedding?: EmbeddingStorage;
+          linears: LinearStorage;
+          external?: boolean;
+        },
       ) => {
         // heavy modules (ONNX schema, runtime) load only when a model command runs
         const { buildTestModel, parsePreset } = await import("../../generator/test-model/build.js");
@@ -45,12 +61,13 @@ export function registerModelCommand(program: Command): void {
           preset: parsePreset(opts.preset),
           seed: opts.seed,
           embedding: opts.embedding,
+          linears: opts.linears,
           external: opts.external,
         });
         const s = r.shape;
         process.stdout.write(
           `wrote ${dir}: ${opts.preset} (hidden ${s.hidden}, ${s.layers} layers, ${s.heads}/${s.kvHeads} heads, ` +
-            `vocab ${s.vocab}, embedding ${opts.embedding}${r.external ? ", external data" : ""}) ` +
+            `vocab ${s.vocab}, embedding ${r.embedding}, linears ${opts.linears}${r.external ? ", external data" : ""}) ` +
             `in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
         );
       },

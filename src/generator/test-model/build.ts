@@ -56,6 +56,7 @@ export interface BuildTestModelOptions {
 export interface BuiltTestModel {
   dir: string;
   shape: LlamaShape;
+  embedding: EmbeddingStorage;
   onnxBytes: number;
   external: boolean;
 }
@@ -114,5 +115,5 @@ export function buildTestModel(dir: string, options: BuildTestModelOptions): Bui
   json("generation_config.json", { bos_token_id: TEST_BOS_ID, eos_token_id: TEST_EOS_ID, do_sample: false });
   fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
   json("tokenizer_config.json", tokenizerConfig);
-  return { dir, shape, onnxBytes: bytes.byteLength, external };
+  return { dir, shape, embedding, onnxBytes: bytes.byteLength, external };
 }

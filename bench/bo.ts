@@ -14,7 +14,7 @@
  *    filtered by `selectNovel` (new instructions first).
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
- *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy] [--no-timing]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined] [--no-timing]
  *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
  *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...]

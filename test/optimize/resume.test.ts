@@ -9,11 +9,14 @@ import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test" };
-const METHODS = (process.env.IZ_RESUME_METHODS ?? "uniform,instructzero,instructzero-distinct,ape").split(
-  ",",
-);
+const METHODS = (
+  process.env.IZ_RESUME_METHODS ?? "uniform,instructzero,instructzero-distinct,instructzero-pipelined,ape"
+).split(",");
 
-/** CLI arguments of a small run; method "instructzero-distinct" is instructzero with --batch-mode distinct. */
+/**
+ * CLI arguments of a small run; "instructzero-distinct" is instructzero with --batch-mode distinct,
+ * "instructzero-pipelined" with --pipelined.
+ */
 function args(url: string, name: string, method: string): string[] {
   const distinct = method === "instructzero-distinct";
   return [
@@ -21,8 +24,9 @@ function args(url: string, name: string, method: string): string[] {
     ...["--task", fx.taskFile, "--target", "openai:fake", "--base-url", url, "--generator", fx.model],
     ...[
       "--method",
-      distinct ? "instructzero" : method,
+      method.startsWith("instructzero") ? "instructzero" : method,
       ...(distinct ? ["--batch-mode", "distinct"] : []),
+      ...(method === "instructzero-pipelined" ? ["--pipelined"] : []),
       "--budget",
       "12",
       "--initial-points",

@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest";
 import { floatData, openSession, PreparedDecoder } from "../../src/generator/decoder.js";
 import { GraphBuilder } from "../../src/generator/onnx/graph-builder.js";
 import { DataType, readModel, writeModel } from "../../src/generator/onnx/proto.js";
-import { checkRewrite, prepareDecoder, preparedNames } from "../../src/generator/prepare/prepare.js";
+import {
+  checkRewrite,
+  type PreparedFiles,
+  prepareDecoder,
+  preparedNames,
+} from "../../src/generator/prepare/prepare.js";
 import { rewriteToInputsEmbeds } from "../../src/generator/prepare/rewrite.js";
 import type { EmbeddingStorage } from "../../src/generator/test-model/llama.js";
 import { UserError } from "../../src/util/errors.js";
@@ -14,10 +19,9 @@ import { maxAbsDiff, tempDir, testModel } from "./helpers.js";
 
 const ids = [1, 40, 7, 300, 12, 99, 5, 250, 3, 17];
 
-/** Logits and caches of the original graph (input_ids) and the prepared pair, on `ids`, full batch of 2 rows. */
-async function compare(dir: string, optimization: "basic" | "all") {
-  const files = await prepareDecoder(path.join(dir, "onnx/model.onnx"), { hidden: 32 });
-  const orig = await openSession(path.join(dir, "onnx/model.onnx"), { optimization });
+/** The original graph (input_ids) and the prepared pair run on `ids` with an empty cache. */
+async function runBoth(src: string, files: PreparedFiles, optimization: "basic" | "all") {
+  const orig = await openSession(src, { optimization });
   const dec = new PreparedDecoder(
     await openSession(files.decoder, { optimization }),
     await openSession(files.embed, { optimization }),
@@ -32,8 +36,7 @@ async function compare(dir: string, optimization: "basic" | "all") {
     ...dec.emptyCache(1),
   });
   const b = await dec.forward(await dec.embed(ids), 1, n, dec.emptyCache(1), 0);
-  const V = b.vocab;
-  const la = floatData(a.logits as ort.Tensor).subarray((n - 1) * V, n * V);
+  const la = floatData(a.logits as ort.Tensor).subarray((n - 1) * b.vocab, n * b.vocab);
   let kvDiff = 0;
   dec.kv.pastNames.forEach((name, i) => {
     kvDiff = Math.max(
@@ -41,10 +44,16 @@ async function compare(dir: string, optimization: "basic" | "all") {
       maxAbsDiff(floatData(a[dec.kv.presentNames[i]] as ort.Tensor), floatData(b.cache[name])),
     );
   });
-  const r = { logitsDiff: maxAbsDiff(la, b.logits), kvDiff, files, maxLogit: Math.max(...la.map(Math.abs)) };
   await orig.release();
   await dec.release();
-  return r;
+  return { logitsDiff: maxAbsDiff(la, b.logits), kvDiff, maxLogit: Math.max(...la.map(Math.abs)) };
+}
+
+/** Prepare the fp32-named decoder of `dir` and compare it with the original on `ids` (batch of 1). */
+async function compare(dir: string, optimization: "basic" | "all") {
+  const src = path.join(dir, "onnx/model.onnx");
+  const files = await prepareDecoder(src, { hidden: 32 });
+  return { ...(await runBoth(src, files, optimization)), files };
 }
 
 describe("prepare (inputs_embeds rewrite)", () => {
@@ -100,30 +109,9 @@ describe("prepare (inputs_embeds rewrite)", () => {
     expect(reader?.opType).toBe("DynamicQuantizeLinear");
     // a full prompt: the KV cache is still exact, the last-position logits are close (the head's
     // activation scale now covers the last position only)
-    const orig = await openSession(src, { optimization: "basic" });
-    const dec = new PreparedDecoder(
-      await openSession(files.decoder, { optimization: "basic" }),
-      await openSession(files.embed, { optimization: "basic" }),
-      32,
-      "test",
-    );
-    const n = ids.length;
-    const a = await orig.run({
-      input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, n]),
-      attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
-      position_ids: new ort.Tensor("int64", BigInt64Array.from(ids.keys(), BigInt), [1, n]),
-      ...dec.emptyCache(1),
-    });
-    const b = await dec.forward(await dec.embed(ids), 1, n, dec.emptyCache(1), 0);
-    for (const [i, name] of dec.kv.pastNames.entries())
-      expect(maxAbsDiff(floatData(a[dec.kv.presentNames[i]] as ort.Tensor), floatData(b.cache[name]))).toBe(
-        0,
-      );
-    const la = floatData(a.logits as ort.Tensor).subarray((n - 1) * b.vocab, n * b.vocab);
-    const maxLogit = Math.max(...la.map(Math.abs));
-    expect(maxAbsDiff(la, b.logits)).toBeLessThan(0.05 * maxLogit);
-    await orig.release();
-    await dec.release();
+    const r = await runBoth(src, files, "basic");
+    expect(r.kvDiff).toBe(0);
+    expect(r.logitsDiff).toBeLessThan(0.05 * r.maxLogit);
   });
 
   it("writes beside the original, leaves the weights file untouched, and caches the result", async () => {

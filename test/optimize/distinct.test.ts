@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
-import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
+import { executeRun } from "../../src/optimizers/run.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import { parseInstructionPrompt } from "../helpers/fake-openai.js";
-import { makeOptimizeFixture, slowBlackBox } from "./fixtures.js";
+import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 
@@ -18,16 +18,10 @@ const coarseGenerator: SoftPromptGenerator = {
 
 async function run(batchMode: "reference" | "distinct") {
   const ledger = openLedger(":memory:");
-  const config = makeRunConfig({
-    task: fx.taskFile,
-    taskFile: fx.taskFile,
-    target: "test:bb",
+  const config = smallRunConfig(fx.taskFile, {
     generator: "coarse",
     batchMode,
-    budget: 20,
-    initialPoints: 8,
     batchSize: 4,
-    validationSize: 5,
   });
   const runId = ledger.createRun(config);
   const { bb: blackBox, stats } = slowBlackBox(() => 0);
@@ -76,16 +70,11 @@ describe("batch modes on a generator with many soft prompts per instruction", ()
       async close() {},
     };
     const ledger = openLedger(":memory:");
-    const config = makeRunConfig({
-      task: fx.taskFile,
-      taskFile: fx.taskFile,
-      target: "test:bb",
+    const config = smallRunConfig(fx.taskFile, {
       generator: "unique",
       batchMode: "distinct",
       budget: 18,
-      initialPoints: 8,
       batchSize: 5,
-      validationSize: 5,
     });
     const runId = ledger.createRun(config);
     const out = await executeRun(runId, {

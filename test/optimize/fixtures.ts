@@ -3,8 +3,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
+import { makeRunConfig } from "../../src/optimizers/run.js";
+import type { RunConfig } from "../../src/store/types.js";
 import { seedFor } from "../../src/util/rng.js";
 import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai.js";
+
+/**
+ * A small in-process run on `taskFile` against the "test:bb" black box: 20 evaluations (8 initial,
+ * then batches of 6), 5 validation examples; `options` override any of these.
+ */
+export function smallRunConfig(taskFile: string, options: Partial<RunConfig> = {}): RunConfig {
+  return makeRunConfig({
+    task: taskFile,
+    taskFile,
+    target: "test:bb",
+    budget: 20,
+    initialPoints: 8,
+    batchSize: 6,
+    validationSize: 5,
+    ...options,
+  });
+}
 
 /** A temp dir holding a micro test generator and a small "reverse the word" task file. */
 export function makeOptimizeFixture(): { dir: string; model: string; taskFile: string } {

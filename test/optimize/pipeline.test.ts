@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
-import { executeRun, makeRunConfig } from "../../src/optimizers/run.js";
+import { executeRun } from "../../src/optimizers/run.js";
 import { chunkSizes } from "../../src/optimizers/soft-prompt-search.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
-import { makeOptimizeFixture, slowBlackBox } from "./fixtures.js";
+import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 
@@ -19,15 +19,8 @@ const coarseGenerator: SoftPromptGenerator = {
 
 async function run(delay: (prompt: string) => number) {
   const ledger = openLedger(":memory:");
-  const config = makeRunConfig({
-    task: fx.taskFile,
-    taskFile: fx.taskFile,
-    target: "test:bb",
+  const config = smallRunConfig(fx.taskFile, {
     generator: "coarse",
-    budget: 20,
-    initialPoints: 8,
-    batchSize: 6,
-    validationSize: 5,
     concurrency: 8,
   });
   const runId = ledger.createRun(config);
@@ -101,17 +94,10 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
 
   async function runInterrupted(batchMode: "reference" | "distinct", stopAfter: number[], pipelined = false) {
     const ledger = openLedger(":memory:");
-    const config = makeRunConfig({
-      task: fx.taskFile,
-      taskFile: fx.taskFile,
-      target: "test:bb",
+    const config = smallRunConfig(fx.taskFile, {
       generator: "chunk-aware",
       batchMode,
       pipelined,
-      budget: 20,
-      initialPoints: 8,
-      batchSize: 6,
-      validationSize: 5,
     });
     const runId = ledger.createRun(config);
     const { bb } = slowBlackBox(() => 1);
@@ -163,16 +149,11 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
 describe("pipelined batches (--pipelined)", () => {
   it("fit each proposal on all but the previous batch's last chunk and generate it meanwhile", async () => {
     const ledger = openLedger(":memory:");
-    const config = makeRunConfig({
-      task: fx.taskFile,
-      taskFile: fx.taskFile,
-      target: "test:bb",
+    const config = smallRunConfig(fx.taskFile, {
       generator: "counting",
       pipelined: true,
-      budget: 20,
       initialPoints: 8, // chunks 3 + 3 + 2
       batchSize: 6, // chunks 2 + 3 + 1
-      validationSize: 5,
     });
     let evaluations = 0;
     const calls: { rows: number; evaluations: number }[] = [];

@@ -48,18 +48,17 @@ const server = await startFakeOpenAI({ answer: instructionQualityAnswer, latency
 const ledger = openLedger(join(dir, "runs.sqlite"));
 const config = makeRunConfig({
   task: taskFile,
-  taskFile,
   target: "openai:bench",
   generator: model,
   method: "instructzero",
   budget,
   batchMode,
-  pipelined: pipelined || undefined,
+  pipelined,
   instructionTokens,
   generatorDtype: dtype,
-  baseURL: server.url,
+  baseUrl: server.url,
   concurrency,
-  cachePath: join(dir, "cache.sqlite"),
+  cache: join(dir, "cache.sqlite"),
 });
 const runId = ledger.createRun(config);
 const deps = await openRunDeps(config, ledger, { blackBoxOptions: { apiKey: "bench" } });

@@ -2,8 +2,17 @@
  * instructzero: find the best instruction for a black-box LLM.
  * Library entry point; the CLI (src/cli) is a thin layer over these exports.
  */
+export {
+  type CandidateResult,
+  type ExampleInput,
+  type OptimizeInstructionOptions,
+  type OptimizeResult,
+  optimizeInstruction,
+  type ResumeRunOptions,
+  resumeRun,
+} from "./api/optimize-instruction.js";
 export { defaultCachePath } from "./blackbox/cache.js";
-export { createBlackBox } from "./blackbox/client.js";
+export { createBlackBox, createFunctionBlackBox, type FunctionBlackBoxOptions } from "./blackbox/client.js";
 export {
   AuthenticationError,
   BadRequestError,
@@ -28,9 +37,28 @@ export {
   type ModelPrice,
   type PriceTable,
 } from "./blackbox/pricing.js";
+export {
+  type BlackBoxAnswer,
+  type BlackBoxFunction,
+  type BlackBoxQuery,
+  TransientError,
+} from "./blackbox/providers/function.js";
 export { knownProviders, type ModelId, parseModelId, registerProvider } from "./blackbox/registry.js";
 export type * from "./blackbox/types.js";
 export * from "./bo/index.js";
+export { type OptionField, optionFields, optionsMarkdown } from "./config/fields.js";
+export { migrateConfigV1 } from "./config/migrate.js";
+export { parseRunConfig, parseRunOptions } from "./config/parse.js";
+export {
+  CONFIG_SECTIONS,
+  DEFAULT_GENERATOR,
+  DEFAULT_TARGET,
+  type FileRef,
+  type RunConfig,
+  RunConfigSchema,
+  type RunOptions,
+  RunOptionsSchema,
+} from "./config/schema.js";
 export {
   type EvaluateOptions,
   type EvaluationUsage,
@@ -40,10 +68,12 @@ export {
 } from "./evaluation/evaluate.js";
 export type {
   GeneratedInstruction,
-  GeneratorOptions,
-  InstructionGenerator,
-  PromptEmbedder,
-} from "./generator/generator.js";
+  GeneratorBackend,
+  GeneratorBackendOptions,
+  SoftPromptGenerator,
+} from "./generator/backend.js";
+export { GENERATOR_BACKENDS, generatorBackendFor, openGenerator } from "./generator/backends/index.js";
+export type { GeneratorOptions, InstructionGenerator, PromptEmbedder } from "./generator/generator.js";
 export {
   buildTestModel,
   loadGenerator,
@@ -56,9 +86,31 @@ export type { PreparedFiles, PrepareOptions } from "./generator/prepare/prepare.
 export { makeProjection, type Projection, type ProjectionKind, project } from "./generator/projection.js";
 export { type Demo, inductionPrompt } from "./generator/prompt.js";
 export type { BuildTestModelOptions, TestPreset } from "./generator/test-model/build.js";
-export { BudgetExhausted, BudgetedBlackBox, type CallBudget } from "./optimizers/budget.js";
+export {
+  createJudgeScorer,
+  JUDGE_MAX_TOKENS,
+  JUDGE_PROMPT,
+  judgeMetric,
+  parseJudgeAnswer,
+  renderJudgePrompt,
+} from "./metrics/judge.js";
+export { builtinScorer, functionScorer } from "./metrics/scorer.js";
+export type {
+  JudgeMetric,
+  JudgeMetricOptions,
+  JudgeUsage,
+  MetricExample,
+  MetricFunction,
+  MetricSpec,
+  MetricValue,
+  ScoredAnswer,
+  Scorer,
+} from "./metrics/types.js";
+export { BudgetExhausted, BudgetedBlackBox, type CallBudget, SharedBudget } from "./optimizers/budget.js";
+export { getMethod, METHODS, methodNames, type SearchMethod } from "./optimizers/methods/index.js";
 export { planRun, type RunPlan } from "./optimizers/plan.js";
 export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome } from "./optimizers/run.js";
+export type { RunConfigExtras } from "./optimizers/run-config.js";
 export { openRunDeps } from "./optimizers/setup.js";
 export {
   runSweep,
@@ -68,7 +120,7 @@ export {
   sweepCsv,
   sweepMarkdown,
 } from "./optimizers/sweep.js";
-export type { PointProposer, ProgressEvent, SoftPromptGenerator } from "./optimizers/types.js";
+export type { PointProposer, ProgressEvent } from "./optimizers/types.js";
 export {
   type ExampleResult,
   exportRun,

@@ -21,6 +21,7 @@ import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 import "./providers/anthropic.js";
 import "./providers/lazy-local.js";
 import "./providers/openai.js";
+import { type BlackBoxFunction, functionProvider } from "./providers/function.js";
 import { parseModelId, providerFactory } from "./registry.js";
 import { type BackoffOptions, sleep as realSleep, retryDelayMs } from "./retry.js";
 import type {
@@ -52,6 +53,48 @@ export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): 
   const cache =
     options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
   return new WrappedBlackBox(`${provider}:${model}`, provider, model, made, cache, prices, settings, options);
+}
+
+/** Options of {@link createFunctionBlackBox}. */
+export interface FunctionBlackBoxOptions
+  extends Omit<BlackBoxOptions, "apiKey" | "baseURL" | "providerOptions" | "env"> {
+  /**
+   * Cache identity: answers are cached under it, so change it whenever the pipeline changes
+   * ("my-pipeline@3"). Without it nothing is cached.
+   */
+  id?: string;
+}
+
+/**
+ * The user's own pipeline as a black box: `fn({ instruction, input, signal })` returns the answer
+ * (a string, or `{ text, usage }` with tokens and dollars when known). It gets the same concurrency
+ * limit, timeout, retries (of errors it marks transient: {@link TransientError} or `transient: true`),
+ * accounting and, with an `id`, response cache as the API providers. Its id is `function:<id>`.
+ */
+export function createFunctionBlackBox(
+  fn: BlackBoxFunction,
+  options: FunctionBlackBoxOptions = {},
+): BlackBox {
+  if (options.id !== undefined && (typeof options.id !== "string" || options.id.trim() === "")) {
+    throw new UserError("blackBoxId must be a non-empty string");
+  }
+  const name = options.id ?? "anonymous";
+  const settings = resolveSettings(options);
+  const env = process.env;
+  const cache =
+    options.cache === false || options.id === undefined
+      ? undefined
+      : new ResponseCache(defaultCachePath(env, options.cachePath));
+  return new WrappedBlackBox(
+    `function:${name}`,
+    "function",
+    name,
+    functionProvider(fn, name),
+    cache,
+    resolvePrices(options.prices, env),
+    settings,
+    options,
+  );
 }
 
 interface Settings {
@@ -144,12 +187,13 @@ class WrappedBlackBox implements BlackBox {
     const provider = this.provider ?? (await this.providerReady);
     const params = this.params(request);
     const full: CompletionRequest = { prompt: request.prompt, ...params };
+    if (request.parts) full.parts = { ...request.parts };
     const key = cacheKey({
       provider: this.providerName,
       baseURL: provider.baseURL,
       model: this.model,
       params,
-      prompt: request.prompt,
+      prompt: provider.cacheText ? provider.cacheText(request) : request.prompt,
     });
 
     const stored = this.cache?.get(key);
@@ -163,7 +207,11 @@ class WrappedBlackBox implements BlackBox {
     if (this.cache) this.inflight.set(key, run);
     try {
       const res = await run;
-      const { costUsd, priced } = estimateCost(this.id, res.usage, this.prices);
+      const known = (res as { costUsd?: number }).costUsd;
+      const { costUsd, priced } =
+        known !== undefined
+          ? { costUsd: known, priced: true }
+          : estimateCost(this.id, res.usage, this.prices);
       this.t.completions++;
       this.t.inputTokens += res.usage.inputTokens;
       this.t.outputTokens += res.usage.outputTokens;

@@ -81,12 +81,14 @@ export function isTransient(err: unknown): boolean {
     err instanceof ServerError ||
     err instanceof TimeoutError ||
     err instanceof ConnectionError ||
-    err instanceof BadResponseError
+    err instanceof BadResponseError ||
+    (err instanceof BlackBoxError && err.name === "TransientError")
   );
 }
 
 /** The server's requested wait carried by `err`, if any. */
 export function retryAfterOf(err: unknown): number | undefined {
   if (err instanceof RateLimitError || err instanceof ServerError) return err.retryAfterMs;
-  return undefined;
+  const hint = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return err instanceof BlackBoxError && typeof hint === "number" ? hint : undefined;
 }

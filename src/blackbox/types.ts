@@ -19,6 +19,11 @@ export interface CompletionParams {
 /** One request: a user prompt (text in) plus parameters. */
 export interface CompletionRequest extends CompletionParams {
   prompt: string;
+  /**
+   * The instruction and input the prompt was rendered from, when it is a scoring query. Function black
+   * boxes (the user's own pipeline) receive these instead of the rendered prompt.
+   */
+  parts?: { instruction: string; input: string };
 }
 
 /** What a provider returns for one request (text out). */
@@ -38,7 +43,16 @@ export interface Provider {
   readonly model: string;
   /** Server base URL when it is not the provider's default; part of the cache key. */
   readonly baseURL?: string;
-  complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<ProviderResponse>;
+  complete(
+    request: CompletionRequest,
+    options: { signal: AbortSignal },
+  ): Promise<
+    ProviderResponse & {
+      /** Dollars, when the provider knows them (function black boxes). */ costUsd?: number;
+    }
+  >;
+  /** The request text the cache key is built from [the prompt] (function black boxes: instruction + input). */
+  cacheText?(request: CompletionRequest): string;
   /** Release resources (sessions, sockets). Optional. */
   close?(): Promise<void>;
 }

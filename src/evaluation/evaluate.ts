@@ -1,5 +1,6 @@
 import type { BlackBox } from "../blackbox/types.js";
-import { scoreMetric } from "../tasks/metrics.js";
+import { builtinScorer, checkMetricValue, metricExample } from "../metrics/scorer.js";
+import type { JudgeUsage, Scorer } from "../metrics/types.js";
 import { type QueryTemplate, renderQuery } from "../tasks/templates.js";
 import type { Example, MetricName } from "../tasks/types.js";
 
@@ -8,11 +9,14 @@ export const DEFAULT_ANSWER_TOKENS = 64;
 
 /** Options of {@link evaluateInstruction}. */
 export interface EvaluateOptions {
-  metric: MetricName;
+  /** A built-in metric name or a scorer (user function, LLM judge; see src/metrics). */
+  metric: MetricName | Scorer;
   /** Query template: "validation" (default) or "test" (the reference uses slightly different ones). */
   template?: QueryTemplate;
   /** Max answer tokens per query [64]. */
   maxTokens?: number;
+  /** Name of the example set in error messages ("validation", "test") [validation or test by template]. */
+  split?: string;
   /** Called as each example is scored (in completion order). */
   onExample?: (result: ExampleResult, index: number) => void;
 }
@@ -26,6 +30,10 @@ export interface ExampleResult {
   /** The black box's answer. */
   output: string;
   score: number;
+  /** The metric's feedback (user metrics, judge reasons). */
+  feedback?: string;
+  /** The judge's usage for this answer (judge metrics). */
+  judge?: JudgeUsage;
   /** True when the answer came from the response cache (nothing was paid). */
   cached: boolean;
   inputTokens: number;
@@ -41,6 +49,8 @@ export interface EvaluationUsage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** The judge's usage (judge metrics; zeros otherwise), not included in the fields above. */
+  judge: JudgeUsage;
 }
 
 /** The score of one instruction on a set of examples. */
@@ -69,16 +79,23 @@ export async function evaluateInstruction(
   const start = performance.now();
   const template = options.template ?? "validation";
   const maxTokens = options.maxTokens ?? DEFAULT_ANSWER_TOKENS;
+  const scorer = typeof options.metric === "string" ? builtinScorer(options.metric) : options.metric;
+  const split = options.split ?? template;
   const settled = await Promise.allSettled(
     examples.map(async (ex, i): Promise<ExampleResult> => {
       const prompt = renderQuery(instruction, ex.input, template);
-      const c = await blackBox.complete({ prompt, maxTokens });
+      const c = await blackBox.complete({ prompt, maxTokens, parts: { instruction, input: ex.input } });
+      const example = metricExample(ex);
+      const scored = await scorer.score(c.text, example);
+      checkMetricValue(scorer, scored, { split, index: i, example });
       const result: ExampleResult = {
         input: ex.input,
         answers: ex.answers,
         prompt,
         output: c.text,
-        score: scoreMetric(options.metric, c.text, ex.answers),
+        score: scored.score,
+        ...(scored.feedback !== undefined ? { feedback: scored.feedback } : {}),
+        ...(scored.judge ? { judge: scored.judge } : {}),
         cached: c.cached,
         inputTokens: c.usage.inputTokens,
         outputTokens: c.usage.outputTokens,
@@ -104,8 +121,16 @@ export async function evaluateInstruction(
 
 /** Usage summed over example results. */
 export function sumUsage(results: readonly ExampleResult[]): EvaluationUsage {
-  const u: EvaluationUsage = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const u: EvaluationUsage = {
+    calls: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    judge: zeroJudgeUsage(),
+  };
   for (const r of results) {
+    if (r.judge) addJudgeUsage(u.judge, r.judge);
     if (r.cached) {
       u.cacheHits++;
       continue;
@@ -116,4 +141,18 @@ export function sumUsage(results: readonly ExampleResult[]): EvaluationUsage {
     u.costUsd += r.costUsd;
   }
   return u;
+}
+
+/** Judge usage of nothing. */
+export function zeroJudgeUsage(): JudgeUsage {
+  return { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+}
+
+/** Add `b` into `a`. */
+export function addJudgeUsage(a: JudgeUsage, b: JudgeUsage): void {
+  a.calls += b.calls;
+  a.cacheHits += b.cacheHits;
+  a.inputTokens += b.inputTokens;
+  a.outputTokens += b.outputTokens;
+  a.costUsd += b.costUsd;
 }

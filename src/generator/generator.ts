@@ -7,21 +7,13 @@
  *   prompt embeddings (per z): [ softPrompt(z) (nTokens, H) ; E[templated ids] (L, H) ]  -> (nTokens + L, H)
  */
 import { seedFor } from "../util/rng.js";
+import type { GeneratedInstruction, SoftPromptGenerator } from "./backend.js";
 import type { ChatFormat } from "./chat.js";
 import { type LocalModel, type LocalModelOptions, openLocalModel } from "./local-model.js";
 import { MeanStd, makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
 import { type Demo, inductionPrompt } from "./prompt.js";
 
-/** One generated instruction. */
-export interface GeneratedInstruction {
-  text: string;
-  /** Prompt length in positions (soft tokens + text tokens). */
-  promptTokens: number;
-  /** Generated tokens (EOS excluded). */
-  newTokens: number;
-  /** Wall time of its batch divided by the batch size (amortised ms per instruction). */
-  ms: number;
-}
+export type { GeneratedInstruction } from "./backend.js";
 
 /** Options of {@link loadGenerator} and {@link loadPromptEmbedder}. */
 export interface GeneratorOptions extends LocalModelOptions {
@@ -92,14 +84,12 @@ export class PromptEmbedder {
   }
 }
 
-/** Generates one instruction per soft prompt. */
-export interface InstructionGenerator {
-  readonly embedder: PromptEmbedder;
-  /** Generate one instruction per soft prompt z (each of length intrinsicDim). */
+/** The local ONNX generator: the {@link SoftPromptGenerator} contract plus access to its embedder. */
+export interface InstructionGenerator extends SoftPromptGenerator {
   generate(zs: number[][], demos: Demo[]): Promise<GeneratedInstruction[]>;
+  readonly embedder: PromptEmbedder;
   /** The full embedded prompt of one z, Float32Array (seq, hidden). */
   promptEmbeddings(z: number[], demos: Demo[]): Promise<Float32Array>;
-  close(): Promise<void>;
 }
 
 /** Std of the embedding table, read through the embedding graph in chunks of ids (streaming sums). */

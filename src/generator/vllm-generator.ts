@@ -3,8 +3,8 @@
  * embedding table of the model folder), and decoding runs on a vLLM server started with
  * `--enable-prompt-embeds` serving the same model. Same interface as the ONNX generator.
  */
-import { type GeneratedInstruction, type GeneratorOptions, loadPromptEmbedder } from "./generator.js";
-import type { Demo } from "./prompt.js";
+import type { SoftPromptGenerator } from "./backend.js";
+import { type GeneratorOptions, loadPromptEmbedder } from "./generator.js";
 import { createVllmEmbedsClient, type VllmEmbedsOptions } from "./vllm.js";
 
 /** Options of {@link loadVllmGenerator}. */
@@ -13,17 +13,11 @@ export interface VllmGeneratorOptions extends GeneratorOptions {
   vllm: VllmEmbedsOptions;
 }
 
-/** A generator whose decoding runs on a vLLM server. */
-export interface VllmGenerator {
-  generate(zs: number[][], demos: Demo[]): Promise<GeneratedInstruction[]>;
-  close(): Promise<void>;
-}
-
 /** Open the local embedder of `source` and a client of the vLLM server. */
 export async function loadVllmGenerator(
   source: string,
   options: VllmGeneratorOptions,
-): Promise<VllmGenerator> {
+): Promise<SoftPromptGenerator> {
   const embedder = await loadPromptEmbedder(source, options);
   const client = createVllmEmbedsClient(options.vllm);
   const maxTokens = options.maxNewTokens ?? 128;

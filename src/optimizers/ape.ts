@@ -3,6 +3,7 @@ import { sampleDemos } from "../tasks/splits.js";
 import { fillTemplate } from "../tasks/templates.js";
 import { seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
+import { evaluateEvent } from "./progress.js";
 import { bestIndex, scoreCandidate } from "./score-candidate.js";
 import type { Demo, MethodContext } from "./types.js";
 
@@ -79,12 +80,7 @@ export async function runApe(ctx: MethodContext): Promise<void> {
       records,
     );
     records.push(record);
-    ctx.onProgress?.({
-      phase: "evaluate",
-      evaluations: records.length,
-      budget: config.budget,
-      bestScore: best(records),
-    });
+    ctx.onProgress?.(evaluateEvent(records, config.budget));
   }
 }
 

@@ -17,25 +17,22 @@ export interface CallBudget {
 }
 
 /**
- * A black box that refuses to start a paid call beyond the budget. Calls are reserved before they start
- * and released when they turn out to be cache hits, so with `maxCalls = N` at most N requests are paid,
- * and exactly N when the work needs at least N. A call that cannot get a slot while others are in
- * flight waits for them (one of them may be a cache hit and free its slot).
+ * One budget shared by every black box of a run (the target, the APE proposer, an LLM judge). Calls are
+ * reserved before they start and released when they turn out to be cache hits, so with `maxCalls = N`
+ * at most N requests are paid, and exactly N when the work needs at least N. A call that cannot get a
+ * slot while others are in flight waits for them (one of them may be a cache hit and free its slot).
  */
-export class BudgetedBlackBox implements BlackBox {
-  readonly id: string;
+export class SharedBudget {
   private paid = 0;
   private cost = 0;
   private reserved = 0;
   private readonly waiters: (() => void)[] = [];
 
   constructor(
-    private readonly inner: BlackBox,
     private readonly budget: CallBudget,
     /** Usage already spent before this session (a resumed run). */
     spent: { calls: number; costUsd: number } = { calls: 0, costUsd: 0 },
   ) {
-    this.id = inner.id;
     this.paid = spent.calls;
     this.cost = spent.costUsd;
   }
@@ -45,23 +42,8 @@ export class BudgetedBlackBox implements BlackBox {
     return { calls: this.paid, costUsd: this.cost };
   }
 
-  async complete(request: CompletionRequest): Promise<Completion> {
-    await this.reserve();
-    let result: Completion | undefined;
-    try {
-      result = await this.inner.complete(request);
-      return result;
-    } finally {
-      this.reserved--;
-      if (result && !result.cached) {
-        this.paid++;
-        this.cost += result.costUsd;
-      }
-      for (const wake of this.waiters.splice(0)) wake();
-    }
-  }
-
-  private async reserve(): Promise<void> {
+  /** Wait for a slot; BudgetExhausted when none will come. */
+  async reserve(): Promise<void> {
     const { maxCalls, maxCost } = this.budget;
     for (;;) {
       if (maxCost !== undefined && this.cost >= maxCost) {
@@ -72,6 +54,48 @@ export class BudgetedBlackBox implements BlackBox {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.reserved++;
+  }
+
+  /** Release a slot, counting the call when it was paid. */
+  release(result: Completion | undefined): void {
+    this.reserved--;
+    if (result && !result.cached) {
+      this.paid++;
+      this.cost += result.costUsd;
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+/** A black box that refuses to start a paid call beyond its (possibly shared) budget. */
+export class BudgetedBlackBox implements BlackBox {
+  readonly id: string;
+  readonly budget: SharedBudget;
+
+  constructor(
+    private readonly inner: BlackBox,
+    budget: CallBudget | SharedBudget,
+    /** Usage already spent before this session (a resumed run; with a CallBudget only). */
+    spent: { calls: number; costUsd: number } = { calls: 0, costUsd: 0 },
+  ) {
+    this.id = inner.id;
+    this.budget = budget instanceof SharedBudget ? budget : new SharedBudget(budget, spent);
+  }
+
+  /** Paid calls and dollars counted so far by the budget (all its black boxes). */
+  spent(): { calls: number; costUsd: number } {
+    return this.budget.spent();
+  }
+
+  async complete(request: CompletionRequest): Promise<Completion> {
+    await this.budget.reserve();
+    let result: Completion | undefined;
+    try {
+      result = await this.inner.complete(request);
+      return result;
+    } finally {
+      this.budget.release(result);
+    }
   }
 
   totals(): UsageTotals {

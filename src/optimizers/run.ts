@@ -1,15 +1,15 @@
 import type { BlackBox } from "../blackbox/types.js";
-import { evaluateInstruction } from "../evaluation/evaluate.js";
+import { addJudgeUsage, evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
+import { createJudgeScorer } from "../metrics/judge.js";
+import { builtinScorer } from "../metrics/scorer.js";
+import type { JudgeMetric, JudgeUsage, Scorer } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
-import type { EvaluationRecord, RunConfig, RunStatus, RunTotals, TestResult } from "../store/types.js";
-import { loadTask } from "../tasks/load.js";
+import type { EvaluationRecord, RunStatus, RunTotals, TestResult } from "../store/types.js";
 import { sampleDemos, splitTask } from "../tasks/splits.js";
-import type { MetricName } from "../tasks/types.js";
-import { UserError } from "../util/errors.js";
-import { runApe } from "./ape.js";
-import { BudgetExhausted, BudgetedBlackBox } from "./budget.js";
+import { BudgetExhausted, BudgetedBlackBox, SharedBudget } from "./budget.js";
+import { getMethod } from "./methods/index.js";
+import { loadRunTask } from "./run-task.js";
 import { bestIndex } from "./score-candidate.js";
-import { runSoftPromptSearch } from "./soft-prompt-search.js";
 import type {
   MethodContext,
   PhaseTiming,
@@ -18,7 +18,9 @@ import type {
   SoftPromptGenerator,
 } from "./types.js";
 
-/** Defaults of a run's configuration (they reproduce the paper). */
+export { makeRunConfig } from "./run-config.js";
+
+/** Defaults of a run's configuration (they reproduce the paper); the schema (src/config/schema.ts) holds them all. */
 export const RUN_DEFAULTS = {
   method: "instructzero",
   budget: 150,
@@ -28,7 +30,7 @@ export const RUN_DEFAULTS = {
   nTokens: 5,
   intrinsicDim: 10,
   batchMode: "reference",
-  numDemos: 5,
+  demos: 5,
   maxTokens: 64,
   seed: 0,
 } as const;
@@ -41,11 +43,16 @@ export interface RunDeps {
   /** APE's proposer model (default: the black box). */
   proposer?: BlackBox;
   generator?: SoftPromptGenerator;
+  /** Where soft prompts come from [the method's own]. */
   pointProposer?: PointProposer;
+  /** Scores answers [the task's metric]. */
+  metric?: Scorer;
+  /** An LLM-judge metric and its black box (unbudgeted; the run wraps it with the same budget). */
+  judge?: { metric: JudgeMetric; blackBox: BlackBox };
   onProgress?: (event: ProgressEvent) => void;
   /** Abort (Ctrl-C): the run stops after the current evaluation and is marked "interrupted". */
   signal?: AbortSignal;
-  /** Skip scoring the best instruction on the test split. */
+  /** Skip scoring the best instruction on the test split [the run's `test` option]. */
   skipTest?: boolean;
 }
 
@@ -60,6 +67,8 @@ export interface RunOutcome {
   totals: RunTotals;
   evaluations: EvaluationRecord[];
 }
+
+const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
 
 /**
  * Run (or continue) the optimisation stored as `runId` in the ledger, to its budget, then score the best
@@ -81,42 +90,41 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       evaluations,
     };
   }
+  const method = getMethod(config.method);
   ledger.setStatus(runId, "running");
   const sessionStart = performance.now();
   const timing: PhaseTiming = { generationMs: 0, evaluationMs: 0, boMs: 0 };
   try {
-    const task = await loadTask(config.taskFile ?? config.task, {
-      dataDir: config.dataDir as string | undefined,
-      metric: config.metric as MetricName | undefined,
-      seed: config.seed,
-    });
+    const task = await loadRunTask(config, ledger, runId);
     const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
     if (!ledger.getExamples(runId, "validation")) {
       ledger.setExamples(runId, "validation", splits.validation);
       ledger.setExamples(runId, "test", splits.test);
     }
     const before = ledger.evaluations(runId);
-    const spent = {
-      calls: before.reduce((s, r) => s + r.calls, 0),
-      costUsd: before.reduce((s, r) => s + r.costUsd, 0),
-    };
-    const budgeted = new BudgetedBlackBox(
-      deps.blackBox,
+    const budget = new SharedBudget(
       { maxCalls: config.maxCalls, maxCost: config.maxCost },
-      spent,
+      {
+        calls: before.reduce((s, r) => s + r.calls + (r.judge?.calls ?? 0), 0),
+        costUsd: before.reduce((s, r) => s + r.costUsd + (r.judge?.costUsd ?? 0), 0),
+      },
     );
+    const budgeted = new BudgetedBlackBox(deps.blackBox, budget);
+    const metric = deps.judge
+      ? createJudgeScorer(deps.judge.metric, new BudgetedBlackBox(deps.judge.blackBox, budget))
+      : (deps.metric ?? builtinScorer(task.metric));
     const ctx: MethodContext = {
       runId,
       config,
       ledger,
       blackBox: budgeted,
-      proposer: deps.proposer,
+      proposer: deps.proposer ? new BudgetedBlackBox(deps.proposer, budget) : undefined,
       splits,
-      metric: task.metric,
-      demos: sampleDemos(splits.promptGen, Number(config.numDemos ?? RUN_DEFAULTS.numDemos), config.seed),
+      metric,
+      demos: sampleDemos(splits.promptGen, config.demos, config.seed),
       generator: deps.generator,
       pointProposer: deps.pointProposer,
-      maxTokens: Number(config.maxTokens ?? RUN_DEFAULTS.maxTokens),
+      maxTokens: config.maxTokens,
       onProgress: deps.onProgress,
       signal: deps.signal,
       timing,
@@ -124,16 +132,13 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
 
     let stopReason: string | undefined;
     try {
-      if (config.method === "ape") await runApe(ctx);
-      else if (config.method === "instructzero" || config.method === "uniform")
-        await runSoftPromptSearch(ctx);
-      else throw new UserError(`unknown method "${config.method}" (known: instructzero, uniform, ape)`);
+      await method.run(ctx);
     } catch (err) {
       if (!(err instanceof BudgetExhausted)) throw err;
       stopReason = err.reason;
     }
     const evaluations = ledger.evaluations(runId);
-    if (deps.signal?.aborted) {
+    const interrupted = (): RunOutcome => {
       ledger.setStatus(runId, "interrupted", "interrupted by the user");
       return outcome(
         runId,
@@ -142,7 +147,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
         null,
         totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
       );
-    }
+    };
+    if (deps.signal?.aborted) return interrupted();
     const b = bestIndex(evaluations);
     if (b < 0) {
       const reason = stopReason ?? "no evaluation was made";
@@ -159,8 +165,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       };
     }
     let test: TestResult | null = null;
-    let testUsage = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-    if (!deps.skipTest) {
+    if (!(deps.skipTest ?? !config.test)) {
       deps.onProgress?.({
         phase: "test",
         evaluations: evaluations.length,
@@ -168,20 +173,33 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
         bestScore: evaluations[b].score,
       });
       const ev = await evaluateInstruction(deps.blackBox, evaluations[b].instruction, splits.test, {
-        metric: task.metric,
+        metric: deps.judge ? createJudgeScorer(deps.judge.metric, deps.judge.blackBox) : metric,
         template: "test",
+        split: "test",
         maxTokens: ctx.maxTokens,
       });
+      if (deps.signal?.aborted) return interrupted();
+      const feedback = ev.examples.some((e) => e.feedback !== undefined)
+        ? ev.examples.map((e) => e.feedback ?? null)
+        : undefined;
       test = {
         score: ev.score,
         scores: ev.scores,
         outputs: ev.examples.map((e) => e.output),
         inputs: splits.test.map((e) => e.input),
         answers: splits.test.map((e) => e.answers),
+        ...(feedback ? { feedback } : {}),
+        usage: {
+          calls: ev.calls,
+          cacheHits: ev.cacheHits,
+          inputTokens: ev.inputTokens,
+          outputTokens: ev.outputTokens,
+          costUsd: ev.costUsd,
+        },
+        ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
       };
-      testUsage = ev;
     }
-    const totals = totalsOf(evaluations, testUsage, ledger, runId, timing, sessionStart);
+    const totals = totalsOf(evaluations, test, ledger, runId, timing, sessionStart);
     ledger.finishRun(runId, { bestIndex: b, test, totals });
     if (stopReason) ledger.setStatus(runId, "stopped", stopReason);
     return {
@@ -218,15 +236,13 @@ function outcome(
   return { runId, status, best: b < 0 ? null : evaluations[b], test, totals, evaluations };
 }
 
+/**
+ * Totals of a run: `calls`, tokens and `costUsd` are the black box's (validation, proposals, test);
+ * `judge*` fields the LLM judge's; `totalCostUsd` both.
+ */
 function totalsOf(
   evaluations: readonly EvaluationRecord[],
-  test: {
-    calls: number;
-    cacheHits: number;
-    inputTokens: number;
-    outputTokens: number;
-    costUsd: number;
-  } | null,
+  test: TestResult | null,
   ledger: Ledger,
   runId: string,
   timing: PhaseTiming,
@@ -247,36 +263,22 @@ function totalsOf(
     evaluationMs: (prev?.evaluationMs ?? 0) + timing.evaluationMs,
     boMs: (prev?.boMs ?? 0) + timing.boMs,
   };
-  for (const e of [...evaluations, ...(test ? [test] : [])]) {
+  const judge: JudgeUsage = zeroJudgeUsage();
+  for (const e of [...evaluations, ...(test ? [test.usage ?? ZERO_USAGE] : [])]) {
     t.calls += e.calls;
     t.cacheHits += e.cacheHits;
     t.inputTokens += e.inputTokens;
     t.outputTokens += e.outputTokens;
     t.costUsd += e.costUsd;
   }
-  return t;
-}
-
-/** A complete run configuration from partial options (defaults of the paper). */
-export function makeRunConfig(options: Partial<RunConfig> & Pick<RunConfig, "task" | "target">): RunConfig {
-  const config: RunConfig = {
-    method: RUN_DEFAULTS.method,
-    budget: RUN_DEFAULTS.budget,
-    seed: RUN_DEFAULTS.seed,
-    nTokens: RUN_DEFAULTS.nTokens,
-    intrinsicDim: RUN_DEFAULTS.intrinsicDim,
-    batchMode: RUN_DEFAULTS.batchMode,
-    initialPoints: RUN_DEFAULTS.initialPoints,
-    batchSize: RUN_DEFAULTS.batchSize,
-    validationSize: RUN_DEFAULTS.validationSize,
-    numDemos: RUN_DEFAULTS.numDemos,
-    maxTokens: RUN_DEFAULTS.maxTokens,
-    ...options,
-  };
-  for (const k of Object.keys(config)) if (config[k] === undefined) delete config[k];
-  if (config.budget < 1) throw new UserError("--budget must be at least 1");
-  if (config.method !== "ape" && !config.generator) {
-    throw new UserError(`method ${config.method} needs a generator model (--generator)`);
+  for (const e of [...evaluations, ...(test ? [test] : [])]) if (e.judge) addJudgeUsage(judge, e.judge);
+  if (judge.calls + judge.cacheHits > 0) {
+    t.judgeCalls = judge.calls;
+    t.judgeCacheHits = judge.cacheHits;
+    t.judgeInputTokens = judge.inputTokens;
+    t.judgeOutputTokens = judge.outputTokens;
+    t.judgeCostUsd = judge.costUsd;
   }
-  return config;
+  t.totalCostUsd = t.costUsd + judge.costUsd;
+  return t;
 }

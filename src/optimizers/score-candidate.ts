@@ -57,6 +57,7 @@ export async function evaluateCandidate(
       score: seen.score,
       scores: seen.scores,
       outputs: seen.outputs,
+      ...(seen.feedback ? { feedback: seen.feedback } : {}),
       reused: true,
       ...p,
       evaluationMs: 0,
@@ -64,12 +65,18 @@ export async function evaluateCandidate(
   const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
     metric: ctx.metric,
     maxTokens: ctx.maxTokens,
+    split: "validation",
   });
+  const feedback = ev.examples.some((e) => e.feedback !== undefined)
+    ? ev.examples.map((e) => e.feedback ?? null)
+    : undefined;
   return {
     ...base(candidate),
     score: ev.score,
     scores: ev.scores,
     outputs: ev.examples.map((e) => e.output),
+    ...(feedback ? { feedback } : {}),
+    ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
     reused: false,
     calls: ev.calls + p.calls,
     cacheHits: ev.cacheHits + p.cacheHits,

@@ -1,91 +1,170 @@
-import { createBlackBox } from "../blackbox/client.js";
+import { createBlackBox, createFunctionBlackBox } from "../blackbox/client.js";
 import type { BlackBoxOptions } from "../blackbox/options.js";
+import type { BlackBoxFunction } from "../blackbox/providers/function.js";
 import type { BlackBox } from "../blackbox/types.js";
-import { loadGenerator } from "../generator/lazy.js";
-import type { ProjectionKind } from "../generator/projection.js";
+import type { RunConfig } from "../config/schema.js";
+import { openGenerator } from "../generator/backends/index.js";
+import { judgeMetric } from "../metrics/judge.js";
+import { builtinScorer, functionScorer } from "../metrics/scorer.js";
+import type { MetricFunction } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
-import type { RunConfig } from "../store/types.js";
+import { isMetricName } from "../tasks/metrics.js";
+import type { MetricName } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
+import { getMethod } from "./methods/index.js";
 import type { RunDeps } from "./run.js";
-import type { SoftPromptGenerator } from "./types.js";
+import { FUNCTION_METRIC, FUNCTION_TARGET_PREFIX, judgeModelOf } from "./run-config.js";
+import { loadUserFunction } from "./user-module.js";
 
 /** Black-box options recorded in a run's configuration (never keys: those come from the environment). */
 export function blackBoxOptionsOf(config: RunConfig): BlackBoxOptions {
   return {
-    baseURL: config.baseURL as string | undefined,
-    concurrency: config.concurrency as number | undefined,
-    timeoutMs: config.timeoutMs as number | undefined,
-    maxRetries: config.maxRetries as number | undefined,
+    baseURL: config.baseUrl,
+    concurrency: config.concurrency,
+    timeoutMs: config.timeout,
+    maxRetries: config.maxRetries,
     cache: config.cache !== false,
-    cachePath: config.cachePath as string | undefined,
+    cachePath: typeof config.cache === "string" ? config.cache : undefined,
     seed: config.seed,
     // A local: target runs through the generator runtime: same ONNX variant as the generator.
-    providerOptions: config.generatorDtype ? { dtype: config.generatorDtype } : undefined,
+    providerOptions: { dtype: config.generatorDtype },
   };
 }
 
-/** The run's generator: the local ONNX runtime, or a vLLM server when `vllmUrl` is set. */
-async function openGenerator(config: RunConfig): Promise<SoftPromptGenerator> {
-  const options = {
-    seed: config.seed,
-    nTokens: config.nTokens,
-    intrinsicDim: config.intrinsicDim,
-    projection: (config.projection as ProjectionKind | undefined) ?? "uniform",
-    dtype: config.generatorDtype as string | undefined,
-    maxNewTokens: config.instructionTokens as number | undefined,
-  };
-  if (typeof config.vllmUrl === "string") {
-    const fromHub = config.generator!.startsWith("hf:")
-      ? config.generator!.slice(3).replace(/@.*$/, "")
-      : undefined;
-    const model = (config.vllmModel as string | undefined) ?? fromHub;
-    if (!model) throw new UserError("--vllm-model is required when the generator is a local folder");
-    const { loadVllmGenerator } = await import("../generator/vllm-generator.js");
-    return loadVllmGenerator(config.generator!, {
-      ...options,
-      vllm: { baseURL: config.vllmUrl, model, apiKey: process.env.VLLM_API_KEY || undefined },
-    });
-  }
-  return loadGenerator(config.generator!, options);
+/** What the caller gives besides the stored configuration (library: functions given in code). */
+export interface RunDepsExtras extends Pick<RunDeps, "onProgress" | "signal" | "skipTest"> {
+  /** Overrides of the black-box options (tests). */
+  blackBoxOptions?: BlackBoxOptions;
+  /** The run's function black box (a run whose target is function:...). */
+  blackBoxFunction?: BlackBoxFunction;
+  /** The run's metric function (a run whose metric is "function"). */
+  metricFunction?: MetricFunction;
+  /** The task's own metric, used when the run sets none. */
+  taskMetric?: MetricName;
 }
 
 /**
- * Build what a run needs from its stored configuration: the black box, the APE proposer, the generator
- * and the BO proposer. Used by `optimize`, `resume` and `bench` alike, so a resumed run is wired exactly
- * like the original one.
+ * Build what a run needs from its stored configuration: the black box (provider, module or function),
+ * the metric (built-in, module, function or judge, with the judge's own black box), the APE proposer,
+ * the generator (its backend chosen from the configuration) and the method's point proposer. Used by
+ * `optimize`, `resume`, `bench` and the library alike, so a resumed run is wired like the original.
+ * `close()` is idempotent.
  */
 export async function openRunDeps(
   config: RunConfig,
   ledger: Ledger,
-  extra: Pick<RunDeps, "onProgress" | "signal" | "skipTest"> & { blackBoxOptions?: BlackBoxOptions } = {},
+  extra: RunDepsExtras = {},
+  runId?: string,
 ): Promise<RunDeps & { close(): Promise<void> }> {
   const bbOptions = { ...blackBoxOptionsOf(config), ...extra.blackBoxOptions };
-  const blackBox = createBlackBox(config.target, bbOptions);
-  let proposer: BlackBox | undefined;
-  const closers: (() => Promise<void>)[] = [() => blackBox.close()];
+  const closers: (() => Promise<void>)[] = [];
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
   try {
-    if (config.method === "ape" && typeof config.proposer === "string" && config.proposer !== config.target) {
+    const method = getMethod(config.method);
+    const blackBox = await openTargetBlackBox(config, bbOptions, extra, runId);
+    closers.push(() => blackBox.close());
+    let proposer: BlackBox | undefined;
+    if (method.name === "ape" && config.proposer !== undefined && config.proposer !== config.target) {
       proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: undefined });
       closers.push(() => proposer!.close());
+    } else if (method.name === "ape" && config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
+      throw new UserError(
+        "method ape with a function black box needs a proposer model (--proposer provider:model): the function only answers scoring queries",
+      );
     }
-    const generator = config.method === "ape" ? undefined : await openGenerator(config);
+    const { metric, judge } = await openMetric(config, bbOptions, extra, runId);
+    if (judge) closers.push(() => judge.blackBox.close());
+    const generator = method.usesGenerator
+      ? await openGenerator({
+          source: config.generator,
+          seed: config.seed,
+          nTokens: config.nTokens,
+          intrinsicDim: config.intrinsicDim,
+          projection: config.projection,
+          dtype: config.generatorDtype,
+          maxNewTokens: config.instructionTokens,
+          vllmUrl: config.vllmUrl,
+          vllmModel: config.vllmModel,
+        })
+      : undefined;
     if (generator) closers.push(() => generator.close());
     return {
       ledger,
       blackBox,
       proposer,
       generator,
-      pointProposer:
-        config.method === "instructzero"
-          ? (await import("./bo-proposer.js")).createBoPointProposer()
-          : undefined,
-      ...extra,
-      async close() {
-        for (const c of closers.reverse()) await c();
-      },
+      metric,
+      judge,
+      pointProposer: await method.pointProposer?.(),
+      onProgress: extra.onProgress,
+      signal: extra.signal,
+      skipTest: extra.skipTest,
+      close,
     };
   } catch (err) {
-    for (const c of closers.reverse()) await c().catch(() => {});
+    await close();
     throw err;
   }
+}
+
+async function openTargetBlackBox(
+  config: RunConfig,
+  options: BlackBoxOptions,
+  extra: RunDepsExtras,
+  runId: string | undefined,
+): Promise<BlackBox> {
+  if (!config.target.startsWith(FUNCTION_TARGET_PREFIX)) return createBlackBox(config.target, options);
+  let fn = extra.blackBoxFunction;
+  if (config.blackBoxModule)
+    fn = await loadUserFunction<BlackBoxFunction>(config.blackBoxModule, "black-box module", runId);
+  if (!fn) {
+    throw new UserError(
+      `${runId ? `run ${runId}` : "this run"} scores a function black box (${config.target}); pass it again (resumeRun(id, { blackBox }))`,
+    );
+  }
+  const id =
+    config.blackBoxId ??
+    (config.blackBoxModule ? config.target.slice(FUNCTION_TARGET_PREFIX.length) : undefined);
+  const { baseURL: _b, providerOptions: _p, ...rest } = options;
+  return createFunctionBlackBox(fn, { ...rest, id });
+}
+
+async function openMetric(
+  config: RunConfig,
+  options: BlackBoxOptions,
+  extra: RunDepsExtras,
+  runId: string | undefined,
+): Promise<Pick<RunDeps, "metric" | "judge">> {
+  const m = config.metric;
+  if (config.metricModule) {
+    const fn = await loadUserFunction<MetricFunction>(config.metricModule, "metric module", runId);
+    return { metric: functionScorer(fn, `module:${config.metricModule.path}`) };
+  }
+  if (m === FUNCTION_METRIC) {
+    if (!extra.metricFunction) {
+      throw new UserError(
+        `${runId ? `run ${runId}` : "this run"} is scored by a metric function; pass it again (resumeRun(id, { metric }))`,
+      );
+    }
+    return { metric: functionScorer(extra.metricFunction) };
+  }
+  const judgeModel = judgeModelOf(config);
+  if (judgeModel) {
+    const judge = judgeMetric({ model: judgeModel, rubric: config.rubric ?? "" });
+    const blackBox = createBlackBox(judge.model, { ...options, baseURL: judgeBaseUrl(judge.model, config) });
+    return { judge: { metric: judge, blackBox } };
+  }
+  if (m !== undefined && isMetricName(m)) return { metric: builtinScorer(m) };
+  return {}; // the task's own metric, chosen when the task is loaded
+}
+
+/** The judge shares the target's base URL only when both use the same provider. */
+function judgeBaseUrl(judgeModel: string, config: RunConfig): string | undefined {
+  const provider = (s: string) => s.slice(0, s.indexOf(":"));
+  return provider(judgeModel) === provider(config.target) ? config.baseUrl : undefined;
 }

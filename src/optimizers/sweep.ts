@@ -26,8 +26,10 @@ export interface SweepRow {
 }
 
 function sameConfig(a: RunConfig, b: RunConfig): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  for (const k of keys) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
   return true;
 }
 

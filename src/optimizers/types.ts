@@ -1,19 +1,16 @@
 import type { BlackBox } from "../blackbox/types.js";
+import type { RunConfig } from "../config/schema.js";
+import type { SoftPromptGenerator } from "../generator/backend.js";
+import type { Scorer } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
-import type { RunConfig } from "../store/types.js";
-import type { MetricName, TaskSplits } from "../tasks/types.js";
+import type { TaskSplits } from "../tasks/types.js";
+
+export type { SoftPromptGenerator };
 
 /** A demonstration shown to an instruction proposer. */
 export interface Demo {
   input: string;
   output: string;
-}
-
-/** Turns soft prompts into instructions (the white-box generator; see src/generator). */
-export interface SoftPromptGenerator {
-  /** One instruction per soft prompt, in order. Deterministic for a given z and seed. */
-  generate(zs: number[][], demos: Demo[]): Promise<{ text: string }[]>;
-  close(): Promise<void>;
 }
 
 /** Evaluated soft prompts, as the point proposer sees them. */
@@ -25,8 +22,13 @@ export interface SearchHistory {
   scoreVectors: number[][];
 }
 
-/** Where the next soft prompts come from (Bayesian optimisation; see src/bo). */
+/** Where the next soft prompts come from (Bayesian optimisation, see src/bo; or uniform draws). */
 export interface PointProposer {
+  /**
+   * False when `next` ignores the history (random draws): no "propose" phase, no over-proposal for
+   * distinct batches [true].
+   */
+  readonly usesHistory?: boolean;
   /** Space-filling initial design of `n` points in [-1, 1]^dim. */
   initial(n: number, dim: number, seed: number): number[][];
   /**
@@ -36,7 +38,18 @@ export interface PointProposer {
   next(
     history: SearchHistory,
     q: number,
-    options: { seed: number; batchMode: RunConfig["batchMode"]; warmStart?: unknown },
+    options: {
+      /** Seed of this step (derived from the run seed and the iteration). */
+      seed: number;
+      /** The run's seed. */
+      runSeed: number;
+      /** Batch number (1 = the first batch after the initial design). */
+      iteration: number;
+      /** Dimension of the points. */
+      dim: number;
+      batchMode: RunConfig["batchMode"];
+      warmStart?: unknown;
+    },
   ): { points: number[][]; state?: unknown };
 }
 
@@ -48,7 +61,8 @@ export interface MethodContext {
   /** The black box being optimised for (wrapped with the run's call budget). */
   blackBox: BlackBox;
   splits: TaskSplits;
-  metric: MetricName;
+  /** Scores answers (built-in metric, user function or LLM judge). */
+  metric: Scorer;
   /** Demos shown to the instruction generator. */
   demos: Demo[];
   /** Required by instructzero and uniform. */
@@ -80,4 +94,8 @@ export interface ProgressEvent {
   evaluations: number;
   budget: number;
   bestScore: number | null;
+  /** The candidate just scored ("evaluate" events): its index, instruction and validation score. */
+  candidate?: { index: number; instruction: string; score: number; reused: boolean };
+  /** Paid black-box calls and dollars of the run so far (validation + proposals), when known. */
+  spent?: { calls: number; costUsd: number };
 }

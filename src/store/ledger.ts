@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { migrateConfigV1 } from "../config/migrate.js";
+import { parseRunConfig } from "../config/parse.js";
 import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
@@ -21,10 +23,14 @@ import {
   type RunStatus,
   type RunSummary,
 } from "./types.js";
-import { validateConfig, validateRecord, validateResult } from "./validate.js";
+import { validateRecord, validateResult } from "./validate.js";
 
-/** Version of the ledger's table layout, stored in `meta.schema_version`. */
-export const LEDGER_SCHEMA_VERSION = 1;
+/**
+ * Version of the ledger's table layout and stored configuration, in `meta.schema_version`.
+ * 2: configurations follow src/config/schema.ts (option names of the CLI flags, defaults stored);
+ * table task_examples (tasks given in memory). Version-1 ledgers are migrated when opened.
+ */
+export const LEDGER_SCHEMA_VERSION = 2;
 
 /** Ledger file used when none is given: `${INSTRUCTZERO_HOME:-~/.instructzero}/runs.sqlite`. */
 export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,6 +53,15 @@ export class LedgerConflictError extends UserError {
     this.name = "LedgerConflictError";
   }
 }
+
+/** Tables added by schema version 2. */
+const SCHEMA_V2_ADDITIONS = `
+CREATE TABLE task_examples (
+  run_id TEXT PRIMARY KEY REFERENCES runs(id),
+  sha256 TEXT NOT NULL,
+  examples TEXT NOT NULL
+) WITHOUT ROWID;
+`;
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,8 +104,8 @@ CREATE TABLE examples (
   examples TEXT NOT NULL,
   PRIMARY KEY (run_id, split)
 ) WITHOUT ROWID;
-`;
-const TABLES = ["meta", "runs", "evaluations", "state", "examples"];
+${SCHEMA_V2_ADDITIONS}`;
+const TABLES = ["meta", "runs", "evaluations", "state", "examples", "task_examples"];
 
 interface RunRow {
   id: string;
@@ -109,7 +124,16 @@ interface RunRow {
 
 /** Fields of a record that are its result; the rest (calls, tokens, cost, timings) is accounting. */
 function resultKey(r: EvaluationRecord): string {
-  return JSON.stringify([r.iteration, r.z, r.instruction, r.score, r.scores, r.outputs, r.reused]);
+  return JSON.stringify([
+    r.iteration,
+    r.z,
+    r.instruction,
+    r.score,
+    r.scores,
+    r.outputs,
+    r.reused,
+    r.feedback ?? null,
+  ]);
 }
 
 /** A record with its fields in a fixed order (what is stored). */
@@ -122,6 +146,8 @@ function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
     score: r.score,
     scores: [...r.scores],
     outputs: [...r.outputs],
+    ...(r.feedback ? { feedback: [...r.feedback] } : {}),
+    ...(r.judge ? { judge: { ...r.judge } } : {}),
     reused: r.reused,
     calls: r.calls,
     cacheHits: r.cacheHits,
@@ -138,7 +164,7 @@ function sqliteCode(err: unknown): string {
 }
 
 /** Describe why an existing file is not a usable ledger, or null when it is (or is empty). */
-function inspect(db: Database.Database, file: string): "empty" | "ok" {
+function inspect(db: Database.Database, file: string): "empty" | "ok" | { migrateFrom: number } {
   const broken = (what: string) =>
     new UserError(
       `run ledger ${file} ${what}. The file was left untouched; move it aside or pass --ledger PATH to use another file.`,
@@ -176,14 +202,46 @@ function inspect(db: Database.Database, file: string): "empty" | "ok" {
       `has schema version ${version}, written by a newer instructzero (this version ${VERSION} reads version ${LEDGER_SCHEMA_VERSION}); upgrade instructzero`,
     );
   }
-  if (version < LEDGER_SCHEMA_VERSION) {
+  if (version < 1) {
     throw broken(
-      `has schema version ${version}, which this version cannot read (it reads ${LEDGER_SCHEMA_VERSION})`,
+      `has schema version ${version}, which this version cannot read (it reads 1 to ${LEDGER_SCHEMA_VERSION})`,
     );
   }
+  if (version < LEDGER_SCHEMA_VERSION) return { migrateFrom: version };
   const missing = TABLES.filter((t) => !tables.includes(t));
   if (missing.length > 0) throw broken(`is missing the table(s) ${missing.join(", ")}`);
   return "ok";
+}
+
+/**
+ * Bring a ledger of an older schema version to {@link LEDGER_SCHEMA_VERSION}, in one transaction
+ * (a failure leaves the file as it was). 1 -> 2: every run's configuration through
+ * `migrateConfigV1`, table task_examples added.
+ */
+function migrate(db: Database.Database, file: string, from: number, now: Date): void {
+  db.transaction(() => {
+    const v = Number(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get());
+    if (v !== from) return; // another process migrated it meanwhile
+    const rows = db.prepare("SELECT id, config FROM runs").all() as { id: string; config: string }[];
+    const update = db.prepare("UPDATE runs SET config = ? WHERE id = ?");
+    for (const row of rows) {
+      let config: unknown;
+      try {
+        config = migrateConfigV1(JSON.parse(row.config) as Record<string, unknown>);
+      } catch (err) {
+        throw new UserError(
+          `run ledger ${file}: cannot migrate run ${row.id} from schema version 1: ${(err as Error).message}. The file was left untouched.`,
+        );
+      }
+      update.run(JSON.stringify(config), row.id);
+    }
+    db.exec(SCHEMA_V2_ADDITIONS);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(LEDGER_SCHEMA_VERSION));
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
+      `migrated_from_${from}`,
+      `${now.toISOString()} by instructzero ${VERSION}`,
+    );
+  }).immediate();
 }
 
 /**
@@ -230,6 +288,8 @@ export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
         put.run("created_by", `instructzero ${VERSION}`);
         put.run("created_at", (options.now?.() ?? new Date()).toISOString());
       }).immediate();
+    } else if (typeof state === "object") {
+      migrate(db, file, state.migrateFrom, options.now?.() ?? new Date());
     }
   } catch (err) {
     db.close();
@@ -263,8 +323,8 @@ export class Ledger {
    * and a hash of the config, creation time and a counter, unique within the file. The config is
    * checked (UserError on a bad field) and must not hold secrets (see `assertNoSecrets`).
    */
-  createRun(config: RunConfig): string {
-    validateConfig(config);
+  createRun(input: RunConfig): string {
+    const config = parseRunConfig(input);
     assertNoSecrets(config);
     const json = JSON.stringify(config);
     const createdAt = this.now().toISOString();
@@ -318,13 +378,13 @@ export class Ledger {
   updateLimits(runId: string, limits: { maxCalls?: number | null; maxCost?: number | null }): RunConfig {
     return this.transaction(() => {
       const id = this.resolveRunId(runId);
-      const config = this.getRun(id).config;
+      const config: RunConfig = { ...this.getRun(id).config };
       for (const key of ["maxCalls", "maxCost"] as const) {
         const v = limits[key];
         if (v === null) delete config[key];
         else if (v !== undefined) config[key] = v;
       }
-      validateConfig(config);
+      parseRunConfig(config);
       this.db
         .prepare("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?")
         .run(JSON.stringify(config), this.now().toISOString(), id);
@@ -469,6 +529,35 @@ export class Ledger {
            ON CONFLICT (run_id, split) DO UPDATE SET examples = excluded.examples`,
       ).run(runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))));
     });
+  }
+
+  /**
+   * Keep the examples of a task given in memory (with their sha256), so the run can be resumed
+   * without them. Storing different examples for the same run is an error.
+   */
+  setTaskExamples(runId: string, sha256: string, examples: Example[]): void {
+    this.transaction(() => {
+      this.requireRun(runId);
+      const prev = this.stmt("SELECT sha256 FROM task_examples WHERE run_id = ?").pluck().get(runId);
+      if (prev !== undefined) {
+        if (prev !== sha256) throw new LedgerConflictError(`run ${runId} already stores other task examples`);
+        return;
+      }
+      this.stmt("INSERT INTO task_examples (run_id, sha256, examples) VALUES (?, ?, ?)").run(
+        runId,
+        sha256,
+        JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))),
+      );
+    });
+  }
+
+  /** The in-memory task examples stored by `setTaskExamples`, or null. */
+  getTaskExamples(runId: string): { sha256: string; examples: Example[] } | null {
+    this.requireRun(runId);
+    const row = this.stmt("SELECT sha256, examples FROM task_examples WHERE run_id = ?").get(runId) as
+      | { sha256: string; examples: string }
+      | undefined;
+    return row ? { sha256: row.sha256, examples: JSON.parse(row.examples) as Example[] } : null;
   }
 
   /** An example set stored by `setExamples`, or null. */

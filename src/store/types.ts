@@ -2,34 +2,13 @@
  * Types of the run ledger: what one optimisation run stores (its configuration, every scored
  * candidate instruction, optimiser checkpoints and the final result).
  */
+
+/** A run's configuration (see src/config/schema.ts): JSON, stored once per run, never holds secrets. */
+import type { RunConfig } from "../config/schema.js";
+import type { JudgeUsage } from "../metrics/types.js";
 import type { Example } from "../tasks/types.js";
 
-/** A run's configuration: JSON-serialisable, stored once per run. Never holds secrets. */
-export interface RunConfig {
-  task: string;
-  taskFile?: string;
-  target: string;
-  generator?: string;
-  method: "instructzero" | "uniform" | "ape";
-  budget: number;
-  seed: number;
-  nTokens: number;
-  intrinsicDim: number;
-  batchMode: "reference" | "distinct";
-  /**
-   * Propose each BO batch once all but the last generation chunk of the previous batch are scored
-   * (those scores join the fit one batch later), so the generator works while the black box finishes
-   * a batch. Not in the paper; off by default.
-   */
-  pipelined?: boolean;
-  initialPoints: number;
-  batchSize: number;
-  validationSize: number;
-  maxCalls?: number;
-  maxCost?: number;
-  /** Other options (projection, temperature, data dir ...). */
-  [extra: string]: unknown;
-}
+export type { RunConfig };
 
 /** One scored candidate instruction. */
 export interface EvaluationRecord {
@@ -46,6 +25,10 @@ export interface EvaluationRecord {
   scores: number[];
   /** Black-box output per validation example. */
   outputs: string[];
+  /** The metric's feedback per validation example (user metrics and judges; null where none). */
+  feedback?: (string | null)[];
+  /** Judge calls, tokens and dollars of this candidate (judge metrics), apart from the black box's. */
+  judge?: JudgeUsage;
   /** Same instruction already scored earlier in the run: not re-queried. */
   reused: boolean;
   calls: number;
@@ -84,6 +67,11 @@ export interface TestResult {
   inputs?: string[];
   /** Accepted answers per test example. */
   answers?: string[][];
+  /** The metric's feedback per test example (null where none). */
+  feedback?: (string | null)[];
+  /** Calls, tokens and dollars of the test phase (the black box's; the judge's apart). */
+  usage?: { calls: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number };
+  judge?: JudgeUsage;
 }
 
 /** Resource totals of a run (black-box calls, tokens, dollars, time). */

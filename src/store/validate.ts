@@ -1,56 +1,8 @@
-/** Shape checks for what enters the ledger (config from the user, records and results from the optimiser). */
-import { UserError } from "../util/errors.js";
-import type { EvaluationRecord, RunConfig, RunResult } from "./types.js";
-
-const METHODS = ["instructzero", "uniform", "ape"];
-const BATCH_MODES = ["reference", "distinct"];
-
-/** Check a run configuration's required fields; UserError naming the field and value otherwise. */
-export function validateConfig(config: RunConfig): void {
-  if (config === null || typeof config !== "object" || Array.isArray(config)) {
-    throw new UserError("run config must be an object");
-  }
-  const bad = (field: string, want: string): never => {
-    throw new UserError(`run config field "${field}" must be ${want} (got ${JSON.stringify(config[field])})`);
-  };
-  const str = (f: string, optional = false) => {
-    const v = config[f];
-    if (optional && v === undefined) return;
-    if (typeof v !== "string" || v.length === 0) bad(f, "a non-empty string");
-  };
-  const int = (f: string, min: number, optional = false) => {
-    const v = config[f];
-    if (optional && v === undefined) return;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) bad(f, `an integer >= ${min}`);
-  };
-  str("task");
-  str("taskFile", true);
-  str("target");
-  str("generator", true);
-  if (!METHODS.includes(config.method)) bad("method", `one of ${METHODS.join(", ")}`);
-  if (!BATCH_MODES.includes(config.batchMode)) bad("batchMode", `one of ${BATCH_MODES.join(", ")}`);
-  int("budget", 1);
-  int("seed", Number.MIN_SAFE_INTEGER);
-  int("nTokens", 1);
-  int("intrinsicDim", 1);
-  int("initialPoints", 0);
-  int("batchSize", 1);
-  int("validationSize", 1);
-  int("maxCalls", 0, true);
-  if (config.maxCost !== undefined && !(typeof config.maxCost === "number" && config.maxCost >= 0)) {
-    bad("maxCost", "a number >= 0");
-  }
-  let text: string;
-  try {
-    text = JSON.stringify(config);
-  } catch (err) {
-    throw new UserError(`run config is not JSON-serialisable: ${(err as Error).message}`);
-  }
-  const back = JSON.parse(text) as Record<string, unknown>;
-  for (const k of Object.keys(config)) {
-    if (config[k] !== undefined && !(k in back)) bad(k, "a JSON value");
-  }
-}
+/**
+ * Shape checks for what the optimiser puts in the ledger (records and results; the configuration is
+ * checked by src/config/parse.ts).
+ */
+import type { EvaluationRecord, RunResult } from "./types.js";
 
 const isCount = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
 const isNonNeg = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
@@ -73,6 +25,21 @@ export function validateRecord(r: EvaluationRecord): void {
     fail("outputs", "an array of strings");
   }
   if (r.outputs.length !== r.scores.length) fail("outputs", `as long as scores (${r.scores.length})`);
+  if (
+    r.feedback !== undefined &&
+    !(
+      Array.isArray(r.feedback) &&
+      r.feedback.length === r.scores.length &&
+      r.feedback.every((f) => f === null || typeof f === "string")
+    )
+  ) {
+    fail("feedback", `an array of ${r.scores.length} strings or nulls`);
+  }
+  if (r.judge !== undefined) {
+    for (const f of ["calls", "cacheHits", "inputTokens", "outputTokens"] as const)
+      if (!isCount(r.judge?.[f])) fail(`judge.${f}`, "an integer >= 0");
+    if (!isNonNeg(r.judge.costUsd)) fail("judge.costUsd", "a number >= 0");
+  }
   if (typeof r.reused !== "boolean") fail("reused", "a boolean");
   for (const f of ["calls", "cacheHits", "inputTokens", "outputTokens"] as const) {
     if (!isCount(r[f])) fail(f, "an integer >= 0");

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../util/errors.js";
+import { closest } from "../util/suggest.js";
 import { parseBigBenchFile } from "./bigbench.js";
 import {
   BIGBENCH_II_TASKS,
@@ -55,30 +56,11 @@ export function resolveTaskRef(name: string): TaskRef {
 
 function unknownTask(name: string): UserError {
   const all = [...INSTRUCTION_INDUCTION_TASKS, ...BIGBENCH_II_TASKS.map((t) => BIGBENCH_PREFIX + t)];
-  const near = all
-    .map((t) => ({ t, d: editDistance(name.toLowerCase(), t) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 3)
-    .filter((x) => x.d <= Math.max(3, name.length / 3))
-    .map((x) => x.t);
+  const near = closest(name, all);
   const hint = near.length ? ` Did you mean ${near.join(", ")}?` : "";
   return new UserError(
     `unknown task "${name}".${hint} Run \`instructzero tasks\` for the list, or pass a .jsonl/.csv file of input/output examples.`,
   );
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }
 
 /** Load a task by name or file path (see {@link resolveTaskRef}), downloading benchmark data if needed. */

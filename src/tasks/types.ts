@@ -8,7 +8,7 @@ export interface Example {
 }
 
 /** Where a task came from. */
-export type TaskSource = "instruction-induction" | "bigbench-ii" | "file";
+export type TaskSource = "instruction-induction" | "bigbench-ii" | "file" | "examples";
 
 /** A loaded task before splitting. */
 export interface Task {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
@@ -81,6 +82,34 @@ function parseCsvExamples(path: string, text: string): Example[] {
     }
     return toExample(row.input, output, `${path}: row ${i + 2}`);
   });
+}
+
+/**
+ * Examples given in memory (`[{ input, output }]`, output a string or a list of accepted answers),
+ * checked like a task file's rows; errors name the index ("examples[3]: ...").
+ */
+export function examplesFromObjects(list: unknown, where = "examples"): Example[] {
+  if (!Array.isArray(list)) throw new UserError(`${where} must be an array of { input, output } objects`);
+  const out = list.map((row, i) => {
+    if (!isRecord(row)) throw new UserError(`${where}[${i}]: expected an object with "input" and "output"`);
+    const extra = Object.keys(row).filter((k) => k !== "input" && k !== "output");
+    if (extra.length > 0)
+      throw new UserError(`${where}[${i}]: unknown field "${extra[0]}" (expected input, output)`);
+    return toExample(row.input, row.output, `${where}[${i}]`);
+  });
+  if (out.length < 3) {
+    throw new UserError(
+      `${where}: ${out.length} example(s); at least 3 are needed (demos, validation, test)`,
+    );
+  }
+  return out;
+}
+
+/** sha256 of examples in canonical form (input and answers, in order): their identity in the ledger. */
+export function examplesSha256(examples: readonly Example[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify(examples.map((e) => [e.input, e.answers])))
+    .digest("hex");
 }
 
 function toExample(input: unknown, output: unknown, where: string): Example {

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
+import type { RunConfig, RunOptions } from "../../src/config/schema.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { makeRunConfig } from "../../src/optimizers/run.js";
-import type { RunConfig } from "../../src/store/types.js";
 import { seedFor } from "../../src/util/rng.js";
 import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai.js";
 
@@ -12,10 +12,9 @@ import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai
  * A small in-process run on `taskFile` against the "test:bb" black box: 20 evaluations (8 initial,
  * then batches of 6), 5 validation examples; `options` override any of these.
  */
-export function smallRunConfig(taskFile: string, options: Partial<RunConfig> = {}): RunConfig {
+export function smallRunConfig(taskFile: string, options: Partial<RunOptions> = {}): RunConfig {
   return makeRunConfig({
     task: taskFile,
-    taskFile,
     target: "test:bb",
     budget: 20,
     initialPoints: 8,

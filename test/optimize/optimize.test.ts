@@ -194,7 +194,7 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     const long = await texts("tokens-default", []);
     const short = await texts("tokens-4", ["--instruction-tokens", "4"]);
     expect(short.config.instructionTokens).toBe(4);
-    expect(long.config.instructionTokens).toBeUndefined();
+    expect(long.config.instructionTokens).toBe(128); // defaults are stored
     short.instructions.forEach((t, i) => {
       expect(t.length).toBeGreaterThan(0);
       expect(t.length).toBeLessThan(long.instructions[i].length);

@@ -22,7 +22,7 @@ export const N_EVALS = 17;
  */
 export function makeInjectedRun(ledger: Ledger): string {
   const id = ledger.createRun(
-    makeConfig({ task: `antonyms ${PAYLOADS.titleBreak}`, note: PAYLOADS.styleBreak, temperature: 0 }),
+    makeConfig({ task: `antonyms ${PAYLOADS.titleBreak}`, vllmModel: PAYLOADS.styleBreak }),
   );
   ledger.setExamples(id, "validation", [
     { input: PAYLOADS.quotes, answers: [PAYLOADS.img] },

@@ -95,7 +95,7 @@ describe("renderHtmlReport", () => {
     expect(html).toContain('id="test-examples"');
     expect(html).toContain("$0.0123");
     expect(html).toContain("12,345");
-    expect(html).toContain("<th>temperature</th>");
+    expect(html).toContain("<th>vllmModel</th>");
     const table = html.slice(
       html.indexOf('id="instruction-table"'),
       html.indexOf("</table>", html.indexOf('id="instruction-table"')),

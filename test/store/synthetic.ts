@@ -1,11 +1,14 @@
 /** Synthetic runs for ledger and report tests (no optimiser needed). */
+
+import { RunConfigSchema } from "../../src/config/schema.js";
 import type { Ledger } from "../../src/store/ledger.js";
 import type { EvaluationRecord, RunConfig } from "../../src/store/types.js";
 import { Rng } from "../../src/util/rng.js";
 
-/** A valid paper-default config for `task`. */
-export function makeConfig(overrides: Partial<RunConfig> = {}): RunConfig {
+/** A valid paper-default config for `task` (defaults of the schema filled in; overrides unchecked). */
+export function makeConfig(overrides: Partial<RunConfig> & Record<string, unknown> = {}): RunConfig {
   return {
+    ...RunConfigSchema.parse({ task: "antonyms" }),
     task: "antonyms",
     target: "local:qwen2.5-0.5b-instruct",
     generator: "smol135",

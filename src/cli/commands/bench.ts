@@ -1,19 +1,24 @@
 import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
+import { methodNames } from "../../optimizers/methods/index.js";
 import { openRunDeps } from "../../optimizers/setup.js";
 import { runSweep, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
 import { openLedger } from "../../store/ledger.js";
 import type { RunConfig } from "../../store/types.js";
-import { addRunOptions, type RunCliOptions, runConfigFromOptions } from "./optimize.js";
-import { ledgerPathOption } from "./runs.js";
+import { addRunOptions } from "../run-options.js";
+import { runConfigFromCommand } from "./optimize.js";
+import { addLedgerOption, ledgerPathOption } from "./runs.js";
 
-interface BenchOptions extends Omit<RunCliOptions, "method" | "seed"> {
+interface BenchOptions {
   tasks: string[];
   methods: RunConfig["method"][];
   seeds: number[];
   csv?: string;
   markdown?: string;
+  ledger?: string;
 }
+
+const BENCH_OMIT = ["task", "method", "seed"];
 
 function list(v: string): string[] {
   const items = v
@@ -27,9 +32,9 @@ function list(v: string): string[] {
 function methods(v: string): RunConfig["method"][] {
   const ms = list(v);
   for (const m of ms)
-    if (!["instructzero", "uniform", "ape"].includes(m))
-      throw new InvalidArgumentError(`unknown method "${m}"`);
-  return ms as RunConfig["method"][];
+    if (!methodNames().includes(m))
+      throw new InvalidArgumentError(`unknown method "${m}" (known: ${methodNames().join(", ")})`);
+  return ms;
 }
 
 function seeds(v: string): number[] {
@@ -50,29 +55,20 @@ export function registerBenchCommand(program: Command): void {
         "rerunning the same command resumes unfinished cells and reuses finished ones.",
     )
     .requiredOption("--tasks <a,b,c>", "tasks (names or .jsonl/.csv files)", list)
-    .option("--methods <list>", "methods: instructzero, uniform, ape", methods, [
-      "instructzero",
-      "uniform",
-      "ape",
-    ])
+    .option("--methods <list>", `methods: ${methodNames().join(", ")}`, methods, methodNames())
     .option("--seeds <list>", "seeds", seeds, [0, 1, 2])
     .option("--csv <file>", "write every cell (run id, scores, calls, cost) as CSV")
     .option("--markdown <file>", "also write the markdown table to a file");
-  addRunOptions(cmd);
-  // `bench` sets method and seed per cell.
-  for (const name of ["--method", "--seed"]) {
-    const i = cmd.options.findIndex((o) => o.long === name);
-    if (i >= 0) (cmd.options as unknown[]).splice(i, 1);
-  }
-  cmd.action(async (opts: BenchOptions) => {
+  // `bench` sets task, method and seed per cell.
+  addLedgerOption(addRunOptions(cmd, BENCH_OMIT));
+  cmd.action(async (opts: BenchOptions, command: Command) => {
     const ledger = openLedger(ledgerPathOption(opts));
     try {
       const cells = await runSweep(
         { tasks: opts.tasks, methods: opts.methods, seeds: opts.seeds },
-        (task, method, seed) =>
-          runConfigFromOptions({ ...opts, method, seed } as RunCliOptions, task, method, seed),
+        (task, method, seed) => runConfigFromCommand(command, { task, method, seed }, BENCH_OMIT),
         ledger,
-        (config) => openRunDeps(config, ledger, { skipTest: config.skipTest === true }),
+        (config) => openRunDeps(config, ledger),
         (cell, done, total) =>
           process.stderr.write(
             `[${done}/${total}] ${cell.task} ${cell.method} seed ${cell.seed}: test ${cell.test?.toFixed(3) ?? "-"} (run ${cell.runId}, ${cell.status})\n`,

@@ -1,219 +1,35 @@
-import { resolve } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
+import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
 import { planRun } from "../../optimizers/plan.js";
 import { executeRun, makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
+import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { openRunDeps } from "../../optimizers/setup.js";
 import type { Ledger } from "../../store/ledger.js";
 import { openLedger } from "../../store/ledger.js";
-import type { RunConfig } from "../../store/types.js";
-import { loadTask } from "../../tasks/load.js";
 import { splitTask } from "../../tasks/splits.js";
-import { isTaskFilePath } from "../../tasks/user-file.js";
+import { UserError } from "../../util/errors.js";
 import { createRunProgress } from "../progress.js";
-import {
-  addBlackBoxOptions,
-  addDataOptions,
-  addMetricOption,
-  intOption,
-  numberOption,
-  printDownload,
-  type SharedCliOptions,
-} from "../shared-options.js";
+import { addRunOptions, runOptionsFromCli } from "../run-options.js";
+import { intOption, numberOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
 
-/**
- * Default generator: Qwen2.5-0.5B-Instruct (ONNX export by onnx-community). Small enough for a CPU
- * (~0.5 B parameters), instruction-tuned, with a chat template and a transformers.js-layout export.
- */
-export const DEFAULT_GENERATOR = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
-/** Default black box when no --target is given: the same model through the local: provider (no API key). */
-export const DEFAULT_TARGET = `local:${DEFAULT_GENERATOR}`;
+export { DEFAULT_GENERATOR, DEFAULT_TARGET };
 
-/** Parsed run options (shared by optimize and bench). */
-export interface RunCliOptions extends SharedCliOptions {
-  target?: string;
-  generator?: string;
-  method: RunConfig["method"];
-  budget: number;
-  seed: number;
-  nTokens: number;
-  instructionTokens: number;
-  intrinsicDim: number;
-  batchMode: RunConfig["batchMode"];
-  pipelined?: boolean;
-  initialPoints: number;
-  batchSize: number;
-  validationSize: number;
-  demos: number;
-  maxTokens: number;
-  projection: "uniform" | "normal";
-  proposer?: string;
-  maxCalls?: number;
-  maxCost?: number;
-  test: boolean;
-  ledger?: string;
-  generatorDtype: string;
-  vllmUrl?: string;
-  vllmModel?: string;
-}
-
-interface OptimizeOptions extends RunCliOptions {
-  task: string;
+interface OptimizeFlags {
   dryRun?: boolean;
   json?: boolean;
+  ledger?: string;
 }
 
-function choice<T extends string>(name: string, values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v))
-      throw new InvalidArgumentError(`${name} must be one of ${values.join(", ")}`);
-    return v as T;
-  };
-}
-
-/** Options shared by `optimize` and `bench` (everything that defines a run). */
-export function addRunOptions(cmd: Command): Command {
-  cmd
-    .option(
-      "--target <provider:model>",
-      `black-box model to optimise for (default ${DEFAULT_TARGET}, no API key needed)`,
-    )
-    .option(
-      "--generator <src>",
-      `instruction generator: model folder or hf:org/name (default ${DEFAULT_GENERATOR})`,
-    )
-    .addOption(
-      new Option(
-        "--method <name>",
-        "instructzero (BO over soft prompts) | uniform (random soft prompts) | ape (the black box proposes)",
-      )
-        .choices(["instructzero", "uniform", "ape"])
-        .default("instructzero"),
-    )
-    .option("--budget <n>", "evaluations (candidate instructions scored)", intOption("--budget", 1), 150)
-    .option(
-      "--seed <n>",
-      "seed: same seed and inputs give the same instructions, scores and choices",
-      intOption("--seed"),
-      0,
-    )
-    .option(
-      "--n-tokens <n>",
-      "soft-prompt tokens prepended to the generator's input",
-      intOption("--n-tokens", 1),
-      5,
-    )
-    .option(
-      "--instruction-tokens <n>",
-      "max tokens the generator writes per instruction (the paper: 128)",
-      intOption("--instruction-tokens", 1),
-      128,
-    )
-    .option(
-      "--intrinsic-dim <n>",
-      "dimension of the soft prompt z searched by BO",
-      intOption("--intrinsic-dim", 1),
-      10,
-    )
-    .option(
-      "--batch-mode <mode>",
-      "reference (paper: duplicates allowed) | distinct (over-propose 3x, keep candidates whose instruction is new; recommended)",
-      choice("--batch-mode", ["reference", "distinct"] as const),
-      "reference",
-    )
-    .option(
-      "--pipelined",
-      "propose the next BO batch when all but the last generation chunk of this one are scored " +
-        "(their scores join the fit one batch later): the generator starts the next batch while the " +
-        "black box finishes this one (faster; not in the paper)",
-    )
-    .option("--initial-points <n>", "size of the initial Sobol design", intOption("--initial-points", 1), 25)
-    .option("--batch-size <n>", "points proposed per BO iteration", intOption("--batch-size", 1), 25)
-    .option(
-      "--validation-size <n>",
-      "validation examples per evaluation",
-      intOption("--validation-size", 1),
-      20,
-    )
-    .option("--demos <n>", "demonstrations shown to the generator", intOption("--demos", 1), 5)
-    .option("--max-tokens <n>", "max answer tokens per black-box query", intOption("--max-tokens", 1), 64)
-    .option(
-      "--projection <kind>",
-      "random projection of z: uniform | normal",
-      choice("--projection", ["uniform", "normal"] as const),
-      "uniform",
-    )
-    .option("--proposer <provider:model>", "ape: model that proposes instructions (default: the target)")
-    .option(
-      "--max-calls <n>",
-      "stop cleanly after this many paid black-box calls (search phase)",
-      intOption("--max-calls", 1),
-    )
-    .option(
-      "--max-cost <usd>",
-      "stop cleanly once this many dollars are spent (search phase)",
-      numberOption("--max-cost"),
-    );
-  cmd.option(
-    "--generator-dtype <dtype>",
-    "ONNX variant of the generator and of a local: target (fp32, fp16, q8, q4)",
-    "fp32",
-  );
-  cmd.option(
-    "--vllm-url <url>",
-    "decode the generator on this vLLM server (started with --enable-prompt-embeds)",
-  );
-  cmd.option(
-    "--vllm-model <name>",
-    "model name served by vLLM (default: the generator's name); key: $VLLM_API_KEY",
-  );
-  cmd.option("--no-test", "do not score the best instruction on the test split");
-  return addLedgerOption(addMetricOption(addDataOptions(addBlackBoxOptions(cmd))));
-}
-
-/** A run configuration from parsed run options. */
-export function runConfigFromOptions(
-  opts: RunCliOptions,
-  task: string,
-  method: RunConfig["method"],
-  seed: number,
+/** The checked run configuration of `optimize` (flags over `--config`), or a UserError naming what is wrong. */
+export function runConfigFromCommand(
+  cmd: Command,
+  overrides: Record<string, unknown> = {},
+  omit: string[] = [],
 ): RunConfig {
-  const taskFile = isTaskFilePath(task) ? resolve(task) : undefined;
-  return makeRunConfig({
-    task,
-    taskFile,
-    target: opts.target ?? DEFAULT_TARGET,
-    generator: method === "ape" ? undefined : (opts.generator ?? DEFAULT_GENERATOR),
-    method,
-    budget: opts.budget,
-    seed,
-    nTokens: opts.nTokens,
-    instructionTokens: opts.instructionTokens === 128 ? undefined : opts.instructionTokens,
-    intrinsicDim: opts.intrinsicDim,
-    batchMode: opts.batchMode,
-    pipelined: opts.pipelined ? true : undefined,
-    initialPoints: opts.initialPoints,
-    batchSize: opts.batchSize,
-    validationSize: opts.validationSize,
-    numDemos: opts.demos,
-    maxTokens: opts.maxTokens,
-    projection: opts.projection,
-    generatorDtype: opts.generatorDtype,
-    vllmUrl: opts.vllmUrl,
-    vllmModel: opts.vllmModel,
-    proposer: opts.proposer,
-    maxCalls: opts.maxCalls,
-    maxCost: opts.maxCost,
-    metric: opts.metric,
-    dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
-    baseURL: opts.baseUrl,
-    concurrency: opts.concurrency,
-    timeoutMs: opts.timeout,
-    maxRetries: opts.maxRetries,
-    cache: opts.cache !== false,
-    cachePath: typeof opts.cache === "string" ? resolve(opts.cache) : undefined,
-    skipTest: !opts.test,
-  });
+  const options = { ...runOptionsFromCli(cmd, omit), ...overrides };
+  if (options.task === undefined) throw new UserError("--task is required (or `task` in the --config file)");
+  return makeRunConfig(options, {}, "options");
 }
 
 /** Register `instructzero optimize` and `instructzero resume`. */
@@ -224,13 +40,9 @@ export function registerOptimizeCommands(program: Command): void {
       "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
         "Defaults reproduce the paper: 150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples.",
     )
-    .requiredOption(
-      "--task <name|file>",
-      "benchmark task (see `instructzero tasks`) or a .jsonl/.csv file of input/output examples",
-    )
     .option("--dry-run", "print the planned calls, tokens and dollars, spend nothing")
     .option("--json", "print the outcome as JSON");
-  addRunOptions(cmd);
+  addLedgerOption(addRunOptions(cmd));
   cmd.addHelpText(
     "after",
     "\nAPI keys come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), never from flags.\n" +
@@ -238,22 +50,21 @@ export function registerOptimizeCommands(program: Command): void {
       "Examples:\n" +
       "  instructzero optimize --task antonyms\n" +
       "  instructzero optimize --task antonyms --target openai:gpt-4o-mini --batch-mode distinct --dry-run\n" +
-      "  instructzero optimize --task my-examples.jsonl --target openai:gpt-4o-mini --max-cost 0.50",
+      "  instructzero optimize --task my-examples.jsonl --target openai:gpt-4o-mini --max-cost 0.50\n" +
+      "  instructzero optimize --task my.jsonl --black-box ./pipeline.mjs --metric ./metric.mjs --method ape --proposer openai:gpt-4o-mini\n" +
+      "  instructzero optimize --config run.json --budget 60\n" +
+      "Every option can also be set in the --config file (camelCase names); docs/options.md lists them.",
   );
-  cmd.action(async (opts: OptimizeOptions) => {
-    const config = runConfigFromOptions(opts, opts.task, opts.method, opts.seed);
-    const taskFile = config.taskFile;
+  cmd.action(async (opts: OptimizeFlags, command: Command) => {
+    const config = runConfigFromCommand(command);
+    // the task is loaded (and checked) before anything is created or spent
+    const task = await loadRunTaskForPlan(config);
     if (opts.dryRun) {
-      const task = await loadTask(taskFile ?? opts.task, {
-        dataDir: opts.dataDir,
-        metric: opts.metric,
-        onDownload: printDownload,
-      });
       const plan = planRun(
         config,
         splitTask(task, { seed: config.seed, validationSize: config.validationSize }),
         {
-          skipTest: !opts.test,
+          skipTest: !config.test,
         },
       );
       if (opts.json) {
@@ -278,9 +89,7 @@ export function registerOptimizeCommands(program: Command): void {
     }
     const ledger = openLedger(ledgerPathOption(opts));
     try {
-      const runId = ledger.createRun(config);
-      process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
-      await runAndReport(runId, ledger, opts.json);
+      await runAndReport(config, ledger, opts.json);
     } finally {
       ledger.close();
     }
@@ -313,8 +122,17 @@ export function registerOptimizeCommands(program: Command): void {
   );
 }
 
-export async function runAndReport(runId: string, ledger: Ledger, json?: boolean): Promise<void> {
-  const config = ledger.getRun(runId).config;
+/**
+ * Run `target` (a new configuration, created once its dependencies open, or the id of a stored run),
+ * drawing progress on stderr and printing the outcome.
+ */
+export async function runAndReport(
+  target: string | RunConfig,
+  ledger: Ledger,
+  json?: boolean,
+): Promise<void> {
+  const config = typeof target === "string" ? ledger.getRun(target).config : target;
+  let runId = typeof target === "string" ? target : undefined;
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -329,11 +147,16 @@ export async function runAndReport(runId: string, ledger: Ledger, json?: boolean
   const progress = createRunProgress(config.budget, () => deps?.blackBox, config.batchSize);
   let deps: Awaited<ReturnType<typeof openRunDeps>> | undefined;
   try {
-    deps = await openRunDeps(config, ledger, {
-      onProgress: (e) => progress.update(e),
-      signal: controller.signal,
-      skipTest: config.skipTest === true,
-    });
+    deps = await openRunDeps(
+      config,
+      ledger,
+      { onProgress: (e) => progress.update(e), signal: controller.signal },
+      runId,
+    );
+    if (runId === undefined) {
+      runId = ledger.createRun(config);
+      process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
+    }
     const outcome = await executeRun(runId, deps);
     progress.stop();
     printOutcome(outcome, config, json);
@@ -365,12 +188,23 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     ],
     ["calls", `${t.calls} (cache hits ${t.cacheHits})`],
     ["tokens", `${t.inputTokens} in, ${t.outputTokens} out`],
-    ["cost", `$${t.costUsd.toFixed(4)}`],
+    ["cost", costLine(t)],
     [
       "wall time",
       `${((t.wallMs ?? 0) / 1000).toFixed(1)} s (generation ${((t.generationMs ?? 0) / 1000).toFixed(1)} s, BO ${((t.boMs ?? 0) / 1000).toFixed(1)} s, black box ${((t.evaluationMs ?? 0) / 1000).toFixed(1)} s)`,
     ],
   ];
+  if (config.target.startsWith("function:") && !config.blackBoxId && !config.blackBoxModule)
+    lines.push(["note", "the black box is a function without blackBoxId: its answers were not cached"]);
   if (o.status === "interrupted") lines.push(["resume", `instructzero resume ${o.runId}`]);
   process.stdout.write(lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join("\n") + "\n");
+}
+
+/** Dollars with enough digits to never print a non-zero cost as 0, the judge's share apart. */
+export function costLine(t: RunOutcome["totals"]): string {
+  const usd = (x: number) => (x === 0 ? "$0" : x < 0.0001 ? `$${x.toPrecision(2)}` : `$${x.toFixed(4)}`);
+  const total = t.totalCostUsd ?? t.costUsd;
+  return t.judgeCostUsd !== undefined || t.judgeCalls !== undefined
+    ? `${usd(total)} (black box ${usd(t.costUsd)}, judge ${usd(t.judgeCostUsd ?? 0)} in ${t.judgeCalls ?? 0} calls)`
+    : usd(total);
 }

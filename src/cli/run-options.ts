@@ -1,0 +1,163 @@
+/**
+ * The run options as CLI flags, generated from the one schema (src/config/schema.ts): each option is
+ * `--kebab-case` of its name, with the schema's description and default. `--config FILE` reads the
+ * same fields from JSON; flags given on the command line override the file.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { type OptionField, optionFields } from "../config/fields.js";
+import { parseRunOptions } from "../config/parse.js";
+import type { RunOptions } from "../config/schema.js";
+import { methodNames } from "../optimizers/methods/index.js";
+import { isModuleFile } from "../optimizers/user-module.js";
+import { isTaskFilePath } from "../tasks/user-file.js";
+import { errorMessage, UserError } from "../util/errors.js";
+
+/** Argument names shown in --help (default <value>). */
+const ARG_NAMES: Record<string, string> = {
+  task: "<name|file>",
+  dataDir: "<dir>",
+  target: "<provider:model>",
+  blackBox: "<provider:model|file.mjs>",
+  blackBoxId: "<id>",
+  baseUrl: "<url>",
+  timeout: "<ms>",
+  metric: "<name|judge:provider:model|file.mjs>",
+  rubric: "<file>",
+  generator: "<folder|hf:org/name>",
+  generatorDtype: "<dtype>",
+  vllmUrl: "<url>",
+  vllmModel: "<name>",
+  method: "<name>",
+  seed: "<n>",
+  proposer: "<provider:model>",
+  maxCost: "<usd>",
+};
+
+/** Options whose values are files (resolved against the config file's folder when relative there). */
+const PATH_FIELDS = new Set(["dataDir", "rubric"]);
+
+function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
+  if (f.kind === "int") {
+    const min = f.name === "seed" ? Number.MIN_SAFE_INTEGER : ["maxRetries"].includes(f.name) ? 0 : 1;
+    return (v) => {
+      const n = Number(v);
+      if (v.trim() === "" || !Number.isInteger(n) || n < min)
+        throw new InvalidArgumentError(`${f.flag} must be an integer >= ${min}`);
+      return n;
+    };
+  }
+  if (f.kind === "number") {
+    return (v) => {
+      const n = Number(v);
+      if (v.trim() === "" || !Number.isFinite(n) || n < 0)
+        throw new InvalidArgumentError(`${f.flag} must be a number >= 0`);
+      return n;
+    };
+  }
+  return undefined;
+}
+
+function describe(f: OptionField): string {
+  let d = f.description;
+  if (f.name === "method") d = `search method: ${methodNames().join(" | ")}`;
+  if (f.default !== undefined && f.kind !== "boolean" && f.kind !== "boolean-or-string")
+    d += ` (default ${f.default})`;
+  return d;
+}
+
+/** Add every run option except `omit` to `cmd`, plus `--config FILE`. */
+export function addRunOptions(cmd: Command, omit: readonly string[] = []): Command {
+  cmd.option("--config <file>", "JSON file of run options (the fields below, camelCase); flags override it");
+  for (const f of optionFields()) {
+    if (omit.includes(f.name)) continue;
+    if (f.kind === "boolean") {
+      if (f.default === true) cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not: ${describe(f)}`));
+      else cmd.addOption(new Option(f.flag, describe(f)));
+      continue;
+    }
+    if (f.kind === "boolean-or-string") {
+      cmd.addOption(new Option(`${f.flag} <file>`, describe(f)));
+      cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not use the ${f.name}`));
+      continue;
+    }
+    const arg =
+      f.name === "rubric"
+        ? "<file>"
+        : f.kind === "enum"
+          ? `<${f.values!.join("|")}>`
+          : `<${f.kind === "string" ? "value" : "n"}>`;
+    const o = new Option(`${f.flag} ${arg}`, describe(f));
+    if (f.values) o.choices(f.values);
+    const p = parserOf(f);
+    if (p) o.argParser(p);
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+/** The run options set on the command line (not defaults), by field name. */
+function givenOnCommandLine(cmd: Command, omit: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const values = cmd.opts() as Record<string, unknown>;
+  for (const f of optionFields()) {
+    if (omit.includes(f.name)) continue;
+    const source = cmd.getOptionValueSource(f.name);
+    if (source !== "cli" && source !== "env") continue;
+    out[f.name] = values[f.name];
+  }
+  return out;
+}
+
+/** Read a `--config` file: JSON, an object of run options; relative paths are taken from the file's folder. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  const path = resolve(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new UserError(`cannot read config file ${path}: ${errorMessage(err)}`);
+  }
+  // the same check as any options, naming the file (unknown fields are errors)
+  parseRunOptions(raw, `config file ${path}`);
+  const o = { ...(raw as Record<string, unknown>) };
+  const base = dirname(path);
+  const rel = (v: unknown) => (typeof v === "string" && !isAbsolute(v) ? resolve(base, v) : v);
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v !== "string") continue;
+    if (
+      PATH_FIELDS.has(k) ||
+      (k === "task" && isTaskFilePath(v)) ||
+      ((k === "blackBox" || k === "metric") && isModuleFile(v)) ||
+      k === "cache"
+    ) {
+      o[k] = rel(v);
+    }
+  }
+  return o;
+}
+
+/**
+ * The run options of a command: the `--config` file (if any), overridden by flags given on the command
+ * line, `rubric` read from its file. The result still needs `makeRunConfig` (which fills defaults).
+ */
+export function runOptionsFromCli(
+  cmd: Command,
+  omit: readonly string[] = [],
+): RunOptions & Record<string, unknown> {
+  const file = (cmd.opts() as { config?: string }).config;
+  const merged: Record<string, unknown> = {
+    ...(file ? readConfigFile(file) : {}),
+    ...givenOnCommandLine(cmd, omit),
+  };
+  if (typeof merged.rubric === "string") {
+    try {
+      merged.rubric = readFileSync(merged.rubric, "utf8").trim();
+    } catch (err) {
+      throw new UserError(`cannot read rubric file ${merged.rubric}: ${errorMessage(err)}`);
+    }
+  }
+  return merged as RunOptions & Record<string, unknown>;
+}

@@ -1,0 +1,100 @@
+/** Read the option schema as data: each field's kind, default and description (for the CLI flags and the docs). */
+import { CONFIG_SECTIONS, RunOptionsSchema } from "./schema.js";
+
+/** What the CLI and the docs need to know of one option. */
+export interface OptionField {
+  /** camelCase name (config file, library). */
+  name: string;
+  /** The CLI flag: --kebab-case. */
+  flag: string;
+  section: string;
+  kind: "int" | "number" | "boolean" | "string" | "enum" | "boolean-or-string";
+  /** Allowed values of an enum. */
+  values?: string[];
+  /** The default, when the schema has one. */
+  default?: unknown;
+  description: string;
+}
+
+interface ZodLike {
+  description?: string;
+  def: {
+    type: string;
+    innerType?: ZodLike;
+    defaultValue?: unknown;
+    format?: string;
+    entries?: object;
+    options?: ZodLike[];
+  };
+}
+
+/** --kebab-case of a camelCase name. */
+export function flagOf(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function fieldOf(name: string, section: string, schema: ZodLike): OptionField {
+  let inner = schema;
+  let def: unknown;
+  let hasDefault = false;
+  while (inner.def.type === "default" || inner.def.type === "optional") {
+    if (inner.def.type === "default") {
+      hasDefault = true;
+      def = inner.def.defaultValue;
+    }
+    inner = inner.def.innerType!;
+  }
+  const t = inner.def.type;
+  const kind: OptionField["kind"] =
+    t === "number"
+      ? inner.def.format === "safeint"
+        ? "int"
+        : "number"
+      : t === "boolean"
+        ? "boolean"
+        : t === "enum"
+          ? "enum"
+          : t === "union"
+            ? "boolean-or-string"
+            : "string";
+  return {
+    name,
+    flag: flagOf(name),
+    section,
+    kind,
+    ...(kind === "enum" ? { values: Object.keys(inner.def.entries ?? {}) } : {}),
+    ...(hasDefault ? { default: def } : {}),
+    description: schema.description ?? "",
+  };
+}
+
+/** Every user option, in schema order, with its section. */
+export function optionFields(): OptionField[] {
+  const out: OptionField[] = [];
+  for (const [section, fields] of Object.entries(CONFIG_SECTIONS)) {
+    for (const [name, schema] of Object.entries(fields))
+      out.push(fieldOf(name, section, schema as unknown as ZodLike));
+  }
+  const names = new Set(out.map((f) => f.name));
+  for (const k of Object.keys(RunOptionsSchema.shape))
+    if (!names.has(k)) throw new Error(`option ${k} has no section`);
+  return out;
+}
+
+/** The options as a markdown table, one row per option, grouped by section (README and docs). */
+export function optionsMarkdown(): string {
+  const rows = ["| option (`--flag`) | default | meaning |", "| --- | --- | --- |"];
+  let section = "";
+  for (const f of optionFields()) {
+    if (f.section !== section) {
+      section = f.section;
+      rows.push(`| **${section}** | | |`);
+    }
+    const def = f.default === undefined ? "" : `\`${JSON.stringify(f.default)}\``;
+    const values = f.values ? ` (${f.values.join(" \\| ")})` : "";
+    rows.push(
+      `| \`${f.name}\` (\`${f.flag}\`) | ${def} | ${f.description.replaceAll("|", "\\|")}${values} |`,
+    );
+  }
+  return `${rows.join("\n")}\n`;
+}

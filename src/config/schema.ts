@@ -1,0 +1,178 @@
+/**
+ * The run configuration: one schema, in sections (task, black box, metric, generator, search, limits).
+ * The CLI flags (camelCased), the `--config` JSON file, the library's `optimizeInstruction` options,
+ * the ledger and the report all use these fields. Unknown or misspelt fields are errors naming the field.
+ *
+ * Two layers of the same schema:
+ * - {@link RunOptionsSchema}: what a user sets (every field optional or defaulted);
+ * - {@link RunConfigSchema}: what a run stores, i.e. the options with defaults filled in plus the
+ *   fields derived when the run is created (resolved task file, examples hash, module hashes).
+ */
+import { z } from "zod";
+
+/** Default generator: Qwen2.5-0.5B-Instruct (ONNX export by onnx-community), small enough for a CPU. */
+export const DEFAULT_GENERATOR = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
+/** Default black box: the same model through the local: provider (no API key). */
+export const DEFAULT_TARGET = `local:${DEFAULT_GENERATOR}`;
+
+const int = (min: number) => z.int().min(min);
+const text = () => z.string().min(1);
+
+/** Where the examples come from and how they are split. */
+export const taskSection = {
+  task: text().describe(
+    "benchmark task (`instructzero tasks`) or a .jsonl/.csv file of input/output examples; with in-memory `examples`, the run's name",
+  ),
+  dataDir: text()
+    .optional()
+    .describe("benchmark data folder (default $INSTRUCTZERO_DATA, else downloaded once)"),
+  validationSize: int(1).default(20).describe("validation examples scored per candidate instruction"),
+  demos: int(1).default(5).describe("demonstrations shown to the instruction generator"),
+};
+
+/** The system whose instruction is optimised. */
+export const blackBoxSection = {
+  target: text()
+    .default(DEFAULT_TARGET)
+    .describe("black box as provider:model (openai:, anthropic:, local:)"),
+  blackBox: text()
+    .optional()
+    .describe(
+      "the black box: a provider:model id (same as target) or an ES module file whose default export is an async ({instruction, input}) => string | {text, usage} function",
+    ),
+  blackBoxId: text()
+    .optional()
+    .describe(
+      "cache identity of a function black box: answers are cached under it (change it when the pipeline changes); without it a function black box is not cached",
+    ),
+  baseUrl: z
+    .url()
+    .optional()
+    .describe("OpenAI-compatible server URL (default $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)"),
+  concurrency: int(1).default(8).describe("black-box requests in flight at once"),
+  timeout: int(1).default(60_000).describe("per-request timeout in milliseconds"),
+  maxRetries: int(0).default(6).describe("retries after transient errors (429, 5xx, timeouts)"),
+  maxTokens: int(1).default(64).describe("max answer tokens per black-box query"),
+  cache: z
+    .union([z.boolean(), text()])
+    .default(true)
+    .describe(
+      "response cache: true (default file $INSTRUCTZERO_CACHE or ~/.cache/instructzero/responses.sqlite), a file path, or false",
+    ),
+};
+
+/** How an answer is scored. */
+export const metricSection = {
+  metric: text()
+    .optional()
+    .describe(
+      "em | f1 | es | contains | judge:provider:model (LLM judge, with rubric) | an ES module file whose default export is ({prediction, example}) => number | {score, feedback}; default: the task's metric (em for files)",
+    ),
+  rubric: text()
+    .optional()
+    .describe("judge metric: the rubric text (CLI and config file: a file holding it)"),
+};
+
+/** The open-source model that writes candidate instructions from soft prompts. */
+export const generatorSection = {
+  generator: text()
+    .default(DEFAULT_GENERATOR)
+    .describe("instruction generator: model folder or hf:org/name[@revision] (not used by ape)"),
+  generatorDtype: text()
+    .default("fp32")
+    .describe("ONNX variant of the generator and of a local: target (fp32, fp16, q8, q4)"),
+  projection: z
+    .enum(["uniform", "normal"])
+    .default("uniform")
+    .describe("random projection of z: uniform | normal"),
+  nTokens: int(1).default(5).describe("soft-prompt tokens prepended to the generator's input"),
+  intrinsicDim: int(1).default(10).describe("dimension of the soft prompt z searched by BO"),
+  instructionTokens: int(1).default(128).describe("max tokens the generator writes per instruction"),
+  vllmUrl: z
+    .url()
+    .optional()
+    .describe("decode the generator on this vLLM server (started with --enable-prompt-embeds)"),
+  vllmModel: text()
+    .optional()
+    .describe("model name served by vLLM (default: the generator's name); key: $VLLM_API_KEY"),
+};
+
+/** The search: method, budget and schedule. */
+export const searchSection = {
+  method: text()
+    .default("instructzero")
+    .describe("search method (see `instructzero optimize --help`): instructzero | uniform | ape"),
+  budget: int(1).default(150).describe("evaluations (candidate instructions scored)"),
+  seed: z
+    .int()
+    .default(0)
+    .describe("seed: same seed and inputs give the same instructions, scores and choices"),
+  initialPoints: int(1).default(25).describe("size of the initial design"),
+  batchSize: int(1).default(25).describe("candidates proposed per iteration"),
+  batchMode: z
+    .enum(["reference", "distinct"])
+    .default("reference")
+    .describe("reference (paper: duplicates allowed) | distinct (keep candidates whose instruction is new)"),
+  pipelined: z
+    .boolean()
+    .default(false)
+    .describe(
+      "propose the next BO batch before this one's last generation chunk is scored (faster; not in the paper)",
+    ),
+  proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
+};
+
+/** Spending limits and the final test. */
+export const limitsSection = {
+  maxCalls: int(1).optional().describe("stop cleanly after this many paid black-box calls (search phase)"),
+  maxCost: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("stop cleanly once this many dollars are spent (search phase)"),
+  test: z.boolean().default(true).describe("score the chosen instruction on the test split"),
+};
+
+/** Every section, by name (for documentation). */
+export const CONFIG_SECTIONS = {
+  task: taskSection,
+  "black box": blackBoxSection,
+  metric: metricSection,
+  generator: generatorSection,
+  search: searchSection,
+  limits: limitsSection,
+} as const;
+
+/** What a user sets: the CLI flags, the `--config` file and the library options (minus functions). */
+export const RunOptionsSchema = z.strictObject({
+  ...taskSection,
+  ...blackBoxSection,
+  ...metricSection,
+  ...generatorSection,
+  ...searchSection,
+  ...limitsSection,
+});
+
+/** A file's path and the sha256 of its content when the run was created (resume checks it). */
+export const FileRefSchema = z.strictObject({ path: text(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/** Fields derived when a run is created (never set by the user). */
+export const derivedSection = {
+  taskFile: text().optional().describe("absolute path of the task file"),
+  examplesHash: z
+    .string()
+    .optional()
+    .describe("sha256 of in-memory examples (stored in the ledger: resume needs no data file)"),
+  blackBoxModule: FileRefSchema.optional().describe("the black-box module file and its hash"),
+  metricModule: FileRefSchema.optional().describe("the metric module file and its hash"),
+};
+
+/** A run's stored configuration: the options with defaults filled in, plus derived fields. */
+export const RunConfigSchema = RunOptionsSchema.extend(derivedSection);
+
+/** Options as a user writes them (defaulted fields optional). */
+export type RunOptions = z.input<typeof RunOptionsSchema>;
+/** A run's stored configuration (every default filled in). */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+/** A file reference with its content hash. */
+export type FileRef = z.output<typeof FileRefSchema>;

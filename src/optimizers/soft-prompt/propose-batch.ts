@@ -1,0 +1,78 @@
+import type { EvaluationRecord } from "../../store/types.js";
+import { seedFor } from "../../util/rng.js";
+import { bestIndex } from "../score-candidate.js";
+import type { MethodContext, PointProposer } from "../types.js";
+import type { BatchCheckpoints, StoredBatch } from "./checkpoint.js";
+import { DISTINCT_OVERPROPOSAL } from "./distinct.js";
+
+/**
+ * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
+ * BO or random draws), stored before use. In `distinct`
+ * mode BO over-proposes and the candidates are stored instead (see `streamNovel` in distinct.ts).
+ */
+export async function loadOrProposeBatch(
+  ctx: MethodContext,
+  checkpoints: BatchCheckpoints,
+  it: number,
+  size: number,
+  records: readonly EvaluationRecord[],
+  previousState: unknown,
+): Promise<StoredBatch> {
+  const { config } = ctx;
+  const stored = checkpoints.get(it);
+  if (stored) return stored;
+
+  const d = config.intrinsicDim;
+  const t0 = performance.now();
+  let batch: StoredBatch;
+  const proposer = requireProposer(ctx);
+  const step = {
+    seed: seedFor(config.seed, `bo:${it}`),
+    runSeed: config.seed,
+    iteration: it,
+    dim: d,
+    batchMode: config.batchMode,
+    warmStart: previousState,
+  };
+  if (it === 0) {
+    batch = { points: proposer.initial(size, d, config.seed) };
+  } else if (proposer.usesHistory === false) {
+    batch = { points: proposer.next({ points: [], values: [], scoreVectors: [] }, size, step).points };
+  } else {
+    ctx.onProgress?.({
+      phase: "propose",
+      evaluations: records.length,
+      budget: config.budget,
+      bestScore: best(records),
+    });
+    const distinct = config.batchMode === "distinct";
+    const next = proposer.next(
+      {
+        points: records.map((r) => r.z!),
+        values: records.map((r) => r.score),
+        scoreVectors: records.map((r) => r.scores),
+      },
+      distinct ? DISTINCT_OVERPROPOSAL * size : size,
+      step,
+    );
+    ctx.timing.boMs += performance.now() - t0;
+    batch = distinct
+      ? { points: [], candidates: next.points, proposerState: next.state }
+      : { points: next.points, proposerState: next.state };
+    checkpoints.put(it, batch);
+    return batch;
+  }
+  ctx.timing.boMs += performance.now() - t0;
+  checkpoints.put(it, batch);
+  return batch;
+}
+
+function requireProposer(ctx: MethodContext): PointProposer {
+  if (!ctx.pointProposer) throw new Error(`method ${ctx.config.method} needs a point proposer`);
+  return ctx.pointProposer;
+}
+
+function best(records: readonly EvaluationRecord[]): number | null {
+  const b = bestIndex(records);
+  return b < 0 ? null : records[b].score;
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
@@ -23,7 +23,9 @@ function buildProgram(): Command {
         "(InstructZero: soft prompts for an open-source generator + Bayesian optimisation).",
     )
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    // usage errors (unknown option, missing or invalid value) exit 2 like every other input error
+    .exitOverride();
   registerTasksCommand(program);
   registerEvalCommand(program);
   registerGenerateCommand(program);
@@ -40,6 +42,11 @@ async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed the message (or the help / version)
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
     if (err instanceof UserError || err instanceof AuthenticationError || err instanceof BadRequestError) {
       // The user's input or setup is wrong: the message says what to change.
       process.stderr.write(`error: ${err.message}\n`);

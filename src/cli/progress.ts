@@ -1,6 +1,7 @@
 import { SingleBar } from "cli-progress";
 import type { BlackBox } from "../blackbox/types.js";
 import type { ProgressEvent } from "../optimizers/types.js";
+import { fmtUsd } from "../report/format.js";
 
 /**
  * Progress display of a run on stderr: a bar (evaluations, best score, calls, cost) on a terminal,
@@ -16,13 +17,19 @@ export function createRunProgress(budget: number, blackBox: () => BlackBox | und
       })
     : null;
   let started = false;
+  let spent = { calls: 0, costUsd: 0 };
   const fields = (e: ProgressEvent) => {
+    // the run's paid calls and dollars so far (all sessions, judge included) when the event has them,
+    // else this session's black-box totals
+    if (e.spent) spent = e.spent;
     const t = blackBox()?.totals();
+    const calls = Math.max(spent.calls, t?.requests ?? 0);
+    const cost = Math.max(spent.costUsd, t?.costUsd ?? 0);
     return {
       phase: e.phase.padEnd(8),
       best: e.bestScore === null ? "-" : e.bestScore.toFixed(3),
-      calls: t ? t.requests : 0,
-      cost: `$${t ? t.costUsd.toFixed(4) : "0.0000"}`,
+      calls,
+      cost: fmtUsd(cost),
     };
   };
   return {

@@ -131,6 +131,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
       PATH_FIELDS.has(k) ||
       (k === "task" && isTaskFilePath(v)) ||
       ((k === "blackBox" || k === "metric") && isModuleFile(v)) ||
+      (k === "generator" && !v.startsWith("hf:")) ||
       k === "cache"
     ) {
       o[k] = rel(v);

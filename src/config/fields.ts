@@ -92,9 +92,33 @@ export function optionsMarkdown(): string {
     }
     const def = f.default === undefined ? "" : `\`${JSON.stringify(f.default)}\``;
     const values = f.values ? ` (${f.values.join(" \\| ")})` : "";
-    rows.push(
-      `| \`${f.name}\` (\`${f.flag}\`) | ${def} | ${f.description.replaceAll("|", "\\|")}${values} |`,
-    );
+    const flag =
+      f.kind === "boolean" && f.default === true
+        ? `--no-${f.flag.slice(2)}`
+        : f.kind === "boolean-or-string"
+          ? `${f.flag} FILE\`, \`--no-${f.flag.slice(2)}`
+          : f.flag;
+    rows.push(`| \`${f.name}\` (\`${flag}\`) | ${def} | ${f.description.replaceAll("|", "\\|")}${values} |`);
   }
   return `${rows.join("\n")}\n`;
+}
+
+/** docs/options.md: every run option, generated from the schema (a test checks the file is up to date). */
+export function optionsDocument(): string {
+  return `# Run options
+
+<!-- generated from src/config/schema.ts by \`npm run docs:options\`; do not edit by hand -->
+
+Every option of a run, in one place. The same names are used by:
+
+- the CLI: \`instructzero optimize --flag\` (\`bench\` too, which sets task, method and seed per cell);
+- a \`--config FILE\` (JSON object of these camelCase names; flags given on the command line override it;
+  relative paths in it are taken from the file's folder; \`rubric\` is a file there, as on the command line);
+- the library: \`optimizeInstruction({ ... })\`, which also takes \`examples\`, a function \`blackBox\`, a
+  function or \`judgeMetric(...)\` \`metric\`, \`store\`, \`signal\` and \`onProgress\`;
+- the run ledger and reports, which store the options with every default filled in.
+
+Unknown or misspelt names are errors that name the field.
+
+${optionsMarkdown()}`;
 }

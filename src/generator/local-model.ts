@@ -116,8 +116,12 @@ export class LocalModel {
     };
   }
 
-  /** Release the ORT sessions. */
+  private closed = false;
+
+  /** Release the ORT sessions (idempotent). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.decoder.release();
   }
 }

@@ -1,8 +1,12 @@
-import { estimateCost } from "../blackbox/pricing.js";
+import { estimateCost, type PriceTable, resolvePrices } from "../blackbox/pricing.js";
+import { JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
+import { metricExample } from "../metrics/scorer.js";
 import type { RunConfig } from "../store/types.js";
 import { renderQuery } from "../tasks/templates.js";
 import type { TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
+import { getMethod } from "./methods/index.js";
+import { judgeModelOf } from "./run-config.js";
 
 /** What a run will spend at most, estimated before spending anything (`--dry-run`). */
 export interface RunPlan {
@@ -14,8 +18,15 @@ export interface RunPlan {
   testCalls: number;
   inputTokens: number;
   outputTokens: number;
-  /** Estimated dollars (0 for local models; null when the model has no known price). */
+  /** Estimated dollars of the black box (0 for local models; null when the model has no known price). */
   costUsd: number | null;
+  /** LLM-judge calls (one per scored answer) and their estimated tokens and dollars (0 without a judge). */
+  judgeCalls: number;
+  judgeInputTokens: number;
+  judgeOutputTokens: number;
+  judgeCostUsd: number | null;
+  /** Black box + judge (null when either has no known price). */
+  totalCostUsd: number | null;
 }
 
 /** Rough token count (4 characters per token), the same rule for every provider. */
@@ -34,8 +45,9 @@ const TYPICAL_INSTRUCTION = "x".repeat(80);
 export function planRun(
   config: RunConfig,
   splits: TaskSplits,
-  options: { skipTest?: boolean } = {},
+  options: { skipTest?: boolean; env?: NodeJS.ProcessEnv; prices?: PriceTable } = {},
 ): RunPlan {
+  const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
   const perQuery = (set: TaskSplits["validation"], template: "validation" | "test") => {
     let input = 0;
@@ -50,13 +62,29 @@ export function planRun(
   const t = options.skipTest ? { input: 0, output: 0 } : perQuery(splits.test, "test");
   const validationCalls = config.budget * splits.validation.length;
   const testCalls = options.skipTest ? 0 : splits.test.length;
-  const proposalCalls = config.method === "ape" ? config.budget : 0;
+  const proposalCalls = getMethod(config.method).proposalCalls(config);
   const demoPrompt = apePrompt(
     splits.promptGen.slice(0, 5).map((e) => ({ input: e.input, output: e.answers[0] })),
   );
   const inputTokens = config.budget * v.input + t.input + proposalCalls * tokens(demoPrompt);
   const outputTokens = config.budget * v.output + t.output + proposalCalls * 30;
-  const cost = estimateCost(config.target, { inputTokens, outputTokens });
+  const cost = estimateCost(config.target, { inputTokens, outputTokens }, prices);
+  // judge: one call per scored answer (validation for every evaluation, then the test)
+  const judgeModel = judgeModelOf(config);
+  let judge = { calls: 0, input: 0, output: 0, cost: 0 as number | null };
+  if (judgeModel) {
+    const per = (set: TaskSplits["validation"]) =>
+      set.reduce(
+        (a, ex) => a + tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? "")),
+        0,
+      );
+    const calls = validationCalls + testCalls;
+    const input = config.budget * per(splits.validation) + (options.skipTest ? 0 : per(splits.test));
+    const output = calls * Math.min(JUDGE_MAX_TOKENS, 40);
+    const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
+    judge = { calls, input, output, cost: c.priced ? c.costUsd : null };
+  }
+  const own = cost.priced ? cost.costUsd : null;
   return {
     evaluations: config.budget,
     maxCalls: validationCalls + testCalls + proposalCalls,
@@ -65,6 +93,11 @@ export function planRun(
     testCalls,
     inputTokens,
     outputTokens,
-    costUsd: cost.priced ? cost.costUsd : null,
+    costUsd: own,
+    judgeCalls: judge.calls,
+    judgeInputTokens: judge.input,
+    judgeOutputTokens: judge.output,
+    judgeCostUsd: judge.cost,
+    totalCostUsd: own === null || judge.cost === null ? null : own + judge.cost,
   };
 }

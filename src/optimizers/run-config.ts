@@ -41,6 +41,10 @@ export function makeRunConfig(
   const method = getMethod(config.method);
   if (extras.examplesHash) config.examplesHash = extras.examplesHash;
   else if (isTaskFilePath(config.task)) config.taskFile = resolve(config.task);
+  // paths are stored absolute, so a run resumes from any working directory
+  if (config.dataDir !== undefined) config.dataDir = resolve(config.dataDir);
+  if (typeof config.cache === "string") config.cache = resolve(config.cache);
+  if (!config.generator.startsWith("hf:")) config.generator = resolve(config.generator);
 
   // black box: a function in code, a module file, or a provider:model id (blackBox overrides target)
   if (extras.blackBoxFunction) {

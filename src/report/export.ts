@@ -18,6 +18,8 @@ export interface ExampleResult {
   answers: string[] | null;
   output: string;
   score: number;
+  /** The metric's feedback (metric functions, LLM judges), when it gave one. */
+  feedback?: string;
 }
 
 /** One distinct instruction of a run, with how often it was proposed. */
@@ -139,6 +141,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
             answers: validationExamples?.[i]?.answers ?? null,
             output: chosen.outputs[i],
             score,
+            ...(chosen.feedback?.[i] != null ? { feedback: chosen.feedback[i]! } : {}),
           })),
           test,
         }
@@ -202,6 +205,7 @@ function testBlock(t: TestResult, examples: Example[] | null): { score: number; 
       answers: t.answers?.[i] ?? examples?.[i]?.answers ?? null,
       output: t.outputs[i],
       score,
+      ...(t.feedback?.[i] != null ? { feedback: t.feedback[i]! } : {}),
     })),
   };
 }

@@ -9,6 +9,8 @@ export function fmtScore(x: number | null | undefined): string {
 export function fmtUsd(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return "-";
   if (x === 0) return "$0";
+  // never round a non-zero amount to $0.0000
+  if (Math.abs(x) < 0.0001) return `$${x.toPrecision(2)}`;
   return Math.abs(x) >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(4)}`;
 }
 

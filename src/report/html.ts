@@ -56,17 +56,18 @@ const textCell = (v: string | null) => td(v === null ? "<em>-</em>" : `<div>${es
 const numCell = (v: string) => td(esc(v), "num");
 const rowClass = (score: number) => (score >= 1 ? "ok" : score <= 0 ? "miss" : "partial");
 
-/** A per-example table (input, expected, output, score). */
+/** A per-example table (input, expected, output, score; the metric's feedback when there is any). */
 function examplesTable(id: string, rows: ExampleResult[]): string {
+  const withFeedback = rows.some((r) => r.feedback !== undefined);
   const body = rows
     .map(
       (r, i) =>
         `<tr class="${rowClass(r.score)}">${numCell(String(i + 1))}${textCell(r.input)}${textCell(
           r.answers === null ? null : r.answers.join(" | "),
-        )}${textCell(r.output)}${numCell(fmtScore(r.score))}</tr>`,
+        )}${textCell(r.output)}${numCell(fmtScore(r.score))}${withFeedback ? textCell(r.feedback ?? null) : ""}</tr>`,
     )
     .join("\n");
-  return `<table id="${id}"><thead><tr><th class="num">#</th><th>input</th><th>expected</th><th>output</th><th class="num">score</th></tr></thead>
+  return `<table id="${id}"><thead><tr><th class="num">#</th><th>input</th><th>expected</th><th>output</th><th class="num">score</th>${withFeedback ? "<th>feedback</th>" : ""}</tr></thead>
 <tbody>
 ${body}
 </tbody></table>`;
@@ -84,7 +85,10 @@ export function renderHtmlReport(run: RunExport): string {
     card("distinct instructions", fmtInt(summary.distinctInstructions)),
     card("black-box calls", fmtInt(totals.calls)),
     card("tokens in / out", `${fmtInt(totals.inputTokens)} / ${fmtInt(totals.outputTokens)}`),
-    card("cost", fmtUsd(totals.costUsd)),
+    card("cost", fmtUsd(totals.totalCostUsd ?? totals.costUsd)),
+    ...(totals.judgeCalls !== undefined
+      ? [card("judge calls / cost", `${fmtInt(totals.judgeCalls)} / ${fmtUsd(totals.judgeCostUsd ?? 0)}`)]
+      : []),
     card("wall time", fmtDuration(totals.wallMs)),
   ].join("\n");
 

@@ -4,6 +4,7 @@ import { planRun } from "../../optimizers/plan.js";
 import { executeRun, makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { openRunDeps } from "../../optimizers/setup.js";
+import { fmtUsd } from "../../report/format.js";
 import type { Ledger } from "../../store/ledger.js";
 import { openLedger } from "../../store/ledger.js";
 import { splitTask } from "../../tasks/splits.js";
@@ -71,17 +72,23 @@ export function registerOptimizeCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify({ config, plan }, null, 2)}\n`);
         return;
       }
-      const cost =
-        plan.costUsd === null
-          ? `unknown (no price for ${config.target}; see INSTRUCTZERO_PRICES)`
-          : `$${plan.costUsd.toFixed(4)}`;
+      const usd = (x: number | null, model: string) =>
+        x === null ? `unknown (no price for ${model}; see INSTRUCTZERO_PRICES)` : `$${x.toFixed(4)}`;
+      const judgeModel = config.metric?.startsWith("judge:") ? config.metric.slice(6) : undefined;
       process.stdout.write(
         [
           `dry run: ${config.method} on ${task.name} with ${config.target} (nothing spent)`,
           `evaluations       ${plan.evaluations}`,
           `black-box calls   at most ${plan.maxCalls} (${plan.validationCalls} validation + ${plan.proposalCalls} proposals + ${plan.testCalls} test)`,
           `tokens            ~${plan.inputTokens} in, ~${plan.outputTokens} out`,
-          `estimated cost    ${cost}`,
+          `estimated cost    ${usd(plan.costUsd, config.target)}`,
+          ...(judgeModel
+            ? [
+                `judge calls       at most ${plan.judgeCalls} (${judgeModel}), ~${plan.judgeInputTokens} in, ~${plan.judgeOutputTokens} out`,
+                `judge cost        ${usd(plan.judgeCostUsd, judgeModel)}`,
+                `total cost        ${plan.totalCostUsd === null ? "unknown" : `$${plan.totalCostUsd.toFixed(4)}`}`,
+              ]
+            : []),
           "Repeated instructions and cached answers are not paid again, so the real cost is usually lower.",
         ].join("\n") + "\n",
       );
@@ -111,10 +118,12 @@ export function registerOptimizeCommands(program: Command): void {
       const ledger = openLedger(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
-        if (opts.maxCalls !== undefined || opts.maxCost !== undefined) {
-          ledger.updateLimits(runId, { maxCalls: opts.maxCalls, maxCost: opts.maxCost });
-        }
-        await runAndReport(runId, ledger, opts.json);
+        // new limits are stored only once the run's black box, metric and generator opened
+        await runAndReport(runId, ledger, opts.json, () => {
+          if (opts.maxCalls !== undefined || opts.maxCost !== undefined) {
+            ledger.updateLimits(runId, { maxCalls: opts.maxCalls, maxCost: opts.maxCost });
+          }
+        });
       } finally {
         ledger.close();
       }
@@ -130,6 +139,8 @@ export async function runAndReport(
   target: string | RunConfig,
   ledger: Ledger,
   json?: boolean,
+  /** Called once everything the run needs opened, before it runs. */
+  beforeRun?: () => void,
 ): Promise<void> {
   const config = typeof target === "string" ? ledger.getRun(target).config : target;
   let runId = typeof target === "string" ? target : undefined;
@@ -153,6 +164,7 @@ export async function runAndReport(
       { onProgress: (e) => progress.update(e), signal: controller.signal },
       runId,
     );
+    beforeRun?.();
     if (runId === undefined) {
       runId = ledger.createRun(config);
       process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
@@ -202,7 +214,7 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
 
 /** Dollars with enough digits to never print a non-zero cost as 0, the judge's share apart. */
 export function costLine(t: RunOutcome["totals"]): string {
-  const usd = (x: number) => (x === 0 ? "$0" : x < 0.0001 ? `$${x.toPrecision(2)}` : `$${x.toFixed(4)}`);
+  const usd = fmtUsd;
   const total = t.totalCostUsd ?? t.costUsd;
   return t.judgeCostUsd !== undefined || t.judgeCalls !== undefined
     ? `${usd(total)} (black box ${usd(t.costUsd)}, judge ${usd(t.judgeCostUsd ?? 0)} in ${t.judgeCalls ?? 0} calls)`

@@ -1,0 +1,126 @@
+/**
+ * Metrics inside a run: an LLM judge answered by the local fake OpenAI server (its calls in the totals,
+ * priced apart, in the dry-run plan and under --max-cost), and metric values outside [0, 1].
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { optimizeInstruction } from "../../src/api/optimize-instruction.js";
+import { buildTestModel } from "../../src/generator/test-model/build.js";
+import { judgeMetric } from "../../src/metrics/judge.js";
+import { planRun } from "../../src/optimizers/plan.js";
+import { makeRunConfig } from "../../src/optimizers/run-config.js";
+import { inMemoryTask } from "../../src/optimizers/run-task.js";
+import { splitTask } from "../../src/tasks/splits.js";
+import { examplesFromObjects, examplesSha256 } from "../../src/tasks/user-file.js";
+import { UserError } from "../../src/util/errors.js";
+import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
+
+const reverse = (w: string) => [...w].reverse().join("");
+const examples = Array.from({ length: 24 }, (_, i) => ({ input: `word${i}`, output: reverse(`word${i}`) }));
+const blackBox = async ({ input }: { instruction: string; input: string }) =>
+  Number(input.slice(4)) % 3 === 0 ? reverse(input) : input;
+
+let server: FakeOpenAI;
+let model: string;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  // the judge grades 9 when the system output is the reference answer, else 2
+  server = await startFakeOpenAI({
+    answer: (req) => {
+      const out = req.prompt.match(/System output to grade:\n([\s\S]*?)\n\nGrade/)?.[1];
+      const refs = req.prompt.match(/Reference answer\(s\)[^\n]*\n([\s\S]*?)\n\nSystem output/)?.[1] ?? "";
+      return refs.includes(`- ${out}`) ? "Score: 9\nReason: matches" : "Score: 2\nReason: wrong word";
+    },
+  });
+  process.env.OPENAI_BASE_URL = server.url;
+  process.env.OPENAI_API_KEY = "test";
+  model = join(mkdtempSync(join(tmpdir(), "iz-judge-")), "micro");
+  buildTestModel(model, { preset: "micro", seed: 0 });
+});
+afterAll(async () => {
+  process.env = saved;
+  await server.close();
+});
+
+const base = () => ({
+  examples,
+  blackBox,
+  metric: judgeMetric({ model: "openai:gpt-4o-mini", rubric: "The output is the input written backwards." }),
+  generator: model,
+  method: "uniform",
+  budget: 4,
+  initialPoints: 4,
+  validationSize: 4,
+  store: false as const,
+  cache: false,
+});
+
+describe("LLM judge inside a run", () => {
+  it("scores every answer with the judge; its calls, tokens and dollars are counted apart", async () => {
+    const before = server.stats().completions;
+    const r = await optimizeInstruction(base());
+    expect(r.status).toBe("completed");
+    const judged = server.stats().completions - before;
+    const t = r.totals;
+    // every validation answer of every distinct instruction, and the test answers, were judged once
+    expect(t.judgeCalls).toBe(judged);
+    expect(judged).toBe(t.distinctInstructions! * 4 + r.test!.scores.length);
+    expect(t.calls).toBe(judged); // the function black box answered the same queries
+    expect(t.judgeCostUsd).toBeGreaterThan(0);
+    expect(t.costUsd).toBe(0); // the function reported no cost
+    expect(t.totalCostUsd).toBeCloseTo(t.judgeCostUsd!, 12);
+    const scores = r.evaluations.flatMap((e) => e.examples.map((x) => [x.score, x.feedback]));
+    expect(new Set(scores.map((s) => s[0]))).toEqual(new Set([0.9, 0.2]));
+    expect(scores.every(([s, f]) => f === (s === 0.9 ? "matches" : "wrong word"))).toBe(true);
+  });
+
+  it("is in the dry-run plan and under --max-cost (one budget with the black box)", async () => {
+    const list = examplesFromObjects(examples);
+    const config = makeRunConfig(
+      {
+        task: "examples",
+        method: "uniform",
+        generator: model,
+        budget: 4,
+        initialPoints: 4,
+        validationSize: 4,
+        metric: "judge:openai:gpt-4o-mini",
+        rubric: "backwards",
+      },
+      { examplesHash: examplesSha256(list), blackBoxFunction: true },
+    );
+    const splits = splitTask(inMemoryTask("examples", list), { seed: 0, validationSize: 4 });
+    const plan = planRun(config, splits);
+    expect(plan.judgeCalls).toBe(4 * 4 + splits.test.length);
+    expect(plan.judgeCostUsd).toBeGreaterThan(0);
+
+    const before = server.stats().completions;
+    // concurrency 1: the cap is checked before each call (issue "Money is exact" covers calls in flight)
+    const perCall = plan.judgeCostUsd! / plan.judgeCalls;
+    const r = await optimizeInstruction({ ...base(), concurrency: 1, maxCost: 2.5 * perCall });
+    expect(r.status).toBe("stopped");
+    expect(r.reason).toMatch(/--max-cost/);
+    const judged = server.stats().completions - before;
+    // only the judge costs money here (the function black box reports none): the judge's spending
+    // stopped the run before its budget of 4 candidates
+    expect(judged).toBeGreaterThan(0);
+    expect(r.evaluations.length).toBeLessThan(4);
+  });
+});
+
+describe("metric values", () => {
+  it("a value outside [0, 1] or NaN is an error naming the example", async () => {
+    for (const bad of [1.5, Number.NaN, -0.1]) {
+      const err = await optimizeInstruction({ ...base(), metric: () => bad }).catch((e) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toMatch(
+        new RegExp(
+          `metric function returned ${String(bad).replace(".", "\\.")} for validation example \\d+ \\(input "word\\d+"\\)`,
+        ),
+      );
+    }
+  });
+});

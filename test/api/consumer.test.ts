@@ -67,7 +67,25 @@ console.log(JSON.stringify({
 `;
 
 describe("optimizeInstruction / resumeRun from the built package", () => {
-  let out: Record<string, any>;
+  interface Summary {
+    status: string;
+    best: { validationScore: number; testScore: number | null; instruction: string };
+    evaluations: [number, string, number, boolean, unknown[]][];
+    calls: number;
+  }
+  let out: {
+    full: Summary;
+    resumed: Summary;
+    memory: Summary;
+    first: { status: string; n: number };
+    memoryCalls: number;
+    before: string[];
+    after: string[];
+    homeExists: boolean;
+    events: { phase: string; candidate: { index: number; instruction: string }; spent: { calls: number } }[];
+    misspelt: string | null;
+    feedbackExample: { feedback: string };
+  };
   beforeAll(async () => {
     const dir = makeConsumer();
     writeFileSync(join(dir, "run.mjs"), SCRIPT);
@@ -79,7 +97,7 @@ describe("optimizeInstruction / resumeRun from the built package", () => {
   it("runs to the budget with every candidate's per-example results and feedback", () => {
     expect(out.full.status).toBe("completed");
     expect(out.full.evaluations).toHaveLength(14);
-    expect(out.full.best.validationScore).toBe(Math.max(...out.full.evaluations.map((e: any[]) => e[2])));
+    expect(out.full.best.validationScore).toBe(Math.max(...out.full.evaluations.map((e) => e[2])));
     expect(typeof out.full.best.testScore).toBe("number");
     expect(out.full.calls).toBeGreaterThan(0);
     expect(out.feedbackExample.feedback).toMatch(/^expected /);

@@ -6,7 +6,7 @@ import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { makeConsumer, PACKAGE_ROOT, runNode } from "../helpers/consumer.js";
 
 /** The first ```js block after the heading "## Use it from code". */
-export function readmeExample(): string {
+function readmeExample(): string {
   const readme = readFileSync(join(PACKAGE_ROOT, "README.md"), "utf8");
   const at = readme.indexOf("## Use it from code");
   expect(at, "README has a 'Use it from code' section").toBeGreaterThan(0);

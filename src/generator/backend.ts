@@ -52,3 +52,15 @@ export interface GeneratorBackend {
   accepts(options: GeneratorBackendOptions): boolean;
   open(options: GeneratorBackendOptions): Promise<SoftPromptGenerator>;
 }
+
+/** The options of the local generator runtime for backend options (shared by the backends). */
+export function localGeneratorOptions(o: GeneratorBackendOptions) {
+  return {
+    seed: o.seed,
+    nTokens: o.nTokens,
+    intrinsicDim: o.intrinsicDim,
+    projection: o.projection,
+    dtype: o.dtype,
+    maxNewTokens: o.maxNewTokens,
+  };
+}

@@ -1,4 +1,5 @@
 import type { BlackBox } from "../blackbox/types.js";
+import { type RunConfig, RunOptionsSchema } from "../config/schema.js";
 import { addJudgeUsage, evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
 import { createJudgeScorer } from "../metrics/judge.js";
 import { builtinScorer } from "../metrics/scorer.js";
@@ -20,20 +21,11 @@ import type {
 
 export { makeRunConfig } from "./run-config.js";
 
-/** Defaults of a run's configuration (they reproduce the paper); the schema (src/config/schema.ts) holds them all. */
-export const RUN_DEFAULTS = {
-  method: "instructzero",
-  budget: 150,
-  initialPoints: 25,
-  batchSize: 25,
-  validationSize: 20,
-  nTokens: 5,
-  intrinsicDim: 10,
-  batchMode: "reference",
-  demos: 5,
-  maxTokens: 64,
-  seed: 0,
-} as const;
+/** Defaults of a run's configuration (they reproduce the paper), read from the schema (src/config/schema.ts). */
+export const RUN_DEFAULTS: Readonly<Omit<RunConfig, "task">> = (() => {
+  const { task: _task, ...defaults } = RunOptionsSchema.parse({ task: "-" });
+  return Object.freeze(defaults);
+})();
 
 /** Everything a run needs besides its stored configuration. */
 export interface RunDeps {

@@ -69,12 +69,12 @@ export async function openRunDeps(
     const blackBox = await openTargetBlackBox(config, bbOptions, extra, runId);
     closers.push(() => blackBox.close());
     let proposer: BlackBox | undefined;
-    if (method.name === "ape" && config.proposer !== undefined && config.proposer !== config.target) {
+    if (method.usesProposer && config.proposer !== undefined && config.proposer !== config.target) {
       proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: undefined });
       closers.push(() => proposer!.close());
-    } else if (method.name === "ape" && config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
+    } else if (method.usesProposer && config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
       throw new UserError(
-        "method ape with a function black box needs a proposer model (--proposer provider:model): the function only answers scoring queries",
+        `method ${method.name} with a function black box needs a proposer model (--proposer provider:model): the function only answers scoring queries`,
       );
     }
     const { metric, judge } = await openMetric(config, bbOptions, extra, runId);

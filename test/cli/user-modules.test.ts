@@ -77,6 +77,48 @@ describe("user modules and --config on the CLI", () => {
     ...["--ledger", ledger, "--json", ...extra],
   ];
 
+  it("--metric judge:provider:model --rubric FILE: the rubric text is stored, the judge is in the dry-run plan", async () => {
+    const rubric = join(dir, "rubric.txt");
+    writeFileSync(rubric, "The output is the input written backwards.\n");
+    const judgeArgs = ["optimize", "--task", taskFile, "--black-box", pipeline, "--method", "ape"];
+    const r = await runCli(
+      [
+        ...judgeArgs,
+        "--proposer",
+        "openai:gpt-4o-mini",
+        ...SMALL,
+        "--metric",
+        "judge:openai:gpt-4o-mini",
+      ].concat(["--rubric", rubric, "--dry-run", "--json"]),
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.config.rubric).toBe("The output is the input written backwards.");
+    expect(out.plan.judgeCalls).toBe(6 * 5 + out.plan.testCalls);
+    expect(out.plan.judgeCostUsd).toBeGreaterThan(0);
+    const text = await runCli(
+      [
+        ...judgeArgs,
+        "--proposer",
+        "openai:gpt-4o-mini",
+        ...SMALL,
+        "--metric",
+        "judge:openai:gpt-4o-mini",
+        "--rubric",
+        rubric,
+        "--dry-run",
+      ],
+      { env },
+    );
+    expect(text.stdout).toMatch(/judge calls +at most \d+ \(openai:gpt-4o-mini\)/);
+    const noRubric = await runCli([...judgeArgs, "--metric", "judge:openai:gpt-4o-mini", "--dry-run"], {
+      env,
+    });
+    expect(noRubric.code).toBe(2);
+    expect(noRubric.stderr).toContain("needs a rubric (--rubric FILE)");
+  });
+
   it("optimize --black-box pipeline.mjs --metric metric.mjs --method ape", async () => {
     const ledger = join(dir, "ape.sqlite");
     const r = await runCli(apeArgs(ledger), { env });

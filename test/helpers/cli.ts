@@ -20,8 +20,24 @@ export function runCli(
   args: string[],
   options: { env?: Record<string, string>; onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void } = {},
 ): Promise<CliResult> {
+  return runNodeProcess([CLI, ...args], options);
+}
+
+/**
+ * Run `node ...args` asynchronously with a minimal environment (PATH, HOME) plus `env`, collecting its
+ * output. `cwd` defaults to the test's.
+ */
+export function runNodeProcess(
+  args: string[],
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void;
+  } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -2,10 +2,10 @@
  * A consumer project in a temp folder whose node_modules/instructzero links to this package, so a
  * script there imports only the built package's public exports (package.json "exports" -> dist/).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type CliResult, runNodeProcess } from "./cli.js";
 
 /** Root of this package (what `import "instructzero"` resolves to). */
 export const PACKAGE_ROOT = join(import.meta.dirname, "../..");
@@ -22,27 +22,7 @@ export function makeConsumer(prefix = "iz-consumer-"): string {
   return dir;
 }
 
-/** Run `node file` in `dir` with a minimal environment plus `env`; resolves with exit code and output. */
-export function runNode(
-  dir: string,
-  file: string,
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: join(dir, "home"), ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** Run `node file` in `dir` with a minimal environment (HOME = dir/home) plus `env`. */
+export function runNode(dir: string, file: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return runNodeProcess([file], { cwd: dir, env: { HOME: join(dir, "home"), ...env } });
 }

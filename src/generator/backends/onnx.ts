@@ -1,5 +1,5 @@
 /** The default backend: the generator runs in-process on onnxruntime-node (loaded on first use). */
-import type { GeneratorBackend } from "../backend.js";
+import { type GeneratorBackend, localGeneratorOptions } from "../backend.js";
 
 export const onnxBackend: GeneratorBackend = {
   name: "onnx",
@@ -7,13 +7,6 @@ export const onnxBackend: GeneratorBackend = {
   accepts: () => true,
   async open(o) {
     const { loadGenerator } = await import("../generator.js");
-    return loadGenerator(o.source, {
-      seed: o.seed,
-      nTokens: o.nTokens,
-      intrinsicDim: o.intrinsicDim,
-      projection: o.projection,
-      dtype: o.dtype,
-      maxNewTokens: o.maxNewTokens,
-    });
+    return loadGenerator(o.source, localGeneratorOptions(o));
   },
 };

@@ -1,6 +1,6 @@
 /** The scale-out backend: embeddings built locally, decoding on a vLLM server (`vllmUrl`). */
 import { UserError } from "../../util/errors.js";
-import type { GeneratorBackend } from "../backend.js";
+import { type GeneratorBackend, localGeneratorOptions } from "../backend.js";
 
 export const vllmBackend: GeneratorBackend = {
   name: "vllm",
@@ -14,12 +14,7 @@ export const vllmBackend: GeneratorBackend = {
     const { loadVllmGenerator } = await import("../vllm-generator.js");
     const env = o.env ?? process.env;
     return loadVllmGenerator(o.source, {
-      seed: o.seed,
-      nTokens: o.nTokens,
-      intrinsicDim: o.intrinsicDim,
-      projection: o.projection,
-      dtype: o.dtype,
-      maxNewTokens: o.maxNewTokens,
+      ...localGeneratorOptions(o),
       vllm: { baseURL: o.vllmUrl!, model, apiKey: env.VLLM_API_KEY || undefined },
     });
   },

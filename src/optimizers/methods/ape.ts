@@ -5,6 +5,7 @@ import type { SearchMethod } from "./method.js";
 export const ape: SearchMethod = {
   name: "ape",
   description: "the black box (or --proposer) proposes instructions (baseline)",
+  usesProposer: true,
   usesGenerator: false,
   proposalCalls: (config) => config.budget,
   run: runApe,

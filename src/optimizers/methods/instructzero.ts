@@ -5,6 +5,7 @@ import type { SearchMethod } from "./method.js";
 export const instructzero: SearchMethod = {
   name: "instructzero",
   description: "BO over soft prompts (the paper)",
+  usesProposer: false,
   usesGenerator: true,
   pointProposer: async () => (await import("../bo-proposer.js")).createBoPointProposer(),
   proposalCalls: () => 0,

@@ -9,6 +9,11 @@ export interface SearchMethod {
   readonly description: string;
   /** Needs the soft-prompt generator (and so a generator model). */
   readonly usesGenerator: boolean;
+  /**
+   * Its candidates are written by a proposer model (the black box, or the `proposer` option), which
+   * must then be a model: a function black box only answers scoring queries.
+   */
+  readonly usesProposer: boolean;
   /** Where its soft prompts come from (methods that use the generator). */
   pointProposer?(): Promise<PointProposer>;
   /** Black-box calls spent on proposing candidates (not scoring them), for the dry-run plan. */

@@ -6,6 +6,7 @@ import type { SearchMethod } from "./method.js";
 export const uniform: SearchMethod = {
   name: "uniform",
   description: "random soft prompts (baseline)",
+  usesProposer: false,
   usesGenerator: true,
   pointProposer: async () => createUniformPointProposer(),
   proposalCalls: () => 0,

@@ -106,7 +106,14 @@ export type {
   ScoredAnswer,
   Scorer,
 } from "./metrics/types.js";
-export { BudgetExhausted, BudgetedBlackBox, type CallBudget, SharedBudget } from "./optimizers/budget.js";
+export {
+  BudgetExhausted,
+  BudgetedBlackBox,
+  type CallBudget,
+  RunBudget,
+  RunInterrupted,
+  worstCaseCost,
+} from "./optimizers/budget.js";
 export { getMethod, METHODS, methodNames, type SearchMethod } from "./optimizers/methods/index.js";
 export { planRun, type RunPlan } from "./optimizers/plan.js";
 export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome } from "./optimizers/run.js";
@@ -138,6 +145,12 @@ export {
   LedgerConflictError,
   type LedgerOptions,
   openLedger,
+  RUN_LOCK_STALE_MS,
+  type RunLock,
+  RunLockedError,
+  type RunLockHolder,
+  type SpendEntry,
+  type SpendTotals,
 } from "./store/ledger.js";
 export { assertNoSecrets } from "./store/secrets.js";
 export type * from "./store/types.js";

@@ -10,11 +10,16 @@
  *          transient error -> wait (Retry-After or backoff) -> next attempt, at most maxRetries
  *          other error     -> throw at once
  *     -> write to cache, account tokens and cost
+ *
+ * Once a request is refused with 401/403 (AuthenticationError), the key is known to be bad: every
+ * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
+ * Messages of every error thrown from here are scrubbed of URL credentials.
  */
 import { UserError } from "../util/errors.js";
+import { redactUrl } from "../util/redact.js";
 import { Rng } from "../util/rng.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
-import { BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "./errors.js";
+import { AuthenticationError, BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
@@ -49,9 +54,16 @@ export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): 
     provider === "local" && options.concurrency === undefined ? { ...options, concurrency: 1 } : options,
   );
   const prices = resolvePrices(options.prices, env);
-  const made = factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
+  // The cache first: a damaged file is reported before a provider (maybe a local model) is loaded.
   const cache =
     options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
+  let made: Provider | Promise<Provider>;
+  try {
+    made = factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
+  } catch (err) {
+    cache?.close();
+    throw err;
+  }
   return new WrappedBlackBox(`${provider}:${model}`, provider, model, made, cache, prices, settings, options);
 }
 
@@ -153,6 +165,8 @@ class WrappedBlackBox implements BlackBox {
   };
   private calls = 0;
   private closed = false;
+  /** The first 401/403 seen: from then on no request is sent. */
+  private refused: AuthenticationError | undefined;
 
   constructor(
     readonly id: string,
@@ -183,6 +197,7 @@ class WrappedBlackBox implements BlackBox {
     if (this.closed) throw new Error(`black box ${this.id} is closed`);
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
+    if (this.refused) throw this.refusedError();
     const callId = `${this.id}#${++this.calls}`;
     const provider = this.provider ?? (await this.providerReady);
     const params = this.params(request);
@@ -203,7 +218,10 @@ class WrappedBlackBox implements BlackBox {
     const pending = this.cache ? this.inflight.get(key) : undefined;
     if (pending) return this.hit(callId, await pending);
 
-    const run = this.limiter.run(() => this.attempts(callId, provider, full, key));
+    // A call queued behind the request that got a 401/403 is refused when its slot comes.
+    const run = this.limiter.run(() =>
+      this.refused ? Promise.reject(this.refusedError()) : this.attempts(callId, provider, full, key),
+    );
     if (this.cache) this.inflight.set(key, run);
     try {
       const res = await run;
@@ -253,6 +271,16 @@ class WrappedBlackBox implements BlackBox {
     return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true };
   }
 
+  /** A fresh error for a call refused because the key was refused earlier (no request sent). */
+  private refusedError(): AuthenticationError {
+    const first = this.refused as AuthenticationError;
+    return new AuthenticationError(
+      `${this.id}: request not sent: an earlier request was refused (the API key was rejected), so ` +
+        `this black box sends no more requests. ${first.message}`,
+      { status: first.status, cause: first },
+    );
+  }
+
   /** The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. */
   private async attempts(
     callId: string,
@@ -261,6 +289,7 @@ class WrappedBlackBox implements BlackBox {
     key: string,
   ): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt++) {
+      if (this.refused) throw this.refusedError(); // refused while this call waited to retry
       this.t.requests++;
       this.emit({ type: "request", id: callId, attempt });
       const controller = new AbortController();
@@ -283,6 +312,8 @@ class WrappedBlackBox implements BlackBox {
       } finally {
         clearTimeout(timer);
       }
+      scrub(failure);
+      if (failure instanceof AuthenticationError && !this.refused) this.refused = failure;
       if (!isTransient(failure) || attempt >= this.s.maxRetries) {
         if (failure instanceof BlackBoxError && attempt > 0) {
           failure.message = `${failure.message} (gave up after ${attempt + 1} attempts)`;
@@ -311,5 +342,16 @@ class WrappedBlackBox implements BlackBox {
     } catch {
       // a broken progress display must not break paid calls
     }
+  }
+}
+
+/** Remove URL credentials from the message and stack of a thrown error (a last line of defence). */
+function scrub(err: unknown): void {
+  if (!(err instanceof Error)) return;
+  try {
+    err.message = redactUrl(err.message);
+    if (typeof err.stack === "string") err.stack = redactUrl(err.stack);
+  } catch {
+    // a frozen error: nothing to do
   }
 }

@@ -87,6 +87,8 @@ export interface BlackBox {
   /** "provider:model". */
   readonly id: string;
   complete(request: CompletionRequest): Promise<Completion>;
+  /** True when `request` would be answered from the response cache (nothing paid). Optional. */
+  isCached?(request: CompletionRequest): boolean;
   /** Totals since creation. */
   totals(): UsageTotals;
   close(): Promise<void>;

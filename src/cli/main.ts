@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
+import { redactUrl } from "../util/redact.js";
 import { VERSION } from "../version.js";
 import { registerBenchCommand } from "./commands/bench.js";
 import { registerEvalCommand } from "./commands/eval.js";
@@ -24,6 +25,8 @@ function buildProgram(): Command {
     )
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
+    // commander prints usage errors itself (they may repeat an option value such as a URL)
+    .configureOutput({ writeErr: (text) => process.stderr.write(redactUrl(text)) })
     // usage errors (unknown option, missing or invalid value) exit 2 like every other input error
     .exitOverride();
   registerTasksCommand(program);
@@ -38,6 +41,33 @@ function buildProgram(): Command {
   return program;
 }
 
+/** Print to stderr, URL credentials removed: the last line of defence for every error shown. */
+function printError(text: string): void {
+  process.stderr.write(redactUrl(text));
+}
+
+/** File-system failures on a path the user gave (an output file in a missing folder, no permission). */
+const FILE_ERRORS = new Set([
+  "ENOENT",
+  "EACCES",
+  "EPERM",
+  "EISDIR",
+  "ENOTDIR",
+  "EROFS",
+  "EEXIST",
+  "ENAMETOOLONG",
+]);
+
+function isFileError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as { code?: unknown; path?: unknown } | null;
+  return err instanceof Error && typeof e?.path === "string" && FILE_ERRORS.has(String(e.code));
+}
+
+/**
+ * Exit codes, the same for every command: 0 ok, 1 runtime failure (the provider failed for good,
+ * an unexpected error), 2 usage or input error (bad option, file, task, key, model), 130 interrupted
+ * (set by the commands that handle Ctrl-C).
+ */
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
@@ -47,19 +77,24 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof UserError || err instanceof AuthenticationError || err instanceof BadRequestError) {
+    if (
+      err instanceof UserError ||
+      err instanceof AuthenticationError ||
+      err instanceof BadRequestError ||
+      isFileError(err)
+    ) {
       // The user's input or setup is wrong: the message says what to change.
-      process.stderr.write(`error: ${err.message}\n`);
+      printError(`error: ${err.message}\n`);
       process.exitCode = 2;
     } else if (err instanceof BlackBoxError) {
       // The provider failed for good (retries exhausted). Answers already received are in the cache.
-      process.stderr.write(
+      printError(
         `error: ${err.message}\n(answers received before the failure are cached: rerun to continue)\n`,
       );
       process.exitCode = 1;
     } else {
-      process.stderr.write(`error: ${errorMessage(err)}\n`);
-      if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      printError(`error: ${errorMessage(err)}\n`);
+      if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error) printError(`${err.stack}\n`);
       process.exitCode = 1;
     }
   }

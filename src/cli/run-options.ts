@@ -83,11 +83,8 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
       continue;
     }
     const arg =
-      f.name === "rubric"
-        ? "<file>"
-        : f.kind === "enum"
-          ? `<${f.values!.join("|")}>`
-          : `<${f.kind === "string" ? "value" : "n"}>`;
+      ARG_NAMES[f.name] ??
+      (f.kind === "enum" ? `<${f.values!.join("|")}>` : `<${f.kind === "string" ? "value" : "n"}>`);
     const o = new Option(`${f.flag} ${arg}`, describe(f));
     if (f.values) o.choices(f.values);
     const p = parserOf(f);

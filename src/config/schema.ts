@@ -46,7 +46,13 @@ export const blackBoxSection = {
       "cache identity of a function black box: answers are cached under it (change it when the pipeline changes); without it a function black box is not cached",
     ),
   baseUrl: z
-    .url()
+    .url({
+      protocol: /^https?$/,
+      error: "must be an http:// or https:// URL (such as http://127.0.0.1:8000/v1)",
+    })
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(v), {
+      message: "must not contain credentials (user:password@): the HTTP client cannot send them",
+    })
     .optional()
     .describe("OpenAI-compatible server URL (default $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)"),
   concurrency: int(1).default(8).describe("black-box requests in flight at once"),
@@ -89,7 +95,13 @@ export const generatorSection = {
   intrinsicDim: int(1).default(10).describe("dimension of the soft prompt z searched by BO"),
   instructionTokens: int(1).default(128).describe("max tokens the generator writes per instruction"),
   vllmUrl: z
-    .url()
+    .url({
+      protocol: /^https?$/,
+      error: "must be an http:// or https:// URL (such as http://127.0.0.1:8000/v1)",
+    })
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(v), {
+      message: "must not contain credentials (user:password@): the HTTP client cannot send them",
+    })
     .optional()
     .describe("decode the generator on this vLLM server (started with --enable-prompt-embeds)"),
   vllmModel: text()

@@ -22,9 +22,21 @@ function tokenText(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The tokenizer calls used here: a structural view of @huggingface/tokenizers' Tokenizer, so that the
+ * published .d.ts does not import that package (its own .d.ts does not resolve for a consumer under
+ * `moduleResolution: NodeNext` with `skipLibCheck: false`: extensionless relative imports).
+ */
+export interface ChatTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+}
+
 /** Tokenizer + chat template + stop tokens of one model folder. */
 export class ChatFormat {
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: ChatTokenizer;
   private readonly template: Template | null;
   private readonly specials: Record<string, string>;
   /** Token ids that end generation (generation_config, config and tokenizer EOS). */

@@ -1,4 +1,23 @@
+/**
+ * A run's spending limits, held exactly. Every paid request of a run (the black box, the APE proposer,
+ * an LLM judge; search and test phases) goes through one {@link RunBudget}: a request is admitted only
+ * when its worst case fits in what is left (prompt tokens bounded by the prompt's UTF-8 bytes, plus its
+ * max answer tokens, at the model's price), counting what is already spent and what requests in flight
+ * may still cost. A request that does not fit waits for those in flight (they usually cost less than
+ * their worst case); when nothing is in flight and it still does not fit, the run stops cleanly.
+ * Every answered request is written to the ledger's spend log the moment it is counted, so totals,
+ * limits and resumes all read the same numbers.
+ */
+import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
+import { fmtUsd } from "../report/format.js";
+import type { SpendEntry } from "../store/ledger.js";
+
+/** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
+export interface SpendLog {
+  open(entry: { phase: string; source: string; worstCostUsd: number }): number;
+  close(id: number, paid: SpendEntry | null): void;
+}
 
 /** Thrown when a call would go over `--max-calls` or `--max-cost`. The run stops cleanly. */
 export class BudgetExhausted extends Error {
@@ -8,93 +27,230 @@ export class BudgetExhausted extends Error {
   }
 }
 
-/** Limits on paid black-box usage. */
+/** Thrown instead of starting a request once the run was interrupted in a phase that stops at once. */
+export class RunInterrupted extends Error {
+  constructor() {
+    super("interrupted by the user");
+    this.name = "RunInterrupted";
+  }
+}
+
+/** Limits on paid usage (the whole run: search, test, judge, proposals). */
 export interface CallBudget {
-  /** Paid (non-cached) completions allowed. */
+  /** Paid (non-cached) requests allowed. */
   maxCalls?: number;
-  /** Dollars allowed; checked before each call, so calls already in flight may add a little more. */
+  /** Dollars allowed. */
   maxCost?: number;
 }
 
+/** Tokens a chat request adds around the prompt (role markers, formatting), as a safe margin. */
+const TEMPLATE_TOKENS = 16;
+/** Answer tokens assumed when a request sets no limit (providers' own caps are around this). */
+const DEFAULT_WORST_ANSWER_TOKENS = 4096;
+
 /**
- * One budget shared by every black box of a run (the target, the APE proposer, an LLM judge). Calls are
- * reserved before they start and released when they turn out to be cache hits, so with `maxCalls = N`
- * at most N requests are paid, and exactly N when the work needs at least N. A call that cannot get a
- * slot while others are in flight waits for them (one of them may be a cache hit and free its slot).
+ * An upper bound on the dollars one request to `modelId` can cost: every UTF-8 byte of the prompt (and
+ * system message) counted as a token (a byte-level tokenizer never makes more), plus a template margin,
+ * plus its max answer tokens. 0 for free (local) models; null when the model has no price.
  */
-export class SharedBudget {
-  private paid = 0;
-  private cost = 0;
-  private reserved = 0;
+export function worstCaseCost(
+  modelId: string,
+  request: CompletionRequest,
+  prices?: PriceTable,
+): number | null {
+  const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
+  const est = estimateCost(
+    modelId,
+    {
+      inputTokens: bytes + TEMPLATE_TOKENS,
+      outputTokens: request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS,
+    },
+    prices,
+  );
+  return est.priced ? est.costUsd : null;
+}
+
+/** What a run spent before this session (from the ledger's spend log). */
+export interface Spent {
+  calls: number;
+  costUsd: number;
+}
+
+/** The run's one budget; see the module comment. */
+export class RunBudget {
+  /** Phase recorded with each paid request ("search", "test"). */
+  phase = "search";
+  private paid: number;
+  private cost: number;
+  private reservedCalls = 0;
+  private reservedCost = 0;
+  private kept = { calls: 0, costUsd: 0 };
+  private interruptNow = false;
   private readonly waiters: (() => void)[] = [];
 
   constructor(
-    private readonly budget: CallBudget,
-    /** Usage already spent before this session (a resumed run). */
-    spent: { calls: number; costUsd: number } = { calls: 0, costUsd: 0 },
+    readonly limits: CallBudget,
+    spent: Spent = { calls: 0, costUsd: 0 },
+    /** The spend log: every admitted request is written before it is sent, and settled after. */
+    private readonly log?: SpendLog,
   ) {
     this.paid = spent.calls;
     this.cost = spent.costUsd;
   }
 
-  /** Paid calls and dollars counted so far (including what was spent before this session). */
-  spent(): { calls: number; costUsd: number } {
+  /** Paid requests and dollars so far, all sessions together. */
+  spent(): Spent {
     return { calls: this.paid, costUsd: this.cost };
   }
 
-  /** Wait for a slot; BudgetExhausted when none will come. */
-  async reserve(): Promise<void> {
-    const { maxCalls, maxCost } = this.budget;
-    for (;;) {
-      if (maxCost !== undefined && this.cost >= maxCost) {
-        throw new BudgetExhausted(`--max-cost $${maxCost} reached ($${this.cost.toFixed(4)} spent)`);
-      }
-      if (maxCalls === undefined || this.paid + this.reserved < maxCalls) break;
-      if (this.reserved === 0) throw new BudgetExhausted(`--max-calls ${maxCalls} reached`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    this.reserved++;
+  /**
+   * Keep `calls` and `costUsd` back (for a later phase, e.g. the test) until {@link release}, when the
+   * limits leave room for that and more; returns false (and keeps nothing) when they do not.
+   */
+  keep(calls: number, costUsd: number): boolean {
+    const { maxCalls, maxCost } = this.limits;
+    if (maxCalls !== undefined && this.paid + calls >= maxCalls) return false;
+    if (maxCost !== undefined && this.cost + costUsd >= maxCost) return false;
+    this.kept = { calls, costUsd };
+    return true;
   }
 
-  /** Release a slot, counting the call when it was paid. */
-  release(result: Completion | undefined): void {
-    this.reserved--;
-    if (result && !result.cached) {
+  /** Give back what {@link keep} held. */
+  release(): void {
+    this.kept = { calls: 0, costUsd: 0 };
+    this.wake();
+  }
+
+  /** From now on, refuse to start requests (RunInterrupted); requests in flight finish. */
+  interrupt(): void {
+    this.interruptNow = true;
+    this.wake();
+  }
+
+  /**
+   * Wait until a request of worst-case cost `worstUsd` from `source` fits, reserve it and log it as
+   * pending; BudgetExhausted if it never will. Returns the spend-log id for {@link settle}.
+   */
+  async admit(worstUsd: number, source = "target"): Promise<number | undefined> {
+    const { maxCalls, maxCost } = this.limits;
+    for (;;) {
+      if (this.interruptNow) throw new RunInterrupted();
+      const callsOk = maxCalls === undefined || this.paid + this.reservedCalls + this.kept.calls < maxCalls;
+      const costOk =
+        maxCost === undefined ||
+        this.cost + this.reservedCost + this.kept.costUsd + worstUsd <= maxCost + 1e-12;
+      if (callsOk && costOk) break;
+      if (this.reservedCalls === 0) throw new BudgetExhausted(this.exhausted(worstUsd, callsOk));
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.reservedCalls++;
+    this.reservedCost += worstUsd;
+    return this.log?.open({ phase: this.phase, source, worstCostUsd: worstUsd });
+  }
+
+  /**
+   * Release a reservation of `worstUsd`, counting (and logging) the request when it was paid
+   * (`unreserved`: a request that was never admitted, e.g. expected from the cache).
+   */
+  settle(
+    worstUsd: number,
+    result: Completion | undefined,
+    source: string,
+    logId: number | undefined,
+    unreserved = false,
+  ): void {
+    if (!unreserved) {
+      this.reservedCalls--;
+      this.reservedCost -= worstUsd;
+    }
+    const paid = result && !result.cached;
+    if (paid) {
       this.paid++;
       this.cost += result.costUsd;
     }
-    for (const wake of this.waiters.splice(0)) wake();
+    const entry = paid
+      ? {
+          phase: this.phase,
+          source,
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          costUsd: result.costUsd,
+        }
+      : null;
+    if (logId !== undefined) this.log?.close(logId, entry);
+    else if (entry && this.log)
+      this.log.close(this.log.open({ phase: this.phase, source, worstCostUsd: 0 }), entry);
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private exhausted(worstUsd: number, callsOk: boolean): string {
+    const { maxCalls, maxCost } = this.limits;
+    const later =
+      this.kept.calls > 0 || this.kept.costUsd > 0 ? " (the rest is kept for the test phase)" : "";
+    if (!callsOk) return `--max-calls ${maxCalls} reached (${this.paid} paid calls${later})`;
+    return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent; the next call could cost up to ${fmtUsd(worstUsd)}${later})`;
   }
 }
 
-/** A black box that refuses to start a paid call beyond its (possibly shared) budget. */
+/** Options of a {@link BudgetedBlackBox}. */
+export interface BudgetedOptions {
+  /** What the spend log calls this black box: "target", "proposer", "judge". */
+  source: string;
+  /** Price overrides (the worst case of a request is priced with them). */
+  prices?: PriceTable;
+}
+
+/**
+ * A black box whose every request goes through the run's budget: admitted at its worst-case cost,
+ * counted when answered. A model without a price (a function black box that reports no cost) is
+ * admitted at the highest cost it has reported so far.
+ */
 export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
-  readonly budget: SharedBudget;
+  readonly budget: RunBudget;
+  private highestSeen = 0;
 
   constructor(
     private readonly inner: BlackBox,
-    budget: CallBudget | SharedBudget,
-    /** Usage already spent before this session (a resumed run; with a CallBudget only). */
-    spent: { calls: number; costUsd: number } = { calls: 0, costUsd: 0 },
+    budget: CallBudget | RunBudget,
+    private readonly options: BudgetedOptions = { source: "target" },
   ) {
     this.id = inner.id;
-    this.budget = budget instanceof SharedBudget ? budget : new SharedBudget(budget, spent);
+    this.budget = budget instanceof RunBudget ? budget : new RunBudget(budget);
   }
 
   /** Paid calls and dollars counted so far by the budget (all its black boxes). */
-  spent(): { calls: number; costUsd: number } {
+  spent(): Spent {
     return this.budget.spent();
   }
 
+  /** The admission cost of `request`: its worst case, or the highest cost seen for unpriced models. */
+  worstCase(request: CompletionRequest): number {
+    return worstCaseCost(this.id, request, this.options.prices) ?? this.highestSeen;
+  }
+
   async complete(request: CompletionRequest): Promise<Completion> {
-    await this.budget.reserve();
+    // an answer already in the response cache costs nothing: no admission needed
+    if (this.inner.isCached?.(request)) {
+      const hit = await this.inner.complete(request);
+      if (hit.cached) return hit;
+      // evicted meanwhile (another process): it was paid now, so count it
+      this.budget.settle(0, hit, this.options.source, undefined, true);
+      return hit;
+    }
+    const worst = this.worstCase(request);
+    const logId = await this.budget.admit(worst, this.options.source);
     let result: Completion | undefined;
     try {
       result = await this.inner.complete(request);
+      if (!result.cached) this.highestSeen = Math.max(this.highestSeen, result.costUsd);
       return result;
     } finally {
-      this.budget.release(result);
+      this.budget.settle(worst, result, this.options.source, logId);
     }
   }
 

@@ -1,13 +1,16 @@
+import { resolvePrices } from "../blackbox/pricing.js";
 import type { BlackBox } from "../blackbox/types.js";
 import { type RunConfig, RunOptionsSchema } from "../config/schema.js";
-import { addJudgeUsage, evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
-import { createJudgeScorer } from "../metrics/judge.js";
-import { builtinScorer } from "../metrics/scorer.js";
+import { evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
+import { createJudgeScorer, JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
+import { builtinScorer, metricExample } from "../metrics/scorer.js";
 import type { JudgeMetric, JudgeUsage, Scorer } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunStatus, RunTotals, TestResult } from "../store/types.js";
 import { sampleDemos, splitTask } from "../tasks/splits.js";
-import { BudgetExhausted, BudgetedBlackBox, SharedBudget } from "./budget.js";
+import { renderQuery } from "../tasks/templates.js";
+import type { Example } from "../tasks/types.js";
+import { BudgetExhausted, BudgetedBlackBox, RunBudget, RunInterrupted } from "./budget.js";
 import { getMethod } from "./methods/index.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex } from "./score-candidate.js";
@@ -83,9 +86,16 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     };
   }
   const method = getMethod(config.method);
+  const lock = ledger.acquireRunLock(runId); // one process per run: a second one stops here
   ledger.setStatus(runId, "running");
   const sessionStart = performance.now();
   const timing: PhaseTiming = { generationMs: 0, evaluationMs: 0, boMs: 0 };
+  let budget: RunBudget | undefined;
+  const onAbort = () => {
+    // the test phase stops at once (the search stops after the evaluations under way)
+    if (budget?.phase === "test") budget.interrupt();
+  };
+  deps.signal?.addEventListener("abort", onAbort);
   try {
     const task = await loadRunTask(config, ledger, runId);
     const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
@@ -93,24 +103,42 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       ledger.setExamples(runId, "validation", splits.validation);
       ledger.setExamples(runId, "test", splits.test);
     }
-    const before = ledger.evaluations(runId);
-    const budget = new SharedBudget(
+    const prices = resolvePrices(undefined, process.env);
+    // requests a dead session left in flight may have been answered: counted as paid (worst case)
+    ledger.markLostSpend(runId);
+    const spentBefore = Object.values(ledger.spendBySource(runId));
+    budget = new RunBudget(
       { maxCalls: config.maxCalls, maxCost: config.maxCost },
       {
-        calls: before.reduce((s, r) => s + r.calls + (r.judge?.calls ?? 0), 0),
-        costUsd: before.reduce((s, r) => s + r.costUsd + (r.judge?.costUsd ?? 0), 0),
+        calls: spentBefore.reduce((a, x) => a + x.calls, 0),
+        costUsd: spentBefore.reduce((a, x) => a + x.costUsd, 0),
+      },
+      {
+        open: (entry) => ledger.openSpend(runId, entry),
+        close: (id, paid) => ledger.closeSpend(runId, id, paid),
       },
     );
-    const budgeted = new BudgetedBlackBox(deps.blackBox, budget);
+    const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
+    const judgeBox = deps.judge
+      ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })
+      : undefined;
     const metric = deps.judge
-      ? createJudgeScorer(deps.judge.metric, new BudgetedBlackBox(deps.judge.blackBox, budget))
+      ? createJudgeScorer(deps.judge.metric, judgeBox!)
       : (deps.metric ?? builtinScorer(task.metric));
+    const runTest = !(deps.skipTest ?? !config.test);
+    if (runTest) {
+      // keep what the test phase may cost, so a limit stops the search, not the test
+      const worst = testWorstCase(splits.test, config, budgeted, judgeBox);
+      budget.keep(worst.calls, worst.costUsd);
+    }
     const ctx: MethodContext = {
       runId,
       config,
       ledger,
       blackBox: budgeted,
-      proposer: deps.proposer ? new BudgetedBlackBox(deps.proposer, budget) : undefined,
+      proposer: deps.proposer
+        ? new BudgetedBlackBox(deps.proposer, budget, { source: "proposer", prices })
+        : undefined,
       splits,
       metric,
       demos: sampleDemos(splits.promptGen, config.demos, config.seed),
@@ -157,20 +185,32 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       };
     }
     let test: TestResult | null = null;
-    if (!(deps.skipTest ?? !config.test)) {
+    let ev: Awaited<ReturnType<typeof evaluateInstruction>> | undefined;
+    if (runTest) {
       deps.onProgress?.({
         phase: "test",
         evaluations: evaluations.length,
         budget: config.budget,
         bestScore: evaluations[b].score,
       });
-      const ev = await evaluateInstruction(deps.blackBox, evaluations[b].instruction, splits.test, {
-        metric: deps.judge ? createJudgeScorer(deps.judge.metric, deps.judge.blackBox) : metric,
-        template: "test",
-        split: "test",
-        maxTokens: ctx.maxTokens,
-      });
+      budget.phase = "test";
+      budget.release();
+      try {
+        ev = await evaluateInstruction(budgeted, evaluations[b].instruction, splits.test, {
+          metric,
+          template: "test",
+          split: "test",
+          maxTokens: ctx.maxTokens,
+        });
+      } catch (err) {
+        if (err instanceof RunInterrupted) return interrupted();
+        if (!(err instanceof BudgetExhausted)) throw err;
+        // a limit too small to keep the test phase's share: the run ends without a test score
+        stopReason = `${err.reason}; no test score (the limit left too little for the test phase)`;
+      }
       if (deps.signal?.aborted) return interrupted();
+    }
+    if (ev) {
       const feedback = ev.examples.some((e) => e.feedback !== undefined)
         ? ev.examples.map((e) => e.feedback ?? null)
         : undefined;
@@ -202,6 +242,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
+    deps.signal?.removeEventListener("abort", onAbort);
+    lock.release();
     const prev = ledger.getState<PhaseTiming & { wallMs: number }>(runId, "timing") ?? {
       generationMs: 0,
       evaluationMs: 0,
@@ -256,14 +298,29 @@ function totalsOf(
     boMs: (prev?.boMs ?? 0) + timing.boMs,
   };
   const judge: JudgeUsage = zeroJudgeUsage();
-  for (const e of [...evaluations, ...(test ? [test.usage ?? ZERO_USAGE] : [])]) {
-    t.calls += e.calls;
-    t.cacheHits += e.cacheHits;
-    t.inputTokens += e.inputTokens;
-    t.outputTokens += e.outputTokens;
-    t.costUsd += e.costUsd;
+  for (const e of [...evaluations, ...(test ? [test.usage ?? ZERO_USAGE] : [])]) t.cacheHits += e.cacheHits;
+  for (const e of [...evaluations, ...(test ? [test] : [])])
+    if (e.judge) judge.cacheHits += e.judge.cacheHits;
+  // calls, tokens and dollars: the spend log, i.e. every answered request of every session (also those
+  // of evaluations cut short by a limit or a crash, which no record holds)
+  const spend = ledger.spendBySource(runId);
+  let lost = 0;
+  for (const source of ["target", "proposer", "judge"]) lost += spend[source]?.lost ?? 0;
+  if (lost > 0) t.lostCalls = lost;
+  for (const source of ["target", "proposer"]) {
+    const x = spend[source];
+    if (!x) continue;
+    t.calls += x.calls;
+    t.inputTokens += x.inputTokens;
+    t.outputTokens += x.outputTokens;
+    t.costUsd += x.costUsd;
   }
-  for (const e of [...evaluations, ...(test ? [test] : [])]) if (e.judge) addJudgeUsage(judge, e.judge);
+  if (spend.judge) {
+    judge.calls = spend.judge.calls;
+    judge.inputTokens = spend.judge.inputTokens;
+    judge.outputTokens = spend.judge.outputTokens;
+    judge.costUsd = spend.judge.costUsd;
+  }
   if (judge.calls + judge.cacheHits > 0) {
     t.judgeCalls = judge.calls;
     t.judgeCacheHits = judge.cacheHits;
@@ -273,4 +330,31 @@ function totalsOf(
   }
   t.totalCostUsd = t.costUsd + judge.costUsd;
   return t;
+}
+
+/**
+ * What the test phase may cost at most: one black-box query per test example (and one judge call) with
+ * an instruction of up to 4 KB (the longest a generator or proposer writes is far shorter).
+ */
+function testWorstCase(
+  examples: readonly Example[],
+  config: { maxTokens: number; rubric?: string },
+  blackBox: BudgetedBlackBox,
+  judge: BudgetedBlackBox | undefined,
+): { calls: number; costUsd: number } {
+  const instruction = "x".repeat(4096);
+  let costUsd = 0;
+  for (const ex of examples) {
+    costUsd += blackBox.worstCase({
+      prompt: renderQuery(instruction, ex.input, "test"),
+      maxTokens: config.maxTokens,
+    });
+    if (judge) {
+      // the judge sees the rubric, the example and an answer of at most maxTokens tokens (<= 16 bytes each)
+      const answer = "x".repeat(16 * config.maxTokens);
+      const prompt = renderJudgePrompt(config.rubric ?? "", metricExample(ex), answer);
+      costUsd += judge.worstCase({ prompt, maxTokens: JUDGE_MAX_TOKENS });
+    }
+  }
+  return { calls: examples.length * (judge ? 2 : 1), costUsd };
 }

@@ -1,5 +1,6 @@
 import { createBlackBox, createFunctionBlackBox } from "../blackbox/client.js";
 import type { BlackBoxOptions } from "../blackbox/options.js";
+import { estimateCost, resolvePrices } from "../blackbox/pricing.js";
 import type { BlackBoxFunction } from "../blackbox/providers/function.js";
 import type { BlackBox } from "../blackbox/types.js";
 import type { RunConfig } from "../config/schema.js";
@@ -65,6 +66,7 @@ export async function openRunDeps(
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
+    if (config.maxCost !== undefined) requirePrices(config);
     const method = getMethod(config.method);
     const blackBox = await openTargetBlackBox(config, bbOptions, extra, runId);
     closers.push(() => blackBox.close());
@@ -167,4 +169,23 @@ async function openMetric(
 function judgeBaseUrl(judgeModel: string, config: RunConfig): string | undefined {
   const provider = (s: string) => s.slice(0, s.indexOf(":"));
   return provider(judgeModel) === provider(config.target) ? config.baseUrl : undefined;
+}
+
+/**
+ * A dollar limit needs the price of every model the run pays for (the target, an APE proposer, an LLM
+ * judge): a model missing from the price table is an error before anything is spent. A function black
+ * box is exempt: its dollars are those it reports.
+ */
+export function requirePrices(config: RunConfig, env: NodeJS.ProcessEnv = process.env): void {
+  const prices = resolvePrices(undefined, env);
+  const models = [config.target, config.proposer, judgeModelOf(config)].filter(
+    (m): m is string => m !== undefined && !m.startsWith(FUNCTION_TARGET_PREFIX),
+  );
+  for (const m of models) {
+    if (estimateCost(m, { inputTokens: 1, outputTokens: 1 }, prices).priced) continue;
+    throw new UserError(
+      `--max-cost needs the price of ${m}, which is not in the built-in price table: give it in a JSON file ` +
+        `named by INSTRUCTZERO_PRICES, e.g. {"${m}": {"input": 0.15, "output": 0.6}} (USD per million tokens)`,
+    );
+  }
 }

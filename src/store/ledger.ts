@@ -3,9 +3,11 @@
  * every scored candidate instruction, optimiser checkpoints and the final result. Every write is a
  * transaction, so a process killed at any point leaves the ledger consistent and resumable.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+
+import { randomUUID } from "node:crypto";
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
+import { homedir, hostname, tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { migrateConfigV1 } from "../config/migrate.js";
 import { parseRunConfig } from "../config/parse.js";
@@ -44,7 +46,64 @@ export interface LedgerOptions {
   create?: boolean;
   /** Clock for timestamps and run ids (tests). */
   now?: () => Date;
+  /**
+   * The caller only reads (runs, show, report): a file this process cannot write (permissions, a
+   * read-only mount) is read from a private snapshot copy instead of failing.
+   */
+  readonly?: boolean;
 }
+
+/** One paid (answered, not cached) request of a run, as the spend log keeps it. */
+export interface SpendEntry {
+  /** search, test, ... */
+  phase: string;
+  /** target (the black box and APE proposals it answers), proposer, judge. */
+  source: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** Paid requests of a run, summed per source. */
+export interface SpendTotals {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Of `calls`, requests in flight when a process died (their tokens unknown, dollars at the worst case). */
+  lost: number;
+}
+
+/** Who holds a run: one process at a time runs it. */
+export interface RunLockHolder {
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+}
+
+/** A run is being run by another live process. */
+export class RunLockedError extends UserError {
+  constructor(
+    message: string,
+    readonly holder: RunLockHolder,
+  ) {
+    super(message);
+    this.name = "RunLockedError";
+  }
+}
+
+/** A held run lock: keep it alive with `heartbeat()` (done on a timer), give it back with `release()`. */
+export interface RunLock {
+  readonly runId: string;
+  heartbeat(): void;
+  release(): void;
+}
+
+/** A lock whose heartbeat is older than this is stale (its holder died or hangs) [30 s]. */
+export const RUN_LOCK_STALE_MS = 30_000;
+/** How often a holder refreshes its heartbeat [5 s]. */
+export const RUN_LOCK_HEARTBEAT_MS = 5_000;
 
 /** Two different results recorded for the same evaluation index of a run. */
 export class LedgerConflictError extends UserError {
@@ -60,6 +119,26 @@ CREATE TABLE task_examples (
   run_id TEXT PRIMARY KEY REFERENCES runs(id),
   sha256 TEXT NOT NULL,
   examples TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE spend (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  source TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE run_locks (
+  run_id TEXT PRIMARY KEY REFERENCES runs(id),
+  owner TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  acquired_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -105,7 +184,7 @@ CREATE TABLE examples (
   PRIMARY KEY (run_id, split)
 ) WITHOUT ROWID;
 ${SCHEMA_V2_ADDITIONS}`;
-const TABLES = ["meta", "runs", "evaluations", "state", "examples", "task_examples"];
+const TABLES = ["meta", "runs", "evaluations", "state", "examples", "task_examples", "spend", "run_locks"];
 
 interface RunRow {
   id: string;
@@ -251,6 +330,15 @@ function migrate(db: Database.Database, file: string, from: number, now: Date): 
  */
 export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
   const file = path === ":memory:" ? path : resolve(path ?? defaultLedgerPath());
+  if (options.readonly && file !== ":memory:" && existsSync(file) && !writable(file)) {
+    return openLedger(snapshotOf(file), {
+      ...options,
+      readonly: false,
+      create: false,
+      shownAs: file,
+    } as LedgerOptions);
+  }
+  const shownAs = (options as { shownAs?: string }).shownAs;
   if (file !== ":memory:") {
     if (existsSync(file)) {
       if (statSync(file).isDirectory()) {
@@ -295,7 +383,31 @@ export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
     db.close();
     throw err;
   }
-  return new Ledger(db, file, options.now ?? (() => new Date()));
+  return new Ledger(db, shownAs ?? file, options.now ?? (() => new Date()), shownAs !== undefined);
+}
+
+/** True when this process may write `file` and create files beside it (WAL, shared memory). */
+function writable(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    accessSync(dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A private copy of a ledger (and its WAL) to read when the file itself cannot be written. */
+function snapshotOf(file: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "instructzero-ledger-"));
+  const copy = join(dir, basename(file));
+  try {
+    copyFileSync(file, copy);
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
+  } catch (err) {
+    throw new UserError(`cannot read run ledger ${file}: ${(err as Error).message}`);
+  }
+  return copy;
 }
 
 /** A connection to one ledger file. Obtain it with `openLedger`; `close()` it when done. */
@@ -309,6 +421,8 @@ export class Ledger {
     /** Absolute path of the ledger file (or ":memory:"). */
     readonly path: string,
     private readonly now: () => Date,
+    /** True when this is a snapshot copy of a file this process cannot write (nothing written lands). */
+    readonly isSnapshot = false,
   ) {}
 
   /** Run `fn` in one transaction (nested calls become savepoints): all its writes land, or none. */
@@ -368,7 +482,186 @@ export class Ledger {
   /** One run (id or unique id prefix); UserError if unknown. */
   getRun(id: string): RunRecord {
     const row = this.stmt("SELECT * FROM runs WHERE id = ?").get(this.resolveRunId(id)) as RunRow;
-    return toRecord(row);
+    return this.withLiveStatus(toRecord(row));
+  }
+
+  /**
+   * A "running" run whose process is gone (no lock, or a stale one) is shown as "interrupted": it can
+   * be resumed. The stored status is not changed by reading.
+   */
+  private withLiveStatus<T extends { id: string; status: RunStatus; statusMessage: string | null }>(
+    rec: T,
+  ): T {
+    if (rec.status !== "running") return rec;
+    const holder = this.lockHolder(rec.id);
+    if (holder && !this.isStale(holder)) return rec;
+    return {
+      ...rec,
+      status: "interrupted",
+      statusMessage: holder
+        ? `its process ${holder.pid} on ${holder.host} stopped (last heartbeat ${holder.heartbeatAt}); resume it`
+        : "its process stopped before finishing; resume it",
+    };
+  }
+
+  /** The live holder of a run's lock, or null. */
+  lockHolder(runId: string): RunLockHolder | null {
+    const row = this.stmt("SELECT pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?").get(
+      runId,
+    ) as { pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
+    return row
+      ? { pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at }
+      : null;
+  }
+
+  /** A holder whose heartbeat is too old, or whose process on this host no longer exists. */
+  private isStale(h: RunLockHolder): boolean {
+    if (this.now().getTime() - Date.parse(h.heartbeatAt) > RUN_LOCK_STALE_MS) return true;
+    if (h.host !== hostname()) return false;
+    if (h.pid === process.pid) return false;
+    try {
+      process.kill(h.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "ESRCH";
+    }
+  }
+
+  /**
+   * Take the run's lock: one process at a time runs a run. A lock held by a live process (this host:
+   * the process exists; another host: a heartbeat within RUN_LOCK_STALE_MS) is a RunLockedError naming
+   * the holder; a stale one (its process died) is taken over. The lock's heartbeat is refreshed every
+   * RUN_LOCK_HEARTBEAT_MS until `release()`.
+   */
+  acquireRunLock(runId: string): RunLock {
+    const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+    this.transaction(() => {
+      this.requireRun(runId);
+      const holder = this.lockHolder(runId);
+      if (holder && !this.isStale(holder)) {
+        const ago = Math.max(0, Math.round((this.now().getTime() - Date.parse(holder.heartbeatAt)) / 1000));
+        throw new RunLockedError(
+          `run ${runId} is being run by process ${holder.pid} on ${holder.host} (since ${holder.acquiredAt}, last heartbeat ${ago} s ago); ` +
+            "wait for it to finish or stop it (Ctrl-C) before resuming",
+          holder,
+        );
+      }
+      const at = this.now().toISOString();
+      this.stmt(
+        `INSERT INTO run_locks (run_id, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
+             acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
+      ).run(runId, owner, process.pid, hostname(), at, at);
+    });
+    let released = false;
+    const heartbeat = () => {
+      if (released || this.closed) return;
+      this.stmt("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ? AND owner = ?").run(
+        this.now().toISOString(),
+        runId,
+        owner,
+      );
+    };
+    const timer = setInterval(() => {
+      try {
+        heartbeat();
+      } catch {
+        // a busy ledger: the next beat will do
+      }
+    }, RUN_LOCK_HEARTBEAT_MS);
+    timer.unref();
+    return {
+      runId,
+      heartbeat,
+      release: () => {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        if (!this.closed) this.stmt("DELETE FROM run_locks WHERE run_id = ? AND owner = ?").run(runId, owner);
+      },
+    };
+  }
+
+  /**
+   * Log a request about to be sent (state "pending", cost = its worst case), before it is sent; returns
+   * its number for {@link closeSpend}. A pending entry left by a process that died (a crash with the
+   * request in flight) becomes "lost" when the run resumes ({@link markLostSpend}) and is counted as paid
+   * at its worst case: the provider may have answered it.
+   */
+  openSpend(runId: string, entry: { phase: string; source: string; worstCostUsd: number }): number {
+    return this.transaction(() => {
+      const seq = this.stmt("SELECT COALESCE(MAX(seq), 0) + 1 FROM spend WHERE run_id = ?")
+        .pluck()
+        .get(runId) as number;
+      this.stmt(
+        `INSERT INTO spend (run_id, seq, state, phase, source, input_tokens, output_tokens, cost_usd, at)
+           VALUES (?, ?, 'pending', ?, ?, 0, 0, ?, ?)`,
+      ).run(runId, seq, entry.phase, entry.source, entry.worstCostUsd, this.now().toISOString());
+      return seq;
+    });
+  }
+
+  /** Settle a pending request: paid (its real usage), or `null` when nothing was paid (failed, cached). */
+  closeSpend(runId: string, seq: number, paid: SpendEntry | null): void {
+    if (paid === null) {
+      this.stmt("DELETE FROM spend WHERE run_id = ? AND seq = ? AND state = 'pending'").run(runId, seq);
+      return;
+    }
+    this.stmt(
+      `UPDATE spend SET state = 'paid', phase = ?, source = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, at = ?
+         WHERE run_id = ? AND seq = ?`,
+    ).run(
+      paid.phase,
+      paid.source,
+      paid.inputTokens,
+      paid.outputTokens,
+      paid.costUsd,
+      this.now().toISOString(),
+      runId,
+      seq,
+    );
+  }
+
+  /** Record one paid request at once (no pending step). */
+  recordSpend(runId: string, entry: SpendEntry): void {
+    this.transaction(() => {
+      const seq = this.openSpend(runId, { phase: entry.phase, source: entry.source, worstCostUsd: 0 });
+      this.closeSpend(runId, seq, entry);
+    });
+  }
+
+  /**
+   * Requests a previous session of the run left pending (it died with them in flight) become "lost":
+   * counted as paid at their worst case. Call it holding the run's lock. Returns how many.
+   */
+  markLostSpend(runId: string): number {
+    return this.stmt("UPDATE spend SET state = 'lost' WHERE run_id = ? AND state = 'pending'").run(runId)
+      .changes;
+  }
+
+  /**
+   * A run's paid requests summed per source ("target", "proposer", "judge"), optionally of one phase:
+   * answered ones and those lost in a crash (at their worst case; `lost` says how many); pending ones
+   * (in flight now) are not included.
+   */
+  spendBySource(runId: string, phase?: string): Record<string, SpendTotals> {
+    this.requireRun(runId);
+    const rows = this.stmt(
+      `SELECT source, COUNT(*) AS calls, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cost_usd) AS c,
+              SUM(state = 'lost') AS lost
+         FROM spend WHERE run_id = ? AND state != 'pending' AND (? IS NULL OR phase = ?) GROUP BY source`,
+    ).all(runId, phase ?? null, phase ?? null) as {
+      source: string;
+      calls: number;
+      i: number;
+      o: number;
+      c: number;
+      lost: number;
+    }[];
+    const out: Record<string, SpendTotals> = {};
+    for (const r of rows)
+      out[r.source] = { calls: r.calls, inputTokens: r.i, outputTokens: r.o, costUsd: r.c, lost: r.lost };
+    return out;
   }
 
   /**
@@ -400,8 +693,20 @@ export class Ledger {
          FROM runs r LEFT JOIN evaluations e ON e.run_id = r.id
          GROUP BY r.id ORDER BY r.seq`,
     ).all() as (RunRow & { n: number; best: number | null; cost: number; ncalls: number })[];
+    const spent = new Map(
+      (
+        this.stmt(
+          "SELECT run_id, COUNT(*) AS n, SUM(cost_usd) AS c FROM spend WHERE state != 'pending' GROUP BY run_id",
+        ).all() as {
+          run_id: string;
+          n: number;
+          c: number;
+        }[]
+      ).map((r) => [r.run_id, r]),
+    );
     return rows.map((row) => {
-      const rec = toRecord(row);
+      const rec = this.withLiveStatus(toRecord(row));
+      const s = spent.get(rec.id);
       return {
         id: rec.id,
         task: rec.config.task,
@@ -415,8 +720,9 @@ export class Ledger {
         evaluations: row.n,
         bestScore: row.best,
         testScore: rec.result?.test?.score ?? null,
-        costUsd: rec.result?.totals.costUsd ?? row.cost,
-        calls: rec.result?.totals.calls ?? row.ncalls,
+        // the spend log (every paid request, judge included) when the run has one, else older records
+        costUsd: s ? s.c : (rec.result?.totals.costUsd ?? row.cost),
+        calls: s ? s.n : (rec.result?.totals.calls ?? row.ncalls),
       };
     });
   }

@@ -2,16 +2,21 @@
  * Guard that keeps secrets out of the ledger: a run configuration is stored verbatim and shown in
  * reports, so it must never carry an API key.
  */
+import { isTaskFilePath } from "../tasks/user-file.js";
 import { UserError } from "../util/errors.js";
 
 /** Key names that hold secrets (`apiKey`, `api_key`, `openaiApiKey`, `secret`, `hfToken`, `password` ...). */
 const SECRET_KEY = /api[_-]?key|secret|passw(or)?d|credential|authorization|(^|[^a-z])token$|[a-z]Token$/i;
 /** Key names that only point at a secret (the name of an environment variable). */
 const POINTER_KEY = /(env|envvar|env_var|variable|file|path)$/i;
-/** Values that look like credentials, with a human name for the message. */
-const SECRET_VALUES: readonly [RegExp, string][] = [
+/** The "sk-" key patterns (OpenAI/Anthropic keys). */
+const SK_VALUES: readonly [RegExp, string][] = [
   [/^sk-/, 'starts with "sk-" like an OpenAI/Anthropic API key'],
   [/(^|[^A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/, 'contains an "sk-..." API key'],
+];
+/** Values that look like credentials, with a human name for the message. */
+const SECRET_VALUES: readonly [RegExp, string][] = [
+  ...SK_VALUES,
   [/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/i, 'contains a "Bearer" credential'],
   [/^hf_[A-Za-z0-9]{20,}$/, 'looks like a Hugging Face token ("hf_...")'],
   [/^(ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}$/, "looks like a GitHub token"],
@@ -20,15 +25,29 @@ const SECRET_VALUES: readonly [RegExp, string][] = [
   [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "is a URL with an embedded password"],
 ];
 
+/** The other patterns, still applied to task file paths. */
+const NON_SK_VALUES = SECRET_VALUES.filter((p) => !SK_VALUES.includes(p));
+/**
+ * Top-level fields that hold the task file's path. A path with a task-file extension
+ * (`task-sk-abcdefghijklmnopqrst.jsonl`) is a file name, not a key (a key never ends in ".jsonl" or
+ * ".csv"), so the "sk-" patterns do not apply to it; every other pattern does.
+ */
+const TASK_PATH_FIELDS: ReadonlySet<string> = new Set(["task", "taskFile"]);
+
 /**
  * Throw a UserError if `value` (a run configuration) holds something that looks like a secret: a
  * string value starting with "sk-" (or another known key format), or a key named like
  * *apikey* / *token* / *secret* / *password*. Count-like keys (`nTokens`, `maxTokens`) and keys naming
- * where a secret lives (`apiKeyEnv`, `tokenFile`) are allowed. The message names the field, never the value.
+ * where a secret lives (`apiKeyEnv`, `tokenFile`) are allowed, and so is "sk-" inside a .jsonl/.csv
+ * path in the top-level `task` and `taskFile` fields. The message names the field, never the value.
  */
 export function assertNoSecrets(value: unknown, where = "config"): void {
+  check(value, where, true);
+}
+
+function check(value: unknown, where: string, top: boolean, patterns = SECRET_VALUES): void {
   if (typeof value === "string") {
-    for (const [re, what] of SECRET_VALUES) {
+    for (const [re, what] of patterns) {
       if (re.test(value.trim())) {
         throw new UserError(
           `${where} ${what}; refusing to store it in the run ledger. Pass keys through environment variables, not options.`,
@@ -39,7 +58,7 @@ export function assertNoSecrets(value: unknown, where = "config"): void {
   }
   if (Array.isArray(value)) {
     value.forEach((v, i) => {
-      assertNoSecrets(v, `${where}[${i}]`);
+      check(v, `${where}[${i}]`, false);
     });
     return;
   }
@@ -51,7 +70,8 @@ export function assertNoSecrets(value: unknown, where = "config"): void {
           `${path}: a field named like a secret (api key / token / secret / password) cannot be stored in the run ledger. Pass keys through environment variables, not options.`,
         );
       }
-      assertNoSecrets(v, path);
+      const taskPath = top && TASK_PATH_FIELDS.has(k) && typeof v === "string" && isTaskFilePath(v.trim());
+      check(v, path, false, taskPath ? NON_SK_VALUES : SECRET_VALUES);
     }
   }
 }

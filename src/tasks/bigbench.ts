@@ -1,4 +1,5 @@
 import { UserError } from "../util/errors.js";
+import { checkExampleSize } from "./limits.js";
 import { asAnswers, isRecord, readJsonFile } from "./read-json.js";
 import type { Example } from "./types.js";
 
@@ -22,7 +23,7 @@ export function parseBigBenchFile(path: string): Example[] {
     if ("target" in ex) {
       const answers = asAnswers(ex.target);
       if (!answers) throw new UserError(`${where}: "target" must be a string or a list of strings`);
-      out.push({ input: ex.input, answers });
+      out.push(checkExampleSize({ input: ex.input, answers }, where));
       return;
     }
     if (isRecord(ex.target_scores)) {
@@ -33,10 +34,11 @@ export function parseBigBenchFile(path: string): Example[] {
       if (entries.length === 0) throw new UserError(`${where}: "target_scores" has no numeric scores`);
       const best = Math.max(...entries.map(([, s]) => s));
       const options = entries.map(([o]) => o.trim());
-      out.push({
+      const example = {
         input: `${ex.input.trim()}\nOptions:\n${options.map((o) => `- ${o}`).join("\n")}`,
         answers: entries.filter(([, s]) => s === best).map(([o]) => o.trim()),
-      });
+      };
+      out.push(checkExampleSize(example, where));
       return;
     }
     throw new UserError(`${where} has neither "target" nor "target_scores"`);

@@ -1,5 +1,6 @@
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
+import { checkExampleSize } from "./limits.js";
 import { asAnswers, isRecord, readJsonFile } from "./read-json.js";
 import type { Example } from "./types.js";
 
@@ -25,7 +26,7 @@ export function parseInstructionInductionFile(path: string, task: string, seed =
     const ex = data.examples[key];
     const where = `${path}: example "${key}"`;
     if (!isRecord(ex)) throw new UserError(`${where} is not an object`);
-    out.push(exampleFor(task, ex, where, rng));
+    out.push(checkExampleSize(exampleFor(task, ex, where, rng), where));
   }
   if (out.length === 0) throw new UserError(`${path}: no examples`);
   return out;

@@ -1,14 +1,19 @@
 import { readFileSync } from "node:fs";
 import { errorMessage, UserError } from "../util/errors.js";
+import { decodeUtf8 } from "./text-file.js";
 
-/** Read and parse a JSON file; any failure becomes a UserError naming the file and the problem. */
+/**
+ * Read and parse a JSON file (UTF-8, invalid bytes named by line); any failure becomes a UserError
+ * naming the file and the problem.
+ */
 export function readJsonFile(path: string): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (err) {
     throw new UserError(`cannot read ${path}: ${errorMessage(err)}`);
   }
+  const text = decodeUtf8(path, bytes);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -23,6 +23,8 @@ export interface SplitOptions {
  *   and their per-example score vectors (used by the instruction-coupled kernel) misaligned;
  * - the test set is up to 100 examples of the execute data; a task without execute data (two reference
  *   tasks, BIG-Bench tasks, user files) holds out min(100, floor(n/3)) induce examples first.
+ * When fewer than `validationSize` examples are left for validation, all of them are used and
+ * `notes` says so (the splits are the same as without the note).
  */
 export function splitTask(task: Task, options: SplitOptions = {}): TaskSplits {
   const seed = options.seed ?? 0;
@@ -50,7 +52,19 @@ export function splitTask(task: Task, options: SplitOptions = {}): TaskSplits {
     .slice(0, promptGenSize)
     .map((ex) => ({ input: ex.input, answers: [rng.pick(ex.answers)] }));
   const validation = induce.slice(promptGenSize, promptGenSize + validationSize);
-  return { promptGen, validation, test };
+  const splits: TaskSplits = { promptGen, validation, test };
+  if (validation.length < validationSize) {
+    // the run goes on with what there is, and says so
+    const n = task.induce.length;
+    const used =
+      task.execute.length > 0
+        ? `the task has ${n} examples besides its ${task.execute.length} test examples: ${promptGenSize} demos for the generator, ${validation.length} left`
+        : `the task has ${n} examples: ${test.length} held out for test, ${promptGenSize} demos for the generator, ${validation.length} left`;
+    splits.notes = [
+      `validation: ${validation.length} example${validation.length === 1 ? "" : "s"} (${validationSize} requested; ${used})`,
+    ];
+  }
+  return splits;
 }
 
 /** `count` demos drawn (seeded) from the prompt-generation set, as input/output pairs. */

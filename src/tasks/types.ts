@@ -32,4 +32,9 @@ export interface TaskSplits {
   validation: Example[];
   /** Test set scored once for the chosen instruction (up to 100). */
   test: Example[];
+  /**
+   * What differs from the request, in words, when the task has too few examples for it: e.g.
+   * "validation: 7 examples (20 requested; ...)". Absent when every requested size was met.
+   */
+  notes?: string[];
 }

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { parse as parseCsv } from "csv-parse/sync";
+import { type InfoRecord, parse as parseCsv } from "csv-parse/sync";
 import { errorMessage, UserError } from "../util/errors.js";
+import { checkExampleSize } from "./limits.js";
 import { isRecord } from "./read-json.js";
+import { decodeUtf8 } from "./text-file.js";
 import type { Example } from "./types.js";
 
 /** File extensions read as user task files. */
@@ -22,17 +24,19 @@ export function taskNameOfFile(path: string): string {
 /**
  * Read the user's own examples: JSONL (one `{"input": ..., "output": ...}` object per line) or CSV with
  * `input` and `output` columns. `output` is one accepted answer or a list of them (in CSV: a JSON list
- * such as `["big","large"]`). Errors name the file, the line and the problem.
+ * such as `["big","large"]`). The file must be UTF-8; an input or answer may have at most
+ * MAX_EXAMPLE_CHARS characters (./limits.ts). Errors name the file, the line and the problem.
  */
 export function parseTaskFile(path: string): Example[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (err) {
     throw new UserError(`cannot read task file ${path}: ${errorMessage(err)}`);
   }
+  const text = decodeUtf8(path, bytes);
   const ext = extname(path).toLowerCase();
-  const examples = ext === ".csv" ? parseCsvExamples(path, text) : parseJsonlExamples(path, text);
+  const examples = ext === ".csv" ? parseCsvExamples(path, bytes) : parseJsonlExamples(path, text);
   if (examples.length < 3) {
     throw new UserError(
       `${path}: ${examples.length} example(s); at least 3 are needed (demos, validation, test)`,
@@ -58,35 +62,62 @@ function parseJsonlExamples(path: string, text: string): Example[] {
   return out;
 }
 
-function parseCsvExamples(path: string, text: string): Example[] {
-  let rows: Record<string, string>[];
+function parseCsvExamples(path: string, bytes: Buffer): Example[] {
+  // Parsed from the (already checked) bytes, with each record's end offset, so that errors name the
+  // line where the record starts (a quoted field may span lines).
+  let records: { record: string[]; info: InfoRecord }[];
   try {
-    rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, trim: false });
+    // with `info`, each record comes as { record, info } (csv-parse's types do not model it)
+    records = parseCsv(bytes, { skip_empty_lines: true, bom: true, trim: false, info: true }) as unknown as {
+      record: string[];
+      info: InfoRecord;
+    }[];
   } catch (err) {
     throw new UserError(`${path}: invalid CSV (${errorMessage(err)})`);
   }
-  if (rows.length > 0 && (!("input" in rows[0]) || !("output" in rows[0]))) {
+  if (records.length === 0) return [];
+  const header = records[0].record;
+  if (!header.includes("input") || !header.includes("output")) {
     throw new UserError(
-      `${path}: the header must have "input" and "output" columns (found: ${Object.keys(rows[0]).join(", ")})`,
+      `${path}: the header must have "input" and "output" columns (found: ${header.join(", ")})`,
     );
   }
-  return rows.map((row, i) => {
-    let output: unknown = row.output;
-    const cell = row.output?.trim() ?? "";
+  const inputCol = header.lastIndexOf("input");
+  const outputCol = header.lastIndexOf("output");
+  const lines = new LineCounter(bytes);
+  return records.slice(1).map(({ record }, k) => {
+    const where = `${path}:${lines.lineOfRecordAt(records[k].info.bytes)}`;
+    let output: unknown = record[outputCol];
+    const cell = record[outputCol]?.trim() ?? "";
     if (cell.startsWith("[")) {
       try {
         output = JSON.parse(cell);
       } catch {
-        output = row.output;
+        output = record[outputCol];
       }
     }
-    return toExample(row.input, output, `${path}: row ${i + 2}`);
+    return toExample(record[inputCol], output, where);
   });
+}
+
+/** Line numbers of byte offsets visited in increasing order (one pass over the file in all). */
+class LineCounter {
+  private pos = 0;
+  private line = 1;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** Line of the first byte at or after `offset` that is not a line break (where a record starts). */
+  lineOfRecordAt(offset: number): number {
+    let at = offset;
+    while (at < this.bytes.length && (this.bytes[at] === 0x0a || this.bytes[at] === 0x0d)) at++;
+    for (; this.pos < at; this.pos++) if (this.bytes[this.pos] === 0x0a) this.line++;
+    return this.line;
+  }
 }
 
 /**
  * Examples given in memory (`[{ input, output }]`, output a string or a list of accepted answers),
- * checked like a task file's rows; errors name the index ("examples[3]: ...").
+ * checked like a task file's rows (sizes included); errors name the index ("examples[3]: ...").
  */
 export function examplesFromObjects(list: unknown, where = "examples"): Example[] {
   if (!Array.isArray(list)) throw new UserError(`${where} must be an array of { input, output } objects`);
@@ -115,9 +146,9 @@ export function examplesSha256(examples: readonly Example[]): string {
 function toExample(input: unknown, output: unknown, where: string): Example {
   if (typeof input !== "string" || input === "")
     throw new UserError(`${where}: "input" must be a non-empty string`);
-  if (typeof output === "string") return { input, answers: [output] };
+  if (typeof output === "string") return checkExampleSize({ input, answers: [output] }, where);
   if (Array.isArray(output) && output.length > 0 && output.every((o) => typeof o === "string")) {
-    return { input, answers: output };
+    return checkExampleSize({ input, answers: output }, where);
   }
   throw new UserError(`${where}: "output" must be a string or a non-empty list of strings`);
 }

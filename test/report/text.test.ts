@@ -49,7 +49,7 @@ describe("text views", () => {
         "antonyms",
         "ape",
         "local:qwen2.5-0.5b-instruct",
-        "running",
+        "interrupted", // no process runs it
         "3",
         rows[0][6],
         "-",

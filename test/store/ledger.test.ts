@@ -1,10 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
-import { defaultLedgerPath, LedgerConflictError, openLedger } from "../../src/store/ledger.js";
+import {
+  defaultLedgerPath,
+  LedgerConflictError,
+  openLedger,
+  RUN_LOCK_STALE_MS,
+} from "../../src/store/ledger.js";
 import { UserError } from "../../src/util/errors.js";
 import { fillRun, makeConfig, makeRecord } from "./synthetic.js";
 
@@ -51,7 +56,8 @@ describe("openLedger / runs", () => {
     expect(again.listRuns().map((r) => r.id)).toEqual([a, b, c]);
     const run = again.getRun(c);
     expect(run.config).toEqual(makeConfig({ task: "/data/my tasks/Word_Sort.csv", method: "uniform" }));
-    expect(run.status).toBe("running");
+    // created, but no process runs it: shown as interrupted (resumable); the stored status is unchanged
+    expect(run.status).toBe("interrupted");
     expect(run.createdAt).toBe("2026-11-21T12:00:00.000Z");
     expect(run.result).toBeNull();
     const raw = new Database(file);
@@ -314,5 +320,86 @@ describe("broken ledger files", () => {
     expect(userError(() => openLedger(dir)).message).toContain("is a directory");
     const missing = join(dir, "none.sqlite");
     expect(userError(() => openLedger(missing, { create: false })).message).toContain(missing);
+  });
+});
+
+describe("run lock", () => {
+  it("one process per run: a held lock names its holder, a released or dead one is taken over", () => {
+    const dir = mkdtempSync(join(tmpdir(), "iz-lock-"));
+    const file = join(dir, "runs.sqlite");
+    const a = openLedger(file);
+    const id = a.createRun(makeConfig());
+    const lock = a.acquireRunLock(id);
+    expect(a.getRun(id).status).toBe("running");
+    const b = openLedger(file);
+    const err = userError(() => b.acquireRunLock(id));
+    expect(err.name).toBe("RunLockedError");
+    expect(err.message).toContain(`process ${process.pid} on ${hostname()}`);
+    lock.release();
+    lock.release(); // idempotent
+    expect(b.getRun(id).status).toBe("interrupted");
+    const again = b.acquireRunLock(id);
+    again.release();
+
+    // a lock left by a process that died (this host, no such pid) is stale: taken over, run interrupted
+    const raw = new Database(file);
+    raw
+      .prepare("INSERT INTO run_locks VALUES (?, 'x', 999999999, ?, ?, ?)")
+      .run(id, hostname(), new Date().toISOString(), new Date().toISOString());
+    expect(b.lockHolder(id)?.pid).toBe(999999999);
+    expect(b.getRun(id).status).toBe("interrupted");
+    expect(b.getRun(id).statusMessage).toContain("999999999");
+    b.acquireRunLock(id).release();
+    // another host's lock is live while its heartbeat is recent, stale after RUN_LOCK_STALE_MS
+    const now = Date.now();
+    raw
+      .prepare("INSERT INTO run_locks VALUES (?, 'y', 1, 'elsewhere', ?, ?)")
+      .run(id, new Date(now).toISOString(), new Date(now).toISOString());
+    expect(userError(() => b.acquireRunLock(id)).message).toContain("on elsewhere");
+    raw
+      .prepare("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ?")
+      .run(new Date(now - RUN_LOCK_STALE_MS - 1000).toISOString(), id);
+    b.acquireRunLock(id).release();
+    raw.close();
+    a.close();
+    b.close();
+  });
+
+  it("keeps a spend log per run, summed per source and phase", () => {
+    const ledger = openLedger(":memory:");
+    const id = ledger.createRun(makeConfig());
+    ledger.recordSpend(id, {
+      phase: "search",
+      source: "target",
+      inputTokens: 10,
+      outputTokens: 2,
+      costUsd: 0.001,
+    });
+    ledger.recordSpend(id, {
+      phase: "search",
+      source: "target",
+      inputTokens: 5,
+      outputTokens: 1,
+      costUsd: 0.0005,
+    });
+    ledger.recordSpend(id, {
+      phase: "test",
+      source: "judge",
+      inputTokens: 7,
+      outputTokens: 3,
+      costUsd: 0.0002,
+    });
+    expect(ledger.spendBySource(id)).toEqual({
+      target: { calls: 2, inputTokens: 15, outputTokens: 3, costUsd: 0.0015, lost: 0 },
+      judge: { calls: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.0002, lost: 0 },
+    });
+    // a request in flight when its process died: pending, then lost (counted at its worst case)
+    ledger.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.01 });
+    expect(ledger.spendBySource(id).target.calls).toBe(2);
+    expect(ledger.markLostSpend(id)).toBe(1);
+    expect(ledger.spendBySource(id).target).toMatchObject({ calls: 3, lost: 1, costUsd: 0.0115 });
+    expect(Object.keys(ledger.spendBySource(id, "test"))).toEqual(["judge"]);
+    expect(ledger.listRuns()[0]).toMatchObject({ calls: 4 });
+    ledger.close();
   });
 });

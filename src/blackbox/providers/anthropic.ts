@@ -7,7 +7,7 @@ import { AuthenticationError, BadResponseError } from "../errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
 import type { CompletionRequest, Provider, ProviderResponse } from "../types.js";
-import { type ErrorContext, mapThrown } from "./map-error.js";
+import { checkBaseURL, type ErrorContext, mapThrown } from "./map-error.js";
 
 /** Anthropic's own API. */
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
@@ -17,13 +17,17 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 
 /**
  * Build the provider for `model`. Key: `options.apiKey`, else ANTHROPIC_API_KEY (required for
- * Anthropic's own URL). Base URL: `options.baseURL`, else ANTHROPIC_BASE_URL, else Anthropic's.
+ * Anthropic's own URL). Base URL: `options.baseURL`, else ANTHROPIC_BASE_URL, else Anthropic's; a
+ * malformed or non-http(s) one is a UserError.
  */
 export function createAnthropicProvider(model: string, options: ProviderFactoryOptions): Provider {
   const env = options.env;
-  const baseURL = (options.baseURL || env.ANTHROPIC_BASE_URL || ANTHROPIC_DEFAULT_BASE_URL)
-    .trim()
-    .replace(/\/+$/, "");
+  // A malformed URL, another scheme or credentials in it: a UserError now, never a retried request.
+  const baseURL = options.baseURL
+    ? checkBaseURL(options.baseURL, "the baseURL option (--base-url)")
+    : env.ANTHROPIC_BASE_URL
+      ? checkBaseURL(env.ANTHROPIC_BASE_URL, "the ANTHROPIC_BASE_URL environment variable")
+      : ANTHROPIC_DEFAULT_BASE_URL;
   const custom = baseURL !== ANTHROPIC_DEFAULT_BASE_URL;
   const apiKey = options.apiKey || env.ANTHROPIC_API_KEY || undefined;
   const keyHint = "the ANTHROPIC_API_KEY environment variable (or the apiKey option)";

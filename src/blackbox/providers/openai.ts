@@ -8,7 +8,7 @@ import { AuthenticationError, BadResponseError } from "../errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
 import type { CompletionRequest, Provider, ProviderResponse } from "../types.js";
-import { type ErrorContext, mapThrown } from "./map-error.js";
+import { checkBaseURL, type ErrorContext, mapThrown } from "./map-error.js";
 
 /** OpenAI's own API. Any other base URL counts as a custom (self-hosted) server. */
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -16,19 +16,20 @@ export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 /** Placeholder key sent to custom servers that need none (vLLM, Ollama). */
 const NO_KEY = "no-key";
 
-function normaliseURL(url: string): string {
-  return url.trim().replace(/\/+$/, "");
-}
-
 /**
  * Build the provider for `model`. Key: `options.apiKey`, else OPENAI_API_KEY. Base URL:
- * `options.baseURL`, else OPENAI_BASE_URL, else OpenAI's. A missing key is an AuthenticationError
- * (before any request) for OpenAI's own URL, and allowed for a custom server.
+ * `options.baseURL`, else OPENAI_BASE_URL, else OpenAI's; a malformed or non-http(s) one is a
+ * UserError. A missing key is an AuthenticationError (before any request) for OpenAI's own URL, and
+ * allowed for a custom server.
  */
 export function createOpenAIProvider(model: string, options: ProviderFactoryOptions): Provider {
   const env = options.env;
-  const rawURL = options.baseURL || env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL;
-  const baseURL = normaliseURL(rawURL);
+  // A malformed URL, another scheme or credentials in it: a UserError now, never a retried request.
+  const baseURL = options.baseURL
+    ? checkBaseURL(options.baseURL, "the baseURL option (--base-url)")
+    : env.OPENAI_BASE_URL
+      ? checkBaseURL(env.OPENAI_BASE_URL, "the OPENAI_BASE_URL environment variable")
+      : OPENAI_DEFAULT_BASE_URL;
   const custom = baseURL !== OPENAI_DEFAULT_BASE_URL;
   const apiKey = options.apiKey || env.OPENAI_API_KEY || undefined;
   const keyHint = "the OPENAI_API_KEY environment variable (or the apiKey option)";

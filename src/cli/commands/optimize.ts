@@ -146,15 +146,29 @@ export async function runAndReport(
   let runId = typeof target === "string" ? target : undefined;
   const controller = new AbortController();
   let interrupts = 0;
-  const onSigint = () => {
+  // Ctrl-C and SIGTERM: stop after the evaluations under way (the test phase stops at once); a second
+  // one quits at once. Either way the run stays resumable: every answer already paid is in the cache
+  // and the spend log, and a run whose process is gone shows as "interrupted".
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) {
+      if (runId !== undefined) {
+        try {
+          ledger.setStatus(runId, "interrupted", `stopped at once by a second ${signal}`);
+        } catch {
+          // the ledger is busy: the run still shows as interrupted once this process is gone
+        }
+      }
+      process.stderr.write(`\nstopped; resume with: instructzero resume ${runId ?? "RUN"}\n`);
+      process.exit(130);
+    }
     process.stderr.write(
-      "\ninterrupting after the current evaluation (Ctrl-C again to quit now; nothing paid is lost)\n",
+      `\n${signal === "SIGINT" ? "Ctrl-C" : signal}: interrupting after the evaluations under way (again to quit now; nothing paid is lost)\n`,
     );
     controller.abort();
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const progress = createRunProgress(config.budget, () => deps?.blackBox, config.batchSize);
   let deps: Awaited<ReturnType<typeof openRunDeps>> | undefined;
   try {
@@ -175,7 +189,8 @@ export async function runAndReport(
     if (outcome.status === "interrupted") process.exitCode = 130;
   } finally {
     progress.stop();
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await deps?.close();
   }
 }

@@ -18,7 +18,7 @@ export function registerReportCommand(program: Command): void {
     .option("--out <file>", 'output file (default ./RUN.html or ./RUN.json; "-" for standard output)')
     .option("--json", "export the run as JSON instead of HTML");
   addLedgerOption(cmd).action((run: string, opts: { ledger?: string; out?: string; json?: boolean }) => {
-    const ledger = openLedger(ledgerPathOption(opts), { create: false });
+    const ledger = openLedger(ledgerPathOption(opts), { create: false, readonly: true });
     let text: string;
     let id: string;
     try {

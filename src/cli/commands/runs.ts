@@ -30,7 +30,7 @@ export function registerRunsCommand(program: Command): void {
       process.stdout.write(opts.json ? "[]\n" : `No runs yet (no ledger at ${path}).\n`);
       return;
     }
-    const ledger = openLedger(path, { create: false });
+    const ledger = openLedger(path, { create: false, readonly: true });
     try {
       const runs = ledger.listRuns();
       if (opts.json) {

@@ -13,7 +13,7 @@ export function registerShowCommand(program: Command): void {
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
     .option("--top <n>", "how many of the best instructions to list", intOption("--top", 0), 10);
   addLedgerOption(cmd).action((run: string, opts: { ledger?: string; top: number }) => {
-    const ledger = openLedger(ledgerPathOption(opts), { create: false });
+    const ledger = openLedger(ledgerPathOption(opts), { create: false, readonly: true });
     try {
       process.stdout.write(formatRunDetails(exportRun(ledger, run), opts.top));
     } finally {

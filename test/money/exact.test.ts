@@ -1,0 +1,187 @@
+/**
+ * Money is exact, against the local counting server (every answered request is counted there):
+ * a cost cap holds at concurrency 8 with 429/500 retries and stops within one call's worst case of it;
+ * reported calls, tokens and dollars equal the answered requests; two resumes of one run at once: one
+ * refuses, naming the holder, and no prompt is answered twice; kill -9 then resume with --max-calls:
+ * answered calls <= the limit and reported = answered.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { estimateCost } from "../../src/blackbox/pricing.js";
+import { openLedger } from "../../src/store/ledger.js";
+import { renderQuery } from "../../src/tasks/templates.js";
+import { runCli } from "../helpers/cli.js";
+import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../optimize/fixtures.js";
+
+const fx = makeOptimizeFixture();
+const env = { OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(fx.dir, "home") };
+
+function args(server: FakeOpenAI, name: string, extra: string[]): string[] {
+  return [
+    "optimize",
+    ...[
+      "--task",
+      fx.taskFile,
+      "--target",
+      "openai:gpt-4o-mini",
+      "--base-url",
+      server.url,
+      "--generator",
+      fx.model,
+    ],
+    ...["--method", "uniform", "--validation-size", "5", "--max-retries", "6"],
+    ...["--cache", join(fx.dir, `${name}.cache.sqlite`), "--ledger", join(fx.dir, `${name}.ledger.sqlite`)],
+    ...["--json", ...extra],
+  ];
+}
+
+/** Answered requests since `from` in the server's log, and the dollars they cost at gpt-4o-mini prices. */
+function answered(server: FakeOpenAI, from: number) {
+  const ok = server.requests.slice(from).filter((e) => e.status === 200 && e.end !== undefined);
+  let cost = 0;
+  for (const e of ok) {
+    cost += estimateCost("openai:gpt-4o-mini", {
+      inputTokens: estimateTokens(e.prompt),
+      outputTokens: estimateTokens(instructionQualityAnswer({ ...e, body: {} } as never)),
+    }).costUsd;
+  }
+  return { calls: ok.length, cost, prompts: ok.map((e) => e.prompt) };
+}
+
+describe("money is exact", () => {
+  let server: FakeOpenAI;
+  beforeAll(async () => {
+    server = await startFakeOpenAI({ answer: instructionQualityAnswer, latencyMs: 10, retryAfter: "0" });
+  });
+  afterAll(() => server.close());
+
+  it.each([8, 1])(
+    "a cost cap holds at concurrency %i with 429/500 retries, and stops close to it",
+    async (concurrency) => {
+      const from = server.requests.length;
+      const n = from;
+      server.setFaults({ [n + 2]: "429", [n + 5]: "500", [n + 9]: "429", [n + 14]: "500", [n + 30]: "503" });
+      const maxCost = 0.0001;
+      const r = await runCli(
+        args(server, `cap-${concurrency}`, [
+          ...[
+            "--budget",
+            "60",
+            "--initial-points",
+            "50",
+            "--batch-size",
+            "5",
+            "--concurrency",
+            String(concurrency),
+          ],
+          ...["--max-cost", String(maxCost), "--no-cache", "--no-test"],
+        ]),
+        { env },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.status).toBe("stopped");
+      expect(out.reason).toMatch(/--max-cost \$0\.0001 reached/);
+      const a = answered(server, from);
+      expect(out.totals.calls).toBe(a.calls); // reported = answered (retried ones once)
+      expect(out.totals.costUsd).toBeCloseTo(a.cost, 12);
+      expect(out.totals.costUsd).toBeLessThanOrEqual(maxCost);
+      // within one call's worst case (prompt bytes as tokens + 16, 64 answer tokens) of the cap
+      const longest = Math.max(
+        ...Array.from({ length: 30 }, (_, i) => Buffer.byteLength(renderQuery("x".repeat(400), `word${i}`))),
+      );
+      const worst = estimateCost("openai:gpt-4o-mini", {
+        inputTokens: longest + 16,
+        outputTokens: 64,
+      }).costUsd;
+      expect(maxCost - out.totals.costUsd).toBeLessThan(worst);
+      expect(server.stats().faults).toBeGreaterThan(0);
+      server.setFaults({});
+    },
+  );
+
+  it("two resumes of one run at once: one refuses naming the holder, no prompt is answered twice", async () => {
+    const first = await runCli(
+      args(server, "twice", [
+        "--budget",
+        "12",
+        "--initial-points",
+        "4",
+        "--batch-size",
+        "4",
+        "--max-calls",
+        "12",
+        "--no-test",
+      ]),
+      { env },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const { runId, status } = JSON.parse(first.stdout);
+    expect(status).toBe("stopped");
+    const from = server.requests.length;
+    const resume = () =>
+      runCli(
+        ["resume", runId, "--ledger", join(fx.dir, "twice.ledger.sqlite"), "--max-calls", "1000", "--json"],
+        { env },
+      );
+    const [a, b] = await Promise.all([resume(), resume()]);
+    const codes = [a.code, b.code].sort();
+    expect(codes).toEqual([0, 2]);
+    const loser = a.code === 2 ? a : b;
+    expect(loser.stderr).toMatch(/is being run by process \d+ on /);
+    const winner = JSON.parse((a.code === 0 ? a : b).stdout);
+    expect(winner.status).toBe("completed");
+    const prompts = answered(server, from).prompts;
+    expect(new Set(prompts).size).toBe(prompts.length);
+  });
+
+  it("kill -9 then resume with --max-calls: answered calls <= the limit, reported = answered", async () => {
+    const from = server.requests.length;
+    const name = "killed";
+    const run = args(server, name, [
+      "--budget",
+      "40",
+      "--initial-points",
+      "8",
+      "--batch-size",
+      "8",
+      "--max-calls",
+      "90",
+      "--no-test",
+    ]);
+    const killed = await runCli(run, {
+      env,
+      onSpawn: (kill) => {
+        const timer = setInterval(() => {
+          if (server.requests.length - from >= 30) {
+            clearInterval(timer);
+            kill("SIGKILL");
+          }
+        }, 2);
+      },
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    const runId = /run (\S+) \(resume/.exec(killed.stderr)?.[1] ?? "";
+    const ledgerFile = join(fx.dir, `${name}.ledger.sqlite`);
+    // its process is gone: the run shows as interrupted
+    const runs = await runCli(["runs", "--ledger", ledgerFile, "--json"], { env });
+    expect(JSON.parse(runs.stdout)[0].status).toBe("interrupted");
+    const resumed = await runCli(["resume", runId, "--ledger", ledgerFile, "--json"], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const out = JSON.parse(resumed.stdout);
+    expect(out.status).toBe("stopped");
+    const a = answered(server, from);
+    expect(a.calls).toBeLessThanOrEqual(90);
+    // requests in flight at the kill were answered by the server but never received: the ledger logged
+    // them before sending and counts them (dollars at their worst case, an upper bound)
+    expect(out.totals.calls).toBe(a.calls);
+    expect(out.totals.costUsd).toBeGreaterThanOrEqual(a.cost - 1e-12);
+    const ledger = openLedger(ledgerFile, { create: false });
+    const spend = ledger.spendBySource(runId).target;
+    ledger.close();
+    expect(spend.calls).toBe(a.calls);
+    // (requests in flight at the kill: at most the concurrency)
+    expect(spend.lost).toBeLessThanOrEqual(8);
+  });
+});

@@ -196,7 +196,7 @@ export async function resumeRun(runId: string, options: ResumeRunOptions = {}): 
 function toResult(o: RunOutcome, ledger: Ledger): OptimizeResult {
   const config = ledger.getRun(o.runId).config;
   const validation = ledger.getExamples(o.runId, "validation") ?? [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...(o.notes ?? [])];
   if (config.target.startsWith("function:") && !config.blackBoxId && !config.blackBoxModule) {
     warnings.push("the black box is a function without blackBoxId: its answers were not cached");
   }

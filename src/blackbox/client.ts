@@ -31,6 +31,7 @@ import { parseModelId, providerFactory } from "./registry.js";
 import { type BackoffOptions, sleep as realSleep, retryDelayMs } from "./retry.js";
 import type {
   BlackBox,
+  CompleteOptions,
   Completion,
   CompletionParams,
   CompletionRequest,
@@ -193,7 +194,23 @@ class WrappedBlackBox implements BlackBox {
     this.sleep = options.sleep ?? ((ms) => realSleep(ms));
   }
 
-  async complete(request: CompletionRequest): Promise<Completion> {
+  /** True when the response cache holds the answer to `request` (nothing would be paid). */
+  isCached(request: CompletionRequest): boolean {
+    if (!this.cache || !this.provider || this.closed) return false;
+    return this.cache.get(this.keyOf(this.provider, request)) !== undefined;
+  }
+
+  private keyOf(provider: Provider, request: CompletionRequest): string {
+    return cacheKey({
+      provider: this.providerName,
+      baseURL: provider.baseURL,
+      model: this.model,
+      params: this.params(request),
+      prompt: provider.cacheText ? provider.cacheText(request) : request.prompt,
+    });
+  }
+
+  async complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<Completion> {
     if (this.closed) throw new Error(`black box ${this.id} is closed`);
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
@@ -203,13 +220,7 @@ class WrappedBlackBox implements BlackBox {
     const params = this.params(request);
     const full: CompletionRequest = { prompt: request.prompt, ...params };
     if (request.parts) full.parts = { ...request.parts };
-    const key = cacheKey({
-      provider: this.providerName,
-      baseURL: provider.baseURL,
-      model: this.model,
-      params,
-      prompt: provider.cacheText ? provider.cacheText(request) : request.prompt,
-    });
+    const key = this.keyOf(provider, request);
 
     const stored = this.cache?.get(key);
     if (stored) return this.hit(callId, stored);
@@ -219,8 +230,13 @@ class WrappedBlackBox implements BlackBox {
     if (pending) return this.hit(callId, await pending);
 
     // A call queued behind the request that got a 401/403 is refused when its slot comes.
+    // A call whose caller gave up (options.signal: the run was interrupted) is not sent when its slot comes.
     const run = this.limiter.run(() =>
-      this.refused ? Promise.reject(this.refusedError()) : this.attempts(callId, provider, full, key),
+      this.refused
+        ? Promise.reject(this.refusedError())
+        : options.signal?.aborted
+          ? Promise.reject(options.signal.reason ?? new Error("aborted"))
+          : (options.onSend?.(), this.attempts(callId, provider, full, key)),
     );
     if (this.cache) this.inflight.set(key, run);
     try {

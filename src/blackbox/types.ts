@@ -82,11 +82,22 @@ export interface UsageTotals {
   priced?: boolean;
 }
 
+/** Per-call options of {@link BlackBox.complete}. */
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  onSend?: () => void;
+}
+
 /** The black box every optimiser scores against: text in -> text out, with accounting. */
 export interface BlackBox {
   /** "provider:model". */
   readonly id: string;
-  complete(request: CompletionRequest): Promise<Completion>;
+  /**
+   * Answer `request`. `options.signal`: once aborted, a call still waiting for a slot is not sent
+   * (it rejects with the signal's reason); calls under way finish. `options.onSend` is called
+   * (synchronously) just before the request first goes to the provider: never for cache hits.
+   */
+  complete(request: CompletionRequest, options?: CompleteOptions): Promise<Completion>;
   /** True when `request` would be answered from the response cache (nothing paid). Optional. */
   isCached?(request: CompletionRequest): boolean;
   /** Totals since creation. */

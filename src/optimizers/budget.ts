@@ -85,7 +85,7 @@ export class RunBudget {
   private reservedCalls = 0;
   private reservedCost = 0;
   private kept = { calls: 0, costUsd: 0 };
-  private interruptNow = false;
+  private readonly stop = new AbortController();
   private readonly waiters: (() => void)[] = [];
 
   constructor(
@@ -121,20 +121,22 @@ export class RunBudget {
     this.wake();
   }
 
-  /** From now on, refuse to start requests (RunInterrupted); requests in flight finish. */
+  /** From now on, refuse to start requests (RunInterrupted), queued ones included; requests under way finish. */
   interrupt(): void {
-    this.interruptNow = true;
+    if (!this.stop.signal.aborted) this.stop.abort(new RunInterrupted());
     this.wake();
   }
 
-  /**
-   * Wait until a request of worst-case cost `worstUsd` from `source` fits, reserve it and log it as
-   * pending; BudgetExhausted if it never will. Returns the spend-log id for {@link settle}.
-   */
-  async admit(worstUsd: number, source = "target"): Promise<number | undefined> {
+  /** Aborted by {@link interrupt}: black boxes drop the requests still queued. */
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  /** Wait until a request of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never will. */
+  async admit(worstUsd: number): Promise<void> {
     const { maxCalls, maxCost } = this.limits;
     for (;;) {
-      if (this.interruptNow) throw new RunInterrupted();
+      if (this.stop.signal.aborted) throw new RunInterrupted();
       const callsOk = maxCalls === undefined || this.paid + this.reservedCalls + this.kept.calls < maxCalls;
       const costOk =
         maxCost === undefined ||
@@ -145,6 +147,10 @@ export class RunBudget {
     }
     this.reservedCalls++;
     this.reservedCost += worstUsd;
+  }
+
+  /** Log a request as pending (at its worst case) the moment it is sent; returns the id for {@link settle}. */
+  logSent(worstUsd: number, source: string): number | undefined {
     return this.log?.open({ phase: this.phase, source, worstCostUsd: worstUsd });
   }
 
@@ -243,10 +249,17 @@ export class BudgetedBlackBox implements BlackBox {
       return hit;
     }
     const worst = this.worstCase(request);
-    const logId = await this.budget.admit(worst, this.options.source);
+    await this.budget.admit(worst);
+    let logId: number | undefined;
     let result: Completion | undefined;
     try {
-      result = await this.inner.complete(request);
+      result = await this.inner.complete(request, {
+        signal: this.budget.signal,
+        // logged when actually sent (not while queued), so a crash counts only requests that went out
+        onSend: () => {
+          logId ??= this.budget.logSent(worst, this.options.source);
+        },
+      });
       if (!result.cached) this.highestSeen = Math.max(this.highestSeen, result.costUsd);
       return result;
     } finally {

@@ -61,6 +61,8 @@ export interface RunOutcome {
   test: TestResult | null;
   totals: RunTotals;
   evaluations: EvaluationRecord[];
+  /** What the user should know about the data (e.g. a validation set smaller than asked for). */
+  notes?: string[];
 }
 
 const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -99,6 +101,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   try {
     const task = await loadRunTask(config, ledger, runId);
     const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
+    const notes = splits.notes ?? [];
     if (!ledger.getExamples(runId, "validation")) {
       ledger.setExamples(runId, "validation", splits.validation);
       ledger.setExamples(runId, "test", splits.test);
@@ -237,6 +240,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     return {
       ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, test, totals),
       reason: stopReason,
+      ...(notes.length ? { notes } : {}),
     };
   } catch (err) {
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));

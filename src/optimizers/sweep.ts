@@ -52,8 +52,15 @@ export async function runSweep(
       for (const seed of grid.seeds) {
         const config = configFor(task, method, seed);
         const existing = ledger.listRuns().find((r) => sameConfig(ledger.getRun(r.id).config, config));
-        const runId = existing?.id ?? ledger.createRun(config);
+        // everything the run needs opens before a new run is recorded: a failing start leaves no run
         const deps = await depsFor(config);
+        let runId: string;
+        try {
+          runId = existing?.id ?? ledger.createRun(config);
+        } catch (err) {
+          await deps.close();
+          throw err;
+        }
         let outcome: RunOutcome;
         try {
           outcome = await executeRun(runId, deps);

@@ -3,7 +3,7 @@ import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/
 import { planRun } from "../../optimizers/plan.js";
 import { executeRun, makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
-import { openRunDeps } from "../../optimizers/setup.js";
+import { openRunDeps, requirePrices } from "../../optimizers/setup.js";
 import { fmtUsd } from "../../report/format.js";
 import type { Ledger } from "../../store/ledger.js";
 import { openLedger } from "../../store/ledger.js";
@@ -61,19 +61,17 @@ export function registerOptimizeCommands(program: Command): void {
     // the task is loaded (and checked) before anything is created or spent
     const task = await loadRunTaskForPlan(config);
     if (opts.dryRun) {
-      const plan = planRun(
-        config,
-        splitTask(task, { seed: config.seed, validationSize: config.validationSize }),
-        {
-          skipTest: !config.test,
-        },
-      );
+      // the same checks as a real run: prices (INSTRUCTZERO_PRICES read and validated), a cap's prices
+      if (config.maxCost !== undefined) requirePrices(config);
+      const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
+      const plan = planRun(config, splits, { skipTest: !config.test });
+      const notes = splits.notes ?? [];
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ config, plan }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ config, plan, notes }, null, 2)}\n`);
         return;
       }
       const usd = (x: number | null, model: string) =>
-        x === null ? `unknown (no price for ${model}; see INSTRUCTZERO_PRICES)` : `$${x.toFixed(4)}`;
+        x === null ? `unknown (no price for ${model}; see INSTRUCTZERO_PRICES)` : fmtUsd(x);
       const judgeModel = config.metric?.startsWith("judge:") ? config.metric.slice(6) : undefined;
       process.stdout.write(
         [
@@ -86,9 +84,10 @@ export function registerOptimizeCommands(program: Command): void {
             ? [
                 `judge calls       at most ${plan.judgeCalls} (${judgeModel}), ~${plan.judgeInputTokens} in, ~${plan.judgeOutputTokens} out`,
                 `judge cost        ${usd(plan.judgeCostUsd, judgeModel)}`,
-                `total cost        ${plan.totalCostUsd === null ? "unknown" : `$${plan.totalCostUsd.toFixed(4)}`}`,
+                `total cost        ${plan.totalCostUsd === null ? "unknown" : fmtUsd(plan.totalCostUsd)}`,
               ]
             : []),
+          ...notes.map((n) => `note              ${n}`),
           "Repeated instructions and cached answers are not paid again, so the real cost is usually lower.",
         ].join("\n") + "\n",
       );
@@ -198,7 +197,7 @@ export async function runAndReport(
 function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ runId: o.runId, status: o.status, reason: o.reason, best: o.best, test: o.test, totals: o.totals }, null, 2)}\n`,
+      `${JSON.stringify({ runId: o.runId, status: o.status, reason: o.reason, notes: o.notes, best: o.best, test: o.test, totals: o.totals }, null, 2)}\n`,
     );
     return;
   }
@@ -223,6 +222,12 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
   ];
   if (config.target.startsWith("function:") && !config.blackBoxId && !config.blackBoxModule)
     lines.push(["note", "the black box is a function without blackBoxId: its answers were not cached"]);
+  for (const n of o.notes ?? []) lines.push(["note", n]);
+  if ((t.lostCalls ?? 0) > 0)
+    lines.push([
+      "note",
+      `${t.lostCalls} requests were in flight when a process died: counted as paid at their worst case`,
+    ]);
   if (o.status === "interrupted") lines.push(["resume", `instructzero resume ${o.runId}`]);
   process.stdout.write(lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join("\n") + "\n");
 }

@@ -231,13 +231,12 @@ class WrappedBlackBox implements BlackBox {
 
     // A call queued behind the request that got a 401/403 is refused when its slot comes.
     // A call whose caller gave up (options.signal: the run was interrupted) is not sent when its slot comes.
-    const run = this.limiter.run(() =>
-      this.refused
-        ? Promise.reject(this.refusedError())
-        : options.signal?.aborted
-          ? Promise.reject(options.signal.reason ?? new Error("aborted"))
-          : (options.onSend?.(), this.attempts(callId, provider, full, key)),
-    );
+    const run = this.limiter.run(() => {
+      if (this.refused) return Promise.reject(this.refusedError());
+      if (options.signal?.aborted) return Promise.reject(options.signal.reason ?? new Error("aborted"));
+      options.onSend?.();
+      return this.attempts(callId, provider, full, key);
+    });
     if (this.cache) this.inflight.set(key, run);
     try {
       const res = await run;

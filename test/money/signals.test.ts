@@ -51,7 +51,9 @@ function signalWhen(when: () => boolean, signals: NodeJS.Signals[]) {
     const timer = setInterval(() => {
       if (!when()) return;
       clearInterval(timer);
-      signals.forEach((s, i) => setTimeout(() => kill(s), i * 30));
+      signals.forEach((s, i) => {
+        setTimeout(() => kill(s), i * 30);
+      });
     }, 2);
   };
 }

@@ -86,6 +86,12 @@ async function main(): Promise<void> {
       // The user's input or setup is wrong: the message says what to change.
       printError(`error: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(String((err as { code?: unknown })?.code ?? ""))) {
+      // A ledger or cache this process may not write (permissions, a read-only mount).
+      printError(
+        `error: ${errorMessage(err)}: the run ledger or response cache cannot be written; use files you can write (--ledger, --cache) or fix their permissions\n`,
+      );
+      process.exitCode = 2;
     } else if (err instanceof BlackBoxError) {
       // The provider failed for good (retries exhausted). Answers already received are in the cache.
       printError(

@@ -72,7 +72,7 @@ export async function openRunDeps(
     closers.push(() => blackBox.close());
     let proposer: BlackBox | undefined;
     if (method.usesProposer && config.proposer !== undefined && config.proposer !== config.target) {
-      proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: undefined });
+      proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: baseUrlFor(config.proposer, config) });
       closers.push(() => proposer!.close());
     } else if (method.usesProposer && config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
       throw new UserError(
@@ -158,17 +158,22 @@ async function openMetric(
   const judgeModel = judgeModelOf(config);
   if (judgeModel) {
     const judge = judgeMetric({ model: judgeModel, rubric: config.rubric ?? "" });
-    const blackBox = createBlackBox(judge.model, { ...options, baseURL: judgeBaseUrl(judge.model, config) });
+    const blackBox = createBlackBox(judge.model, { ...options, baseURL: baseUrlFor(judge.model, config) });
     return { judge: { metric: judge, blackBox } };
   }
   if (m !== undefined && isMetricName(m)) return { metric: builtinScorer(m) };
   return {}; // the task's own metric, chosen when the task is loaded
 }
 
-/** The judge shares the target's base URL only when both use the same provider. */
-function judgeBaseUrl(judgeModel: string, config: RunConfig): string | undefined {
+/**
+ * The base URL of another model of the run (an APE proposer, an LLM judge): the run's `baseUrl` when
+ * that model has the target's provider, or when the target is a function (the URL can only be meant
+ * for the models); else the provider's own (environment or default).
+ */
+function baseUrlFor(model: string, config: RunConfig): string | undefined {
   const provider = (s: string) => s.slice(0, s.indexOf(":"));
-  return provider(judgeModel) === provider(config.target) ? config.baseUrl : undefined;
+  if (config.target.startsWith(FUNCTION_TARGET_PREFIX)) return config.baseUrl;
+  return provider(model) === provider(config.target) ? config.baseUrl : undefined;
 }
 
 /**

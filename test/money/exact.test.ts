@@ -5,6 +5,7 @@
  * refuses, naming the holder, and no prompt is answered twice; kill -9 then resume with --max-calls:
  * answered calls <= the limit and reported = answered.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimateCost } from "../../src/blackbox/pricing.js";
@@ -183,5 +184,54 @@ describe("money is exact", () => {
     expect(spend.calls).toBe(a.calls);
     // (requests in flight at the kill: at most the concurrency)
     expect(spend.lost).toBeLessThanOrEqual(8);
+  });
+});
+
+describe("set-up is checked before a run exists", () => {
+  it("a cap on a model without a price is an error before anything is spent, unless its price is given", async () => {
+    const ledger = join(fx.dir, "noprice.ledger.sqlite");
+    const base = ["optimize", "--task", fx.taskFile, "--target", "openai:gpt-5.1", "--generator", fx.model];
+    const r = await runCli(
+      [...base, "--max-cost", "1", "--ledger", ledger, "--base-url", "http://127.0.0.1:9/v1"],
+      { env },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--max-cost needs the price of openai:gpt-5.1");
+    expect(r.stderr).toContain("INSTRUCTZERO_PRICES");
+    const dry = await runCli([...base, "--max-cost", "1", "--dry-run"], { env });
+    expect(dry.code).toBe(2);
+    const prices = join(fx.dir, "prices.json");
+    writeFileSync(prices, JSON.stringify({ "openai:gpt-5.1": { input: 1.25, output: 10 } }));
+    const priced = await runCli([...base, "--max-cost", "1", "--dry-run", "--json"], {
+      env: { ...env, INSTRUCTZERO_PRICES: prices },
+    });
+    expect(priced.code, priced.stderr).toBe(0);
+    expect(JSON.parse(priced.stdout).plan.costUsd).toBeGreaterThan(0);
+    writeFileSync(prices, "{ not json");
+    const bad = await runCli([...base, "--dry-run"], { env: { ...env, INSTRUCTZERO_PRICES: prices } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(prices);
+    const runs = await runCli(["runs", "--ledger", ledger, "--json"], { env });
+    expect(runs.stdout.trim() === "" || JSON.parse(runs.stdout).length === 0).toBe(true);
+  });
+
+  it("a failing start (missing generator folder) records no run", async () => {
+    const ledger = join(fx.dir, "nogen.ledger.sqlite");
+    const r = await runCli(
+      [
+        "optimize",
+        "--task",
+        fx.taskFile,
+        "--target",
+        "openai:gpt-4o-mini",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+      ].concat(["--generator", join(fx.dir, "no-such-model"), "--ledger", ledger]),
+      { env },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain("resume with");
+    const ls = await runCli(["runs", "--ledger", ledger, "--json"], { env });
+    expect(ls.stdout.trim() === "" || JSON.parse(ls.stdout).length === 0).toBe(true);
   });
 });

@@ -27,7 +27,9 @@ const server = await startFakeOpenAI({
   retryAfter: "0",
 });
 process.env.OPENAI_API_KEY = "bench";
-console.log("| cap | concurrency | answered calls | spent | gap | gap / mean call | worst case of one call | over? |");
+console.log(
+  "| cap | concurrency | answered calls | spent | gap | gap / mean call | worst case of one call | over? |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const maxCost of [0.0002, 0.001, 0.005]) {
   for (const concurrency of [1, 8]) {

@@ -13,6 +13,7 @@ import { registerReportCommand } from "./commands/report.js";
 import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
 import { registerTasksCommand } from "./commands/tasks.js";
+import { registerTransferCommand } from "./commands/transfer.js";
 
 /** Build the `instructzero` command tree . */
 function buildProgram(): Command {
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerRunsCommand(program);
   registerShowCommand(program);
   registerReportCommand(program);
+  registerTransferCommand(program);
   return program;
 }
 

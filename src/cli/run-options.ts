@@ -77,6 +77,23 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
       else cmd.addOption(new Option(f.flag, describe(f)));
       continue;
     }
+    if (f.kind === "string-array") {
+      const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+      if (f.name === "baselines") {
+        cmd.addOption(new Option("--baseline <text>", `${describe(f)}; repeatable`).argParser(collect));
+        cmd.addOption(
+          new Option(
+            "--baseline-file <file>",
+            "a baseline instruction read from a file (repeatable)",
+          ).argParser(collect),
+        );
+      } else if (f.name === "initInstructions") {
+        cmd.addOption(new Option("--init-instructions <file>", `${describe(f)}`).argParser(collect));
+      } else {
+        cmd.addOption(new Option(`${f.flag} <value>`, `${describe(f)}; repeatable`).argParser(collect));
+      }
+      continue;
+    }
     if (f.kind === "boolean-or-string") {
       cmd.addOption(new Option(`${f.flag} <file>`, describe(f)));
       cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not use the ${f.name}`));
@@ -98,13 +115,47 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
 function givenOnCommandLine(cmd: Command, omit: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const values = cmd.opts() as Record<string, unknown>;
+  const given = (key: string) => ["cli", "env"].includes(cmd.getOptionValueSource(key) ?? "");
   for (const f of optionFields()) {
     if (omit.includes(f.name)) continue;
-    const source = cmd.getOptionValueSource(f.name);
-    if (source !== "cli" && source !== "env") continue;
+    if (f.name === "baselines") {
+      // --baseline TEXT and --baseline-file FILE, in that order
+      const texts = given("baseline") ? (values.baseline as string[]) : [];
+      const files = given("baselineFile") ? (values.baselineFile as string[]) : [];
+      if (texts.length + files.length > 0)
+        out.baselines = [...texts, ...files.map((f) => readText(f, "baseline file"))];
+      continue;
+    }
+    if (f.name === "initInstructions") {
+      if (given("initInstructions"))
+        out.initInstructions = (values.initInstructions as string[]).flatMap(readLines);
+      continue;
+    }
+    if (!given(f.name)) continue;
     out[f.name] = values[f.name];
   }
   return out;
+}
+
+/** A file's text, trimmed; UserError naming the file when it cannot be read or is empty. */
+function readText(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new UserError(`cannot read ${what} ${resolve(file)}: ${errorMessage(err)}`);
+  }
+  if (text === "") throw new UserError(`${what} ${resolve(file)} is empty`);
+  return text;
+}
+
+/** The non-empty lines of an instructions file (one instruction per line). */
+function readLines(file: string): string[] {
+  const lines = readText(file, "instructions file")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  return lines;
 }
 
 /** Read a `--config` file: JSON, an object of run options; relative paths are taken from the file's folder. */
@@ -150,12 +201,6 @@ export function runOptionsFromCli(
     ...(file ? readConfigFile(file) : {}),
     ...givenOnCommandLine(cmd, omit),
   };
-  if (typeof merged.rubric === "string") {
-    try {
-      merged.rubric = readFileSync(merged.rubric, "utf8").trim();
-    } catch (err) {
-      throw new UserError(`cannot read rubric file ${merged.rubric}: ${errorMessage(err)}`);
-    }
-  }
+  if (typeof merged.rubric === "string") merged.rubric = readText(merged.rubric, "rubric file");
   return merged as RunOptions & Record<string, unknown>;
 }

@@ -8,7 +8,7 @@ export interface OptionField {
   /** The CLI flag: --kebab-case. */
   flag: string;
   section: string;
-  kind: "int" | "number" | "boolean" | "string" | "enum" | "boolean-or-string";
+  kind: "int" | "number" | "boolean" | "string" | "enum" | "boolean-or-string" | "string-array";
   /** Allowed values of an enum. */
   values?: string[];
   /** The default, when the schema has one. */
@@ -28,9 +28,12 @@ interface ZodLike {
   };
 }
 
-/** --kebab-case of a camelCase name. */
+/** Flags that are not the kebab-case of their option (list options take one value per flag). */
+const FLAG_OVERRIDES: Record<string, string> = { baselines: "--baseline" };
+
+/** The CLI flag of an option: --kebab-case of its name, unless overridden. */
 export function flagOf(name: string): string {
-  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return FLAG_OVERRIDES[name] ?? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 function fieldOf(name: string, section: string, schema: ZodLike): OptionField {
@@ -56,7 +59,9 @@ function fieldOf(name: string, section: string, schema: ZodLike): OptionField {
           ? "enum"
           : t === "union"
             ? "boolean-or-string"
-            : "string";
+            : t === "array"
+              ? "string-array"
+              : "string";
   return {
     name,
     flag: flagOf(name),
@@ -97,7 +102,11 @@ export function optionsMarkdown(): string {
         ? `--no-${f.flag.slice(2)}`
         : f.kind === "boolean-or-string"
           ? `${f.flag} FILE\`, \`--no-${f.flag.slice(2)}`
-          : f.flag;
+          : f.name === "baselines"
+            ? `--baseline TEXT\`, \`--baseline-file FILE`
+            : f.name === "initInstructions"
+              ? "--init-instructions FILE"
+              : f.flag;
     rows.push(`| \`${f.name}\` (\`${flag}\`) | ${def} | ${f.description.replaceAll("|", "\\|")}${values} |`);
   }
   return `${rows.join("\n")}\n`;

@@ -94,6 +94,10 @@ export const generatorSection = {
   nTokens: int(1).default(5).describe("soft-prompt tokens prepended to the generator's input"),
   intrinsicDim: int(1).default(10).describe("dimension of the soft prompt z searched by BO"),
   instructionTokens: int(1).default(128).describe("max tokens the generator writes per instruction"),
+  rawInstructions: z
+    .boolean()
+    .default(false)
+    .describe("use the generator's text as it is, without clean-up (reproduces the paper)"),
   vllmUrl: z
     .url({
       protocol: /^https?$/,
@@ -134,14 +138,48 @@ export const searchSection = {
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
 };
 
+/** How the winner is chosen, and what it is compared with. */
+export const resultsSection = {
+  selection: z
+    .enum(["fresh", "validation"])
+    .default("fresh")
+    .describe(
+      "how the winner is chosen: fresh (the top candidates are scored again on a selection split of examples the search never saw; the best there wins) | validation (the best validation score: the paper's rule)",
+    ),
+  selectionTopK: int(1)
+    .default(5)
+    .describe("distinct candidates (best by validation) scored on the selection split"),
+  selectionSize: int(1)
+    .default(50)
+    .describe(
+      "examples of the selection split, at most (what the task leaves after demos, validation and test)",
+    ),
+  baselines: z
+    .array(text())
+    .default([])
+    .describe(
+      "your own instructions to compare the winner with (CLI: --baseline TEXT or --baseline-file FILE, repeatable); no instruction and the task's human-written instruction are always compared",
+    ),
+  initInstructions: z
+    .array(text())
+    .default([])
+    .describe(
+      "extra candidate instructions (e.g. human or APE ones), scored after the search; they compete in selection (CLI: --init-instructions FILE, one per line)",
+    ),
+};
+
 /** Spending limits and the final test. */
 export const limitsSection = {
-  maxCalls: int(1).optional().describe("stop cleanly after this many paid black-box calls (search phase)"),
+  maxCalls: int(1)
+    .optional()
+    .describe(
+      "paid requests the whole run may make (search, selection, baselines, test, judge); stops cleanly",
+    ),
   maxCost: z
     .number()
     .min(0)
     .optional()
-    .describe("stop cleanly once this many dollars are spent (search phase)"),
+    .describe("dollars the whole run may spend (every request admitted at its worst case); stops cleanly"),
   test: z.boolean().default(true).describe("score the chosen instruction on the test split"),
 };
 
@@ -152,6 +190,7 @@ export const CONFIG_SECTIONS = {
   metric: metricSection,
   generator: generatorSection,
   search: searchSection,
+  results: resultsSection,
   limits: limitsSection,
 } as const;
 
@@ -162,6 +201,7 @@ export const RunOptionsSchema = z.strictObject({
   ...metricSection,
   ...generatorSection,
   ...searchSection,
+  ...resultsSection,
   ...limitsSection,
 });
 

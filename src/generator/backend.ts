@@ -38,6 +38,13 @@ export interface GeneratorBackendOptions {
   dtype: string;
   /** Max new tokens per instruction. */
   maxNewTokens: number;
+  /**
+   * Stop strings: generation of an instruction ends where one appears (the text is cut before it).
+   * Default {@link DEFAULT_GENERATOR_STOP}, or none when `rawInstructions` is true.
+   */
+  stop?: string[];
+  /** The run keeps the generator's text as it is (the paper): no default stop strings. */
+  rawInstructions?: boolean;
   /** vLLM server and model, when decoding runs there. */
   vllmUrl?: string;
   vllmModel?: string;
@@ -53,8 +60,22 @@ export interface GeneratorBackend {
   open(options: GeneratorBackendOptions): Promise<SoftPromptGenerator>;
 }
 
+/**
+ * Default stop strings of the generator: small chat models often follow the instruction with invented
+ * "Input: ... / Output: ..." pairs, which the clean-up cuts anyway (src/optimizers/clean-instruction.ts);
+ * stopping there saves their tokens.
+ */
+export const DEFAULT_GENERATOR_STOP: readonly string[] = Object.freeze(["\nInput:", "\nOutput:"]);
+
+/** The stop strings for backend options: `stop` if given, else the default unless the run keeps raw text. */
+export function generatorStop(o: Pick<GeneratorBackendOptions, "stop" | "rawInstructions">): string[] {
+  if (o.stop) return [...o.stop];
+  return o.rawInstructions ? [] : [...DEFAULT_GENERATOR_STOP];
+}
+
 /** The options of the local generator runtime for backend options (shared by the backends). */
 export function localGeneratorOptions(o: GeneratorBackendOptions) {
+  const stop = generatorStop(o);
   return {
     seed: o.seed,
     nTokens: o.nTokens,
@@ -62,5 +83,6 @@ export function localGeneratorOptions(o: GeneratorBackendOptions) {
     projection: o.projection,
     dtype: o.dtype,
     maxNewTokens: o.maxNewTokens,
+    ...(stop.length > 0 ? { stop } : {}),
   };
 }

@@ -3,8 +3,9 @@ import { sampleDemos } from "../tasks/splits.js";
 import { fillTemplate } from "../tasks/templates.js";
 import { seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
+import { cleanInstruction, emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { evaluateEvent } from "./progress.js";
-import { bestIndex, scoreCandidate } from "./score-candidate.js";
+import { bestIndex, type Candidate, scoreCandidate } from "./score-candidate.js";
 import type { Demo, MethodContext } from "./types.js";
 
 /** APE's forward-generation prompt (Zhou et al. 2023); the model completes "The instruction was to". */
@@ -20,16 +21,12 @@ export function apePrompt(demos: readonly Demo[]): string {
   return fillTemplate(APE_TEMPLATE, { fullDemo });
 }
 
-/** Clean a proposal: first non-empty line, without a repeated "The instruction was to". */
-export function cleanProposal(text: string): string {
-  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
-  return line.replace(/^\s*(the instruction was to)\s*/i, "").trim();
-}
-
 /**
  * APE baseline: the proposer model (the black box by default) writes instructions from demos at
- * temperature 0.9, each proposal from its own seeded subsample of 5 demos; every proposal is scored on
- * the validation set and the best wins. Proposals count against the same evaluation budget.
+ * temperature 0.9, each proposal from its own seeded subsample of 5 demos; every proposal is cleaned
+ * ({@link cleanInstruction}) and scored on the validation set, and the best wins. A proposal with
+ * nothing instruction-like in it scores 0 without any black-box call (its record is marked `empty`).
+ * Proposals count against the same evaluation budget.
  */
 export async function runApe(ctx: MethodContext): Promise<void> {
   const { config, ledger, runId } = ctx;
@@ -61,24 +58,26 @@ export async function runApe(ctx: MethodContext): Promise<void> {
     });
     const generationMs = performance.now() - t0;
     ctx.timing.generationMs += generationMs;
-    const record = await scoreCandidate(
-      ctx,
-      {
-        index: i,
-        iteration: iterationOf(i),
-        z: null,
-        instruction: cleanProposal(c.text),
-        generationMs,
-        proposalUsage: {
-          calls: c.cached ? 0 : 1,
-          cacheHits: c.cached ? 1 : 0,
-          inputTokens: c.cached ? 0 : c.usage.inputTokens,
-          outputTokens: c.cached ? 0 : c.usage.outputTokens,
-          costUsd: c.costUsd,
-        },
+    const candidate: Candidate = {
+      index: i,
+      iteration: iterationOf(i),
+      z: null,
+      instruction: cleanInstruction(c.text),
+      generationMs,
+      proposalUsage: {
+        calls: c.cached ? 0 : 1,
+        cacheHits: c.cached ? 1 : 0,
+        inputTokens: c.cached ? 0 : c.usage.inputTokens,
+        outputTokens: c.cached ? 0 : c.usage.outputTokens,
+        costUsd: c.costUsd,
       },
-      records,
-    );
+    };
+    let record: EvaluationRecord;
+    if (isEmptyInstruction(candidate.instruction)) {
+      // nothing instruction-like was proposed: score 0, no black-box call (the proposal's cost is kept)
+      record = emptyInstructionRecord(candidate, ctx.splits.validation.length);
+      ledger.appendEvaluation(runId, record);
+    } else record = await scoreCandidate(ctx, candidate, records);
     records.push(record);
     ctx.onProgress?.(evaluateEvent(records, config.budget));
   }

@@ -3,19 +3,31 @@ import { JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
 import { metricExample } from "../metrics/scorer.js";
 import type { RunConfig } from "../store/types.js";
 import { renderQuery } from "../tasks/templates.js";
-import type { TaskSplits } from "../tasks/types.js";
+import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { getMethod } from "./methods/index.js";
 import { judgeModelOf } from "./run-config.js";
 
-/** What a run will spend at most, estimated before spending anything (`--dry-run`). */
-export interface RunPlan {
-  evaluations: number;
-  /** Upper bound on black-box calls: every candidate scored on every validation example, plus the test. */
-  maxCalls: number;
+/** Scoring calls per phase of a run. */
+export interface PhaseCalls {
+  /** Search candidates on the validation set. */
   validationCalls: number;
-  proposalCalls: number;
+  /** Extra candidates (`initInstructions`) on the validation set. */
+  initCalls: number;
+  /** The top k on the selection split. */
+  selectionCalls: number;
+  /** Baselines on validation and test. */
+  baselineCalls: number;
+  /** The winner on the test split. */
   testCalls: number;
+}
+
+/** What a run will spend at most, estimated before spending anything (`--dry-run`). */
+export interface RunPlan extends PhaseCalls {
+  evaluations: number;
+  /** Upper bound on black-box calls: every candidate on every validation example, extras, selection, baselines, test. */
+  maxCalls: number;
+  proposalCalls: number;
   inputTokens: number;
   outputTokens: number;
   /** Estimated dollars of the black box (0 for local models; null when the model has no known price). */
@@ -45,11 +57,19 @@ const TYPICAL_INSTRUCTION = "x".repeat(80);
 export function planRun(
   config: RunConfig,
   splits: TaskSplits,
-  options: { skipTest?: boolean; env?: NodeJS.ProcessEnv; prices?: PriceTable } = {},
+  options: {
+    skipTest?: boolean;
+    env?: NodeJS.ProcessEnv;
+    prices?: PriceTable;
+    /** The selection split (see selectionSplit); none: no selection calls. */
+    selection?: readonly Example[];
+    /** Baselines scored (no instruction, human, the user's) [1 + the user's]. */
+    baselines?: number;
+  } = {},
 ): RunPlan {
   const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
-  const perQuery = (set: TaskSplits["validation"], template: "validation" | "test") => {
+  const perQuery = (set: readonly Example[], template: "validation" | "test") => {
     let input = 0;
     let output = 0;
     for (const ex of set) {
@@ -58,39 +78,63 @@ export function planRun(
     }
     return { input, output };
   };
-  const v = perQuery(splits.validation, "validation");
-  const t = options.skipTest ? { input: 0, output: 0 } : perQuery(splits.test, "test");
-  const validationCalls = config.budget * splits.validation.length;
-  const testCalls = options.skipTest ? 0 : splits.test.length;
+  const test = options.skipTest ? [] : splits.test;
+  const nBaselines = options.baselines ?? 1 + config.baselines.length;
+  const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
+  // every scoring query of the run: [examples, times, template]
+  const sets: [readonly Example[], number, "validation" | "test", keyof PhaseCalls][] = [
+    [splits.validation, config.budget, "validation", "validationCalls"],
+    [splits.validation, config.initInstructions.length, "validation", "initCalls"],
+    [selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"],
+    [splits.validation, nBaselines, "validation", "baselineCalls"],
+    [test, nBaselines, "test", "baselineCalls"],
+    [test, 1, "test", "testCalls"],
+  ];
+  const calls: PhaseCalls = {
+    validationCalls: 0,
+    initCalls: 0,
+    selectionCalls: 0,
+    baselineCalls: 0,
+    testCalls: 0,
+  };
+  let inputTokens = 0;
+  let outputTokens = 0;
+  for (const [set, times, template, phase] of sets) {
+    const q = perQuery(set, template);
+    calls[phase] += times * set.length;
+    inputTokens += times * q.input;
+    outputTokens += times * q.output;
+  }
   const proposalCalls = getMethod(config.method).proposalCalls(config);
   const demoPrompt = apePrompt(
     splits.promptGen.slice(0, 5).map((e) => ({ input: e.input, output: e.answers[0] })),
   );
-  const inputTokens = config.budget * v.input + t.input + proposalCalls * tokens(demoPrompt);
-  const outputTokens = config.budget * v.output + t.output + proposalCalls * 30;
+  inputTokens += proposalCalls * tokens(demoPrompt);
+  outputTokens += proposalCalls * 30;
   const cost = estimateCost(config.target, { inputTokens, outputTokens }, prices);
-  // judge: one call per scored answer (validation for every evaluation, then the test)
+  // judge: one call per scored answer
   const judgeModel = judgeModelOf(config);
   let judge = { calls: 0, input: 0, output: 0, cost: 0 as number | null };
   if (judgeModel) {
-    const per = (set: TaskSplits["validation"]) =>
-      set.reduce(
-        (a, ex) => a + tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? "")),
-        0,
-      );
-    const calls = validationCalls + testCalls;
-    const input = config.budget * per(splits.validation) + (options.skipTest ? 0 : per(splits.test));
-    const output = calls * Math.min(JUDGE_MAX_TOKENS, 40);
+    let input = 0;
+    let n = 0;
+    for (const [set, times] of sets) {
+      n += times * set.length;
+      for (const ex of set)
+        input +=
+          times * tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? ""));
+    }
+    const output = n * Math.min(JUDGE_MAX_TOKENS, 40);
     const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
-    judge = { calls, input, output, cost: c.priced ? c.costUsd : null };
+    judge = { calls: n, input, output, cost: c.priced ? c.costUsd : null };
   }
+  const scoring = Object.values(calls).reduce((a, b) => a + b, 0);
   const own = cost.priced ? cost.costUsd : null;
   return {
     evaluations: config.budget,
-    maxCalls: validationCalls + testCalls + proposalCalls,
-    validationCalls,
+    maxCalls: scoring + proposalCalls,
+    ...calls,
     proposalCalls,
-    testCalls,
     inputTokens,
     outputTokens,
     costUsd: own,

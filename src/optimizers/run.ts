@@ -5,13 +5,19 @@ import { evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
 import { createJudgeScorer, JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
 import { builtinScorer, metricExample } from "../metrics/scorer.js";
 import type { JudgeMetric, JudgeUsage, Scorer } from "../metrics/types.js";
+import { compareScores, describeComparison } from "../stats/compare.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunStatus, RunTotals, TestResult } from "../store/types.js";
 import { sampleDemos, splitTask } from "../tasks/splits.js";
 import { renderQuery } from "../tasks/templates.js";
 import type { Example } from "../tasks/types.js";
+import { seedFor } from "../util/rng.js";
 import { BudgetExhausted, BudgetedBlackBox, RunBudget, RunInterrupted } from "./budget.js";
 import { getMethod } from "./methods/index.js";
+import { baselineList, scoreBaselines, testInterval } from "./phases/baselines.js";
+import { scoreInitCandidates } from "./phases/init-candidates.js";
+import type { BaselineResult, Comparison, SelectionResult } from "./phases/results-types.js";
+import { selectBest, selectionSplit } from "./phases/selection.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex } from "./score-candidate.js";
 import type {
@@ -63,6 +69,12 @@ export interface RunOutcome {
   evaluations: EvaluationRecord[];
   /** What the user should know about the data (e.g. a validation set smaller than asked for). */
   notes?: string[];
+  /** How the winner was chosen (selection split scores). */
+  selection?: SelectionResult;
+  /** Baselines' validation and test scores. */
+  baselines?: BaselineResult[];
+  /** The winner against each baseline on the test split. */
+  comparisons?: Comparison[];
 }
 
 const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -78,13 +90,18 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   const config = run.config;
   if (run.status === "completed" && run.result) {
     const evaluations = ledger.evaluations(runId);
+    const r = run.result;
     return {
       runId,
       status: "completed",
-      best: evaluations[run.result.bestIndex] ?? null,
-      test: run.result.test,
-      totals: run.result.totals,
+      best: evaluations.find((e) => e.index === r.bestIndex) ?? null,
+      test: r.test,
+      totals: r.totals,
       evaluations,
+      ...(r.selection ? { selection: r.selection } : {}),
+      ...(r.baselines ? { baselines: r.baselines } : {}),
+      ...(r.comparisons ? { comparisons: r.comparisons } : {}),
+      ...(r.notes ? { notes: r.notes } : {}),
     };
   }
   const method = getMethod(config.method);
@@ -94,8 +111,9 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   const timing: PhaseTiming = { generationMs: 0, evaluationMs: 0, boMs: 0 };
   let budget: RunBudget | undefined;
   const onAbort = () => {
-    // the test phase stops at once (the search stops after the evaluations under way)
-    if (budget?.phase === "test") budget.interrupt();
+    // the phases after the search (selection, baselines, test) stop at once; the search stops after the
+    // evaluations under way (so that their records land)
+    if (budget && budget.phase !== "search" && budget.phase !== "init") budget.interrupt();
   };
   deps.signal?.addEventListener("abort", onAbort);
   try {
@@ -129,11 +147,27 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       ? createJudgeScorer(deps.judge.metric, judgeBox!)
       : (deps.metric ?? builtinScorer(task.metric));
     const runTest = !(deps.skipTest ?? !config.test);
-    if (runTest) {
-      // keep what the test phase may cost, so a limit stops the search, not the test
-      const worst = testWorstCase(splits.test, config, budgeted, judgeBox);
-      budget.keep(worst.calls, worst.costUsd);
-    }
+    const baselines = baselineList(task, config.baselines);
+    const demos = sampleDemos(splits.promptGen, config.demos, config.seed);
+    const fresh =
+      config.selection === "fresh"
+        ? selectionSplit(task, splits, {
+            seed: config.seed,
+            size: config.selectionSize,
+            demoInputs: method.usesGenerator ? demos.map((d) => d.input) : null,
+          })
+        : { examples: [] };
+    // keep what the phases after the search may cost, so a limit stops the search, not the result
+    const after = [
+      ...config.initInstructions.flatMap(() => splits.validation),
+      ...(fresh.examples.length
+        ? Array.from({ length: config.selectionTopK }, () => fresh.examples).flat()
+        : []),
+      ...baselines.flatMap(() => [...splits.validation, ...(runTest ? splits.test : [])]),
+      ...(runTest ? splits.test : []),
+    ];
+    const worst = worstCaseOf(after, config, budgeted, judgeBox);
+    budget.keep(worst.calls, worst.costUsd);
     const ctx: MethodContext = {
       runId,
       config,
@@ -144,7 +178,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
         : undefined,
       splits,
       metric,
-      demos: sampleDemos(splits.promptGen, config.demos, config.seed),
+      demos,
       generator: deps.generator,
       pointProposer: deps.pointProposer,
       maxTokens: config.maxTokens,
@@ -160,7 +194,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       if (!(err instanceof BudgetExhausted)) throw err;
       stopReason = err.reason;
     }
-    const evaluations = ledger.evaluations(runId);
+    let evaluations = ledger.evaluations(runId);
     const interrupted = (): RunOutcome => {
       ledger.setStatus(runId, "interrupted", "interrupted by the user");
       return outcome(
@@ -172,75 +206,128 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       );
     };
     if (deps.signal?.aborted) return interrupted();
-    const b = bestIndex(evaluations);
-    if (b < 0) {
-      const reason = stopReason ?? "no evaluation was made";
-      ledger.setStatus(runId, "stopped", reason);
-      return {
-        ...outcome(
-          runId,
-          "stopped",
-          evaluations,
-          null,
-          totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
-        ),
-        reason,
-      };
-    }
+    // the phases after the search: they may spend what was kept for them, and stop at once on Ctrl-C
+    budget.release();
+    if (deps.signal?.aborted) budget.interrupt();
+    /** Run a phase; false when a limit stopped it (the run then ends with what it has). */
+    // a search stopped by a limit still gets its result: the phases after it spend what was kept for them
+    const searchStop = stopReason;
+    stopReason = undefined;
+    const phase = async (name: string, work: () => Promise<void>): Promise<boolean> => {
+      if (stopReason) return false;
+      budget!.phase = name;
+      try {
+        await work();
+        return true;
+      } catch (err) {
+        if (err instanceof RunInterrupted) throw err;
+        if (!(err instanceof BudgetExhausted)) throw err;
+        stopReason = `${err.reason}; stopped in the ${name} phase`;
+        return false;
+      }
+    };
+    let selection: SelectionResult | null = null;
+    let baselineResults: BaselineResult[] = [];
     let test: TestResult | null = null;
-    let ev: Awaited<ReturnType<typeof evaluateInstruction>> | undefined;
-    if (runTest) {
+    try {
+      if (config.initInstructions.length > 0) {
+        await phase("init", async () => {
+          evaluations = await scoreInitCandidates(ctx, evaluations, config.initInstructions);
+        });
+        if (deps.signal?.aborted) return interrupted();
+      }
+      if (evaluations.every((e) => e.empty)) {
+        const reason = stopReason ?? "no evaluation was made";
+        ledger.setStatus(runId, "stopped", reason);
+        return {
+          ...outcome(
+            runId,
+            "stopped",
+            evaluations,
+            null,
+            totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
+          ),
+          reason,
+        };
+      }
       deps.onProgress?.({
-        phase: "test",
+        phase: "select",
         evaluations: evaluations.length,
         budget: config.budget,
-        bestScore: evaluations[b].score,
+        bestScore: evaluations[bestIndex(evaluations)].score,
       });
-      budget.phase = "test";
-      budget.release();
-      try {
-        ev = await evaluateInstruction(budgeted, evaluations[b].instruction, splits.test, {
-          metric,
-          template: "test",
-          split: "test",
-          maxTokens: ctx.maxTokens,
-        });
-      } catch (err) {
-        if (err instanceof RunInterrupted) return interrupted();
-        if (!(err instanceof BudgetExhausted)) throw err;
-        // a limit too small to keep the test phase's share: the run ends without a test score
-        stopReason = `${err.reason}; no test score (the limit left too little for the test phase)`;
-      }
+      await phase("selection", async () => {
+        selection = await selectBest(ctx, evaluations, fresh);
+      });
+      const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
+      selection = chosen;
       if (deps.signal?.aborted) return interrupted();
+      await phase("baselines", async () => {
+        baselineResults = await scoreBaselines(ctx, baselines, splits, runTest);
+      });
+      if (deps.signal?.aborted) return interrupted();
+      const winner = evaluations.find((e) => e.index === chosen.winner)!;
+      if (runTest) {
+        deps.onProgress?.({
+          phase: "test",
+          evaluations: evaluations.length,
+          budget: config.budget,
+          bestScore: winner.score,
+        });
+        await phase("test", async () => {
+          const ev = await evaluateInstruction(budgeted, winner.instruction, splits.test, {
+            metric,
+            template: "test",
+            split: "test",
+            maxTokens: ctx.maxTokens,
+          });
+          const feedback = ev.examples.some((e) => e.feedback !== undefined)
+            ? ev.examples.map((e) => e.feedback ?? null)
+            : undefined;
+          const ci = testInterval(ev.scores, config.seed, "winner");
+          test = {
+            score: ev.score,
+            scores: ev.scores,
+            low: ci.low,
+            high: ci.high,
+            outputs: ev.examples.map((e) => e.output),
+            inputs: splits.test.map((e) => e.input),
+            answers: splits.test.map((e) => e.answers),
+            ...(feedback ? { feedback } : {}),
+            usage: {
+              calls: ev.calls,
+              cacheHits: ev.cacheHits,
+              inputTokens: ev.inputTokens,
+              outputTokens: ev.outputTokens,
+              costUsd: ev.costUsd,
+            },
+            ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
+          };
+        });
+        if (deps.signal?.aborted) return interrupted();
+      }
+    } catch (err) {
+      if (err instanceof RunInterrupted) return interrupted();
+      throw err;
     }
-    if (ev) {
-      const feedback = ev.examples.some((e) => e.feedback !== undefined)
-        ? ev.examples.map((e) => e.feedback ?? null)
-        : undefined;
-      test = {
-        score: ev.score,
-        scores: ev.scores,
-        outputs: ev.examples.map((e) => e.output),
-        inputs: splits.test.map((e) => e.input),
-        answers: splits.test.map((e) => e.answers),
-        ...(feedback ? { feedback } : {}),
-        usage: {
-          calls: ev.calls,
-          cacheHits: ev.cacheHits,
-          inputTokens: ev.inputTokens,
-          outputTokens: ev.outputTokens,
-          costUsd: ev.costUsd,
-        },
-        ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
-      };
-    }
-    const totals = totalsOf(evaluations, test, ledger, runId, timing, sessionStart);
-    ledger.finishRun(runId, { bestIndex: b, test, totals });
+    stopReason = searchStop ?? stopReason;
+    const chosen = selection as SelectionResult | null;
+    const b = chosen ? chosen.winner : bestIndex(evaluations);
+    const t = test as TestResult | null;
+    const comparisons = t ? compareWithBaselines(t.scores, baselineResults, config.seed) : [];
+    const totals = totalsOf(evaluations, t, ledger, runId, timing, sessionStart);
+    const extra = {
+      ...(chosen ? { selection: chosen } : {}),
+      baselines: baselineResults,
+      comparisons,
+      ...(notes.length || chosen?.note ? { notes: [...notes, ...(chosen?.note ? [chosen.note] : [])] } : {}),
+    };
+    ledger.finishRun(runId, { bestIndex: b, test: t, totals, ...extra });
     if (stopReason) ledger.setStatus(runId, "stopped", stopReason);
     return {
-      ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, test, totals),
+      ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, t, totals, b),
       reason: stopReason,
-      ...(notes.length ? { notes } : {}),
+      ...extra,
     };
   } catch (err) {
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
@@ -269,9 +356,35 @@ function outcome(
   evaluations: EvaluationRecord[],
   test: TestResult | null,
   totals: RunTotals,
+  chosen?: number,
 ): RunOutcome {
-  const b = bestIndex(evaluations);
-  return { runId, status, best: b < 0 ? null : evaluations[b], test, totals, evaluations };
+  const b = chosen ?? bestIndex(evaluations);
+  const best = evaluations.find((e) => e.index === b) ?? null;
+  return { runId, status, best, test, totals, evaluations };
+}
+
+/** The winner against each baseline with a test score, on the same test examples. */
+function compareWithBaselines(
+  winner: number[],
+  baselines: readonly BaselineResult[],
+  seed: number,
+): Comparison[] {
+  const out: Comparison[] = [];
+  for (const b of baselines) {
+    if (!b.test || b.test.scores.length !== winner.length) continue;
+    const c = compareScores(winner, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
+    out.push({
+      baseline: b.name,
+      diff: c.diff,
+      low: c.low,
+      high: c.high,
+      pValue: c.pValue,
+      test: c.test,
+      verdict: c.verdict,
+      text: describeComparison(c, b.name),
+    });
+  }
+  return out;
 }
 
 /**
@@ -337,10 +450,10 @@ function totalsOf(
 }
 
 /**
- * What the test phase may cost at most: one black-box query per test example (and one judge call) with
- * an instruction of up to 4 KB (the longest a generator or proposer writes is far shorter).
+ * What the phases after the search may cost at most: one black-box query per example (and one judge
+ * call) with an instruction of up to 4 KB (the longest a generator or proposer writes is far shorter).
  */
-function testWorstCase(
+function worstCaseOf(
   examples: readonly Example[],
   config: { maxTokens: number; rubric?: string },
   blackBox: BudgetedBlackBox,

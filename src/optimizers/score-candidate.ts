@@ -9,6 +9,8 @@ export interface Candidate {
   z: number[] | null;
   instruction: string;
   generationMs: number;
+  /** "init": an extra candidate given by the user (not proposed by the search). */
+  origin?: "init";
   /** Usage spent to obtain the candidate (ape proposals), added to the record. */
   proposalUsage?: {
     calls: number;
@@ -94,6 +96,7 @@ function base(c: Candidate) {
     z: c.z,
     instruction: c.instruction,
     generationMs: c.generationMs,
+    ...(c.origin ? { origin: c.origin } : {}),
   };
 }
 

@@ -72,7 +72,10 @@ export async function openRunDeps(
     closers.push(() => blackBox.close());
     let proposer: BlackBox | undefined;
     if (method.usesProposer && config.proposer !== undefined && config.proposer !== config.target) {
-      proposer = createBlackBox(config.proposer, { ...bbOptions, baseURL: baseUrlFor(config.proposer, config) });
+      proposer = createBlackBox(config.proposer, {
+        ...bbOptions,
+        baseURL: baseUrlFor(config.proposer, config),
+      });
       closers.push(() => proposer!.close());
     } else if (method.usesProposer && config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
       throw new UserError(
@@ -136,7 +139,8 @@ async function openTargetBlackBox(
   return createFunctionBlackBox(fn, { ...rest, id });
 }
 
-async function openMetric(
+/** The run's metric: a scorer (built-in, module, function), or a judge with its own black box (unbudgeted). */
+export async function openMetric(
   config: RunConfig,
   options: BlackBoxOptions,
   extra: RunDepsExtras,

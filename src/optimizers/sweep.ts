@@ -14,6 +14,8 @@ export interface SweepCell {
   test: number | null;
   calls: number;
   costUsd: number;
+  /** The cell's winner against each baseline on the test split ("better" = a win). */
+  comparisons: { baseline: string; verdict: "better" | "worse" | "indistinguishable"; diff: number }[];
 }
 
 /** Mean and standard error of the test score over seeds. */
@@ -23,6 +25,8 @@ export interface SweepRow {
   n: number;
   mean: number | null;
   se: number | null;
+  /** Per baseline: cells whose winner was better (win), not distinguishable (tie) or worse (loss). */
+  winTieLoss: Record<string, { win: number; tie: number; loss: number }>;
 }
 
 function sameConfig(a: RunConfig, b: RunConfig): boolean {
@@ -77,6 +81,11 @@ export async function runSweep(
           test: outcome.test?.score ?? null,
           calls: outcome.totals.calls,
           costUsd: outcome.totals.costUsd,
+          comparisons: (outcome.comparisons ?? []).map((c) => ({
+            baseline: c.baseline,
+            verdict: c.verdict,
+            diff: c.diff,
+          })),
         };
         cells.push(cell);
         onCell?.(cell, cells.length, total);
@@ -102,7 +111,15 @@ export function summarizeSweep(cells: readonly SweepCell[]): SweepRow[] {
       n > 1 && mean !== null
         ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) / Math.sqrt(n)
         : null;
-    return { task: g[0].task, method: g[0].method, n, mean, se };
+    const winTieLoss: SweepRow["winTieLoss"] = {};
+    for (const c of g)
+      for (const x of c.comparisons) {
+        const w = (winTieLoss[x.baseline] ??= { win: 0, tie: 0, loss: 0 });
+        if (x.verdict === "better") w.win++;
+        else if (x.verdict === "worse") w.loss++;
+        else w.tie++;
+      }
+    return { task: g[0].task, method: g[0].method, n, mean, se, winTieLoss };
   });
 }
 
@@ -122,6 +139,28 @@ export function sweepMarkdown(rows: readonly SweepRow[], methods: readonly strin
     return xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3) : "-";
   });
   lines.push(`| **average** | ${avg.join(" | ")} |`);
+  // win / tie / loss of each method's winners against each baseline (paired test, 95%)
+  const baselines = [...new Set(rows.flatMap((r) => Object.keys(r.winTieLoss)))];
+  if (baselines.length > 0) {
+    lines.push("");
+    lines.push(`| method | ${baselines.map((b) => `vs ${b} (win/tie/loss)`).join(" | ")} |`);
+    lines.push(`| --- | ${baselines.map(() => "---").join(" | ")} |`);
+    for (const m of methods) {
+      const cells = baselines.map((b) => {
+        const t = { win: 0, tie: 0, loss: 0 };
+        for (const r of rows.filter((x) => x.method === m)) {
+          const w = r.winTieLoss[b];
+          if (w) {
+            t.win += w.win;
+            t.tie += w.tie;
+            t.loss += w.loss;
+          }
+        }
+        return `${t.win}/${t.tie}/${t.loss}`;
+      });
+      lines.push(`| ${m} | ${cells.join(" | ")} |`);
+    }
+  }
   return `${lines.join("\n")}\n`;
 }
 

@@ -90,7 +90,7 @@ export interface PhaseTiming {
 
 /** One progress update. */
 export interface ProgressEvent {
-  phase: "generate" | "propose" | "evaluate" | "test";
+  phase: "generate" | "propose" | "evaluate" | "select" | "test";
   evaluations: number;
   budget: number;
   bestScore: number | null;

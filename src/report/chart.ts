@@ -1,5 +1,16 @@
-/** The report's inline SVG chart: validation score of every evaluation and the best-so-far curve. */
+/**
+ * The report's main inline SVG chart: validation score of every evaluation, the best-so-far curve and
+ * the baselines' validation scores as labelled horizontal lines.
+ */
+import { axes, evaluationTicks, f1, type Margins, svgOpen, ticks } from "./charts/axes.js";
 import { escapeHtml } from "./escape.js";
+
+/** A baseline drawn as a horizontal line at its validation score. */
+export interface ChartBaseline {
+  /** Its name ("no instruction", "human instruction", ...): untrusted, escaped. */
+  name: string;
+  score: number;
+}
 
 /** What the chart draws, one entry per evaluation in index order. */
 export interface ChartInput {
@@ -11,32 +22,30 @@ export interface ChartInput {
   iterations: number[];
   /** Whether each evaluation reused an earlier score. */
   reused?: boolean[];
+  /** Whether each evaluation is an extra candidate given by the user (`origin: "init"`). */
+  init?: boolean[];
+  /** Whether each evaluation's instruction was empty (scored 0 without calls). */
+  empty?: boolean[];
+  /** Baselines' validation scores, drawn as labelled horizontal lines. */
+  baselines?: ChartBaseline[];
 }
 
 const W = 960;
 const H = 340;
-const M = { left: 52, right: 16, top: 24, bottom: 44 };
-
-/** A tick step (1, 2, 5 x 10^k) giving at most `maxTicks` ticks over `span`. */
-function niceStep(span: number, maxTicks: number): number {
-  const raw = span / maxTicks;
-  const pow = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-12)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * pow >= raw) return m * pow;
-  return 10 * pow;
-}
-
-const f1 = (x: number) => x.toFixed(1);
+const M: Margins = { left: 52, right: 16, top: 24, bottom: 44 };
 
 /**
  * An `<svg>` element (no scripts, no external references): one `circle.eval-point` per evaluation,
- * one `polyline.best-so-far` with one vertex per evaluation, dashed `line.iteration-boundary`s and
- * axes with ticks (the legend is the caller's).
+ * one `polyline.best-so-far` with one vertex per evaluation, dashed `line.iteration-boundary`s, one
+ * `line.baseline-line` and `text.baseline-label` per baseline, and axes with ticks (the legend is the
+ * caller's).
  */
 export function renderChart(input: ChartInput): string {
   const n = input.scores.length;
+  const baselines = (input.baselines ?? []).filter((b) => Number.isFinite(b.score));
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
-  const all = [...input.scores, ...input.bestSoFar];
+  const all = [...input.scores, ...input.bestSoFar, ...baselines.map((b) => b.score)];
   const lo = Math.min(0, ...all);
   let hi = Math.max(1, ...all);
   if (hi <= lo) hi = lo + 1;
@@ -44,44 +53,47 @@ export function renderChart(input: ChartInput): string {
   const x = (i: number) => M.left + (i / (xMax - 1)) * plotW;
   const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * plotH;
 
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Validation score per evaluation and best score so far">`,
+  const parts: string[] = [
+    svgOpen(
+      "progress-chart",
+      W,
+      H,
+      "Validation score per evaluation, best score so far and baselines",
+      "progress-chart",
+    ),
+  ];
+  axes(
+    { w: W, h: H, m: M, yTicks: ticks(lo, hi, 5), y, xLabel: "evaluation", yLabel: "validation score" },
+    parts,
   );
-  // Axes and grid.
-  const yStep = niceStep(hi - lo, 5);
-  for (let v = Math.ceil(lo / yStep) * yStep; v <= hi + 1e-9; v += yStep) {
-    const yy = f1(y(v));
-    parts.push(
-      `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${yy}" y2="${yy}"/>`,
-      `<text class="tick" x="${M.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${Number(v.toFixed(6))}</text>`,
-    );
-  }
-  const xStep = Math.max(1, Math.round(niceStep(xMax - 1, 10)));
-  const xTicks = [1];
-  for (let k = xStep; k <= xMax; k += xStep) if (k > 1) xTicks.push(k);
-  for (const k of xTicks) {
-    const xx = f1(x(k - 1));
-    parts.push(
-      `<line class="axis" x1="${xx}" x2="${xx}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}"/>`,
-      `<text class="tick" x="${xx}" y="${H - M.bottom + 16}" text-anchor="middle">${k}</text>`,
-    );
-  }
-  parts.push(
-    `<line class="axis" x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}"/>`,
-    `<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}"/>`,
-    `<text class="label" x="${M.left + plotW / 2}" y="${H - 6}" text-anchor="middle">evaluation</text>`,
-    `<text class="label" x="14" y="${M.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 14 ${M.top + plotH / 2})">validation score</text>`,
-  );
+  evaluationTicks(n, x, H, M, parts);
   // Iteration boundaries.
   for (let i = 1; i < n; i++) {
-    if (input.iterations[i] !== input.iterations[i - 1]) {
+    if (
+      input.iterations[i] !== input.iterations[i - 1] ||
+      Boolean(input.init?.[i]) !== Boolean(input.init?.[i - 1])
+    ) {
       const xx = f1((x(i - 1) + x(i)) / 2);
+      const label = input.init?.[i] ? "extra" : `it ${escapeHtml(String(input.iterations[i]))}`;
       parts.push(
         `<line class="iteration-boundary" x1="${xx}" x2="${xx}" y1="${M.top}" y2="${H - M.bottom}"/>`,
-        `<text class="iteration-label" x="${xx}" y="${M.top - 6}" text-anchor="middle">it ${escapeHtml(String(input.iterations[i]))}</text>`,
+        `<text class="iteration-label" x="${xx}" y="${M.top - 6}" text-anchor="middle">${label}</text>`,
       );
     }
+  }
+  // Baselines: a dashed line each, labelled at the right end (labels nudged apart when they collide).
+  const placed: number[] = [];
+  for (const b of [...baselines].sort((a, c) => c.score - a.score)) {
+    const yy = y(b.score);
+    let ly = yy - 4;
+    while (placed.some((p) => Math.abs(p - ly) < 12)) ly += 12;
+    placed.push(ly);
+    const text = `${escapeHtml(b.name)} ${b.score.toFixed(3)}`;
+    parts.push(
+      `<g class="baseline"><title>baseline: ${text} (validation)</title>`,
+      `<line class="baseline-line" x1="${M.left}" x2="${W - M.right}" y1="${f1(yy)}" y2="${f1(yy)}"/>`,
+      `<text class="baseline-label" x="${W - M.right - 4}" y="${f1(ly)}" text-anchor="end">${text}</text></g>`,
+    );
   }
   if (n === 0) {
     parts.push(
@@ -89,9 +101,15 @@ export function renderChart(input: ChartInput): string {
     );
   } else {
     for (let i = 0; i < n; i++) {
-      const cls = input.reused?.[i] ? "eval-point reused" : "eval-point";
+      const cls = [
+        "eval-point",
+        ...(input.reused?.[i] ? ["reused"] : []),
+        ...(input.init?.[i] ? ["init"] : []),
+        ...(input.empty?.[i] ? ["empty-instruction"] : []),
+      ].join(" ");
+      const what = input.empty?.[i] ? " (empty instruction)" : input.init?.[i] ? " (extra candidate)" : "";
       parts.push(
-        `<circle class="${cls}" cx="${f1(x(i))}" cy="${f1(y(input.scores[i]))}" r="3"><title>evaluation ${i + 1}: ${input.scores[i].toFixed(3)}</title></circle>`,
+        `<circle class="${cls}" cx="${f1(x(i))}" cy="${f1(y(input.scores[i]))}" r="3"><title>evaluation ${i + 1}: ${input.scores[i].toFixed(3)}${what}</title></circle>`,
       );
     }
     const pts = input.bestSoFar.map((v, i) => `${f1(x(i))},${f1(y(v))}`).join(" ");

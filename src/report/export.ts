@@ -2,6 +2,8 @@
  * `exportRun`: one run of the ledger as a self-describing, versioned JSON document (the format is
  * documented field by field in docs/run-format.md). The HTML report and `instructzero show` read it.
  */
+import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
+import type { TransferRow } from "../optimizers/transfer.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunConfig, RunStatus, RunTotals, TestResult } from "../store/types.js";
 import type { Example } from "../tasks/types.js";
@@ -73,7 +75,7 @@ export interface RunExport {
     /** Per validation example, in the order of the record's scores/outputs. */
     validation: ExampleResult[];
     /** Test results of this instruction (completed runs with a test score only). */
-    test: { score: number; examples: ExampleResult[] } | null;
+    test: { score: number; low?: number; high?: number; examples: ExampleResult[] } | null;
   } | null;
   /** bestSoFar[i] = highest validation score among evaluations[0..i]. */
   bestSoFar: number[];
@@ -83,6 +85,18 @@ export interface RunExport {
   evaluations: EvaluationRecord[];
   /** Validation examples as stored with `setExamples(run, "validation", ...)`, or null. */
   validationExamples: Example[] | null;
+  /** How the winner was chosen: the rule, and the top candidates' scores on the selection split. */
+  selection: SelectionResult | null;
+  /** The selection split's examples (fresh selection only), or null. */
+  selectionExamples: Example[] | null;
+  /** Baselines (no instruction, human, the user's) on validation and test. */
+  baselines: BaselineResult[];
+  /** The winner against each baseline on the test split, in numbers and words. */
+  comparisons: Comparison[];
+  /** The winner, top candidates and baselines on other black boxes (`instructzero transfer`). */
+  transfer: TransferRow[];
+  /** Notes on the data and the choice (a smaller validation set than asked for, a selection fallback ...). */
+  notes: string[];
 }
 
 /** Export run `runId` (id or unique prefix) of `ledger`. */
@@ -150,6 +164,12 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     instructions,
     evaluations,
     validationExamples,
+    selection: result?.selection ?? null,
+    selectionExamples: ledger.getExamples(run.id, "selection"),
+    baselines: result?.baselines ?? [],
+    comparisons: result?.comparisons ?? [],
+    transfer: ledger.getState<TransferRow[]>(run.id, "transfer") ?? [],
+    notes: result?.notes ?? [],
   };
 }
 
@@ -197,9 +217,13 @@ function summarizeInstructions(evaluations: EvaluationRecord[]): InstructionSumm
 }
 
 /** Test results joined with their inputs/answers (from the result, else the stored "test" examples). */
-function testBlock(t: TestResult, examples: Example[] | null): { score: number; examples: ExampleResult[] } {
+function testBlock(
+  t: TestResult,
+  examples: Example[] | null,
+): { score: number; low?: number; high?: number; examples: ExampleResult[] } {
   return {
     score: t.score,
+    ...(t.low !== undefined && t.high !== undefined ? { low: t.low, high: t.high } : {}),
     examples: t.scores.map((score, i) => ({
       input: t.inputs?.[i] ?? examples?.[i]?.input ?? null,
       answers: t.answers?.[i] ?? examples?.[i]?.answers ?? null,

@@ -41,12 +41,44 @@ export function formatRunDetails(run: RunExport, top = 10): string {
   if (best) {
     out.push(`Best instruction (evaluation ${best.index}, iteration ${best.iteration}):`);
     for (const line of terminalSafe(best.instruction).split("\n")) out.push(`  ${line}`);
+    const t = best.test;
     out.push(
       `  validation ${fmtScore(best.score)}` +
-        (summary.testScore === null ? " (no test score yet)" : `, test ${fmtScore(summary.testScore)}`),
+        (summary.testScore === null
+          ? " (no test score yet)"
+          : `, test ${fmtScore(summary.testScore)}${t && t.low !== undefined ? ` (95% CI ${fmtScore(t.low)} to ${fmtScore(t.high)})` : ""}`),
     );
+    const sel = run.selection;
+    if (sel?.rule === "fresh") {
+      const w = sel.candidates.find((c) => c.index === sel.winner);
+      out.push(
+        `  chosen on ${sel.size} fresh examples: ${fmtScore(w?.score ?? null)} (top ${sel.candidates.length} by validation re-scored)`,
+      );
+    } else if (sel) out.push("  chosen by the best validation score");
   } else {
     out.push("No evaluation recorded yet.");
+  }
+  if (run.baselines.length > 0) {
+    out.push("");
+    out.push("Baselines (validation / test):");
+    for (const b of run.baselines) {
+      const test = b.test
+        ? `${fmtScore(b.test.score)} (95% CI ${fmtScore(b.test.low)} to ${fmtScore(b.test.high)})`
+        : "-";
+      out.push(
+        `  ${b.name.padEnd(18)} ${fmtScore(b.validation.score)} / ${test}${b.instruction ? `  ${oneLine(b.instruction, 70)}` : ""}`,
+      );
+    }
+  }
+  for (const c of run.comparisons) out.push(`  verdict: ${c.text}`);
+  for (const n of run.notes) out.push(`  note: ${oneLine(n, 200)}`);
+  if (run.transfer.length > 0) {
+    out.push("");
+    out.push("Transfer (test score on other black boxes):");
+    for (const r of run.transfer)
+      out.push(
+        `  ${oneLine(r.target, 40).padEnd(40)} ${r.name.padEnd(18)} ${fmtScore(r.score)} (${fmtScore(r.low)} to ${fmtScore(r.high)})`,
+      );
   }
   out.push("");
   out.push(

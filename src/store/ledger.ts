@@ -227,6 +227,8 @@ function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
     outputs: [...r.outputs],
     ...(r.feedback ? { feedback: [...r.feedback] } : {}),
     ...(r.judge ? { judge: { ...r.judge } } : {}),
+    ...(r.origin ? { origin: r.origin } : {}),
+    ...(r.empty ? { empty: true } : {}),
     reused: r.reused,
     calls: r.calls,
     cacheHits: r.cacheHits,
@@ -900,7 +902,7 @@ export class Ledger {
       );
       if (!has) throw new TypeError(`finishRun(${runId}): no evaluation with index ${result.bestIndex}`);
       const at = this.now().toISOString();
-      const stored: RunResult = { bestIndex: result.bestIndex, test: result.test, totals: result.totals };
+      const stored: RunResult = { ...result };
       this.stmt(
         `UPDATE runs SET status = 'completed', status_message = NULL, result = ?, finished_at = ?, updated_at = ?
            WHERE id = ?`,

@@ -6,6 +6,7 @@
 /** A run's configuration (see src/config/schema.ts): JSON, stored once per run, never holds secrets. */
 import type { RunConfig } from "../config/schema.js";
 import type { JudgeUsage } from "../metrics/types.js";
+import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
 import type { Example } from "../tasks/types.js";
 
 export type { RunConfig };
@@ -29,6 +30,10 @@ export interface EvaluationRecord {
   feedback?: (string | null)[];
   /** Judge calls, tokens and dollars of this candidate (judge metrics), apart from the black box's. */
   judge?: JudgeUsage;
+  /** The candidate's instruction was empty after clean-up: scored 0 without any black-box call. */
+  empty?: boolean;
+  /** "init": an extra candidate given by the user (`initInstructions`), scored after the search. */
+  origin?: "init";
   /** Same instruction already scored earlier in the run: not re-queried. */
   reused: boolean;
   calls: number;
@@ -59,6 +64,9 @@ export type ExampleSplit = Example[];
 export interface TestResult {
   /** Mean test score. */
   score: number;
+  /** 95% percentile-bootstrap interval of the mean test score (seeded). */
+  low?: number;
+  high?: number;
   /** Score per test example. */
   scores: number[];
   /** Black-box output per test example. */
@@ -99,6 +107,14 @@ export interface RunResult {
   bestIndex: number;
   test: TestResult | null;
   totals: RunTotals;
+  /** How the winner was chosen (absent in runs made before selection existed). */
+  selection?: SelectionResult;
+  /** Baselines' validation and test scores. */
+  baselines?: BaselineResult[];
+  /** The winner against each baseline on the test split. */
+  comparisons?: Comparison[];
+  /** What the user should know about the data and the choice. */
+  notes?: string[];
 }
 
 /** One run as stored. Timestamps are ISO-8601 UTC strings. */

@@ -40,6 +40,8 @@ export function validateRecord(r: EvaluationRecord): void {
       if (!isCount(r.judge?.[f])) fail(`judge.${f}`, "an integer >= 0");
     if (!isNonNeg(r.judge.costUsd)) fail("judge.costUsd", "a number >= 0");
   }
+  if (r.origin !== undefined && r.origin !== "init") fail("origin", '"init" or absent');
+  if (r.empty !== undefined && typeof r.empty !== "boolean") fail("empty", "a boolean or absent");
   if (typeof r.reused !== "boolean") fail("reused", "a boolean");
   for (const f of ["calls", "cacheHits", "inputTokens", "outputTokens"] as const) {
     if (!isCount(r[f])) fail(f, "an integer >= 0");

@@ -1,5 +1,6 @@
 export * from "./catalog.js";
 export * from "./data-source.js";
+export { type CleanExamples, cleanTaskExamples } from "./hygiene.js";
 export { MAX_EXAMPLE_CHARS } from "./limits.js";
 export * from "./load.js";
 export * from "./metrics.js";

@@ -4,6 +4,9 @@ import { checkExampleSize } from "./limits.js";
 import { asAnswers, isRecord, readJsonFile } from "./read-json.js";
 import type { Example } from "./types.js";
 
+/** Which file of an instruction-induction task: induce (demos, validation) or execute (test). */
+export type InstructionInductionFileKind = "induce" | "execute";
+
 /**
  * Parse an instruction-induction file (`{"examples": {"1": {...}, ...}}`) into examples, with the
  * reference's per-task rules:
@@ -13,13 +16,23 @@ import type { Example } from "./types.js";
  *   all_common_concepts;
  * - rhymes: answers = other_rhymes; translation_*: answers = possible_translations;
  * - every other task: input, [output].
+ *
+ * The cause_and_effect order is seeded with `seed`, the task name and the file kind (induce or
+ * execute), never with the file's path: the same seed gives the same inputs wherever the data lives.
+ * (Before, the absolute path was part of the seed, so a different data directory gave different
+ * inputs, splits and scores; inputs of cause_and_effect therefore differ from those versions.)
  */
-export function parseInstructionInductionFile(path: string, task: string, seed = 0): Example[] {
+export function parseInstructionInductionFile(
+  path: string,
+  task: string,
+  seed = 0,
+  kind: InstructionInductionFileKind = "induce",
+): Example[] {
   const data = readJsonFile(path);
   if (!isRecord(data) || !isRecord(data.examples)) {
     throw new UserError(`${path}: expected an object with an "examples" object`);
   }
-  const rng = new Rng(seedFor(seed, `cause_and_effect:${path}`));
+  const rng = new Rng(seedFor(seed, `${task}:${kind}`));
   const out: Example[] = [];
   const keys = Object.keys(data.examples).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
   for (const key of keys) {

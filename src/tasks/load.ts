@@ -19,7 +19,10 @@ import { isTaskFilePath, parseTaskFile, taskNameOfFile } from "./user-file.js";
 
 /** Options of {@link loadTask}. */
 export interface LoadTaskOptions extends DataOptions {
-  /** Seed for data-level randomness (cause_and_effect sentence order). Default 0. */
+  /**
+   * Seed for data-level randomness (cause_and_effect sentence order, seeded with this, the task name
+   * and the file kind, not the data directory). Default 0.
+   */
   seed?: number;
   /** Metric for a user task file (default em); ignored for benchmark tasks unless set explicitly. */
   metric?: MetricName;
@@ -100,8 +103,8 @@ export async function loadTask(name: string, options: LoadTaskOptions = {}): Pro
     name: ref.name,
     source: "instruction-induction",
     metric: options.metric ?? metricForTask(ref.name),
-    induce: parseInstructionInductionFile(induce, ref.name, seed),
-    execute: execute ? parseInstructionInductionFile(execute, ref.name, seed) : [],
+    induce: parseInstructionInductionFile(induce, ref.name, seed, "induce"),
+    execute: execute ? parseInstructionInductionFile(execute, ref.name, seed, "execute") : [],
     humanInstructions: annotations ? parseAnnotationsFile(annotations) : undefined,
   };
 }

@@ -8,6 +8,10 @@
 export const VALIDATION_TEMPLATE = "Instruction: [PROMPT]\n\nInput: [INPUT]\n Output: [OUTPUT]";
 /** Black-box query used for the final test score (reference: run_instructzero.py). */
 export const TEST_TEMPLATE = "Instruction: [PROMPT]\n\nInput: [INPUT]\n\nOUTPUT: [OUTPUT]";
+/** The query of the "no instruction" baseline (validation): the reference template without its instruction. */
+export const NO_INSTRUCTION_VALIDATION_TEMPLATE = "Input: [INPUT]\n Output: [OUTPUT]";
+/** The query of the "no instruction" baseline (test). */
+export const NO_INSTRUCTION_TEST_TEMPLATE = "Input: [INPUT]\n\nOUTPUT: [OUTPUT]";
 /** One demonstration in the generator's prompt. */
 export const DEMO_TEMPLATE = "Input: [INPUT]\nOutput: [OUTPUT]";
 /** The generator's question after the demonstrations. */
@@ -35,16 +39,24 @@ export function fillTemplate(
 /** Which black-box template to use. */
 export type QueryTemplate = "validation" | "test";
 
-/** The zero-shot black-box query for one instruction and input. */
+/**
+ * The zero-shot black-box query for one instruction and input. An empty instruction (the "no
+ * instruction" baseline) gives the same template without its instruction line.
+ */
 export function renderQuery(
   instruction: string,
   input: string,
   template: QueryTemplate = "validation",
 ): string {
-  return fillTemplate(template === "test" ? TEST_TEMPLATE : VALIDATION_TEMPLATE, {
-    prompt: instruction,
-    input,
-  });
+  const t =
+    instruction === ""
+      ? template === "test"
+        ? NO_INSTRUCTION_TEST_TEMPLATE
+        : NO_INSTRUCTION_VALIDATION_TEMPLATE
+      : template === "test"
+        ? TEST_TEMPLATE
+        : VALIDATION_TEMPLATE;
+  return fillTemplate(t, { prompt: instruction, input });
 }
 
 /** The generator's text prompt: demos "Input: X\nOutput: Y" joined by blank lines, then the question. */

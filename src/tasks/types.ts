@@ -33,8 +33,11 @@ export interface TaskSplits {
   /** Test set scored once for the chosen instruction (up to 100). */
   test: Example[];
   /**
-   * What differs from the request, in words, when the task has too few examples for it: e.g.
-   * "validation: 7 examples (20 requested; ...)". Absent when every requested size was met.
+   * What was cleaned and what differs from the request, in words: duplicate inputs merged ("12
+   * duplicate inputs removed (merged into their first occurrence)"), inputs also in the test file
+   * kept out of demos and validation ("2 inputs also in the test file removed from demos and
+   * validation (kept in test)"), a short validation set ("validation: 7 examples (20 requested;
+   * ...)"). Absent when the data needed no cleaning and every requested size was met.
    */
   notes?: string[];
 }

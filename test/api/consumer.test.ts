@@ -97,7 +97,9 @@ describe("optimizeInstruction / resumeRun from the built package", () => {
   it("runs to the budget with every candidate's per-example results and feedback", () => {
     expect(out.full.status).toBe("completed");
     expect(out.full.evaluations).toHaveLength(14);
-    expect(out.full.best.validationScore).toBe(Math.max(...out.full.evaluations.map((e) => e[2])));
+    // chosen among the top candidates by validation (then re-scored on fresh examples)
+    const scores = out.full.evaluations.map((e) => e[2]).sort((a, b) => b - a);
+    expect(out.full.best.validationScore).toBeGreaterThanOrEqual(scores[Math.min(4, scores.length - 1)]);
     expect(typeof out.full.best.testScore).toBe("number");
     expect(out.full.calls).toBeGreaterThan(0);
     expect(out.feedbackExample.feedback).toMatch(/^expected /);

@@ -95,7 +95,11 @@ describe("user modules and --config on the CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.config.rubric).toBe("The output is the input written backwards.");
-    expect(out.plan.judgeCalls).toBe(6 * 5 + out.plan.testCalls);
+    const p = out.plan;
+    expect(p.judgeCalls).toBe(
+      p.validationCalls + p.initCalls + p.selectionCalls + p.baselineCalls + p.testCalls,
+    );
+    expect(p.validationCalls).toBe(6 * 5);
     expect(out.plan.judgeCostUsd).toBeGreaterThan(0);
     const text = await runCli(
       [

@@ -58,8 +58,17 @@ describe("instructzero bench", () => {
       test,
       calls: 0,
       costUsd: 0,
+      comparisons: [
+        {
+          baseline: "no instruction",
+          verdict: (test > 0.6 ? "better" : "indistinguishable") as "better",
+          diff: 0,
+        },
+      ],
     });
     const rows = summarizeSweep([cell(0.5, 0), cell(0.7, 1), cell(0.9, 2)]);
+    expect(rows[0].winTieLoss["no instruction"]).toEqual({ win: 2, tie: 1, loss: 0 });
+    expect(sweepMarkdown(rows, ["ape"])).toContain("| ape | 2/1/0 |");
     expect(rows[0].mean).toBeCloseTo(0.7, 12);
     expect(rows[0].se).toBeCloseTo(0.2 / Math.sqrt(3), 12);
     expect(sweepMarkdown(rows, ["ape"])).toContain("| t | 0.700 ± 0.115 |");

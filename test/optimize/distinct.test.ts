@@ -34,7 +34,8 @@ async function run(batchMode: "reference" | "distinct") {
   });
   const evals = ledger.evaluations(runId);
   ledger.close();
-  return { out, evals, calls: stats.calls };
+  // candidates' queries (the "no instruction" baseline's have no instruction line)
+  return { out, evals, calls: stats.prompts.filter((p) => p.startsWith("Instruction:")).length };
 }
 
 describe("batch modes on a generator with many soft prompts per instruction", () => {

@@ -10,7 +10,8 @@ import { type FakeRequest, parseInstructionPrompt } from "../helpers/fake-openai
 
 /**
  * A small in-process run on `taskFile` against the "test:bb" black box: 20 evaluations (8 initial,
- * then batches of 6), 5 validation examples; `options` override any of these.
+ * then batches of 6), 5 validation examples, the paper's selection rule (these tests are about the
+ * search); `options` override any of these.
  */
 export function smallRunConfig(taskFile: string, options: Partial<RunOptions> = {}): RunConfig {
   return makeRunConfig({
@@ -20,6 +21,7 @@ export function smallRunConfig(taskFile: string, options: Partial<RunOptions> = 
     initialPoints: 8,
     batchSize: 6,
     validationSize: 5,
+    selection: "validation",
     ...options,
   });
 }

@@ -59,12 +59,24 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
       ledger.close();
       expect(evals).toHaveLength(12);
       expect(new Set(evals.map((e) => e.score)).size).toBeGreaterThan(1); // scores depend on the instruction
-      const best = Math.max(...evals.map((e) => e.score));
-      expect(out.best.score).toBe(best);
-      expect(out.best.instruction).toBe(evals.find((e) => e.score === best)!.instruction);
-      // Calls made = distinct instructions x 5 validation + 10 test (+ 12 proposals for ape).
+      // the winner: chosen on the selection split among the top candidates by validation
+      expect(out.best.index).toBe(out.selection.winner);
+      const top = Math.max(...evals.map((e) => e.score));
+      if (out.selection.rule === "validation") expect(out.best.score).toBe(top);
+      else {
+        expect(out.selection.candidates.map((c: { index: number }) => c.index)).toContain(out.best.index);
+        expect(out.selection.candidates[0].validationScore).toBe(top);
+      }
+      // ape demos come from the whole prompt-generation set: too few fresh examples are left (a note says so)
+      if (method === "ape") expect(out.selection.rule).toBe("validation");
+      else expect(out.selection).toMatchObject({ rule: "fresh", size: 10 });
+      // Calls made = distinct instructions x 5 validation + the selection split for the top candidates
+      // + the "no instruction" baseline (5 validation + 10 test) + 10 test (+ 12 proposals for ape).
       const distinct = new Set(evals.map((e) => e.instruction)).size;
-      const expected = distinct * 5 + 10 + (method === "ape" ? 12 : 0);
+      const selectionCalls = out.selection.candidates.length * out.selection.size;
+      const expected = distinct * 5 + selectionCalls + 15 + 10 + (method === "ape" ? 12 : 0);
+      expect(out.baselines.map((b: { name: string }) => b.name)).toEqual(["no instruction"]);
+      expect(out.comparisons[0].text).toMatch(/no instruction/);
       expect(server.stats().requests - before).toBe(expected);
       expect(out.totals.calls).toBe(expected);
       expect(evals.filter((e) => e.reused)).toHaveLength(12 - distinct);
@@ -93,7 +105,15 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
   it("--max-calls stops exactly and keeps the best so far", async () => {
     const before = server.stats().requests;
     const r = await runCli(
-      args(server, "maxcalls", ["--method", "uniform", "--max-calls", "13", "--no-test"]),
+      args(server, "maxcalls", [
+        "--method",
+        "uniform",
+        "--max-calls",
+        "13",
+        "--no-test",
+        "--selection",
+        "validation",
+      ]),
       { env },
     );
     expect(r.code).toBe(0);
@@ -124,7 +144,8 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     const ledger = openLedger(join(fx.dir, "maxcalls.ledger.sqlite"), { create: false });
     const distinct = new Set(ledger.evaluations(out.runId).map((e) => e.instruction)).size;
     ledger.close();
-    expect(server.stats().requests - mid + 13).toBe(distinct * 5);
+    // + the "no instruction" baseline on the 5 validation examples (no test split: --no-test)
+    expect(server.stats().requests - mid + 13).toBe(distinct * 5 + 5);
   });
 
   it("zero-config default: no --target uses a local model, and offline says how to use a local folder", async () => {
@@ -206,7 +227,11 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
     const r = await runCli(args(server, "dry", ["--method", "ape", "--dry-run"]), { env });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.plan.maxCalls).toBe(12 * 5 + 10 + 12);
+    // 12 candidates x 5 validation + 10 test + 12 proposals + the "no instruction" baseline (5 + 10); ape
+    // leaves too few fresh examples for a selection split (a note says so)
+    expect(out.plan.maxCalls).toBe(12 * 5 + 10 + 12 + 15);
+    expect(out.plan.selectionCalls).toBe(0);
+    expect(out.notes.join(" ")).toMatch(/selection:/);
     expect(server.stats().requests).toBe(before);
   });
 

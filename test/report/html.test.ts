@@ -78,14 +78,22 @@ describe("renderHtmlReport", () => {
     const html = injectedReport();
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
-    // Escaped text cannot contain "<", so every "<..>" is markup the report wrote itself.
+    // Escaped text cannot contain "<", so every "<..>" is markup the report wrote itself. Untrusted text
+    // in attribute values (tooltips) is escaped too: it cannot contain a '"', so stripping the quoted
+    // values leaves exactly the attribute names the report wrote.
     const tags = html.match(/<[^>]*>/g) ?? [];
     expect(tags.length).toBeGreaterThan(100);
-    for (const tag of tags) expect(tag).not.toMatch(/\s(src|href|action|srcset|on[a-z]+)=/i);
+    expect(tags[0]).toBe("<!DOCTYPE html>");
+    for (const tag of tags.slice(1)) {
+      const names = tag.replace(/="[^"]*"/g, "=");
+      expect(names).toMatch(/^<\/?[a-zA-Z][\w-]*(\s+[\w:-]+=?)*\s*\/?>$/);
+      expect(names).not.toMatch(/\s(src|href|action|srcset|style|on[a-z]+)=/i);
+    }
     const style = html.slice(html.indexOf("<style>"), html.indexOf("</style>"));
     expect(style).not.toMatch(/url\(|@import|@font-face/i);
-    // The only URL in markup is the SVG namespace name (never fetched).
-    expect(tags.join(" ").match(/https?:\/\/[^\s"<]*/g)).toEqual(["http://www.w3.org/2000/svg"]);
+    // The only URL in markup outside tooltips is the SVG namespace name (never fetched).
+    const markup = tags.join(" ").replace(/\s(title|aria-label)="[^"]*"/g, "");
+    expect(new Set(markup.match(/https?:\/\/[^\s"<]*/g))).toEqual(new Set(["http://www.w3.org/2000/svg"]));
   });
 
   it("shows the chart, all instructions best first, per-example results, config and cost", () => {
@@ -95,7 +103,7 @@ describe("renderHtmlReport", () => {
     expect(html).toContain('id="test-examples"');
     expect(html).toContain("$0.0123");
     expect(html).toContain("12,345");
-    expect(html).toContain("<th>vllmModel</th>");
+    expect(html).toContain('<th class="label">vLLM model</th><td><code>--vllm-model</code></td>');
     const table = html.slice(
       html.indexOf('id="instruction-table"'),
       html.indexOf("</table>", html.indexOf('id="instruction-table"')),

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBigBenchFile } from "../../src/tasks/bigbench.js";
 import { dataFile, resolveDataSource } from "../../src/tasks/data-source.js";
+import { cleanTaskExamples } from "../../src/tasks/hygiene.js";
 import { benchmarkTaskNames, loadTask, resolveTaskRef } from "../../src/tasks/load.js";
 import { sampleDemos, splitTask } from "../../src/tasks/splits.js";
 import { renderInductionPrompt, renderQuery } from "../../src/tasks/templates.js";
@@ -288,8 +289,10 @@ describe.skipIf(!realData)("the full benchmark data (INSTRUCTZERO_DATA)", () => 
       const t = await loadTask(name, { dataDir: realData });
       const s = splitTask(t, { seed: 0 });
       expect(s.promptGen.length, name).toBeGreaterThan(0);
+      // counted after merging duplicate inputs and removing inputs also in the test file
+      const induce = cleanTaskExamples(t).induce.length;
       expect(s.validation.length, name).toBe(
-        Math.min(20, t.induce.length - s.promptGen.length - (t.execute.length ? 0 : s.test.length)),
+        Math.min(20, induce - s.promptGen.length - (t.execute.length ? 0 : s.test.length)),
       );
       expect(s.test.length, name).toBeGreaterThan(0);
       for (const ex of [...s.validation, ...s.test]) expect(ex.answers.length, name).toBeGreaterThan(0);

@@ -3,8 +3,10 @@ import { type Command, InvalidArgumentError } from "commander";
 import { methodNames } from "../../optimizers/methods/index.js";
 import { openRunDeps } from "../../optimizers/setup.js";
 import { runSweep, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
+import { renderSweepHtml } from "../../report/sweep-html.js";
 import { openLedger } from "../../store/ledger.js";
 import type { RunConfig } from "../../store/types.js";
+import { VERSION } from "../../version.js";
 import { addRunOptions } from "../run-options.js";
 import { runConfigFromCommand } from "./optimize.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
@@ -15,6 +17,7 @@ interface BenchOptions {
   seeds: number[];
   csv?: string;
   markdown?: string;
+  html?: string;
   ledger?: string;
 }
 
@@ -58,7 +61,11 @@ export function registerBenchCommand(program: Command): void {
     .option("--methods <list>", `methods: ${methodNames().join(", ")}`, methods, methodNames())
     .option("--seeds <list>", "seeds", seeds, [0, 1, 2])
     .option("--csv <file>", "write every cell (run id, scores, calls, cost) as CSV")
-    .option("--markdown <file>", "also write the markdown table to a file");
+    .option("--markdown <file>", "also write the markdown table to a file")
+    .option(
+      "--html <file>",
+      "also write a self-contained HTML report: per task, each method's mean ± s.e. with interval bars and win/tie/loss against each baseline",
+    );
   // `bench` sets task, method and seed per cell.
   addLedgerOption(addRunOptions(cmd, BENCH_OMIT));
   cmd.action(async (opts: BenchOptions, command: Command) => {
@@ -74,9 +81,19 @@ export function registerBenchCommand(program: Command): void {
             `[${done}/${total}] ${cell.task} ${cell.method} seed ${cell.seed}: test ${cell.test?.toFixed(3) ?? "-"} (run ${cell.runId}, ${cell.status})\n`,
           ),
       );
-      const table = sweepMarkdown(summarizeSweep(cells), opts.methods);
+      const rows = summarizeSweep(cells);
+      const table = sweepMarkdown(rows, opts.methods);
       process.stdout.write(table);
       if (opts.markdown) writeFileSync(opts.markdown, table);
+      if (opts.html)
+        writeFileSync(
+          opts.html,
+          renderSweepHtml(cells, rows, {
+            methods: opts.methods,
+            generatedAt: new Date().toISOString(),
+            producer: `instructzero ${VERSION}`,
+          }),
+        );
       if (opts.csv) writeFileSync(opts.csv, sweepCsv(cells));
     } finally {
       ledger.close();

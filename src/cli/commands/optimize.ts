@@ -1,5 +1,8 @@
 import type { Command } from "commander";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
+import { getMethod } from "../../optimizers/methods/index.js";
+import { baselineList } from "../../optimizers/phases/baselines.js";
+import { selectionSplit } from "../../optimizers/phases/selection.js";
 import { planRun } from "../../optimizers/plan.js";
 import { executeRun, makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
@@ -7,7 +10,7 @@ import { openRunDeps, requirePrices } from "../../optimizers/setup.js";
 import { fmtUsd } from "../../report/format.js";
 import type { Ledger } from "../../store/ledger.js";
 import { openLedger } from "../../store/ledger.js";
-import { splitTask } from "../../tasks/splits.js";
+import { sampleDemos, splitTask } from "../../tasks/splits.js";
 import { UserError } from "../../util/errors.js";
 import { createRunProgress } from "../progress.js";
 import { addRunOptions, runOptionsFromCli } from "../run-options.js";
@@ -64,8 +67,22 @@ export function registerOptimizeCommands(program: Command): void {
       // the same checks as a real run: prices (INSTRUCTZERO_PRICES read and validated), a cap's prices
       if (config.maxCost !== undefined) requirePrices(config);
       const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
-      const plan = planRun(config, splits, { skipTest: !config.test });
-      const notes = splits.notes ?? [];
+      const method = getMethod(config.method);
+      const demos = sampleDemos(splits.promptGen, config.demos, config.seed);
+      const fresh = selectionSplit(task, splits, {
+        seed: config.seed,
+        size: config.selectionSize,
+        demoInputs: method.usesGenerator ? demos.map((d) => d.input) : null,
+      });
+      const plan = planRun(config, splits, {
+        skipTest: !config.test,
+        selection: fresh.examples,
+        baselines: baselineList(task, config.baselines).length,
+      });
+      const notes = [
+        ...(splits.notes ?? []),
+        ...(config.selection === "fresh" && fresh.note ? [fresh.note] : []),
+      ];
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ config, plan, notes }, null, 2)}\n`);
         return;
@@ -77,7 +94,7 @@ export function registerOptimizeCommands(program: Command): void {
         [
           `dry run: ${config.method} on ${task.name} with ${config.target} (nothing spent)`,
           `evaluations       ${plan.evaluations}`,
-          `black-box calls   at most ${plan.maxCalls} (${plan.validationCalls} validation + ${plan.proposalCalls} proposals + ${plan.testCalls} test)`,
+          `black-box calls   at most ${plan.maxCalls} (${plan.validationCalls} validation, ${plan.initCalls} extra candidates, ${plan.selectionCalls} selection, ${plan.baselineCalls} baselines, ${plan.testCalls} test, ${plan.proposalCalls} proposals)`,
           `tokens            ~${plan.inputTokens} in, ~${plan.outputTokens} out`,
           `estimated cost    ${usd(plan.costUsd, config.target)}`,
           ...(judgeModel
@@ -197,7 +214,22 @@ export async function runAndReport(
 function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ runId: o.runId, status: o.status, reason: o.reason, notes: o.notes, best: o.best, test: o.test, totals: o.totals }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          runId: o.runId,
+          status: o.status,
+          reason: o.reason,
+          notes: o.notes,
+          best: o.best,
+          test: o.test,
+          selection: o.selection,
+          baselines: o.baselines,
+          comparisons: o.comparisons,
+          totals: o.totals,
+        },
+        null,
+        2,
+      )}\n`,
     );
     return;
   }
@@ -207,7 +239,13 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     ["task", `${config.task} | method ${config.method} | target ${config.target}`],
     ["best", o.best ? JSON.stringify(o.best.instruction) : "-"],
     ["validation", o.best ? o.best.score.toFixed(3) : "-"],
-    ["test", o.test ? o.test.score.toFixed(3) : "-"],
+    ...selectionLines(o),
+    ["test", o.test ? testLine(o.test) : "-"],
+    ...(o.baselines ?? []).map((b): [string, string] => [
+      "baseline",
+      `${b.name}${b.instruction ? ` ${JSON.stringify(b.instruction.length > 60 ? `${b.instruction.slice(0, 57)}...` : b.instruction)}` : ""}: validation ${b.validation.score.toFixed(3)}${b.test ? `, test ${testLine(b.test)}` : ""}`,
+    ]),
+    ...(o.comparisons ?? []).map((c): [string, string] => ["verdict", c.text]),
     [
       "evaluations",
       `${t.evaluations}/${config.budget} (${t.distinctInstructions ?? "?"} distinct instructions, ${t.reused ?? 0} reused)`,
@@ -239,4 +277,25 @@ export function costLine(t: RunOutcome["totals"]): string {
   return t.judgeCostUsd !== undefined || t.judgeCalls !== undefined
     ? `${usd(total)} (black box ${usd(t.costUsd)}, judge ${usd(t.judgeCostUsd ?? 0)} in ${t.judgeCalls ?? 0} calls)`
     : usd(total);
+}
+
+/** "0.820 (95% CI 0.74 to 0.89)". */
+function testLine(t: { score: number; low?: number; high?: number }): string {
+  return t.low !== undefined && t.high !== undefined
+    ? `${t.score.toFixed(3)} (95% CI ${t.low.toFixed(2)} to ${t.high.toFixed(2)})`
+    : t.score.toFixed(3);
+}
+
+/** How the winner was chosen. */
+function selectionLines(o: RunOutcome): [string, string][] {
+  const s = o.selection;
+  if (!s) return [];
+  if (s.rule === "validation") return [["chosen by", "the best validation score"]];
+  const w = s.candidates.find((c) => c.index === s.winner);
+  return [
+    [
+      "selection",
+      `${w ? w.score.toFixed(3) : "-"} on ${s.size} fresh examples (best of the top ${s.candidates.length} by validation)`,
+    ],
+  ];
 }

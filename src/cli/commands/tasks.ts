@@ -2,6 +2,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { BIGBENCH_PREFIX, ORIGINAL_TASKS } from "../../tasks/catalog.js";
 import { resolveDataSource } from "../../tasks/data-source.js";
+import { cleanTaskExamples } from "../../tasks/hygiene.js";
 import { benchmarkTaskNames, loadTask } from "../../tasks/load.js";
 import { splitTask } from "../../tasks/splits.js";
 import { addDataOptions } from "../shared-options.js";
@@ -17,6 +18,14 @@ interface TaskRow {
   validation: number;
   test: number;
   humanInstructions: number;
+  /** Induce examples merged into an earlier one with the same input (after trimming whitespace). */
+  duplicateInputs: number;
+  /** Test-file examples merged into an earlier one with the same input. */
+  duplicateTestInputs: number;
+  /** Distinct induce inputs also in the test file (kept out of demos and validation). */
+  alsoInTestFile: number;
+  /** The split notes (cleaning, short validation set). */
+  notes: string[];
 }
 
 /** Register `instructzero tasks`. */
@@ -25,7 +34,9 @@ export function registerTasksCommand(program: Command): void {
     program
       .command("tasks")
       .description(
-        "List every benchmark task with its example counts, reference splits and metric.\n" +
+        "List every benchmark task with its example counts, reference splits and metric, and what the\n" +
+          "data needed cleaning: duplicate inputs merged, inputs also in the test file kept out of\n" +
+          "demos and validation.\n" +
           "Your own tasks are .jsonl/.csv files of input/output examples, passed as --task FILE.",
       ),
   )
@@ -45,6 +56,7 @@ export function registerTasksCommand(program: Command): void {
       for (const name of names) {
         const task = await loadTask(name, { source });
         const s = splitTask(task);
+        const clean = cleanTaskExamples(task);
         rows.push({
           name,
           source: task.source,
@@ -55,6 +67,10 @@ export function registerTasksCommand(program: Command): void {
           validation: s.validation.length,
           test: s.test.length,
           humanInstructions: task.humanInstructions?.length ?? 0,
+          duplicateInputs: clean.induceDuplicates,
+          duplicateTestInputs: clean.executeDuplicates,
+          alsoInTestFile: clean.overlap,
+          notes: s.notes ?? [],
         });
         bar?.increment(1, { task: name });
       }
@@ -79,10 +95,20 @@ export function registerTasksCommand(program: Command): void {
             : "-",
       ]);
       process.stdout.write(formatTable(header, body));
+      // One line per task whose data was cleaned or whose validation set is short.
+      const noted = rows.filter((r) => r.notes.length > 0);
+      if (noted.length > 0) {
+        process.stdout.write("\nNotes:\n");
+        for (const r of noted) process.stdout.write(`  ${r.name}: ${r.notes.join("; ")}\n`);
+      }
       const bb = rows.filter((r) => r.name.startsWith(BIGBENCH_PREFIX)).length;
       process.stdout.write(
         `\n${rows.length - bb} instruction-induction tasks, ${bb} BIG-Bench II tasks. ` +
-          'Tasks without a test file hold out min(100, n/3) examples as "test".\n',
+          'Tasks without a test file hold out min(100, n/3) examples as "test".\n' +
+          '"induce" and "test file" count the examples in the files. Before splitting, examples with the\n' +
+          "same input (after trimming whitespace) are merged (first occurrence kept, accepted answers\n" +
+          "united), and induce inputs also in the test file are removed from demos and validation: the\n" +
+          "test file is the benchmark's fixed test set, so only its own duplicates are merged.\n",
       );
     });
 }

@@ -1,3 +1,4 @@
+import { cleanInstruction } from "../clean-instruction.js";
 import type { MethodContext } from "../types.js";
 import type { StoredBatch } from "./checkpoint.js";
 import type { Pick } from "./pick.js";
@@ -93,14 +94,21 @@ export function generateAhead(
   return out;
 }
 
-/** Generate the instructions of `zs` (timed); null when the run was interrupted. */
+/**
+ * Generate the instructions of `zs` (timed); null when the run was interrupted. The generator's texts
+ * are cleaned ({@link cleanInstruction}) unless the run keeps them raw (`rawInstructions`): these are
+ * the candidates' instructions, checkpointed as they are (cleaning is deterministic).
+ */
 export async function generateChunk(
   ctx: MethodContext,
   zs: number[][],
 ): Promise<{ rows: string[]; ms: number } | null> {
   if (ctx.signal?.aborted) return null;
   const t0 = performance.now();
-  const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) => g.text);
+  const raw = ctx.config.rawInstructions === true;
+  const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) =>
+    raw ? g.text : cleanInstruction(g.text),
+  );
   const ms = performance.now() - t0;
   ctx.timing.generationMs += ms;
   return { rows, ms };

@@ -16,7 +16,8 @@ export const DISTINCT_OVERPROPOSAL = 3;
  * before the whole candidate list is generated; generation stops when q are found. If fewer than q
  * are new, the remaining candidates fill the batch in order (their scores are reused). Generated
  * instructions are checkpointed (`save`) after every chunk, the final points and instructions once known.
- * Deterministic: a resumed batch makes the same picks.
+ * Deterministic: a resumed batch makes the same picks. Instructions are compared as the candidates
+ * will be scored: cleaned by {@link generateChunk} unless the run keeps them raw.
  */
 export function streamNovel(
   ctx: MethodContext,

@@ -1,0 +1,66 @@
+import type { Command } from "commander";
+import { transferRun } from "../../optimizers/transfer.js";
+import { fmtScore } from "../../report/format.js";
+import { openLedger } from "../../store/ledger.js";
+import { intOption, numberOption } from "../shared-options.js";
+import { addLedgerOption, ledgerPathOption } from "./runs.js";
+
+/** Register `instructzero transfer RUN --targets provider:model,...`. */
+export function registerTransferCommand(program: Command): void {
+  const cmd = program
+    .command("transfer")
+    .description(
+      "Score a finished run's winner, its other top candidates and its baselines on other black boxes\n" +
+        "(test split; cached, budgeted, resumable). `show`, `report` and --json then include the transfer table.",
+    )
+    .argument("<run>", "run id (or a unique prefix)")
+    .requiredOption("--targets <list>", "comma-separated provider:model ids", (v: string) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .option("--base-url <url>", "OpenAI-compatible server of the targets (default $OPENAI_BASE_URL)")
+    .option("--max-calls <n>", "paid requests this transfer may make", intOption("--max-calls", 1))
+    .option("--max-cost <usd>", "dollars this transfer may spend", numberOption("--max-cost"))
+    .option("--json", "print the transfer table as JSON");
+  addLedgerOption(cmd).action(
+    async (
+      run: string,
+      opts: {
+        targets: string[];
+        baseUrl?: string;
+        maxCalls?: number;
+        maxCost?: number;
+        json?: boolean;
+        ledger?: string;
+      },
+    ) => {
+      const ledger = openLedger(ledgerPathOption(opts), { create: false });
+      try {
+        const out = await transferRun(ledger, run, opts.targets, {
+          baseURL: opts.baseUrl,
+          maxCalls: opts.maxCalls,
+          maxCost: opts.maxCost,
+          onRow: (r) => {
+            if (!opts.json) process.stderr.write(`${r.target}  ${r.name}: ${fmtScore(r.score)}\n`);
+          },
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+          return;
+        }
+        const lines = ["| target | instruction | test score (95% CI) |", "| --- | --- | --- |"];
+        for (const r of out.rows)
+          lines.push(
+            `| ${r.target} | ${r.name} | ${fmtScore(r.score)} (${fmtScore(r.low)} to ${fmtScore(r.high)}) |`,
+          );
+        process.stdout.write(`${lines.join("\n")}\n`);
+        if (out.stopped)
+          process.stdout.write(`stopped: ${out.stopped}; run the same command again to continue\n`);
+      } finally {
+        ledger.close();
+      }
+    },
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Selection on fresh data. The best of many candidates on the same validation examples is biased upward
+ * (the winner's curse: with 20 yes/no examples one example is 5 points, and ties go by order). So the top
+ * k distinct candidates by validation score are scored again on a selection split of examples the search
+ * never used (not demos, not validation, not test), and the best there wins; ties go to the higher
+ * validation score, then to the earliest candidate (see selectWinner in ../select.ts).
+ *
+ * The selection split: the task's examples left after the demos the method can see (instructzero and
+ * uniform show the generator only `demos` examples, so the rest of the prompt-generation set is fresh for
+ * them; APE samples demos from all of it), validation and test, shuffled with the run's seed, at most
+ * `selectionSize`. With fewer than MIN_SELECTION_SIZE such examples the run falls back to the validation
+ * rule and says so.
+ */
+import { evaluateInstruction } from "../../evaluation/evaluate.js";
+import type { EvaluationRecord } from "../../store/types.js";
+import type { Example, Task, TaskSplits } from "../../tasks/types.js";
+import { Rng, seedFor } from "../../util/rng.js";
+import { selectWinner, topDistinct } from "../select.js";
+import type { MethodContext } from "../types.js";
+import type { SelectionCandidate, SelectionResult } from "./results-types.js";
+import { runState } from "./run-state.js";
+
+/** Fewer fresh examples than this: selection falls back to the validation rule. */
+export const MIN_SELECTION_SIZE = 10;
+
+/** The selection split of a run (see the module comment), and a note when it is too small. */
+export function selectionSplit(
+  task: Task,
+  splits: TaskSplits,
+  options: { seed: number; size: number; demoInputs: readonly string[] | null },
+): { examples: Example[]; note?: string } {
+  const used = new Set<string>([
+    ...splits.validation.map((e) => e.input),
+    ...splits.test.map((e) => e.input),
+    ...(options.demoInputs ?? splits.promptGen.map((e) => e.input)),
+  ]);
+  const seen = new Set<string>();
+  const pool: Example[] = [];
+  for (const ex of [...task.induce, ...task.execute]) {
+    const key = ex.input.trim();
+    if (used.has(ex.input) || seen.has(key)) continue;
+    seen.add(key);
+    pool.push(ex);
+  }
+  const examples = new Rng(seedFor(options.seed, "selection")).shuffled(pool).slice(0, options.size);
+  if (examples.length < MIN_SELECTION_SIZE) {
+    return {
+      examples: [],
+      note: `selection: the task leaves ${examples.length} examples outside demos, validation and test (at least ${MIN_SELECTION_SIZE} are needed); the winner is the best validation score`,
+    };
+  }
+  return { examples };
+}
+
+/**
+ * Choose the winner among `records`: by the validation rule, or by re-scoring the top k distinct ones on
+ * `fresh` (stored in the ledger as they are scored, so a resumed run does not score them again).
+ */
+export async function selectBest(
+  ctx: MethodContext,
+  records: readonly EvaluationRecord[],
+  fresh: { examples: Example[]; note?: string },
+): Promise<SelectionResult> {
+  const { config } = ctx;
+  const state = runState(ctx.ledger, ctx.runId);
+  const rule = config.selection === "fresh" && fresh.examples.length > 0 ? "fresh" : "validation";
+  const note = config.selection === "fresh" ? fresh.note : undefined;
+  const scorable = records.filter((r) => !r.empty);
+  if (rule === "validation") {
+    const w = selectWinner(
+      scorable.map((r) => ({ index: r.index, validationScore: r.score })),
+      "validation",
+    );
+    const result: SelectionResult = {
+      rule,
+      size: 0,
+      candidates: [],
+      winner: w.index,
+      ...(note ? { note } : {}),
+    };
+    state.selection.put(result);
+    return result;
+  }
+  const stored = state.selection.get();
+  if (stored && stored.rule === "fresh" && stored.size === fresh.examples.length) return stored;
+  ctx.ledger.setExamples(ctx.runId, "selection", fresh.examples);
+  const top = topDistinct(
+    scorable.map((r) => ({ index: r.index, instruction: r.instruction, score: r.score })),
+    config.selectionTopK,
+  );
+  const done = new Map((state.selectionProgress.get() ?? []).map((c) => [c.index, c]));
+  const candidates: SelectionCandidate[] = [];
+  for (const index of top) {
+    const r = records.find((x) => x.index === index)!;
+    let c = done.get(index);
+    if (!c) {
+      const ev = await evaluateInstruction(ctx.blackBox, r.instruction, fresh.examples, {
+        metric: ctx.metric,
+        maxTokens: ctx.maxTokens,
+        split: "selection",
+      });
+      c = { index, instruction: r.instruction, validationScore: r.score, score: ev.score, scores: ev.scores };
+      done.set(index, c);
+      state.selectionProgress.put([...done.values()]);
+    }
+    candidates.push(c);
+  }
+  const w = selectWinner(
+    candidates.map((c) => ({ index: c.index, validationScore: c.validationScore, selectionScore: c.score })),
+    "fresh",
+  );
+  const result: SelectionResult = { rule, size: fresh.examples.length, candidates, winner: w.index };
+  state.selection.put(result);
+  return result;
+}

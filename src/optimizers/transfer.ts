@@ -1,0 +1,108 @@
+/**
+ * Transfer: does the winner still win on other black boxes? The winner, the other top candidates of the
+ * selection step and the baselines are scored on the test split of the run with each target model
+ * (cached, budgeted by the limits given, resumable: each finished row is stored in the run's ledger).
+ */
+import { createBlackBox } from "../blackbox/client.js";
+import { resolvePrices } from "../blackbox/pricing.js";
+import { evaluateInstruction } from "../evaluation/evaluate.js";
+import { createJudgeScorer } from "../metrics/judge.js";
+import { builtinScorer } from "../metrics/scorer.js";
+import type { Ledger } from "../store/ledger.js";
+import { metricForTask } from "../tasks/metrics.js";
+import { UserError } from "../util/errors.js";
+import { BudgetExhausted, BudgetedBlackBox, type CallBudget, RunBudget } from "./budget.js";
+import { testInterval } from "./phases/baselines.js";
+import { blackBoxOptionsOf, openMetric } from "./setup.js";
+
+/** One instruction on one target. */
+export interface TransferRow {
+  target: string;
+  /** "winner", "candidate #12", or a baseline's name. */
+  name: string;
+  instruction: string;
+  score: number;
+  low: number;
+  high: number;
+}
+
+/** Options of {@link transferRun}. */
+export interface TransferOptions extends CallBudget {
+  /** Server of the targets (OpenAI-compatible) [each provider's environment or default]. */
+  baseURL?: string;
+  onRow?: (row: TransferRow) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Score the run's winner, top candidates and baselines on each of `targets`; returns every row (old and new). */
+export async function transferRun(
+  ledger: Ledger,
+  runIdOrPrefix: string,
+  targets: readonly string[],
+  options: TransferOptions = {},
+): Promise<{ rows: TransferRow[]; stopped?: string }> {
+  const runId = ledger.resolveRunId(runIdOrPrefix);
+  const run = ledger.getRun(runId);
+  const result = run.result;
+  if (!result)
+    throw new UserError(`run ${runId} has no result yet: finish it first (instructzero resume ${runId})`);
+  const test = ledger.getExamples(runId, "test");
+  if (!test || test.length === 0) throw new UserError(`run ${runId} has no test split to transfer on`);
+  const config = run.config;
+  const evaluations = ledger.evaluations(runId);
+  const winner = evaluations.find((e) => e.index === result.bestIndex);
+  const items: { name: string; instruction: string }[] = [];
+  if (winner) items.push({ name: "winner", instruction: winner.instruction });
+  for (const c of result.selection?.candidates ?? []) {
+    if (!items.some((i) => i.instruction === c.instruction))
+      items.push({ name: `candidate #${c.index}`, instruction: c.instruction });
+  }
+  for (const b of result.baselines ?? []) items.push({ name: b.name, instruction: b.instruction });
+
+  const lock = ledger.acquireRunLock(runId);
+  const stored = ledger.getState<TransferRow[]>(runId, "transfer") ?? [];
+  const rows = [...stored];
+  const prices = resolvePrices(undefined, options.env ?? process.env);
+  const budget = new RunBudget({ maxCalls: options.maxCalls, maxCost: options.maxCost }, undefined, {
+    open: (e) => ledger.openSpend(runId, { ...e, phase: "transfer" }),
+    close: (id, paid) => ledger.closeSpend(runId, id, paid && { ...paid, phase: "transfer" }),
+  });
+  budget.phase = "transfer";
+  const { metric, judge } = await openMetric(config, blackBoxOptionsOf(config), {}, runId);
+  const closers: (() => Promise<void>)[] = [];
+  if (judge) closers.push(() => judge.blackBox.close());
+  try {
+    const scorer = judge
+      ? createJudgeScorer(
+          judge.metric,
+          new BudgetedBlackBox(judge.blackBox, budget, { source: "judge", prices }),
+        )
+      : (metric ?? builtinScorer(config.taskFile || config.examplesHash ? "em" : metricForTask(config.task)));
+    for (const target of targets) {
+      const inner = createBlackBox(target, { ...blackBoxOptionsOf(config), baseURL: options.baseURL });
+      closers.push(() => inner.close());
+      const bb = new BudgetedBlackBox(inner, budget, { source: `transfer:${target}`, prices });
+      for (const item of items) {
+        if (rows.some((r) => r.target === target && r.name === item.name)) continue;
+        const ev = await evaluateInstruction(bb, item.instruction, test, {
+          metric: scorer,
+          template: "test",
+          split: "test",
+          maxTokens: config.maxTokens,
+        });
+        const ci = testInterval(ev.scores, config.seed, `transfer:${target}:${item.name}`);
+        const row: TransferRow = { target, ...item, score: ev.score, low: ci.low, high: ci.high };
+        rows.push(row);
+        ledger.setState(runId, "transfer", rows);
+        options.onRow?.(row);
+      }
+    }
+    return { rows };
+  } catch (err) {
+    if (err instanceof BudgetExhausted) return { rows, stopped: err.reason };
+    throw err;
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    lock.release();
+  }
+}

@@ -137,6 +137,7 @@ export {
   type RunExport,
 } from "./report/export.js";
 export { renderHtmlReport } from "./report/html.js";
+export { renderSweepHtml } from "./report/sweep-html.js";
 export { formatRunDetails, runsTable } from "./report/text.js";
 export {
   defaultLedgerPath,

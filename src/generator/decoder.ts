@@ -342,7 +342,7 @@ export function selectRows(cache: KvCache, keep: number[], B: number): KvCache {
 }
 
 /** Last-position logits (B, V) of a logits tensor (B, S', V). */
-function lastLogits(lt: ort.Tensor, B: number): { logits: Float32Array; vocab: number } {
+export function lastLogits(lt: ort.Tensor, B: number): { logits: Float32Array; vocab: number } {
   const [, Sl, V] = lt.dims;
   const all = floatData(lt);
   const logits = new Float32Array(B * V);

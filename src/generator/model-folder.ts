@@ -1,13 +1,18 @@
 /**
  * A generator model folder in the transformers.js/Optimum layout: config.json,
  * [generation_config.json], tokenizer.json, tokenizer_config.json (or chat_template.jinja/json),
- * onnx/model{suffix}.onnx [+ external data]. Only checks and reads the small JSON files; the
- * graphs are handled by ./prepare.
+ * onnx/model{suffix}.onnx [+ external data]. Checks and reads the small JSON files; the graphs are
+ * handled by ./prepare. {@link readEmbeddingTable} reads the token embedding table without
+ * onnxruntime (for backends that decode elsewhere, e.g. vLLM): from the decoder graph's initializers
+ * (fp32, fp16, bf16, int8/uint8 + DequantizeLinear, com.microsoft GatherBlockQuantized) or from a
+ * safetensors file.
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { NodeProto, TensorProto } from "onnx-buf";
 import { UserError } from "../util/errors.js";
-import { DTYPE_SUFFIXES } from "./hub.js";
+import { DTYPE_SUFFIXES } from "./hub/source.js";
+import { DataType, fromHalf, isExternal, numel, readModel } from "./onnx/proto.js";
 
 /** The parsed small files of a model folder and the path of its decoder graph. */
 export interface ModelFolder {
@@ -54,7 +59,17 @@ function findChatTemplate(dir: string, tokCfg: Record<string, unknown>): string 
  * Check and read a local model folder. `dtype` picks onnx/model{suffix}.onnx (fp32 -> model.onnx,
  * q4 -> model_q4.onnx ...). Every missing piece is a UserError naming the file.
  */
-export function readModelFolder(dir: string, options: { dtype?: string } = {}): ModelFolder {
+export function readModelFolder(
+  dir: string,
+  options: {
+    dtype?: string;
+    /**
+     * Default true. False: a folder without the decoder graph is accepted (decoderFile is then the
+     * path where it would be; for backends that only need the tokenizer and embedding table).
+     */
+    requireDecoder?: boolean;
+  } = {},
+): ModelFolder {
   const abs = path.resolve(dir);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
     throw new UserError(
@@ -80,7 +95,7 @@ export function readModelFolder(dir: string, options: { dtype?: string } = {}): 
       `unknown dtype "${dtype}": expected one of ${Object.keys(DTYPE_SUFFIXES).join(", ")}`,
     );
   const decoderFile = path.join(abs, "onnx", `model${suffix}.onnx`);
-  if (!fs.existsSync(decoderFile)) {
+  if (!fs.existsSync(decoderFile) && options.requireDecoder !== false) {
     const onnxDir = path.join(abs, "onnx");
     const found = fs.existsSync(onnxDir)
       ? fs

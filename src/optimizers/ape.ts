@@ -22,9 +22,23 @@ export function apePrompt(demos: readonly Demo[]): string {
 }
 
 /**
+ * Clean a proposal: the proposal continues "The instruction was to", so the instruction is its first
+ * line with an instruction in it (the lines after it are the model going on, as in APE), cleaned by
+ * {@link cleanInstruction} ("The instruction was to:\n\nAdd the numbers." -> "Add the numbers.";
+ * "Sure! Here is the instruction:" alone -> ""). "" when no line has one.
+ */
+export function cleanProposal(text: string): string {
+  for (const line of text.split(/\r\n?|\n/)) {
+    const instruction = cleanInstruction(line);
+    if (instruction !== "") return instruction;
+  }
+  return "";
+}
+
+/**
  * APE baseline: the proposer model (the black box by default) writes instructions from demos at
  * temperature 0.9, each proposal from its own seeded subsample of 5 demos; every proposal is cleaned
- * ({@link cleanInstruction}) and scored on the validation set, and the best wins. A proposal with
+ * ({@link cleanProposal}) and scored on the validation set, and the best wins. A proposal with
  * nothing instruction-like in it scores 0 without any black-box call (its record is marked `empty`).
  * Proposals count against the same evaluation budget.
  */
@@ -62,7 +76,7 @@ export async function runApe(ctx: MethodContext): Promise<void> {
       index: i,
       iteration: iterationOf(i),
       z: null,
-      instruction: cleanInstruction(c.text),
+      instruction: cleanProposal(c.text),
       generationMs,
       proposalUsage: {
         calls: c.cached ? 0 : 1,

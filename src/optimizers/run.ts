@@ -237,7 +237,7 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
         if (deps.signal?.aborted) return interrupted();
       }
       if (evaluations.every((e) => e.empty)) {
-        const reason = stopReason ?? "no evaluation was made";
+        const reason = searchStop ?? stopReason ?? "no evaluation was made";
         ledger.setStatus(runId, "stopped", reason);
         return {
           ...outcome(

@@ -1,5 +1,6 @@
 import { evaluateInstruction } from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
+import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import type { MethodContext } from "./types.js";
 
 /** A candidate to score: its instruction and where it came from. */
@@ -53,6 +54,9 @@ export async function evaluateCandidate(
     outputTokens: 0,
     costUsd: 0,
   };
+  // an instruction that is empty after clean-up is never scored as if it were one
+  if (isEmptyInstruction(candidate.instruction))
+    return emptyInstructionRecord(candidate, ctx.splits.validation.length);
   if (seen)
     return {
       ...base(candidate),

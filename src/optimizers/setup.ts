@@ -95,6 +95,7 @@ export async function openRunDeps(
           maxNewTokens: config.instructionTokens,
           vllmUrl: config.vllmUrl,
           vllmModel: config.vllmModel,
+          rawInstructions: config.rawInstructions,
         })
       : undefined;
     if (generator) closers.push(() => generator.close());

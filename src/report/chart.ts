@@ -82,12 +82,18 @@ export function renderChart(input: ChartInput): string {
     }
   }
   // Baselines: a dashed line each, labelled at the right end (labels nudged apart when they collide).
-  const placed: number[] = [];
+  // Placed from the lowest line up, each label just above its line or pushed up past the one below, so
+  // the labels keep the lines' order; drawn highest first.
+  const labelY = new Map<ChartBaseline, number>();
+  let below = Number.POSITIVE_INFINITY;
+  for (const b of [...baselines].sort((a, c) => a.score - c.score)) {
+    const ly = Math.max(12, Math.min(y(b.score) - 4, below - 12));
+    labelY.set(b, ly);
+    below = ly;
+  }
   for (const b of [...baselines].sort((a, c) => c.score - a.score)) {
     const yy = y(b.score);
-    let ly = yy - 4;
-    while (placed.some((p) => Math.abs(p - ly) < 12)) ly += 12;
-    placed.push(ly);
+    const ly = labelY.get(b)!;
     const text = `${escapeHtml(b.name)} ${b.score.toFixed(3)}`;
     parts.push(
       `<g class="baseline"><title>baseline: ${text} (validation)</title>`,

@@ -75,7 +75,7 @@ ul.notes { margin: 6px 0; padding-left: 20px; color: var(--muted); }
 .tag-empty { background: #f6d6d3; color: var(--bad); }
 .heatmap { width: auto; border-collapse: separate; border-spacing: 0; }
 .heatmap th, .heatmap td { border-bottom: 1px solid #fff; }
-.heatmap td.cell { min-width: 26px; text-align: center; font-size: 11px; padding: 3px 2px;
+.heatmap td.cell { min-width: 26px; text-align: center; vertical-align: middle; font-size: 11px; padding: 3px 2px;
   font-variant-numeric: tabular-nums; border-right: 1px solid #fff; }
 .heatmap td.cell.none { background: var(--soft); color: var(--muted); }
 .heatmap th.col { text-align: center; font-size: 11px; font-weight: normal; color: var(--muted); padding: 3px 2px; }
@@ -87,8 +87,10 @@ ul.notes { margin: 6px 0; padding-left: 20px; color: var(--muted); }
 ${heatmapCss()}
 `;
 
-const card = (k: string, v: string) =>
-  `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`;
+const card = (k: string, v: string, sub?: string) =>
+  `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div>${
+    sub ? `<div class="sub">${esc(sub)}</div>` : ""
+  }</div>`;
 const td = (v: string, cls = "") => `<td${cls ? ` class="${cls}"` : ""}>${v}</td>`;
 const textCell = (v: string | null) => td(v === null ? "<em>-</em>" : `<div>${esc(v)}</div>`, "text");
 const numCell = (v: string) => td(esc(v), "num");
@@ -277,9 +279,10 @@ export function renderHtmlReport(run: RunExport): string {
     card("best validation score", fmtScore(summary.bestScore)),
     card(
       "test score",
-      best?.test?.low !== undefined
-        ? withCi(best.test.score, best.test.low, best.test.high)
-        : fmtScore(summary.testScore),
+      fmtScore(summary.testScore),
+      best?.test?.low !== undefined && best.test.high !== undefined
+        ? `95% CI ${fmtScore(best.test.low)} to ${fmtScore(best.test.high)}`
+        : undefined,
     ),
     card("evaluations", `${fmtInt(summary.evaluations)} / ${fmtInt(config.budget)}`),
     card("distinct instructions", fmtInt(summary.distinctInstructions)),

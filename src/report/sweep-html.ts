@@ -100,8 +100,11 @@ export function renderSweepHtml(
   ];
   const min = Math.min(0, ...values);
   const max = Math.max(1, ...values);
+  const scale = esc(`scale ${Number(min.toFixed(3))} to ${Number(max.toFixed(3))}`);
 
-  const baselineHeads = baselines.map((b) => `<th class="wtl">vs ${esc(b)}<br><small>win / tie / loss</small></th>`).join("");
+  const baselineHeads = baselines
+    .map((b) => `<th class="wtl">vs ${esc(b)}<br><small>win / tie / loss</small></th>`)
+    .join("");
 
   const taskSections = tasks
     .map((t, ti) => {
@@ -116,7 +119,11 @@ export function renderSweepHtml(
           const bar =
             r && r.mean !== null
               ? intervalBar(
-                  { score: r.mean, low: r.se !== null ? r.mean - r.se : null, high: r.se !== null ? r.mean + r.se : null },
+                  {
+                    score: r.mean,
+                    low: r.se !== null ? r.mean - r.se : null,
+                    high: r.se !== null ? r.mean + r.se : null,
+                  },
                   { min, max, width: 220, dots, label: esc(`${m}: ${meanSe(r)}`) },
                 )
               : "";
@@ -128,10 +135,10 @@ export function renderSweepHtml(
         })
         .join("\n");
       return `<section class="task" id="task-${ti}"><h3>${esc(t)}</h3>
-<table class="sweep-table" id="sweep-task-${ti}"><thead><tr><th>method</th><th class="num">seeds scored / runs</th><th class="num">test score (mean ± s.e.)</th><th>mean ± 1 s.e. · seeds</th>${baselineHeads}</tr></thead>
+<div class="scroll"><table class="sweep-table" id="sweep-task-${ti}"><thead><tr><th>method</th><th class="num">seeds scored / runs</th><th class="num">test score (mean ± s.e.)</th><th>mean ± 1 s.e. · seeds<br><small>${scale}</small></th>${baselineHeads}</tr></thead>
 <tbody>
 ${body}
-</tbody></table>
+</tbody></table></div>
 </section>`;
     })
     .join("\n");
@@ -147,7 +154,12 @@ ${body}
         return wtlCell(w);
       });
       return `<tr>${td(esc(m))}${numCell(`${fmtInt(ms.length)} / ${fmtInt(tasks.length)}`)}${numCell(fmtScore(avg))}${td(
-        avg === null ? "" : intervalBar({ score: avg }, { min, max, width: 220, dots: ms, label: esc(`${m}: ${fmtScore(avg)}`) }),
+        avg === null
+          ? ""
+          : intervalBar(
+              { score: avg },
+              { min, max, width: 220, dots: ms, label: esc(`${m}: ${fmtScore(avg)}`) },
+            ),
       )}${sums.join("")}</tr>`;
     })
     .join("\n");
@@ -160,7 +172,11 @@ ${body}
           esc(c.status),
           c.status === "completed" ? "" : "status-bad",
         )}${numCell(fmtScore(c.validation))}${numCell(fmtScore(c.test))}${numCell(fmtInt(c.calls))}${numCell(fmtUsd(c.costUsd))}${td(
-          esc(c.comparisons.map((x) => `${x.baseline}: ${x.verdict} (${x.diff >= 0 ? "+" : ""}${x.diff.toFixed(3)})`).join("; ")),
+          esc(
+            c.comparisons
+              .map((x) => `${x.baseline}: ${x.verdict} (${x.diff >= 0 ? "+" : ""}${x.diff.toFixed(3)})`)
+              .join("; "),
+          ),
           "text",
         )}</tr>`,
     )
@@ -184,10 +200,10 @@ ${
 }
 </header>
 <section id="overall"><h2>Average over tasks</h2>
-<table class="sweep-table" id="sweep-overall"><thead><tr><th>method</th><th class="num">tasks</th><th class="num">mean test score</th><th>mean · tasks</th>${baselineHeads}</tr></thead>
+<div class="scroll"><table class="sweep-table" id="sweep-overall"><thead><tr><th>method</th><th class="num">tasks</th><th class="num">mean test score</th><th>mean · tasks<br><small>${scale}</small></th>${baselineHeads}</tr></thead>
 <tbody>
 ${overall}
-</tbody></table>
+</tbody></table></div>
 <p class="legend">Mean over tasks of each task's mean test score (dots: the tasks). Win / tie / loss: over every task and seed, how often the run's chosen instruction was better than, not distinguishable from, or worse than the baseline on the test split (paired test, 95%).</p>
 </section>
 <section id="tasks"><h2>Per task</h2>

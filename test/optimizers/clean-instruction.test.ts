@@ -13,7 +13,7 @@ import { openGenerator } from "../../src/generator/backends/index.js";
 import { cutAtStop } from "../../src/generator/local-model.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { builtinScorer } from "../../src/metrics/scorer.js";
-import { runApe } from "../../src/optimizers/ape.js";
+import { cleanProposal, runApe } from "../../src/optimizers/ape.js";
 import {
   cleanInstruction,
   emptyInstructionRecord,
@@ -149,6 +149,30 @@ describe("cleanInstruction: properties", () => {
     const a = texts.map(cleanInstruction);
     const b = texts.map(cleanInstruction);
     expect(a).toEqual(b);
+  });
+});
+
+describe("cleanProposal (ape): the first line with an instruction, cleaned", () => {
+  it("fixes the two bugs of the issue and keeps APE's first-line rule", () => {
+    expect(cleanProposal("The instruction was to:\n\nAdd the numbers.")).toBe("Add the numbers.");
+    expect(cleanProposal("Sure! Here is the instruction:")).toBe("");
+    expect(cleanProposal(" write the word backwards (variant 606).\nMore text.")).toBe(
+      "write the word backwards (variant 606).",
+    );
+    expect(
+      cleanProposal('Sure! Here\'s an instruction:\n\n**"Reverse the word."**\nI hope this helps!'),
+    ).toBe("Reverse the word.");
+    expect(cleanProposal("\nInput: hot\nOutput: cold\n")).toBe("");
+    expect(cleanProposal("   ")).toBe("");
+  });
+
+  it("is idempotent, never longer than its input, and agrees with cleanInstruction on one line", () => {
+    for (const x of [...corpus.map((c) => c.input), ...fuzzTexts(1000, 11)]) {
+      const y = cleanProposal(x);
+      expect(cleanProposal(y), JSON.stringify(x)).toBe(y);
+      expect(y.length).toBeLessThanOrEqual(x.length);
+      if (!/[\r\n]/.test(x)) expect(y).toBe(cleanInstruction(x));
+    }
   });
 });
 
@@ -304,7 +328,7 @@ describe("an empty instruction is never scored as one", () => {
   // Needs the one-line hook at the top of evaluateCandidate (src/optimizers/score-candidate.ts):
   //   if (isEmptyInstruction(candidate.instruction)) return emptyInstructionRecord(candidate, ctx.splits.validation.length);
   // Enable this test once it is in.
-  it.skip("soft-prompt batches: an empty instruction scores 0 without any black-box call", async () => {
+  it("soft-prompt batches: an empty instruction scores 0 without any black-box call", async () => {
     const { bb, instructions } = echoBlackBox();
     const { ctx, ledger } = context({ method: "instructzero" }, { blackBox: bb });
     const texts = ["", "Repeat the input.", "", "Add."];

@@ -66,6 +66,9 @@ export function makeInjectedRun(ledger: Ledger): string {
                   z: null,
                   iteration: 3,
                   reused: false,
+                  ...(i === 15
+                    ? { score: 0.5, scores: [1, 0, 1, 0], outputs: ["cold", "x", "down", "y"] }
+                    : {}),
                 }
               : base;
     ledger.appendEvaluation(id, rec);
@@ -103,7 +106,13 @@ export function makeInjectedRun(ledger: Ledger): string {
       winner: 9,
       candidates: [
         { index: 9, instruction: PAYLOADS.script, validationScore: 1, score: 2 / 3, scores: [1, 1, 0] },
-        { index: 11, instruction: INSTRUCTIONS.styled, validationScore: 0.75, score: 1 / 3, scores: [0, 1, 0] },
+        {
+          index: 11,
+          instruction: INSTRUCTIONS.styled,
+          validationScore: 0.75,
+          score: 1 / 3,
+          scores: [0, 1, 0],
+        },
         { index: 15, instruction: INSTRUCTIONS.init, validationScore: 0.5, score: 1 / 3, scores: [1, 0, 0] },
       ],
     },
@@ -190,5 +199,12 @@ export const TRANSFER = [
     low: 0,
     high: 0,
   },
-  { target: "anthropic:claude-3-5-haiku-latest", name: "winner", instruction: PAYLOADS.script, score: 1, low: 1, high: 1 },
+  {
+    target: "anthropic:claude-3-5-haiku-latest",
+    name: "winner",
+    instruction: PAYLOADS.script,
+    score: 1,
+    low: 1,
+    high: 1,
+  },
 ];

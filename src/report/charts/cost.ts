@@ -1,7 +1,7 @@
 /** Cumulative spending over the evaluations (dollars; calls when nothing was paid). */
 import { escapeHtml } from "../escape.js";
 import { fmtInt, fmtUsd } from "../format.js";
-import { axes, evaluationTicks, f1, type Margins, svgOpen, ticks } from "./axes.js";
+import { axes, evaluationTicks, f1, type Margins, niceStep, svgOpen, ticks } from "./axes.js";
 
 /** Per evaluation, in index order. */
 export interface CostInput {
@@ -15,7 +15,7 @@ export interface CostInput {
 
 const W = 960;
 const H = 260;
-const M: Margins = { left: 64, right: 16, top: 16, bottom: 44 };
+const M: Margins = { left: 76, right: 16, top: 16, bottom: 44 };
 
 const cumulative = (xs: readonly number[]) => {
   let s = 0;
@@ -39,8 +39,10 @@ export function renderCostChart(input: CostInput): string {
   const hasJudge = judge.some((j) => j > 0);
   const series = paid ? total : cumulative(input.calls);
   const hi0 = Math.max(...series, 0);
-  const yTicks = ticks(0, hi0 > 0 ? hi0 : 1, 5);
-  const hi = Math.max(hi0, yTicks[yTicks.length - 1] ?? 1, 1e-12);
+  // the axis ends at the first tick at or above the highest value
+  const step = niceStep(hi0 > 0 ? hi0 : 1, 5);
+  const hi = Math.max(Math.ceil((hi0 > 0 ? hi0 : 1) / step - 1e-9) * step, 1e-12);
+  const yTicks = ticks(0, hi, 5);
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
   const xMax = Math.max(n, 2);

@@ -11,6 +11,7 @@ export {
   type ResumeRunOptions,
   resumeRun,
 } from "./api/optimize-instruction.js";
+export * from "./blackbox/batch/index.js";
 export { defaultCachePath } from "./blackbox/cache.js";
 export { createBlackBox, createFunctionBlackBox, type FunctionBlackBoxOptions } from "./blackbox/client.js";
 export {

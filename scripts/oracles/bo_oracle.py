@@ -9,7 +9,10 @@ written the direct way, with np.linalg.inv like torch.inverse):
     gradient with respect to the natural hyperparameters by Richardson-extrapolated central
     differences,
   - EI and log-EI (mpmath, 50 digits) including the deep left tail,
-  - scipy's unscrambled Sobol points (21 dims, 64 points) to check the direction numbers.
+  - scipy's unscrambled Sobol points (21 dims, 64 points) to check the direction numbers,
+  - partially observed points (racing): score vectors that are prefixes of the longest one, completed
+    by imputing each missing entry with the vector's own mean, and per-observation noise
+    sigma^2 * D / (entries observed) (src/bo/partial.ts); posterior, MLL and its gradient as above.
 
 Run: python3 scripts/oracles/bo_oracle.py > test/fixtures/bo/oracle.json
 """
@@ -43,11 +46,23 @@ def kernel(h, x1, x2, data):
     return matern52(x1, x2, np.array(h["lengthscales"]))
 
 
+def noise_diag(data, n):
+    """diag(noiseScale): observation i has noise variance sigma^2 * noiseScale[i] (default 1)."""
+    return np.diag(data["noiseScale"]) if "noiseScale" in data else np.eye(n)
+
+
+def complete_prefixes(vectors):
+    """Prefix score vectors -> n x D matrix (missing entries = the row's mean) and D / observed."""
+    d = max(len(v) for v in vectors)
+    out = np.array([list(v) + [float(np.mean(v))] * (d - len(v)) for v in vectors], dtype=float)
+    return out, np.array([d / len(v) for v in vectors], dtype=float)
+
+
 def mll(h, data):
     x = data["X"]
     y = data["y"]
     n = len(y)
-    k = h["outputscale"] * kernel(h, x, x, data) + h["noise"] * np.eye(n)
+    k = h["outputscale"] * kernel(h, x, x, data) + h["noise"] * noise_diag(data, n)
     r = y - h["mean"]
     sign, logdet = np.linalg.slogdet(k)
     assert sign > 0
@@ -66,7 +81,7 @@ def posterior(h, data, xs):
     y = data["y"]
     n = len(y)
     s = h["outputscale"]
-    k = s * kernel(h, x, x, data) + h["noise"] * np.eye(n)
+    k = s * kernel(h, x, x, data) + h["noise"] * noise_diag(data, n)
     kxs = s * kernel(h, xs, x, data)
     kss = s * kernel(h, xs, xs, data)
     kinv = np.linalg.inv(k)
@@ -133,6 +148,8 @@ def case(name, h, data, xs):
     }
     if "scores" in data:
         out["scores"] = data["scores"].tolist()
+    if "noiseScale" in data:
+        out["noiseScale"] = data["noiseScale"].tolist()
     return out
 
 
@@ -180,7 +197,41 @@ def main():
     from scipy.stats import qmc
 
     sobol = qmc.Sobol(21, scramble=False).random(64).tolist()
-    print(json.dumps({"cases": cases, "ei": ei, "sobolUnscrambled21": sobol}))
+    # Partially observed points (racing), from their own stream so the cases above do not change.
+    rng = np.random.default_rng(20261201)
+    partial = []
+    # coupled, d = 3, D = 6 with blocks of 2: prefixes of length 2, 4 or 6 (full)
+    n = 11
+    x = rng.uniform(-1, 1, size=(n, 3))
+    full = (rng.uniform(size=(n, 6)) < 0.3 + 0.5 * (x[:, :1] > 0)).astype(float)
+    lengths = [6, 2, 4, 6, 2, 6, 4, 2, 6, 6, 4]
+    prefixes = [full[i, : lengths[i]].tolist() for i in range(n)]
+    prefixes[5] = rng.uniform(size=6).tolist()  # a graded (f1-like) full vector
+    prefixes[6] = [0.25, 1.0, 0.5, 0.0]  # a graded prefix
+    v, w = complete_prefixes(prefixes)
+    y = np.array([np.mean(p) for p in prefixes])
+    y = (y - y.mean()) / (y.std(ddof=1) + 1e-9)
+    h = {
+        "kernel": "coupled",
+        "lengthscales": [0.7, 0.5, 1.3],
+        "scoreLengthscales": [0.8, 1.1, 0.6, 1.4, 0.9, 0.5],
+        "outputscale": 1.1,
+        "noise": 0.04,
+        "mean": 0.05,
+    }
+    xs = rng.uniform(-1, 1, size=(5, 3))
+    c = case("coupled-partial-d3-D6", h, {"X": x, "y": y, "scores": v, "noiseScale": w}, xs)
+    c["prefixes"] = prefixes
+    partial.append(c)
+    # Matern, d = 2, explicit per-observation noise multipliers
+    x = rng.uniform(-1, 1, size=(9, 2))
+    y = np.cos(2 * x[:, 0]) - x[:, 1] + 0.1 * rng.standard_normal(9)
+    y = (y - y.mean()) / (y.std(ddof=1) + 1e-9)
+    w = np.array([1, 5, 1, 2.5, 1, 1, 10, 1, 4 / 3])
+    h = {"kernel": "matern", "lengthscales": [0.6, 1.2], "outputscale": 0.8, "noise": 0.03, "mean": -0.1}
+    xs = rng.uniform(-1, 1, size=(4, 2))
+    partial.append(case("matern-noise-scale-d2", h, {"X": x, "y": y, "noiseScale": w}, xs))
+    print(json.dumps({"cases": cases, "ei": ei, "sobolUnscrambled21": sobol, "partial": partial}))
 
 
 if __name__ == "__main__":

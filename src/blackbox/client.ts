@@ -24,7 +24,7 @@ import { Limiter } from "./limiter.js";
 import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 import "./providers/anthropic.js";
-import "./providers/lazy-local.js";
+import { LOCAL_BATCH_SIZE } from "./providers/lazy-local.js";
 import "./providers/openai.js";
 import { type BlackBoxFunction, functionProvider } from "./providers/function.js";
 import { parseModelId, providerFactory } from "./registry.js";
@@ -49,10 +49,12 @@ export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): 
   const { provider, model } = parseModelId(modelId);
   const factory = providerFactory(provider);
   const env = options.env ?? process.env;
-  // The local provider runs one generation at a time: more slots would only queue requests
-  // inside it, where their timeout clock already runs.
+  // The local provider decodes up to LOCAL_BATCH_SIZE requests together: by default that many are
+  // let in at once (its timeout of a request counts from the start of that request's batch).
   const settings = resolveSettings(
-    provider === "local" && options.concurrency === undefined ? { ...options, concurrency: 1 } : options,
+    provider === "local" && options.concurrency === undefined
+      ? { ...options, concurrency: LOCAL_BATCH_SIZE }
+      : options,
   );
   const prices = resolvePrices(options.prices, env);
   // The cache first: a damaged file is reported before a provider (maybe a local model) is loaded.

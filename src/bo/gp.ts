@@ -37,9 +37,14 @@ export interface GpTrainingData {
   d: number;
   scores?: Float64Array;
   D?: number;
+  /**
+   * Per-observation noise multipliers (length n, default all 1): observation i has noise variance
+   * sigma^2 noiseScale[i] (a partially scored candidate: D / examples seen, see partial.ts).
+   */
+  noiseScale?: Float64Array;
 }
 
-/** Covariance of the training targets, K = s k(X, X) + sigma^2 I, and the kernel pieces behind it. */
+/** Covariance of the training targets, K = s k(X, X) + sigma^2 W (W = diag(noiseScale), default I), and the kernel pieces behind it. */
 export interface TrainingCovariance {
   /** s k(X, X) + sigma^2 I (n x n). */
   K: Float64Array;
@@ -48,7 +53,7 @@ export interface TrainingCovariance {
   coupled?: ReturnType<typeof coupledPieces>;
 }
 
-/** Build K = s k(X,X) + sigma^2 I for the given hyperparameters. */
+/** Build K = s k(X,X) + sigma^2 diag(noiseScale) for the given hyperparameters. */
 export function trainingCovariance(data: GpTrainingData, h: GpHyperparameters): TrainingCovariance {
   const { n, d } = data;
   let Kbase: Float64Array;
@@ -64,7 +69,8 @@ export function trainingCovariance(data: GpTrainingData, h: GpHyperparameters): 
   }
   const K = new Float64Array(n * n);
   for (let i = 0; i < n * n; i++) K[i] = h.outputscale * Kbase[i];
-  for (let i = 0; i < n; i++) K[i * n + i] += h.noise;
+  const w = data.noiseScale;
+  for (let i = 0; i < n; i++) K[i * n + i] += h.noise * (w ? w[i] : 1);
   return { K, Kbase, coupled };
 }
 

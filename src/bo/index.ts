@@ -15,6 +15,7 @@ export {
 } from "./gp.js";
 export { type GammaPrior, type GpPriors, marginalLogLikelihood, REFERENCE_PRIORS } from "./mll.js";
 export { type NovelSelection, selectNovel } from "./novelty.js";
+export { type CompletedScores, completeScoreVectors } from "./partial.js";
 export { LocalPenalizer } from "./penalization.js";
 export {
   type BatchMode,

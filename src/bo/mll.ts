@@ -2,6 +2,7 @@
  * Marginal log likelihood with hyperparameter priors and its analytic gradient (gpytorch's
  * ExactMarginalLogLikelihood: (log N(y; c, K) + sum log prior) / n).
  *
+ * K = s k + sigma^2 diag(w), w the per-observation noise multipliers (default 1).
  * With r = y - c, alpha = K^-1 r, W = alpha alpha^T - K^-1:
  *   log N = -r.alpha/2 - log det K / 2 - n log(2 pi) / 2,   d log N = tr(W dK) / 2.
  * Matern:  dK/dl_j = s dk/dl_j.   Coupled (Kc = B S B, B = I - eps M, M = (Kzz + eps I)^-1):
@@ -121,8 +122,10 @@ export function marginalLogLikelihood(
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) W[i * n + j] = alpha[i] * alpha[j] - Kinv[i * n + j];
   }
+  // d K / d sigma^2 = diag(noiseScale)
   let traceW = 0;
-  for (let i = 0; i < n; i++) traceW += W[i * n + i];
+  const w = data.noiseScale;
+  for (let i = 0; i < n; i++) traceW += W[i * n + i] * (w ? w[i] : 1);
   let meanGrad = 0;
   for (let i = 0; i < n; i++) meanGrad += alpha[i];
   const s = h.outputscale;

@@ -47,6 +47,7 @@ import {
 } from "./gp.js";
 import { toMatrix } from "./linalg.js";
 import type { GpPriors } from "./mll.js";
+import { completeScoreVectors } from "./partial.js";
 import { LocalPenalizer } from "./penalization.js";
 import { sobolPoints } from "./sobol.js";
 
@@ -62,8 +63,18 @@ export interface BoHistory {
   points: number[][];
   /** Observed values to MAXIMISE (validation score of each point). */
   values: number[];
-  /** Optional per-point score vectors (per-example validation scores) for the instruction-coupled kernel. */
+  /**
+   * Optional per-point score vectors (per-example validation scores) for the instruction-coupled kernel.
+   * A vector shorter than the longest (length D) is a prefix: the point was scored on its first
+   * examples only (racing). Its missing entries are imputed by its mean and its value is a noisier
+   * observation (noise variance x D / length), see partial.ts.
+   */
   scoreVectors?: number[][];
+  /**
+   * Optional per-point multipliers (>= 1) of the observation noise variance; by default D / length of
+   * each score vector (coupled kernel), else 1.
+   */
+  noiseScale?: number[];
 }
 
 /** Options of one proposal step. */
@@ -149,13 +160,20 @@ function validate(history: BoHistory, q: number, kernel: KernelKind, bounds: [nu
         `propose: history.scoreVectors has ${scoreVectors.length} entries for ${points.length} points`,
       );
     }
-    const D = scoreVectors[0]?.length ?? 0;
-    if (D === 0) throw new UserError("propose: history.scoreVectors[0] is empty");
     scoreVectors.forEach((s, i) => {
-      if (s.length !== D)
-        throw new UserError(`propose: history.scoreVectors[${i}] has length ${s.length}, expected ${D}`);
+      // prefixes of different lengths are allowed (partially scored points)
+      if (s.length === 0) throw new UserError(`propose: history.scoreVectors[${i}] is empty`);
       if (!s.every(Number.isFinite))
         throw new UserError(`propose: history.scoreVectors[${i}] has a non-finite entry`);
+    });
+  }
+  const w = history.noiseScale;
+  if (w !== undefined) {
+    if (w.length !== points.length)
+      throw new UserError(`propose: history.noiseScale has ${w.length} entries for ${points.length} points`);
+    w.forEach((x, i) => {
+      if (!(Number.isFinite(x) && x >= 1))
+        throw new UserError(`propose: history.noiseScale[${i}] = ${x} must be a finite number >= 1`);
     });
   }
 }
@@ -193,10 +211,13 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
   const y = standardize(history.values);
   const data: GpTrainingData = { X: toMatrix(history.points, d), y, n, d };
   if (kernel === "coupled") {
-    const D = history.scoreVectors![0].length;
-    data.scores = toMatrix(history.scoreVectors!, D);
-    data.D = D;
+    // prefix vectors (partially scored points) completed; their observations are noisier
+    const completed = completeScoreVectors(history.scoreVectors!);
+    data.scores = completed.scores;
+    data.D = completed.D;
+    if (completed.partial > 0) data.noiseScale = completed.noiseScale;
   }
+  if (history.noiseScale) data.noiseScale = Float64Array.from(history.noiseScale);
   const fit = fitHyperparameters(data, {
     seed: seedFor(options.seed, "fit"),
     kernel,

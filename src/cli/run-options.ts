@@ -33,6 +33,8 @@ const ARG_NAMES: Record<string, string> = {
   seed: "<n>",
   proposer: "<provider:model>",
   maxCost: "<usd>",
+  batchPollMs: "<ms>",
+  batchPriceFactor: "<fraction>",
 };
 
 /** Options whose values are files (resolved against the config file's folder when relative there). */
@@ -40,7 +42,7 @@ const PATH_FIELDS = new Set(["dataDir", "rubric"]);
 
 function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
   if (f.kind === "int") {
-    const min = f.name === "seed" ? Number.MIN_SAFE_INTEGER : ["maxRetries"].includes(f.name) ? 0 : 1;
+    const min = f.name === "seed" ? Number.MIN_SAFE_INTEGER : ["maxRetries", "batchMaxRetries"].includes(f.name) ? 0 : 1;
     return (v) => {
       const n = Number(v);
       if (v.trim() === "" || !Number.isInteger(n) || n < min)

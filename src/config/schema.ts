@@ -65,6 +65,23 @@ export const blackBoxSection = {
     .describe(
       "response cache: true (default file $INSTRUCTZERO_CACHE or ~/.cache/instructzero/responses.sqlite), a file path, or false",
     ),
+  batchApi: z
+    .boolean()
+    .default(false)
+    .describe(
+      "send the target's uncached requests through the provider's batch API (OpenAI Batch API, Anthropic Message Batches; openai: and anthropic: targets): one batch per step, lower prices, answers within up to 24 h; resumable",
+    ),
+  batchPriceFactor: z
+    .number()
+    .min(0)
+    .default(0.5)
+    .describe("batch prices as a fraction of the price table (costs, --max-cost worst cases, --dry-run)"),
+  batchPollMs: int(1)
+    .default(30_000)
+    .describe("how often a running provider batch is polled, in milliseconds"),
+  batchMaxRetries: int(0)
+    .default(2)
+    .describe("follow-up batches for requests that failed or expired in a provider batch"),
 };
 
 /** How an answer is scored. */
@@ -136,7 +153,41 @@ export const searchSection = {
       "propose the next BO batch before this one's last generation chunk is scored (faster; not in the paper)",
     ),
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
+  racing: z
+    .boolean()
+    .default(false)
+    .describe(
+      "racing: score each candidate in blocks of validation examples (fixed order) and stop it once it cannot beat the best fully scored candidate even with every remaining example right, or once an exact one-sided sign test on the examples scored so far says it is worse (level racingAlpha); its record keeps the examples scored (not in the paper)",
+    ),
+  racingBlock: int(1).default(5).describe("racing: validation examples scored per block"),
+  racingAlpha: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.01)
+    .describe(
+      "racing: level of the one-sided sign test (McNemar on 0/1 scores) after each block; small, so that a candidate as good as the best is rarely dropped",
+    ),
+  stopAtPerfect: z
+    .boolean()
+    .default(false)
+    .describe("end the search once a candidate scores 1 on every validation example (not in the paper)"),
+  preset: z
+    .enum(["paper", "efficient"])
+    .optional()
+    .describe(
+      "defaults for several options at once; options given explicitly win. paper: the paper's protocol (the defaults). efficient: racing, batchMode distinct, stopAtPerfect (`npm run bench:efficiency`: the paper's accuracy for a fraction of its calls)",
+    ),
 };
+
+/**
+ * What each `preset` sets: defaults applied before the schema's own, so that any option given
+ * explicitly (flag, config file or library option) wins over its preset value.
+ */
+export const PRESETS = {
+  paper: {},
+  efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true },
+} as const satisfies Record<"paper" | "efficient", Partial<Record<keyof typeof searchSection, unknown>>>;
 
 /** How the winner is chosen, and what it is compared with. */
 export const resultsSection = {

@@ -9,7 +9,10 @@
 import { seedFor } from "../util/rng.js";
 import type { GeneratedInstruction, SoftPromptGenerator } from "./backend.js";
 import type { ChatFormat } from "./chat.js";
-import { type LocalModel, type LocalModelOptions, openLocalModel } from "./local-model.js";
+// local-model.js imports onnxruntime-node: the lazy entry loads it (after checking the runtime is
+// installed) only when a model is opened, so importing this module does not need the runtime.
+import { openLocalModel } from "./lazy.js";
+import type { LocalModel, LocalModelOptions } from "./local-model.js";
 import { MeanStd, makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
 import { type Demo, inductionPrompt } from "./prompt.js";
 

@@ -3,7 +3,10 @@
  * folder, prepare the graphs once (cached), open the ORT sessions and the chat format. Offers greedy
  * generation from embeddings (soft prompts) and a plain chat completion (the local black box).
  */
+import fs from "node:fs";
+import path from "node:path";
 import { UserError } from "../util/errors.js";
+import { type BatchGreedyOptions, greedyBatch, type RowEnd } from "./batch-decode.js";
 import { ChatFormat, type ChatMessage } from "./chat.js";
 import { openSession, PreparedDecoder } from "./decoder.js";
 import { resolveModelSource } from "./hub.js";
@@ -12,7 +15,10 @@ import { type PreparedFiles, prepareDecoder } from "./prepare/prepare.js";
 
 /** Options of {@link openLocalModel}. */
 export interface LocalModelOptions {
-  /** ONNX variant (fp32, fp16, q4 ...); default fp32. */
+  /**
+   * ONNX variant (fp32, fp16, q8, q4 ...); default fp32. "auto": q8 (onnx/model_quantized.onnx) when
+   * the folder or hub repository has it, else fp32 (the local black box's default).
+   */
   dtype?: string;
   /** Hub revision for hf: sources. */
   revision?: string;
@@ -57,6 +63,20 @@ export function cutAtStop(text: string, stop: readonly string[]): { text: string
   return cut < 0 ? { text, stopped: false } : { text: text.slice(0, cut), stopped: true };
 }
 
+/** One request of {@link LocalModel.completeBatch}. */
+export interface BatchCompletionRequest extends GenerateTextOptions {
+  prompt: string | ChatMessage[];
+  system?: string;
+  /** Checked before the request's first pass and after each of its tokens: true drops it. */
+  cancelled?: () => boolean;
+}
+
+/** Result of one request of {@link LocalModel.completeBatch}. */
+export interface BatchCompletion extends TextCompletion {
+  /** Why generation ended ("cancelled": dropped, text incomplete). */
+  end: RowEnd;
+}
+
 /** An opened local model. */
 export class LocalModel {
   constructor(
@@ -64,6 +84,8 @@ export class LocalModel {
     readonly files: PreparedFiles,
     readonly chat: ChatFormat,
     readonly decoder: PreparedDecoder,
+    /** The ONNX variant opened (after "auto" was resolved). */
+    readonly dtype = "fp32",
   ) {}
 
   /** Hidden size of the embeddings. */
@@ -95,17 +117,23 @@ export class LocalModel {
     return ids.map((row) => ({ text: cutAtStop(this.chat.decode(row), stop).text.trim(), ids: row }));
   }
 
+  /** Prompt token ids of a chat request (one user prompt or messages, optional system message). */
+  chatIds(prompt: string | ChatMessage[], system?: string): number[] {
+    const messages: ChatMessage[] =
+      typeof prompt === "string" ? [{ role: "user", content: prompt }] : prompt.slice();
+    if (system) messages.unshift({ role: "system", content: system });
+    const ids = this.promptIds(messages);
+    if (ids.length === 0) throw new UserError("empty prompt");
+    return ids;
+  }
+
   /** Chat completion: messages (or one user prompt) in, greedy text out. */
   async complete(
     prompt: string | ChatMessage[],
     options: GenerateTextOptions & { system?: string } = {},
   ): Promise<TextCompletion> {
     const t0 = performance.now();
-    const messages: ChatMessage[] =
-      typeof prompt === "string" ? [{ role: "user", content: prompt }] : prompt.slice();
-    if (options.system) messages.unshift({ role: "system", content: options.system });
-    const ids = this.promptIds(messages);
-    if (ids.length === 0) throw new UserError("empty prompt");
+    const ids = this.chatIds(prompt, options.system);
     const x = await this.decoder.embed(ids);
     const [out] = await this.generateFromEmbeddings(x, 1, ids.length, options);
     return {
@@ -114,6 +142,53 @@ export class LocalModel {
       newTokens: out.ids.length,
       ms: performance.now() - t0,
     };
+  }
+
+  /**
+   * Several chat completions decoded together (./batch-decode.ts): prompts of any lengths, shared
+   * prefixes computed once (options.sharePrefix, default on; options.prefixCache keeps them across
+   * calls), rows leaving the batch as they end. `onDone(i, completion)` fires as soon as request i
+   * ends; the promise resolves when all have. fp32 gives the tokens of {@link complete} (see
+   * batch-decode.ts for the tolerance of quantised models).
+   */
+  async completeBatch(
+    requests: readonly BatchCompletionRequest[],
+    options: Omit<BatchGreedyOptions, "onRowDone"> & {
+      onDone?: (i: number, c: BatchCompletion) => void;
+    } = {},
+  ): Promise<BatchCompletion[]> {
+    const t0 = performance.now();
+    const ids = requests.map((r) => this.chatIds(r.prompt, r.system));
+    const out: BatchCompletion[] = new Array(requests.length);
+    const noEos: ReadonlySet<number> = new Set();
+    await greedyBatch(
+      this.decoder,
+      requests.map((r, i) => {
+        const stop = r.stop ?? [];
+        return {
+          ids: ids[i],
+          maxNewTokens: r.maxNewTokens ?? 128,
+          eosIds: r.ignoreEos ? noEos : this.chat.eosIds,
+          shouldStop: stop.length ? (row) => cutAtStop(this.chat.decode(row), stop).stopped : undefined,
+          cancelled: r.cancelled,
+        };
+      }),
+      {
+        ...options,
+        onRowDone: (i, res) => {
+          const stop = requests[i].stop ?? [];
+          out[i] = {
+            text: cutAtStop(this.chat.decode(res.ids), stop).text.trim(),
+            promptTokens: ids[i].length,
+            newTokens: res.ids.length,
+            ms: performance.now() - t0,
+            end: res.end,
+          };
+          options.onDone?.(i, out[i]);
+        },
+      },
+    );
+    return out;
   }
 
   private closed = false;
@@ -131,12 +206,8 @@ export class LocalModel {
  * cache). Runs the prepare step if needed (cached beside the graph).
  */
 export async function openLocalModel(source: string, options: LocalModelOptions = {}): Promise<LocalModel> {
-  const dir = await resolveModelSource(source, {
-    revision: options.revision,
-    dtype: options.dtype,
-    onProgress: options.onProgress,
-  });
-  const folder = readModelFolder(dir, { dtype: options.dtype });
+  const { dir, dtype } = await resolveWithDtype(source, options);
+  const folder = readModelFolder(dir, { dtype });
   const chat = new ChatFormat(folder);
   const files = await prepareDecoder(folder.decoderFile, { hidden: folder.hidden });
   const settings = { threads: options.threads };
@@ -146,5 +217,41 @@ export async function openLocalModel(source: string, options: LocalModelOptions 
     files.manifest.hidden,
     files.decoder,
   );
-  return new LocalModel(folder, files, chat, decoder);
+  return new LocalModel(folder, files, chat, decoder, dtype ?? "fp32");
+}
+
+/** The dtype "auto" resolves to when available, and its graph (transformers.js naming). */
+export const AUTO_DTYPE = "q8";
+const AUTO_FILE = "model_quantized.onnx";
+
+/**
+ * The ONNX variant "auto" picks in a local folder: q8 when onnx/model_quantized.onnx exists, else fp32.
+ * (Hub sources: see {@link openLocalModel}.)
+ */
+export function autoDtypeOfFolder(dir: string): string {
+  return fs.existsSync(path.join(dir, "onnx", AUTO_FILE)) ? AUTO_DTYPE : "fp32";
+}
+
+/**
+ * Resolve the source for options.dtype; "auto" tries q8 first: a local folder is looked at, a hub
+ * repository is asked for onnx/model_quantized.onnx and, when it has none (or offline mode finds
+ * only another variant cached), the fp32 model is used.
+ */
+async function resolveWithDtype(
+  source: string,
+  options: LocalModelOptions,
+): Promise<{ dir: string; dtype: string | undefined }> {
+  const resolve = (dtype: string | undefined) =>
+    resolveModelSource(source, { revision: options.revision, dtype, onProgress: options.onProgress });
+  if (options.dtype !== "auto") return { dir: await resolve(options.dtype), dtype: options.dtype };
+  if (!source.startsWith("hf:")) {
+    const dir = await resolve(undefined);
+    return { dir, dtype: autoDtypeOfFolder(dir) };
+  }
+  try {
+    return { dir: await resolve(AUTO_DTYPE), dtype: AUTO_DTYPE };
+  } catch (err) {
+    if (!(err instanceof UserError) || !err.message.includes(AUTO_FILE)) throw err;
+    return { dir: await resolve("fp32"), dtype: "fp32" };
+  }
 }

@@ -70,7 +70,10 @@ export interface PlanOptions {
  * is kept (pads of the batched prefill are computed like real tokens, hence rows x width). A row alone
  * in its group uses a cached prefix when there is one, and is never given a prefix pass of its own.
  */
-export function planPrefixGroups(rows: readonly (readonly number[])[], options: PlanOptions = {}): PrefixPlan {
+export function planPrefixGroups(
+  rows: readonly (readonly number[])[],
+  options: PlanOptions = {},
+): PrefixPlan {
   const B = rows.length;
   const passCost = options.passCost ?? 16;
   const cachedLength = options.cachedLength ?? (() => 0);
@@ -78,7 +81,8 @@ export function planPrefixGroups(rows: readonly (readonly number[])[], options: 
   const order = rows.map((_, i) => i).sort((a, b) => compareIds(rows[a], rows[b]) || a - b);
   const adj: number[] = [];
   for (let k = 0; k + 1 < B; k++) adj.push(commonPrefixLength(rows[order[k]], rows[order[k + 1]]));
-  const thresholds = options.share === false ? [Number.POSITIVE_INFINITY] : [Number.POSITIVE_INFINITY, ...new Set(adj)];
+  const thresholds =
+    options.share === false ? [Number.POSITIVE_INFINITY] : [Number.POSITIVE_INFINITY, ...new Set(adj)];
   let best: PrefixPlan | null = null;
   for (const t of thresholds) {
     const groups: PrefixGroup[] = [];

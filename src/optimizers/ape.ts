@@ -5,6 +5,7 @@ import { seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
 import { cleanInstruction, emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { evaluateEvent } from "./progress.js";
+import { isPerfect } from "./racing.js";
 import { bestIndex, type Candidate, scoreCandidate } from "./score-candidate.js";
 import type { Demo, MethodContext } from "./types.js";
 
@@ -40,7 +41,9 @@ export function cleanProposal(text: string): string {
  * temperature 0.9, each proposal from its own seeded subsample of 5 demos; every proposal is cleaned
  * ({@link cleanProposal}) and scored on the validation set, and the best wins. A proposal with
  * nothing instruction-like in it scores 0 without any black-box call (its record is marked `empty`).
- * Proposals count against the same evaluation budget.
+ * Proposals count against the same evaluation budget. With `racing`, each proposal races the best
+ * fully scored one before it (see racing.ts); with `stopAtPerfect`, the first proposal scoring 1 on
+ * every validation example ends the search.
  */
 export async function runApe(ctx: MethodContext): Promise<void> {
   const { config, ledger, runId } = ctx;
@@ -55,8 +58,10 @@ export async function runApe(ctx: MethodContext): Promise<void> {
     }
     return sizes.length - 1;
   };
+  const total = ctx.splits.validation.length;
   for (let i = records.length; i < config.budget; i++) {
     if (ctx.signal?.aborted) return;
+    if (config.stopAtPerfect && records.some((r) => isPerfect(r, total))) return;
     const demos = sampleDemos(ctx.splits.promptGen, 5, seedFor(config.seed, `ape:${i}`));
     ctx.onProgress?.({
       phase: "generate",

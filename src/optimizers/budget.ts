@@ -208,6 +208,11 @@ export interface BudgetedOptions {
   source: string;
   /** Price overrides (the worst case of a request is priced with them). */
   prices?: PriceTable;
+  /**
+   * Fraction of the table price this black box pays (provider batch APIs: `batchPriceFactor`), applied to
+   * worst cases [the inner black box's `priceFactor` when it has one (a batch black box), else 1].
+   */
+  priceFactor?: number;
 }
 
 /**
@@ -219,6 +224,7 @@ export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
   readonly budget: RunBudget;
   private highestSeen = 0;
+  private readonly priceFactor: number;
 
   constructor(
     private readonly inner: BlackBox,
@@ -227,6 +233,8 @@ export class BudgetedBlackBox implements BlackBox {
   ) {
     this.id = inner.id;
     this.budget = budget instanceof RunBudget ? budget : new RunBudget(budget);
+    const innerFactor = (inner as { priceFactor?: unknown }).priceFactor;
+    this.priceFactor = options.priceFactor ?? (typeof innerFactor === "number" ? innerFactor : 1);
   }
 
   /** Paid calls and dollars counted so far by the budget (all its black boxes). */
@@ -236,7 +244,8 @@ export class BudgetedBlackBox implements BlackBox {
 
   /** The admission cost of `request`: its worst case, or the highest cost seen for unpriced models. */
   worstCase(request: CompletionRequest): number {
-    return worstCaseCost(this.id, request, this.options.prices) ?? this.highestSeen;
+    const worst = worstCaseCost(this.id, request, this.options.prices);
+    return worst === null ? this.highestSeen : worst * this.priceFactor;
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {

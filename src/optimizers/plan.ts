@@ -111,7 +111,9 @@ export function planRun(
   );
   inputTokens += proposalCalls * tokens(demoPrompt);
   outputTokens += proposalCalls * 30;
-  const cost = estimateCost(config.target, { inputTokens, outputTokens }, prices);
+  const full = estimateCost(config.target, { inputTokens, outputTokens }, prices);
+  // provider batch APIs charge a fraction of the table price
+  const cost = config.batchApi ? { ...full, costUsd: full.costUsd * config.batchPriceFactor } : full;
   // judge: one call per scored answer
   const judgeModel = judgeModelOf(config);
   let judge = { calls: 0, input: 0, output: 0, cost: 0 as number | null };

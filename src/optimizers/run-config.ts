@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { parseModelId } from "../blackbox/registry.js";
 import { definedOnly, parseRunOptions } from "../config/parse.js";
-import type { RunConfig, RunOptions } from "../config/schema.js";
+import { PRESETS, type RunConfig, type RunOptions } from "../config/schema.js";
 import { isMetricName, METRICS } from "../tasks/metrics.js";
 import { isTaskFilePath } from "../tasks/user-file.js";
 import { UserError } from "../util/errors.js";
@@ -37,7 +37,7 @@ export function makeRunConfig(
   extras: RunConfigExtras = {},
   where = "options",
 ): RunConfig {
-  const config: RunConfig = parseRunOptions(definedOnly(options), where);
+  const config: RunConfig = parseRunOptions(withPreset(definedOnly(options)), where);
   const method = getMethod(config.method);
   if (extras.examplesHash) config.examplesHash = extras.examplesHash;
   else if (isTaskFilePath(config.task)) config.taskFile = resolve(config.task);
@@ -92,6 +92,20 @@ export function makeRunConfig(
     throw new UserError(`${where}: vllmModel is set but vllmUrl is not`);
   }
   return config;
+}
+
+/**
+ * The options with the preset's values filled in where the option is not given (see PRESETS in
+ * src/config/schema.ts): explicit options win, the schema's defaults fill the rest. An unknown preset
+ * is left to the schema check (an error naming the field).
+ */
+export function withPreset<T extends Partial<RunOptions>>(options: T): T {
+  const name = options.preset;
+  if (name === undefined || !Object.hasOwn(PRESETS, name)) return options;
+  const out: Record<string, unknown> = { ...options };
+  for (const [k, v] of Object.entries(PRESETS[name as keyof typeof PRESETS]))
+    if (out[k] === undefined) out[k] = v;
+  return out as T;
 }
 
 /** The judge model of a `judge:provider:model` metric, else undefined. */

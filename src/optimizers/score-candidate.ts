@@ -1,6 +1,7 @@
-import { evaluateInstruction } from "../evaluation/evaluate.js";
+import { addJudgeUsage, evaluateInstruction, type InstructionEvaluation, zeroJudgeUsage } from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
+import { blocksOf, type Incumbent, incumbentOf, raceDecision } from "./racing.js";
 import type { MethodContext } from "./types.js";
 
 /** A candidate to score: its instruction and where it came from. */
@@ -24,7 +25,9 @@ export interface Candidate {
 
 /**
  * Score a candidate on the validation set and append it to the ledger. An instruction already scored in
- * this run is not re-queried: its scores are reused (and the record says so).
+ * this run is not re-queried: its scores are reused (and the record says so). With `racing` (not for
+ * the user's extra "init" candidates, which are always scored in full) the candidate races the best
+ * fully scored record of `previous` (see racing.ts).
  */
 export async function scoreCandidate(
   ctx: MethodContext,
@@ -32,21 +35,42 @@ export async function scoreCandidate(
   previous: readonly EvaluationRecord[],
 ): Promise<EvaluationRecord> {
   const seen = previous.find((r) => r.instruction === candidate.instruction && !r.reused) ?? null;
-  const record = await evaluateCandidate(ctx, candidate, seen);
+  const total = ctx.splits.validation.length;
+  const race: RaceContext | undefined =
+    ctx.config.racing && candidate.origin !== "init"
+      ? { incumbent: async () => incumbentOf(previous, total) }
+      : undefined;
+  const record = await evaluateCandidate(ctx, candidate, seen, race);
+  if (!record) throw new Error(`candidate ${candidate.index}: race stopped without an incumbent`);
   ctx.timing.evaluationMs += record.evaluationMs;
   ctx.ledger.appendEvaluation(ctx.runId, record);
   return record;
 }
 
+/** What a raced candidate needs from the search (see racing.ts). */
+export interface RaceContext {
+  /**
+   * The incumbent: the best fully scored candidate before this one, once every candidate before it is
+   * decided (null: none yet). undefined: a candidate before this one was not scored (the run was
+   * interrupted), so this one is not needed either.
+   */
+  incumbent(): Promise<Incumbent | null | undefined>;
+  /** True once the search no longer needs this candidate (it stopped before it): stop between blocks. */
+  cancelled?(): boolean;
+}
+
 /**
  * The record of a candidate, without storing it: `seen`'s scores when given (the same instruction
- * was already scored: no black-box call), else a validation-set evaluation.
+ * was already scored: no black-box call, a raced record's prefix included), else a validation-set
+ * evaluation, raced block by block when `race` is given (and the run has `racing` on). Null only
+ * when a race learns that it is not needed (see {@link RaceContext}).
  */
 export async function evaluateCandidate(
   ctx: MethodContext,
   candidate: Candidate,
   seen: EvaluationRecord | null,
-): Promise<EvaluationRecord> {
+  race?: RaceContext,
+): Promise<EvaluationRecord | null> {
   const p = candidate.proposalUsage ?? {
     calls: 0,
     cacheHits: 0,
@@ -57,40 +81,95 @@ export async function evaluateCandidate(
   // an instruction that is empty after clean-up is never scored as if it were one
   if (isEmptyInstruction(candidate.instruction))
     return emptyInstructionRecord(candidate, ctx.splits.validation.length);
+  const total = ctx.splits.validation.length;
   if (seen)
     return {
       ...base(candidate),
       score: seen.score,
       scores: seen.scores,
       outputs: seen.outputs,
+      ...(seen.scores.length < total ? { scored: seen.scores.length } : {}),
       ...(seen.feedback ? { feedback: seen.feedback } : {}),
       reused: true,
       ...p,
       evaluationMs: 0,
     };
-  const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
-    metric: ctx.metric,
-    maxTokens: ctx.maxTokens,
-    split: "validation",
-  });
-  const feedback = ev.examples.some((e) => e.feedback !== undefined)
-    ? ev.examples.map((e) => e.feedback ?? null)
+  const options = { metric: ctx.metric, maxTokens: ctx.maxTokens, split: "validation" };
+  if (!race || !ctx.config.racing) {
+    const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, options);
+    return recordOf(candidate, [ev], total, ev.ms);
+  }
+  // racing: block by block in the validation order, until the candidate is decided
+  const t0 = performance.now();
+  const blocks: InstructionEvaluation[] = [];
+  const scores: number[] = [];
+  for (const [a, b] of blocksOf(total, ctx.config.racingBlock)) {
+    if (a > 0) {
+      if (race.cancelled?.()) return null;
+      const incumbent = await race.incumbent();
+      if (incumbent === undefined || race.cancelled?.()) return null;
+      if (raceDecision(scores, incumbent, total, ctx.config.racingAlpha)) break;
+    }
+    const ev = await evaluateInstruction(
+      ctx.blackBox,
+      candidate.instruction,
+      ctx.splits.validation.slice(a, b),
+      options,
+    );
+    blocks.push(ev);
+    scores.push(...ev.scores);
+  }
+  return recordOf(candidate, blocks, total, performance.now() - t0);
+}
+
+/** The record of a candidate scored in `parts` (consecutive blocks of the validation order). */
+function recordOf(
+  candidate: Candidate,
+  parts: readonly InstructionEvaluation[],
+  total: number,
+  ms: number,
+): EvaluationRecord {
+  const p = candidate.proposalUsage ?? {
+    calls: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+  };
+  const examples = parts.flatMap((ev) => ev.examples);
+  const scores = parts.flatMap((ev) => ev.scores);
+  const feedback = examples.some((e) => e.feedback !== undefined)
+    ? examples.map((e) => e.feedback ?? null)
     : undefined;
+  const judge = zeroJudgeUsage();
+  const u = { calls: p.calls, cacheHits: p.cacheHits, inputTokens: p.inputTokens, outputTokens: p.outputTokens, costUsd: p.costUsd };
+  for (const ev of parts) {
+    addJudgeUsage(judge, ev.judge);
+    u.calls += ev.calls;
+    u.cacheHits += ev.cacheHits;
+    u.inputTokens += ev.inputTokens;
+    u.outputTokens += ev.outputTokens;
+    u.costUsd += ev.costUsd;
+  }
   return {
     ...base(candidate),
-    score: ev.score,
-    scores: ev.scores,
-    outputs: ev.examples.map((e) => e.output),
+    // one part: its mean as evaluateInstruction computed it (records of unraced runs are unchanged)
+    score: parts.length === 1 ? parts[0].score : mean(scores),
+    scores,
+    outputs: examples.map((e) => e.output),
+    ...(scores.length < total ? { scored: scores.length } : {}),
     ...(feedback ? { feedback } : {}),
-    ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
+    ...(judge.calls + judge.cacheHits > 0 ? { judge } : {}),
     reused: false,
-    calls: ev.calls + p.calls,
-    cacheHits: ev.cacheHits + p.cacheHits,
-    inputTokens: ev.inputTokens + p.inputTokens,
-    outputTokens: ev.outputTokens + p.outputTokens,
-    costUsd: ev.costUsd + p.costUsd,
-    evaluationMs: ev.ms,
+    ...u,
+    evaluationMs: ms,
   };
+}
+
+function mean(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return xs.length ? s / xs.length : 0;
 }
 
 function base(c: Candidate) {
@@ -104,9 +183,27 @@ function base(c: Candidate) {
   };
 }
 
-/** Index of the best record: highest score, earliest on ties; -1 when empty. */
-export function bestIndex(records: readonly EvaluationRecord[]): number {
+/**
+ * Position of the best record: highest score, earliest on ties; -1 when empty. Records scored on the
+ * whole validation set come first: a raced record that stopped early (a prefix, see racing.ts) is the
+ * best only when no record is fully scored. The validation size is `total`, by default the longest
+ * score vector (racing always scores its first candidate in full).
+ */
+export function bestIndex(records: readonly EvaluationRecord[], total?: number): number {
+  const length = (r: EvaluationRecord) => r.scores?.length ?? 0;
+  const n = total ?? records.reduce((m, r) => Math.max(m, length(r)), 0);
+  const full = (r: EvaluationRecord) => length(r) >= n;
   let best = -1;
-  for (let i = 0; i < records.length; i++) if (best < 0 || records[i].score > records[best].score) best = i;
+  for (let i = 0; i < records.length; i++) {
+    if (best < 0) {
+      best = i;
+      continue;
+    }
+    const a = records[i];
+    const b = records[best];
+    if (full(a) !== full(b)) {
+      if (full(a)) best = i;
+    } else if (a.score > b.score) best = i;
+  }
   return best;
 }

@@ -1,3 +1,4 @@
+import { createBatchBlackBox } from "../blackbox/batch/batch-black-box.js";
 import { createBlackBox, createFunctionBlackBox } from "../blackbox/client.js";
 import type { BlackBoxOptions } from "../blackbox/options.js";
 import { estimateCost, resolvePrices } from "../blackbox/pricing.js";
@@ -68,7 +69,7 @@ export async function openRunDeps(
   try {
     if (config.maxCost !== undefined) requirePrices(config);
     const method = getMethod(config.method);
-    const blackBox = await openTargetBlackBox(config, bbOptions, extra, runId);
+    const blackBox = await openTargetBlackBox(config, bbOptions, extra, runId, ledger);
     closers.push(() => blackBox.close());
     let proposer: BlackBox | undefined;
     if (method.usesProposer && config.proposer !== undefined && config.proposer !== config.target) {
@@ -123,7 +124,24 @@ async function openTargetBlackBox(
   options: BlackBoxOptions,
   extra: RunDepsExtras,
   runId: string | undefined,
+  ledger: Ledger,
 ): Promise<BlackBox> {
+  if (config.batchApi) {
+    // the provider's batch API (createBatchBlackBox refuses other providers); batches are recorded in
+    // the run's ledger so that a resumed run polls them instead of submitting them again
+    if (config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
+      throw new UserError(
+        "--batch-api needs an openai: or anthropic: target: a function black box has no batch API",
+      );
+    }
+    return createBatchBlackBox(config.target, {
+      ...options,
+      store: ledger.batchStore(runId),
+      batchPriceFactor: config.batchPriceFactor,
+      batchPollMs: config.batchPollMs,
+      batchMaxRetries: config.batchMaxRetries,
+    });
+  }
   if (!config.target.startsWith(FUNCTION_TARGET_PREFIX)) return createBlackBox(config.target, options);
   let fn = extra.blackBoxFunction;
   if (config.blackBoxModule)

@@ -9,6 +9,7 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync
 import { homedir, hostname, tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import type { BatchJobRecord, BatchProviderName, BatchStore } from "../blackbox/batch/types.js";
 import { migrateConfigV1 } from "../config/migrate.js";
 import { parseRunConfig } from "../config/parse.js";
 import type { Example } from "../tasks/types.js";
@@ -140,6 +141,20 @@ CREATE TABLE run_locks (
   acquired_at TEXT NOT NULL,
   heartbeat_at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE batch_jobs (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  key TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  file_id TEXT,
+  batch_id TEXT,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  custom_ids TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
 `;
 
 const SCHEMA = `
@@ -184,7 +199,17 @@ CREATE TABLE examples (
   PRIMARY KEY (run_id, split)
 ) WITHOUT ROWID;
 ${SCHEMA_V2_ADDITIONS}`;
-const TABLES = ["meta", "runs", "evaluations", "state", "examples", "task_examples", "spend", "run_locks"];
+const TABLES = [
+  "meta",
+  "runs",
+  "evaluations",
+  "state",
+  "examples",
+  "task_examples",
+  "spend",
+  "run_locks",
+  "batch_jobs",
+];
 
 interface RunRow {
   id: string;
@@ -910,6 +935,81 @@ export class Ledger {
     });
   }
 
+  /** A provider batch of a run (`--batch-api`), by its key; undefined when none is recorded. */
+  getBatchJob(runId: string, key: string): BatchJobRecord | undefined {
+    const row = this.stmt("SELECT * FROM batch_jobs WHERE run_id = ? AND key = ?").get(runId, key) as
+      | BatchJobRow
+      | undefined;
+    return row && batchJobOf(row);
+  }
+
+  /** Record (insert or replace) a provider batch of a run; its creation time is kept. Committed on return. */
+  putBatchJob(runId: string, job: BatchJobRecord): void {
+    const at = this.now().toISOString();
+    this.stmt(
+      `INSERT INTO batch_jobs (run_id, key, provider, model, file_id, batch_id, status, attempt, custom_ids, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, key) DO UPDATE SET provider = excluded.provider, model = excluded.model,
+           file_id = excluded.file_id, batch_id = excluded.batch_id, status = excluded.status,
+           attempt = excluded.attempt, custom_ids = excluded.custom_ids, updated_at = excluded.updated_at`,
+    ).run(
+      runId,
+      job.key,
+      job.provider,
+      job.model,
+      job.fileId,
+      job.batchId,
+      job.status,
+      job.attempt,
+      JSON.stringify(job.customIds),
+      at,
+      at,
+    );
+  }
+
+  /** A run's provider batches in creation order; `open`: only those not yet collected (to resume or cancel). */
+  batchJobs(runId: string, options: { open?: boolean } = {}): BatchJobRecord[] {
+    const rows = this.stmt(
+      `SELECT * FROM batch_jobs WHERE run_id = ? AND (? = 0 OR status != 'collected') ORDER BY created_at, key`,
+    ).all(runId, options.open ? 1 : 0) as BatchJobRow[];
+    return rows.map(batchJobOf);
+  }
+
+  /**
+   * The {@link BatchStore} of a run, for the batch black box. Without `runId` (a new run is created after
+   * its black box), the run is found at first use: the one whose lock this process took since this call
+   * (the black box is first used by the running run, which holds its lock).
+   */
+  batchStore(runId?: string): BatchStore {
+    const since = this.now().toISOString();
+    let id = runId;
+    const run = (): string => {
+      id ??= this.runLockedSince(since);
+      return id;
+    };
+    return {
+      get: (key) => this.getBatchJob(run(), key),
+      put: (job) => this.putBatchJob(run(), job),
+      open: () => this.batchJobs(run(), { open: true }),
+    };
+  }
+
+  /** The run this process locked at or after `since` (else its only locked run); else an error. */
+  private runLockedSince(since: string): string {
+    const held = this.stmt("SELECT run_id, acquired_at FROM run_locks WHERE host = ? AND pid = ?").all(
+      hostname(),
+      process.pid,
+    ) as { run_id: string; acquired_at: string }[];
+    const recent = held.filter((h) => h.acquired_at >= since);
+    const ids = (recent.length > 0 ? recent : held).map((h) => h.run_id);
+    if (ids.length === 1) return ids[0];
+    throw new Error(
+      ids.length === 0
+        ? "batch API: no run of this process holds its lock, so provider batches cannot be recorded (pass the run id to ledger.batchStore)"
+        : `batch API: runs ${ids.join(", ")} of this process run at once; pass the run id to ledger.batchStore`,
+    );
+  }
+
   /** Close the connection (idempotent). */
   close(): void {
     if (this.closed) return;
@@ -954,5 +1054,35 @@ function toRecord(row: RunRow): RunRecord {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
     result: row.result === null ? null : (JSON.parse(row.result) as RunResult),
+  };
+}
+
+/** A row of batch_jobs. */
+interface BatchJobRow {
+  run_id: string;
+  key: string;
+  provider: string;
+  model: string;
+  file_id: string | null;
+  batch_id: string | null;
+  status: string;
+  attempt: number;
+  custom_ids: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function batchJobOf(r: BatchJobRow): BatchJobRecord {
+  return {
+    key: r.key,
+    provider: r.provider as BatchProviderName,
+    model: r.model,
+    fileId: r.file_id,
+    batchId: r.batch_id,
+    status: r.status,
+    attempt: r.attempt,
+    customIds: JSON.parse(r.custom_ids) as string[],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }

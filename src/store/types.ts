@@ -20,12 +20,18 @@ export interface EvaluationRecord {
   /** Soft prompt (null for ape). */
   z: number[] | null;
   instruction: string;
-  /** Mean validation score. */
+  /** Mean validation score (over the examples scored: see `scored`). */
   score: number;
-  /** Score per validation example. */
+  /** Score per validation example (per example scored, in the validation order). */
   scores: number[];
-  /** Black-box output per validation example. */
+  /** Black-box output per validation example (per example scored). */
   outputs: string[];
+  /**
+   * Racing (`racing`): the candidate stopped early, after this many validation examples (a prefix of
+   * the validation order; `scores`, `outputs` and `feedback` have this length). Absent: every
+   * validation example was scored.
+   */
+  scored?: number;
   /** The metric's feedback per validation example (user metrics and judges; null where none). */
   feedback?: (string | null)[];
   /** Judge calls, tokens and dollars of this candidate (judge metrics), apart from the black box's. */

@@ -25,6 +25,8 @@ export function validateRecord(r: EvaluationRecord): void {
     fail("outputs", "an array of strings");
   }
   if (r.outputs.length !== r.scores.length) fail("outputs", `as long as scores (${r.scores.length})`);
+  if (r.scored !== undefined && !(isCount(r.scored) && r.scored === r.scores.length))
+    fail("scored", `absent or the number of scores (${r.scores.length})`);
   if (
     r.feedback !== undefined &&
     !(

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  type DownloadProgress,
   declaredDataChunks,
   externalDataFile,
   hubCacheDir,
@@ -23,7 +24,7 @@ import {
   parseHubSource,
   repoFolderName,
   resolveModelSource,
-} from "../../src/generator/hub.js";
+} from "../../src/generator/hub/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { startHttpServer } from "../helpers/http-server.js";
@@ -135,7 +136,7 @@ describe("resolveModelSource: hub downloads", () => {
     const files = repoFiles();
     hub = await startFakeHub(REPO, COMMIT, files);
     hub.behaviour.token = "hf_secret";
-    const progress: Array<{ file: string; bytes: number; total?: number }> = [];
+    const progress: DownloadProgress[] = [];
     const dir = await resolveModelSource(`hf:${REPO}`, {
       cacheDir,
       endpoint: hub.url,
@@ -180,7 +181,15 @@ describe("resolveModelSource: hub downloads", () => {
       hub.log.some((r) => r.path.includes("README") || r.path.includes("fp16") || r.path.includes("q4")),
     ).toBe(false);
     const last = progress.filter((p) => p.file === "onnx/model.onnx_data").at(-1);
-    expect(last).toEqual({ file: "onnx/model.onnx_data", bytes: 200_000, total: 200_000 });
+    expect(last).toEqual({
+      status: "done",
+      name: REPO,
+      file: "onnx/model.onnx_data",
+      loaded: 200_000,
+      bytes: 200_000,
+      total: 200_000,
+      progress: 100,
+    });
 
     const before = hub.log.length;
     expect(await resolveModelSource(`hf:${REPO}`, { cacheDir, endpoint: hub.url, token: "hf_secret" })).toBe(

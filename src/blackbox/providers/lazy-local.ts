@@ -7,6 +7,9 @@ import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
 import type { Provider } from "../types.js";
 
+/** Requests the local provider decodes together (the default concurrency of local: targets). */
+export { LOCAL_BATCH_SIZE } from "../../generator/batch-limits.js";
+
 type LocalModule = {
   createLocalProvider?: (model: string, options: ProviderFactoryOptions) => Provider | Promise<Provider>;
 };

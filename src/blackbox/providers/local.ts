@@ -1,15 +1,34 @@
 /**
  * The "local" provider: a local instruct model (folder path or hf: id) run through the generator
  * runtime (chat template, greedy decoding), so the whole pipeline runs with no API key.
- * Requests are served one at a time (one ORT session); temperature is ignored (always greedy).
+ * Temperature is ignored (always greedy).
+ *
+ * Requests are batched (src/generator/batch-scheduler.ts): those that arrive within `batchWaitMs` of
+ * each other, up to `batchSize`, are decoded together, and prompts sharing a prefix (one candidate's
+ * validation queries: same template and instruction, different inputs) compute it once
+ * (src/generator/batch-decode.ts); recent prefixes are kept across batches. fp32 answers are those of
+ * one-at-a-time decoding. The black-box layer's default concurrency for local: targets is the batch
+ * size, so a full batch can form.
+ *
+ * Timeouts: the client's timer starts when it hands a request over, but a request may first wait for
+ * the batch under way. A client timeout (TimeoutError) that fires while the request is queued is
+ * ignored; instead each request gets `timeoutMs` counted from the start of its batch (it leaves the
+ * batch and rejects with a TimeoutError once that has passed). Other aborts remove a queued request at
+ * once (it is never decoded) and drop a running one at its next token.
+ *
+ * Variant: with no dtype given, q8 (onnx/model_quantized.onnx) when the model has it, else fp32.
  */
-import { type LocalModel, openLocalModel } from "../../generator/local-model.js";
+import { LOCAL_BATCH_SIZE } from "../../generator/batch-limits.js";
+import { BatchScheduler, type ScheduledJob } from "../../generator/batch-scheduler.js";
+import { type BatchCompletion, type LocalModel, openLocalModel } from "../../generator/local-model.js";
+import { PrefixKvCache } from "../../generator/prefix-cache.js";
 import { UserError } from "../../util/errors.js";
+import { TimeoutError } from "../errors.js";
 import type { CompletionRequest, Provider, ProviderResponse } from "../types.js";
 
 /** Settings of the local provider (also read from BlackBoxOptions.providerOptions). */
 export interface LocalProviderOptions {
-  /** ONNX variant (fp32, fp16, q4 ...). */
+  /** ONNX variant (fp32, fp16, q8, q4 ...); default "auto": q8 when the model has it, else fp32. */
   dtype?: string;
   /** Hub revision for hf: ids. */
   revision?: string;
@@ -17,6 +36,14 @@ export interface LocalProviderOptions {
   threads?: number;
   /** Default max new tokens when a request sets none (default 128). */
   maxTokens?: number;
+  /** Requests decoded together at most (default 8; 1: one at a time). */
+  batchSize?: number;
+  /** Wait for more requests after the first of a batch arrives, ms (default 5). */
+  batchWaitMs?: number;
+  /** Share the KV cache of common prompt prefixes within and across batches (default true). */
+  prefixReuse?: boolean;
+  /** Per-request timeout counted from the start of its batch, ms (default: the black box's timeout; none). */
+  timeoutMs?: number;
   /** Extra settings given by the black-box layer (its providerOptions are read from here). */
   providerOptions?: Record<string, unknown>;
 }
@@ -30,37 +57,82 @@ function settingsOf(options: LocalProviderOptions): LocalProviderOptions {
     revision: pick("revision", options.revision),
     threads: pick("threads", options.threads),
     maxTokens: pick("maxTokens", options.maxTokens),
+    batchSize: pick("batchSize", options.batchSize),
+    batchWaitMs: pick("batchWaitMs", options.batchWaitMs),
+    prefixReuse: pick("prefixReuse", options.prefixReuse),
+    timeoutMs: options.timeoutMs,
   };
 }
 
-/** Provider over an opened local model. Calls are serialised. */
+type Job = ScheduledJob<CompletionRequest, ProviderResponse>;
+
+/** Provider over an opened local model: requests are batched. */
 class LocalProvider implements Provider {
   readonly provider = "local";
-  private queue: Promise<unknown> = Promise.resolve();
+  readonly scheduler: BatchScheduler<CompletionRequest, ProviderResponse>;
+  readonly prefixCache: PrefixKvCache | null;
 
   constructor(
     readonly model: string,
-    private readonly local: LocalModel,
+    readonly local: LocalModel,
     private readonly defaultMaxTokens: number,
-  ) {}
+    s: LocalProviderOptions,
+  ) {
+    this.prefixCache = s.prefixReuse === false ? null : new PrefixKvCache();
+    const timeoutMs = s.timeoutMs;
+    this.scheduler = new BatchScheduler((jobs) => this.runBatch(jobs, timeoutMs), {
+      maxBatch: s.batchSize ?? LOCAL_BATCH_SIZE,
+      maxWaitMs: s.batchWaitMs ?? 5,
+      keepOnAbort: (reason) => reason instanceof TimeoutError,
+    });
+  }
 
   complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<ProviderResponse> {
-    const run = async (): Promise<ProviderResponse> => {
-      options.signal.throwIfAborted();
-      const r = await this.local.complete(request.prompt, {
-        system: request.system,
-        maxNewTokens: request.maxTokens ?? this.defaultMaxTokens,
-        stop: request.stop,
-      });
-      return { text: r.text, usage: { inputTokens: r.promptTokens, outputTokens: r.newTokens } };
+    return this.scheduler.submit(request, options.signal);
+  }
+
+  private async runBatch(all: Job[], timeoutMs: number | undefined): Promise<void> {
+    // a request that cannot be templated or tokenised fails alone, not its batch
+    const jobs = all.filter((j) => {
+      try {
+        this.local.chatIds(j.input.prompt, j.input.system);
+        return true;
+      } catch (err) {
+        j.reject(err);
+        return false;
+      }
+    });
+    if (jobs.length === 0) return;
+    const late = (j: Job) => timeoutMs !== undefined && performance.now() - j.startedAt > timeoutMs;
+    const dropped = (j: Job) =>
+      (j.signal?.aborted === true && !(j.signal.reason instanceof TimeoutError)) || late(j);
+    const settle = (j: Job, c: BatchCompletion) => {
+      if (c.end !== "cancelled")
+        return j.resolve({ text: c.text, usage: { inputTokens: c.promptTokens, outputTokens: c.newTokens } });
+      if (late(j))
+        return j.reject(
+          new TimeoutError(`local:${this.model}: no answer within ${timeoutMs} ms of the start of its batch`),
+        );
+      j.reject(j.signal?.reason ?? new Error("aborted"));
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    await this.local.completeBatch(
+      jobs.map((j) => ({
+        prompt: j.input.prompt,
+        system: j.input.system,
+        maxNewTokens: j.input.maxTokens ?? this.defaultMaxTokens,
+        stop: j.input.stop,
+        cancelled: () => dropped(j),
+      })),
+      {
+        sharePrefix: this.prefixCache !== null,
+        prefixCache: this.prefixCache,
+        onDone: (i, c) => settle(jobs[i], c),
+      },
+    );
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.scheduler.idle();
     await this.local.close();
   }
 }
@@ -76,6 +148,13 @@ export async function createLocalProvider(
   if (!model.trim())
     throw new UserError('local provider: empty model name (use "local:PATH" or "local:hf:org/name")');
   const s = settingsOf(options);
-  const local = await openLocalModel(model, { dtype: s.dtype, revision: s.revision, threads: s.threads });
-  return new LocalProvider(model, local, s.maxTokens ?? 128);
+  const batchSize = s.batchSize ?? LOCAL_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new UserError(`local provider: batchSize must be an integer >= 1, got ${s.batchSize}`);
+  const local = await openLocalModel(model, {
+    dtype: s.dtype ?? "auto",
+    revision: s.revision,
+    threads: s.threads,
+  });
+  return new LocalProvider(model, local, s.maxTokens ?? 128, s);
 }

@@ -8,6 +8,7 @@ import type { Demo } from "../../generator/prompt.js";
 import { loadTask } from "../../tasks/load.js";
 import { sampleDemos, splitTask } from "../../tasks/splits.js";
 import { UserError } from "../../util/errors.js";
+import { showDownloadProgress } from "../download-progress.js";
 import { addDataOptions, intOption } from "../shared-options.js";
 
 interface GenerateOpts {
@@ -92,6 +93,7 @@ export function registerGenerateCommand(program: Command): void {
       demos = sampleDemos(splitTask(task, { seed: opts.seed }).promptGen, opts.numDemos, opts.seed);
     } else throw new UserError("generate needs --task NAME or --demos FILE.jsonl");
     const t0 = performance.now();
+    const stopProgress = showDownloadProgress(); // an hf: generator downloads on first use
     const gen = await loadGenerator(opts.generator, {
       seed: opts.seed,
       nTokens: opts.nTokens,
@@ -101,7 +103,7 @@ export function registerGenerateCommand(program: Command): void {
       batchSize: opts.batchSize,
       dtype: opts.dtype,
       threads: opts.threads,
-    });
+    }).finally(stopProgress);
     const tLoad = performance.now() - t0;
     try {
       const zs = sobolPoints(opts.count, opts.intrinsicDim, opts.seed);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import type { EmbeddingStorage, LinearStorage } from "../../generator/test-model/llama.js";
 import { UserError } from "../../util/errors.js";
+import { createDownloadProgress } from "../download-progress.js";
 import { intOption } from "../shared-options.js";
 
 const STORAGES = ["fp32", "fp16", "int8", "gbq8", "gbq4"] as const;
@@ -82,10 +83,17 @@ export function registerModelCommand(program: Command): void {
     .option("--dtype <dtype>", "ONNX variant: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4", "fp32")
     .option("--force", "rewrite even when the prepared files are up to date")
     .action(async (source: string, opts: { dtype: string; force?: boolean }) => {
-      const { resolveModelSource } = await import("../../generator/hub.js");
+      const { resolveModelSource } = await import("../../generator/hub/index.js");
       const { readModelFolder } = await import("../../generator/model-folder.js");
-      const { prepareDecoder } = await import("../../generator/prepare/prepare.js");
-      const dir = await resolveModelSource(source, { dtype: opts.dtype });
+      // through the lazy entry: a missing onnxruntime-node is one UserError saying what to install
+      const { prepareDecoder } = await import("../../generator/lazy.js");
+      const progress = createDownloadProgress();
+      let dir: string;
+      try {
+        dir = await resolveModelSource(source, { dtype: opts.dtype, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
       const folder = readModelFolder(dir, { dtype: opts.dtype });
       const t0 = performance.now();
       const r = await prepareDecoder(folder.decoderFile, { hidden: folder.hidden, force: opts.force });

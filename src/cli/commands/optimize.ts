@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { asBatchBlackBox, cancelCommand } from "../../blackbox/batch/index.js";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
 import { getMethod } from "../../optimizers/methods/index.js";
 import { baselineList } from "../../optimizers/phases/baselines.js";
@@ -181,6 +182,15 @@ export async function runAndReport(
     process.stderr.write(
       `\n${signal === "SIGINT" ? "Ctrl-C" : signal}: interrupting after the evaluations under way (again to quit now; nothing paid is lost)\n`,
     );
+    // a provider batch keeps running at the provider: say how to pick it up or cancel it
+    const batch = asBatchBlackBox(deps?.blackBox);
+    for (const b of batch?.activeBatches() ?? []) {
+      if (!b.batchId) continue;
+      process.stderr.write(
+        `a provider batch is still running (${b.provider} ${b.batchId}, ${b.done}/${b.total} done): ` +
+          `\`instructzero resume ${runId ?? "RUN"}\` picks it up; to cancel it: ${cancelCommand(b.provider, b.batchId, config.baseUrl)}\n`,
+      );
+    }
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -195,6 +205,13 @@ export async function runAndReport(
       runId,
     );
     beforeRun?.();
+    // provider batches: a line per poll while waiting (requests done/total, elapsed, provider status)
+    asBatchBlackBox(deps.blackBox)?.subscribe((e) => {
+      if (e.type === "poll" || e.type === "submitted" || e.type === "ended")
+        process.stderr.write(
+          `batch ${e.batchId ?? "(uploading)"} ${e.status}: ${e.done}/${e.total} done (${e.failed} failed), ${(e.elapsedMs / 1000).toFixed(0)} s${e.attempt ? `, retry ${e.attempt}` : ""}\n`,
+        );
+    });
     if (runId === undefined) {
       runId = ledger.createRun(config);
       process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);

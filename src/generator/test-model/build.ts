@@ -17,7 +17,7 @@ import {
 } from "./llama.js";
 import { buildTestTokenizer, TEST_BOS_ID, TEST_EOS_ID } from "./tokenizer.js";
 
-/** Named test-model shapes. smol135 has the compute shapes of SmolLM2-135M. */
+/** Named test-model shapes. smol135 has the compute shapes of SmolLM2-135M, qwen05 those of Qwen2.5-0.5B. */
 export const TEST_PRESETS = {
   micro: { vocab: 384, hidden: 32, intermediate: 64, layers: 2, heads: 4, kvHeads: 2, std: 0.3, embStd: 1 },
   tiny: { vocab: 4096, hidden: 64, intermediate: 128, layers: 2, heads: 4, kvHeads: 2, std: 0.25, embStd: 1 },
@@ -30,6 +30,19 @@ export const TEST_PRESETS = {
     kvHeads: 3,
     std: 0.25,
     embStd: 1,
+  },
+  /** The compute shapes of Qwen2.5-0.5B (no q/k/v biases; ~494M parameters, 2 GB in fp32). */
+  qwen05: {
+    vocab: 151936,
+    hidden: 896,
+    intermediate: 4864,
+    layers: 24,
+    heads: 14,
+    kvHeads: 2,
+    std: 0.25,
+    embStd: 1,
+    eps: 1e-6,
+    theta: 1_000_000,
   },
 } satisfies Record<string, LlamaShape>;
 

@@ -94,8 +94,20 @@ export function generateAhead(
   return out;
 }
 
+/** Searches that need no more instructions (see {@link stopGenerating}). */
+const stopped = new WeakSet<MethodContext>();
+
 /**
- * Generate the instructions of `zs` (timed); null when the run was interrupted. The generator's texts
+ * The search of `ctx` has ended (a perfect score with `stopAtPerfect`): chunks not yet started are
+ * not generated (their picks resolve to null), the one under way finishes.
+ */
+export function stopGenerating(ctx: MethodContext): void {
+  stopped.add(ctx);
+}
+
+/**
+ * Generate the instructions of `zs` (timed); null when the run was interrupted or its search has
+ * ended ({@link stopGenerating}). The generator's texts
  * are cleaned ({@link cleanInstruction}) unless the run keeps them raw (`rawInstructions`): these are
  * the candidates' instructions, checkpointed as they are (cleaning is deterministic).
  */
@@ -103,7 +115,7 @@ export async function generateChunk(
   ctx: MethodContext,
   zs: number[][],
 ): Promise<{ rows: string[]; ms: number } | null> {
-  if (ctx.signal?.aborted) return null;
+  if (ctx.signal?.aborted || stopped.has(ctx)) return null;
   const t0 = performance.now();
   const raw = ctx.config.rawInstructions === true;
   const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) =>

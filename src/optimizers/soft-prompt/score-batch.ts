@@ -1,7 +1,9 @@
 import { DEFAULTS } from "../../blackbox/options.js";
 import type { EvaluationRecord } from "../../store/types.js";
 import { evaluateEvent } from "../progress.js";
-import { evaluateCandidate } from "../score-candidate.js";
+import { type Incumbent, incumbentOf, isPerfect } from "../racing.js";
+import { evaluateCandidate, type RaceContext } from "../score-candidate.js";
+import { compareScore } from "../select.js";
 import type { MethodContext, PhaseTiming } from "../types.js";
 import type { Pick } from "./pick.js";
 
@@ -9,6 +11,15 @@ import type { Pick } from "./pick.js";
  * Score the candidates of batch `it` from index `from` on, several at once (so the black box's
  * concurrency stays in use between candidates), appending their records in index order. A
  * candidate whose instruction was already scored, or is being scored, reuses those scores.
+ *
+ * With `racing`, each candidate is scored block by block against the incumbent of its position: the
+ * best fully scored record before it in index order (see ../racing.ts). Candidate j scores its first
+ * block at once and waits, before deciding on it, until every candidate before it is decided, so its
+ * record depends only on earlier records, never on timing (and a resumed run decides alike).
+ * With `stopAtPerfect`, the first record that scores 1 on every validation example ends the batch:
+ * the candidates after it stop (raced ones between blocks; unraced ones finish their queries, which
+ * are paid and cached) and are not stored, so a resumed run ends at the same record; the batch then
+ * counts as finished (true) and ends with that record.
  * Returns false when interrupted (after the candidates already under way are stored).
  */
 export async function scoreBatch(
@@ -22,12 +33,30 @@ export async function scoreBatch(
   onAppend?: () => void,
 ): Promise<boolean> {
   const { config } = ctx;
+  const total = ctx.splits.validation.length;
   const busy = new BusyClock(ctx.timing);
-  const firstOf = new Map<string, Promise<EvaluationRecord>>();
+  const firstOf = new Map<string, Promise<EvaluationRecord | null>>();
   const tasks: Promise<EvaluationRecord | null>[] = [];
+  let ended = false; // a perfect record was stored: later candidates are not needed
+  // incumbent of candidate j: the best fully scored record before it (memoised chain over the batch)
+  const before = incumbentOf(records, total);
+  const decided: Promise<Incumbent | null | undefined>[] = [];
+  const incumbentBefore = (j: number): Promise<Incumbent | null | undefined> => {
+    if (j === from) return Promise.resolve(before);
+    decided[j] ??= incumbentBefore(j - 1).then(async (inc) => {
+      if (inc === undefined) return undefined;
+      const r = await tasks[j - 1];
+      if (!r) return undefined;
+      if (r.empty || r.scores.length < total) return inc;
+      return !inc || compareScore(r.score, inc.score) > 0
+        ? { index: r.index, score: r.score, scores: r.scores }
+        : inc;
+    });
+    return decided[j];
+  };
   const launch = (j: number) => {
     tasks[j] = picks[j].then(async (pick) => {
-      if (!pick || ctx.signal?.aborted) return null;
+      if (!pick || ctx.signal?.aborted || ended) return null;
       const candidate = {
         index: start + j,
         iteration: it,
@@ -38,8 +67,15 @@ export async function scoreBatch(
       const seen = records.find((r) => r.instruction === pick.text && !r.reused);
       if (seen) return evaluateCandidate(ctx, candidate, seen);
       const first = firstOf.get(pick.text);
-      if (first) return evaluateCandidate(ctx, candidate, await first);
-      const own = busy.time(() => evaluateCandidate(ctx, candidate, null));
+      if (first) {
+        // a twin earlier in the batch: its record, once known (none: this one is not needed either)
+        const twin = await first;
+        return twin ? evaluateCandidate(ctx, candidate, twin) : null;
+      }
+      const race: RaceContext | undefined = config.racing
+        ? { incumbent: () => incumbentBefore(j), cancelled: () => ended }
+        : undefined;
+      const own = busy.time(() => evaluateCandidate(ctx, candidate, null, race));
       firstOf.set(pick.text, own);
       return own;
     });
@@ -56,17 +92,27 @@ export async function scoreBatch(
     records.push(record);
     onAppend?.();
     ctx.onProgress?.(evaluateEvent(records, config.budget));
+    if (config.stopAtPerfect && isPerfect(record, total)) {
+      ended = true;
+      // nothing keeps running after the search: the candidates under way stop (or finish) first
+      await Promise.allSettled(tasks);
+      return true;
+    }
   }
   return !ctx.signal?.aborted;
 }
 
 /**
  * Candidates scored at once: enough validation queries to fill the black box's concurrency twice
- * over, at least 2.
+ * over, at least 2. With racing, a candidate's queries go out one block at a time, so the window
+ * counts blocks.
  */
 export function scoringWindow(ctx: MethodContext): number {
   const concurrency = Number(ctx.config.concurrency ?? DEFAULTS.concurrency);
-  return Math.max(2, Math.ceil((2 * concurrency) / Math.max(1, ctx.splits.validation.length)));
+  const perCandidate = ctx.config.racing
+    ? Math.min(ctx.config.racingBlock, ctx.splits.validation.length)
+    : ctx.splits.validation.length;
+  return Math.max(2, Math.ceil((2 * concurrency) / Math.max(1, perCandidate)));
 }
 
 /** Adds to `timing.evaluationMs` the time during which at least one evaluation is under way. */

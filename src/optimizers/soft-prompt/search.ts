@@ -3,11 +3,12 @@ import { UserError } from "../../util/errors.js";
 import { batchSizes } from "../batches.js";
 import type { MethodContext } from "../types.js";
 import { type BatchCheckpoints, batchCheckpoints, type StoredBatch } from "./checkpoint.js";
-import { generateAhead, tailOf } from "./chunks.js";
+import { generateAhead, stopGenerating, tailOf } from "./chunks.js";
 import { streamNovel } from "./distinct.js";
 import type { Pick } from "./pick.js";
 import { loadOrProposeBatch } from "./propose-batch.js";
 import { scoreBatch } from "./score-batch.js";
+import { isPerfect } from "../racing.js";
 
 /**
  * InstructZero (and its "uniform" baseline): soft prompts -> generator -> instructions -> black-box
@@ -24,6 +25,11 @@ import { scoreBatch } from "./score-batch.js";
  * Resumable at any point: each batch's points are stored in the ledger before anything is generated or
  * evaluated, evaluations are appended one by one, and black-box answers are in the response cache, so
  * a resumed run continues exactly where the interrupted one stopped.
+ *
+ * Racing (`racing`, see ../racing.ts) scores each candidate block by block against the best fully
+ * scored candidate before it; a raced record that stopped early holds the scores of a prefix of the
+ * validation set, which BO takes as a noisier observation (see src/bo/propose.ts). With
+ * `stopAtPerfect` the search ends at the first record scoring 1 on every validation example.
  */
 export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   const { config, ledger, runId } = ctx;
@@ -38,7 +44,9 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   const dataEnd = (it: number) => (pipelined && it > 0 ? starts[it] - tailOf(sizes[it - 1]) : starts[it]);
   let previousState: unknown;
   let early: Promise<PreparedBatch | null> | null = null;
+  const total = ctx.splits.validation.length;
   for (let it = 0; it < sizes.length; it++) {
+    if (config.stopAtPerfect && records.some((r) => isPerfect(r, total))) return;
     const start = starts[it];
     const size = sizes[it];
     const done = records.length - start;
@@ -101,6 +109,13 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     const finished = await scoring;
     if (!finished) {
       await early?.catch(() => null);
+      return;
+    }
+    if (config.stopAtPerfect && records.length > 0 && isPerfect(records[records.length - 1], total)) {
+      // the search is over: nothing is generated any more, and nothing runs on after it
+      stopGenerating(ctx);
+      const next = await early?.catch(() => null);
+      await Promise.allSettled([...current.picks, ...(next?.picks ?? [])]);
       return;
     }
   }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { describeZeroConfigPlan, KNOWN_MODELS, zeroConfigPlan } from "../../src/generator/plan-local.js";
+
+const QWEN = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
+
+describe("zero-config plan", () => {
+  it("lists the downloads of the default run and estimates its time from the measured speeds", () => {
+    const plan = zeroConfigPlan({
+      generator: QWEN,
+      target: `local:${QWEN}`,
+      blackBoxCalls: 3000,
+      instructions: 150,
+    });
+    expect(plan.models.map((m) => [m.role, m.dtype, m.sizeFrom])).toEqual([
+      ["generator", "fp32", "table"],
+      ["black box", "q8", "table"],
+    ]);
+    const known = KNOWN_MODELS["onnx-community/Qwen2.5-0.5B-Instruct"];
+    // the text files are counted once
+    expect(plan.downloadBytes).toBe(
+      (known.variants.fp32?.onnxBytes ?? 0) + (known.variants.q8?.onnxBytes ?? 0) + known.textFilesBytes,
+    );
+    expect(plan.estimate.totalSeconds).toBeGreaterThan(0);
+    expect(plan.notes.join(" ")).toMatch(/two variants of one model/);
+    const lines = describeZeroConfigPlan(plan);
+    expect(lines[0]).toMatch(
+      /^generator: hf:onnx-community\/Qwen2.5-0.5B-Instruct \(fp32\): download ~1.98 GB$/,
+    );
+    expect(lines.find((l) => l.startsWith("estimated time"))).toMatch(/black box 3000 calls/);
+    // more cores: less time; cached models: nothing to download
+    const fast = zeroConfigPlan({
+      generator: QWEN,
+      generatorDtype: "q8",
+      target: `local:${QWEN}`,
+      blackBoxCalls: 3000,
+      instructions: 150,
+      cores: 4,
+      isCached: () => true,
+    });
+    expect(fast.downloadBytes).toBe(0);
+    expect(fast.models[1].cached).toBe(true);
+    expect(fast.estimate.totalSeconds ?? 0).toBeLessThan(plan.estimate.totalSeconds ?? 0);
+  });
+
+  it("takes exact sizes when given and says what it does not know", () => {
+    const plan = zeroConfigPlan({
+      generator: "hf:someone/other-model",
+      target: "openai:gpt-4o-mini",
+      blackBoxCalls: 3000,
+      instructions: 150,
+      sizeOf: (s) => (s === "hf:someone/other-model" ? 123_000_000 : undefined),
+    });
+    expect(plan.models).toHaveLength(1);
+    expect(plan.models[0]).toMatchObject({ sizeFrom: "hub", downloadBytes: 123_000_000 });
+    expect(plan.estimate.totalSeconds).toBeUndefined();
+    expect(plan.notes.join("\n")).toMatch(/depends on the API[\s\S]*no measured speed for the generator/);
+    const folder = zeroConfigPlan({ target: "local:./models/qwen", blackBoxCalls: 10, instructions: 0 });
+    expect(folder.models[0]).toMatchObject({ sizeFrom: "local", downloadBytes: 0, dtype: "auto" });
+  });
+});

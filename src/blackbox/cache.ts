@@ -1,7 +1,9 @@
 /**
- * Persistent response cache: SQLite (better-sqlite3, WAL) mapping a request key to the text and
- * usage of the response the provider gave. Every response is written the moment it arrives, so a
- * crash loses nothing that was paid for, and repeating an evaluation issues no request at all.
+ * Persistent response cache: SQLite (better-sqlite3, WAL; the default) or a table of a PostgreSQL
+ * database (a postgres:// URL: shared by many machines, beside the run ledger) mapping a request key
+ * to the text and usage of the response the provider gave. Every response is written (and committed)
+ * the moment it arrives, so a crash loses nothing that was paid for, and repeating an evaluation
+ * issues no request at all.
  *
  * A damaged file is found when it is opened (SQLite's quick_check), not in the middle of a run: a
  * UserError names the file and says what to do. It is never modified or deleted.
@@ -11,6 +13,8 @@ import { mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { PostgresDriver } from "../store/driver/postgres.js";
+import { isPostgresUrl } from "../store/driver/types.js";
 import { UserError } from "../util/errors.js";
 import type { CompletionParams, ProviderResponse } from "./types.js";
 
@@ -48,7 +52,7 @@ export function cacheKey(parts: CacheKeyParts): string {
 
 /**
  * Where the cache lives: `explicit`, else INSTRUCTZERO_CACHE, else
- * `${XDG_CACHE_HOME:-~/.cache}/instructzero/responses.sqlite`.
+ * `${XDG_CACHE_HOME:-~/.cache}/instructzero/responses.sqlite`. Any of them may be a postgres:// URL.
  */
 export function defaultCachePath(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
   if (explicit) return explicit;
@@ -108,23 +112,53 @@ function checkIntegrity(db: Database.Database, file: string): void {
   }
 }
 
-/** The SQLite response store. One instance per open file; safe to share across black boxes. */
-export class ResponseCache {
-  private readonly db: Database.Database;
-  private readonly getStmt: Database.Statement<
-    [string],
-    { text: string; input_tokens: number; output_tokens: number }
-  >;
-  private readonly putStmt: Database.Statement<[string, string, string, string, number, number, number]>;
+/** The table of a Postgres cache (same columns as the SQLite one; created_at in ms needs 8 bytes). */
+const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS responses (
+  key TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  text TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  created_at BIGINT NOT NULL
+)`;
 
-  /** The file as named in messages (absolute). */
+/** The response store. One instance per open file or database; safe to share across black boxes. */
+export class ResponseCache {
+  private readonly db: Database.Database | undefined;
+  private readonly pg: PostgresDriver | undefined;
+  private readonly getStmt:
+    | Database.Statement<[string], { text: string; input_tokens: number; output_tokens: number }>
+    | undefined;
+  private readonly putStmt:
+    | Database.Statement<[string, string, string, string, number, number, number]>
+    | undefined;
+
+  /** The file as named in messages (absolute), or the database URL without credentials. */
   private readonly file: string;
 
   /**
-   * Open (creating if needed) the cache at `path`. A file that is not SQLite, or is damaged (found
-   * by an integrity check now, not later), is a UserError naming the file and what to do.
+   * Open (creating if needed) the cache at `path`: a file, ":memory:", or a postgres:// URL (the table
+   * `responses` of that database, created when missing). A file that is not SQLite, or is damaged (found
+   * by an integrity check now, not later), is a UserError naming the file and what to do; so is a
+   * database that cannot be reached (named without its password).
    */
   constructor(readonly path: string) {
+    if (isPostgresUrl(path)) {
+      this.pg = new PostgresDriver(path.trim(), "response cache");
+      this.file = this.pg.location;
+      this.path = this.pg.location;
+      try {
+        // concurrent CREATE TABLE IF NOT EXISTS can collide in Postgres: one process at a time
+        this.pg.transaction(() => this.pg?.exec(POSTGRES_TABLE), "instructzero.cache");
+      } catch (err) {
+        this.pg.close();
+        throw new UserError(`response cache ${this.file} is not usable: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      return;
+    }
     const file = path === ":memory:" ? path : resolve(path);
     this.file = file;
     let stamp: string | undefined; // size and mtime of an existing, non-empty file
@@ -191,15 +225,38 @@ export class ResponseCache {
 
   /** The stored response for `key`, if any. */
   get(key: string): ProviderResponse | undefined {
-    const row = this.guard(() => this.getStmt.get(key));
+    const row = this.pg
+      ? this.pg.get<{ text: string; input_tokens: number; output_tokens: number }>(
+          "SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?",
+          [key],
+        )
+      : this.guard(() => this.getStmt?.get(key));
     if (!row) return undefined;
     return { text: row.text, usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens } };
   }
 
   /** Store `response` under `key` (replacing any previous one); committed before returning. */
   put(key: string, meta: { provider: string; model: string }, response: ProviderResponse): void {
+    if (this.pg) {
+      this.pg.run(
+        `INSERT INTO responses (key, provider, model, text, input_tokens, output_tokens, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET provider = excluded.provider, model = excluded.model, text = excluded.text,
+           input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, created_at = excluded.created_at`,
+        [
+          key,
+          meta.provider,
+          meta.model,
+          response.text,
+          response.usage.inputTokens,
+          response.usage.outputTokens,
+          Date.now(),
+        ],
+      );
+      return;
+    }
     this.guard(() =>
-      this.putStmt.run(
+      this.putStmt?.run(
         key,
         meta.provider,
         meta.model,
@@ -222,11 +279,13 @@ export class ResponseCache {
 
   /** Number of stored responses. */
   size(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number }).n;
+    if (this.pg) return this.pg.value<number>("SELECT COUNT(*) FROM responses") ?? 0;
+    return (this.db?.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number }).n;
   }
 
-  /** Close the database file. */
+  /** Close the database file (or connection). */
   close(): void {
-    if (this.db.open) this.db.close();
+    this.pg?.close();
+    if (this.db?.open) this.db.close();
   }
 }

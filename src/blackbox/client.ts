@@ -21,7 +21,7 @@ import { Rng } from "../util/rng.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
 import { AuthenticationError, BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "./errors.js";
 import { Limiter } from "./limiter.js";
-import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS } from "./options.js";
+import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS, type RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 import "./providers/anthropic.js";
 import { LOCAL_BATCH_SIZE } from "./providers/lazy-local.js";
@@ -233,11 +233,14 @@ class WrappedBlackBox implements BlackBox {
 
     // A call queued behind the request that got a 401/403 is refused when its slot comes.
     // A call whose caller gave up (options.signal: the run was interrupted) is not sent when its slot comes.
-    const run = this.limiter.run(() => {
-      if (this.refused) return Promise.reject(this.refusedError());
-      if (options.signal?.aborted) return Promise.reject(options.signal.reason ?? new Error("aborted"));
+    const run = this.limiter.run(async () => {
+      if (this.refused) throw this.refusedError();
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+      // a shared rate limit (requests / tokens per minute across processes): wait for room
+      const ticket = this.options.rateLimiter ? await this.rateLimit(full, options.signal) : undefined;
+      if (this.refused) throw this.refusedError();
       options.onSend?.();
-      return this.attempts(callId, provider, full, key);
+      return this.attempts(callId, provider, full, key, ticket);
     });
     if (this.cache) this.inflight.set(key, run);
     try {
@@ -304,9 +307,14 @@ class WrappedBlackBox implements BlackBox {
     provider: Provider,
     request: CompletionRequest,
     key: string,
+    firstTicket?: RateTicket | void,
   ): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt++) {
       if (this.refused) throw this.refusedError(); // refused while this call waited to retry
+      const ticket =
+        attempt === 0 ? firstTicket : this.options.rateLimiter ? await this.rateLimit(request) : undefined;
+      // the rate limit counts the request from now, when it leaves (not from when it was admitted)
+      ticket?.sent();
       this.t.requests++;
       this.emit({ type: "request", id: callId, attempt });
       const controller = new AbortController();
@@ -350,6 +358,16 @@ class WrappedBlackBox implements BlackBox {
       });
       await this.sleep(delayMs);
     }
+  }
+
+  /**
+   * Wait for the shared rate limit: a request counts its prompt's UTF-8 bytes / 4 (about its tokens)
+   * plus its max answer tokens.
+   */
+  private async rateLimit(request: CompletionRequest, signal?: AbortSignal): Promise<RateTicket | void> {
+    const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
+    const tokens = Math.ceil(bytes / 4) + (request.maxTokens ?? 0);
+    return this.options.rateLimiter?.acquire(this.id, tokens, signal);
   }
 
   private emit(event: BlackBoxEvent): void {

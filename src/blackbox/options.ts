@@ -15,13 +15,29 @@ export type BlackBoxEvent =
   /** Served from the persistent cache (or from an identical request already in flight). */
   | { type: "cache-hit"; id: string };
 
+/**
+ * A rate limit that several black boxes (and processes) share: `acquire` resolves once a request of
+ * about `tokens` tokens (prompt plus max answer) to `key` (the black box's provider:model) may be sent.
+ * Rejects with the signal's reason when `signal` aborts first. It may give a ticket whose `sent()` is
+ * called the moment the request leaves, so that the limit counts it from then.
+ */
+export interface RateLimiter {
+  acquire(key: string, tokens: number, signal?: AbortSignal): Promise<RateTicket | void>;
+}
+
+/** An admitted request of a {@link RateLimiter}. */
+export interface RateTicket {
+  /** The request is being sent now. */
+  sent(): void;
+}
+
 /** Options of a black box. Every field is optional; defaults in brackets. */
 export interface BlackBoxOptions {
   /** API key; else the provider's env var (OPENAI_API_KEY, ANTHROPIC_API_KEY). */
   apiKey?: string;
   /** Server base URL; else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider's default. */
   baseURL?: string;
-  /** Requests in flight at once [8; local models 1]. */
+  /** Requests in flight at once [8; local models: their batch size, 8]. */
   concurrency?: number;
   /** Retries after transient errors; a call makes at most maxRetries + 1 requests [6]. */
   maxRetries?: number;
@@ -53,6 +69,11 @@ export interface BlackBoxOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra settings passed through untouched to the provider factory (e.g. local generator options). */
   providerOptions?: Record<string, unknown>;
+  /**
+   * Consulted before every request sent (retries included; cache hits are not requests): requests and
+   * tokens per minute shared with other black boxes and processes (`StoreRateLimiter`) [none].
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /** What a provider factory receives: the black-box options with the environment and timeout resolved. */

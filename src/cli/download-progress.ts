@@ -52,7 +52,10 @@ export function createDownloadProgress(
         cliProgress.Presets.shades_classic,
       );
       barFile = e.file;
-      bar.start(e.total ?? 0, e.loaded, { mb: mb(e.loaded), totalMb: e.total === undefined ? "?" : mb(e.total) });
+      bar.start(e.total ?? 0, e.loaded, {
+        mb: mb(e.loaded),
+        totalMb: e.total === undefined ? "?" : mb(e.total),
+      });
     }
     bar?.update(e.loaded, { mb: mb(e.loaded) });
     if (e.status === "done") stop();

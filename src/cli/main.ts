@@ -14,6 +14,8 @@ import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
 import { registerTasksCommand } from "./commands/tasks.js";
 import { registerTransferCommand } from "./commands/transfer.js";
+import { registerWorkerCommand } from "./commands/worker.js";
+import { showDownloadProgress } from "./download-progress.js";
 
 /** Build the `instructzero` command tree . */
 function buildProgram(): Command {
@@ -36,6 +38,7 @@ function buildProgram(): Command {
   registerModelCommand(program);
   registerOptimizeCommands(program);
   registerBenchCommand(program);
+  registerWorkerCommand(program);
   registerRunsCommand(program);
   registerShowCommand(program);
   registerReportCommand(program);
@@ -71,6 +74,8 @@ function isFileError(err: unknown): err is NodeJS.ErrnoException {
  * (set by the commands that handle Ctrl-C).
  */
 async function main(): Promise<void> {
+  // model downloads report progress by callback; the CLI draws it (a bar on a terminal, lines in logs)
+  showDownloadProgress();
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {

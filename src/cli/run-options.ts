@@ -42,7 +42,12 @@ const PATH_FIELDS = new Set(["dataDir", "rubric"]);
 
 function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
   if (f.kind === "int") {
-    const min = f.name === "seed" ? Number.MIN_SAFE_INTEGER : ["maxRetries", "batchMaxRetries"].includes(f.name) ? 0 : 1;
+    const min =
+      f.name === "seed"
+        ? Number.MIN_SAFE_INTEGER
+        : ["maxRetries", "batchMaxRetries"].includes(f.name)
+          ? 0
+          : 1;
     return (v) => {
       const n = Number(v);
       if (v.trim() === "" || !Number.isInteger(n) || n < min)

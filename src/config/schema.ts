@@ -59,6 +59,16 @@ export const blackBoxSection = {
   timeout: int(1).default(60_000).describe("per-request timeout in milliseconds"),
   maxRetries: int(0).default(6).describe("retries after transient errors (429, 5xx, timeouts)"),
   maxTokens: int(1).default(64).describe("max answer tokens per black-box query"),
+  rateLimitRpm: int(1)
+    .optional()
+    .describe(
+      "requests per minute allowed to each model the run calls (target, proposer, judge), shared with every process using the same store (all workers of a --store postgres://... sweep); retries count, cache hits do not",
+    ),
+  rateLimitTpm: int(1)
+    .optional()
+    .describe(
+      "tokens per minute allowed to each model the run calls, shared like rateLimitRpm; a request counts its prompt (UTF-8 bytes / 4) plus its max answer tokens",
+    ),
   cache: z
     .union([z.boolean(), text()])
     .default(true)

@@ -23,7 +23,7 @@ export interface ModelFolder {
   tokenizerConfig: Record<string, unknown>;
   /** Chat template source (null when the model has none). */
   chatTemplate: string | null;
-  /** Absolute path of onnx/model{suffix}.onnx. */
+  /** Absolute path of onnx/model{suffix}.onnx (absent only when read with requireDecoder: false). */
   decoderFile: string;
   /** config.json hidden_size (or its aliases), when present. */
   hidden?: number;
@@ -284,7 +284,9 @@ function tensorValues(t: TensorProto, modelDir: string, label: string): Float64A
   else if (t.dataType === DataType.UINT4 || t.dataType === DataType.INT4) {
     for (let i = 0; i < n; i++) out[i] = nibble(bytes, i, t.dataType === DataType.INT4);
   } else
-    throw new UnsupportedEmbeddingTable(`${label}: tensor ${t.name} has an unsupported type (${typeName(t.dataType)})`);
+    throw new UnsupportedEmbeddingTable(
+      `${label}: tensor ${t.name} has an unsupported type (${typeName(t.dataType)})`,
+    );
   return out;
 }
 
@@ -349,7 +351,10 @@ function table(
  * The embedding table of an ONNX decoder graph: the single Gather / GatherBlockQuantized on
  * input_ids (possibly behind a Cast), as ./prepare/rewrite.ts finds it.
  */
-export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: number } = {}): EmbeddingTable {
+export function readOnnxEmbeddingTable(
+  decoderFile: string,
+  options: { hidden?: number } = {},
+): EmbeddingTable {
   const label = decoderFile;
   let model: ReturnType<typeof readModel>;
   try {
@@ -375,7 +380,9 @@ export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: 
   const lookup = hits[0];
   const checkHidden = (h: number) => {
     if (options.hidden !== undefined && options.hidden !== h)
-      throw new UserError(`${label}: embedding width ${h} differs from hidden_size ${options.hidden} in config.json`);
+      throw new UserError(
+        `${label}: embedding width ${h} differs from hidden_size ${options.hidden} in config.json`,
+      );
     return h;
   };
 
@@ -389,8 +396,14 @@ export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: 
     const bits = intAttr(lookup, "bits", 4);
     const bs = intAttr(lookup, "block_size", 128);
     const rank = data.dims.length;
-    if (intAttr(lookup, "gather_axis", 0) !== 0 || ![1, -1].includes(intAttr(lookup, "quantize_axis", 1)) || rank !== 2)
-      throw new UnsupportedEmbeddingTable(`${label}: GatherBlockQuantized with axes other than gather 0 / quantize 1`);
+    if (
+      intAttr(lookup, "gather_axis", 0) !== 0 ||
+      ![1, -1].includes(intAttr(lookup, "quantize_axis", 1)) ||
+      rank !== 2
+    )
+      throw new UnsupportedEmbeddingTable(
+        `${label}: GatherBlockQuantized with axes other than gather 0 / quantize 1`,
+      );
     const packedType = data.dataType === DataType.UINT4 || data.dataType === DataType.INT4;
     if (!packedType && !(data.dataType === DataType.UINT8 && (bits === 4 || bits === 8)))
       throw new UnsupportedEmbeddingTable(
@@ -403,7 +416,8 @@ export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: 
     const H = checkHidden(packedType ? cols : bits === 4 ? cols * 2 : cols);
     const nb = Math.ceil(H / bs);
     const sc = tensorValues(scales, dir, label);
-    if (sc.length !== V * nb) throw new UnsupportedEmbeddingTable(`${label}: GatherBlockQuantized scales shape`);
+    if (sc.length !== V * nb)
+      throw new UnsupportedEmbeddingTable(`${label}: GatherBlockQuantized scales shape`);
     const zpv = zpT ? tensorValues(zpT, dir, label) : undefined;
     // zero points of uint8-packed 4-bit data are packed two per byte too
     const zpPacked = zpT !== undefined && zpT.dataType === DataType.UINT8 && nibbles;
@@ -464,7 +478,9 @@ export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: 
   const scale = inits.get(scaleName);
   const zpT = zpName ? inits.get(zpName) : undefined;
   if (!x || !scale || (zpName && !zpT) || x.dims.length !== 2)
-    throw new UnsupportedEmbeddingTable(`${label}: DequantizeLinear of the embedding table has non-constant inputs`);
+    throw new UnsupportedEmbeddingTable(
+      `${label}: DequantizeLinear of the embedding table has non-constant inputs`,
+    );
   if (x.dataType !== DataType.INT8 && x.dataType !== DataType.UINT8)
     throw new UnsupportedEmbeddingTable(
       `${label}: DequantizeLinear of a ${typeName(x.dataType)} table is not supported (int8 or uint8)`,
@@ -482,9 +498,14 @@ export function readOnnxEmbeddingTable(decoderFile: string, options: { hidden?: 
   let at: (r: number, c: number) => number;
   if (sc.length === 1) at = () => 0;
   else if (bs > 0 && scale.dims.length === 2)
-    at = axis === 0 ? (r, c) => Math.floor(r / bs) * H + c : (r, c) => r * Math.ceil(H / bs) + Math.floor(c / bs);
-  else if (scale.dims.length === 1 && sc.length === (axis === 0 ? V : H)) at = axis === 0 ? (r) => r : (_r, c) => c;
-  else throw new UnsupportedEmbeddingTable(`${label}: DequantizeLinear scale shape [${scale.dims.join(", ")}]`);
+    at =
+      axis === 0
+        ? (r, c) => Math.floor(r / bs) * H + c
+        : (r, c) => r * Math.ceil(H / bs) + Math.floor(c / bs);
+  else if (scale.dims.length === 1 && sc.length === (axis === 0 ? V : H))
+    at = axis === 0 ? (r) => r : (_r, c) => c;
+  else
+    throw new UnsupportedEmbeddingTable(`${label}: DequantizeLinear scale shape [${scale.dims.join(", ")}]`);
   const half = scale.dataType === DataType.FLOAT16;
   const signed = x.dataType === DataType.INT8;
   return table(
@@ -523,7 +544,10 @@ function safetensorsIndex(dir: string): Map<string, string> | null {
 
 /** True when the folder has model.safetensors or a sharded index. */
 export function hasSafetensors(dir: string): boolean {
-  return fs.existsSync(path.join(dir, "model.safetensors")) || fs.existsSync(path.join(dir, "model.safetensors.index.json"));
+  return (
+    fs.existsSync(path.join(dir, "model.safetensors")) ||
+    fs.existsSync(path.join(dir, "model.safetensors.index.json"))
+  );
 }
 
 /** Header of a safetensors file: tensor name -> dtype, shape, byte range (from the data start). */
@@ -548,21 +572,31 @@ function safetensorsHeader(file: string): {
 }
 
 /** The embedding table of a safetensors checkpoint in `dir` (F32, F16 or BF16). */
-export function readSafetensorsEmbeddingTable(dir: string, options: { hidden?: number } = {}): EmbeddingTable {
+export function readSafetensorsEmbeddingTable(
+  dir: string,
+  options: { hidden?: number } = {},
+): EmbeddingTable {
   const index = safetensorsIndex(dir);
   const single = path.join(dir, "model.safetensors");
   const names = index ? [...index.keys()] : Object.keys(safetensorsHeader(single).tensors);
   const name = SAFETENSORS_NAMES.map((re) => names.find((n) => re.test(n))).find((n) => n !== undefined);
-  if (!name) throw new UnsupportedEmbeddingTable(`${dir}: no embedding matrix (embed_tokens.weight) in the safetensors files`);
+  if (!name)
+    throw new UnsupportedEmbeddingTable(
+      `${dir}: no embedding matrix (embed_tokens.weight) in the safetensors files`,
+    );
   const file = index?.get(name) ?? single;
   const { dataStart, tensors } = safetensorsHeader(file);
   const t = tensors[name];
   const type = { F32: DataType.FLOAT, F16: DataType.FLOAT16, BF16: DataType.BFLOAT16 }[t?.dtype ?? ""];
   if (!t || type === undefined || t.shape.length !== 2)
-    throw new UnsupportedEmbeddingTable(`${file}: ${name} is ${t?.dtype ?? "missing"} (expected an F32/F16/BF16 matrix)`);
+    throw new UnsupportedEmbeddingTable(
+      `${file}: ${name} is ${t?.dtype ?? "missing"} (expected an F32/F16/BF16 matrix)`,
+    );
   const [V, H] = t.shape;
   if (options.hidden !== undefined && options.hidden !== H)
-    throw new UserError(`${file}: ${name} width ${H} differs from hidden_size ${options.hidden} in config.json`);
+    throw new UserError(
+      `${file}: ${name} width ${H} differs from hidden_size ${options.hidden} in config.json`,
+    );
   const size = floatSize(type)!;
   const [b, e] = t.data_offsets;
   return table(
@@ -579,8 +613,11 @@ export function readSafetensorsEmbeddingTable(dir: string, options: { hidden?: n
  * dtype when the folder has it (the values the ONNX generator embeds with), else from its
  * safetensors checkpoint. Throws {@link UnsupportedEmbeddingTable} when neither can be read.
  */
-export function readEmbeddingTable(folder: Pick<ModelFolder, "dir" | "decoderFile" | "hidden">): EmbeddingTable {
-  if (fs.existsSync(folder.decoderFile)) return readOnnxEmbeddingTable(folder.decoderFile, { hidden: folder.hidden });
+export function readEmbeddingTable(
+  folder: Pick<ModelFolder, "dir" | "decoderFile" | "hidden">,
+): EmbeddingTable {
+  if (fs.existsSync(folder.decoderFile))
+    return readOnnxEmbeddingTable(folder.decoderFile, { hidden: folder.hidden });
   if (hasSafetensors(folder.dir)) return readSafetensorsEmbeddingTable(folder.dir, { hidden: folder.hidden });
   throw new UserError(
     `${folder.dir}: no decoder graph ${path.relative(folder.dir, folder.decoderFile)} and no model.safetensors to read the embedding table from`,

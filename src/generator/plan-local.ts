@@ -57,19 +57,22 @@ export interface LocalSpeeds {
 }
 
 /**
- * Measured by `npm run bench:local` on the Qwen2.5-0.5B-shaped random model (2 cores, onnxruntime-node
- * CPU). See bench/local.ts; the figures in its report are the reference.
+ * Measured by `npm run bench:local` on the Qwen2.5-0.5B-shaped random model (2 shared cores, load
+ * average 2.4-3.5 during fp32, 4.6-5.5 during q8: the q8 figures are pessimistic). Black box: 20
+ * queries of 81 prompt tokens, 4 new tokens, dynamic batches of 8 with prefix reuse; msPerExtraToken
+ * is a batch-8 decoding step (fp32 ~80 ms, q8 ~40 ms) shared by its 8 rows. Generator: batches of 25,
+ * prompt 126 positions: prefill and decoding step divided by 25.
  */
 export const MEASURED_SPEEDS: Readonly<Record<string, LocalSpeeds>> = {
   "onnx-community/Qwen2.5-0.5B-Instruct": {
     cores: 2,
     blackBox: {
-      fp32: { msPerQuery: 88, msPerExtraToken: 10 },
-      q8: { msPerQuery: 67, msPerExtraToken: 5 },
+      fp32: { msPerQuery: 95, msPerExtraToken: 10 },
+      q8: { msPerQuery: 141, msPerExtraToken: 5 },
     },
     generator: {
-      fp32: { msPerInstructionPrefill: 500, msPerInstructionToken: 5 },
-      q8: { msPerInstructionPrefill: 400, msPerInstructionToken: 3 },
+      fp32: { msPerInstructionPrefill: 289, msPerInstructionToken: 10.8 },
+      q8: { msPerInstructionPrefill: 377, msPerInstructionToken: 9.7 },
     },
     source: "npm run bench:local (qwen05-shaped random model, 2 cores)",
   },
@@ -115,7 +118,7 @@ export interface PlannedModel {
   downloadBytes: number | undefined;
   cached: boolean;
   /** Where the size comes from. */
-  sizeFrom: "hub" | "table" | "local" | "cached" | "unknown";
+  sizeFrom: "hub" | "table" | "local" | "cached" | "shared" | "unknown";
 }
 
 /** What {@link zeroConfigPlan} returns. */
@@ -187,7 +190,7 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
         notes.push("black box: q8 if the folder has onnx/model_quantized.onnx, else fp32");
     }
     const same = models.find((m) => m.source === local && m.dtype === targetDtype);
-    if (same) models.push({ ...same, role: "black box", downloadBytes: 0, cached: true, sizeFrom: "cached" });
+    if (same) models.push({ ...same, role: "black box", downloadBytes: 0, sizeFrom: "shared" });
     else {
       const m = plan("black box", local, targetDtype);
       // the text files are shared with the generator's download of the same repository
@@ -275,6 +278,7 @@ export function describeZeroConfigPlan(p: ZeroConfigPlan): string[] {
   for (const m of p.models) {
     const what = `${m.role}: ${m.source} (${m.dtype})`;
     if (m.sizeFrom === "local") lines.push(`${what}: local folder`);
+    else if (m.sizeFrom === "shared") lines.push(`${what}: the generator's files`);
     else if (m.cached) lines.push(`${what}: already downloaded`);
     else
       lines.push(

@@ -130,7 +130,11 @@ export function incumbentOf(records: readonly Scored[], total: number): Incumben
   let best: Scored | null = null;
   for (const r of records) {
     if (r.empty || r.scores.length < total) continue;
-    if (!best || compareScore(r.score, best.score) > 0 || (compareScore(r.score, best.score) === 0 && r.index < best.index))
+    if (
+      !best ||
+      compareScore(r.score, best.score) > 0 ||
+      (compareScore(r.score, best.score) === 0 && r.index < best.index)
+    )
       best = r;
   }
   return best ? { index: best.index, score: best.score, scores: best.scores } : null;

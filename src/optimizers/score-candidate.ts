@@ -1,4 +1,9 @@
-import { addJudgeUsage, evaluateInstruction, type InstructionEvaluation, zeroJudgeUsage } from "../evaluation/evaluate.js";
+import {
+  addJudgeUsage,
+  evaluateInstruction,
+  type InstructionEvaluation,
+  zeroJudgeUsage,
+} from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { blocksOf, type Incumbent, incumbentOf, raceDecision } from "./racing.js";
@@ -142,7 +147,13 @@ function recordOf(
     ? examples.map((e) => e.feedback ?? null)
     : undefined;
   const judge = zeroJudgeUsage();
-  const u = { calls: p.calls, cacheHits: p.cacheHits, inputTokens: p.inputTokens, outputTokens: p.outputTokens, costUsd: p.costUsd };
+  const u = {
+    calls: p.calls,
+    cacheHits: p.cacheHits,
+    inputTokens: p.inputTokens,
+    outputTokens: p.outputTokens,
+    costUsd: p.costUsd,
+  };
   for (const ev of parts) {
     addJudgeUsage(judge, ev.judge);
     u.calls += ev.calls;

@@ -10,6 +10,7 @@ import { judgeMetric } from "../metrics/judge.js";
 import { builtinScorer, functionScorer } from "../metrics/scorer.js";
 import type { MetricFunction } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
+import { StoreRateLimiter } from "../store/rate-limit.js";
 import { isMetricName } from "../tasks/metrics.js";
 import type { MetricName } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
@@ -31,6 +32,25 @@ export function blackBoxOptionsOf(config: RunConfig): BlackBoxOptions {
     // A local: target runs through the generator runtime: same ONNX variant as the generator.
     providerOptions: { dtype: config.generatorDtype },
   };
+}
+
+/**
+ * Black-box options that come from the store rather than the configuration: the response cache lives in
+ * the ledger's Postgres database when the ledger does (unless the run names a cache file: `cache` is a
+ * path), and a run with `rateLimitRpm` / `rateLimitTpm` shares its rate limit through the ledger's
+ * database with every process using it. The database URL is never stored in the configuration.
+ */
+export function storeBlackBoxOptions(config: RunConfig, ledger: Ledger): BlackBoxOptions {
+  const out: BlackBoxOptions = {};
+  const shared = ledger.sharedCacheLocation();
+  if (config.cache === true && shared !== undefined) out.cachePath = shared;
+  if (config.rateLimitRpm !== undefined || config.rateLimitTpm !== undefined) {
+    out.rateLimiter = new StoreRateLimiter(ledger.driver, {
+      rpm: config.rateLimitRpm,
+      tpm: config.rateLimitTpm,
+    });
+  }
+  return out;
 }
 
 /** What the caller gives besides the stored configuration (library: functions given in code). */
@@ -58,7 +78,11 @@ export async function openRunDeps(
   extra: RunDepsExtras = {},
   runId?: string,
 ): Promise<RunDeps & { close(): Promise<void> }> {
-  const bbOptions = { ...blackBoxOptionsOf(config), ...extra.blackBoxOptions };
+  const bbOptions = {
+    ...blackBoxOptionsOf(config),
+    ...storeBlackBoxOptions(config, ledger),
+    ...extra.blackBoxOptions,
+  };
   const closers: (() => Promise<void>)[] = [];
   let closed = false;
   const close = async () => {

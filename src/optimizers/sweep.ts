@@ -29,18 +29,36 @@ export interface SweepRow {
   winTieLoss: Record<string, { win: number; tie: number; loss: number }>;
 }
 
-function sameConfig(a: RunConfig, b: RunConfig): boolean {
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-  for (const k of keys) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
-  return true;
+/** The sweep cell of a run's outcome. */
+export function sweepCellOf(
+  config: RunConfig,
+  cell: { task: string; method: RunConfig["method"]; seed: number },
+  outcome: RunOutcome,
+): SweepCell {
+  return {
+    task: config.taskFile ? taskNameOfFile(config.taskFile) : cell.task,
+    method: cell.method,
+    seed: cell.seed,
+    runId: outcome.runId,
+    status: outcome.status,
+    validation: outcome.best?.score ?? null,
+    test: outcome.test?.score ?? null,
+    calls: outcome.totals.calls,
+    costUsd: outcome.totals.costUsd,
+    comparisons: (outcome.comparisons ?? []).map((c) => ({
+      baseline: c.baseline,
+      verdict: c.verdict,
+      diff: c.diff,
+    })),
+  };
 }
 
 /**
  * Run every (task, method, seed) cell, each as an ordinary run in the ledger. Resumable: a cell whose run
- * (same configuration) already exists is resumed, or read back when it is complete; black-box answers come
- * from the response cache, so repeating a sweep costs nothing.
+ * (same configuration) already exists is resumed, or read back when it is complete (without opening its
+ * black box or generator); black-box answers come from the response cache, so repeating a sweep costs
+ * nothing. With a shared store (Postgres), the cells run by workers (`instructzero worker`) are read
+ * back the same way.
  */
 export async function runSweep(
   grid: { tasks: string[]; methods: RunConfig["method"][]; seeds: number[] },
@@ -55,38 +73,28 @@ export async function runSweep(
     for (const method of grid.methods) {
       for (const seed of grid.seeds) {
         const config = configFor(task, method, seed);
-        const existing = ledger.listRuns().find((r) => sameConfig(ledger.getRun(r.id).config, config));
-        // everything the run needs opens before a new run is recorded: a failing start leaves no run
-        const deps = await depsFor(config);
-        let runId: string;
-        try {
-          runId = existing?.id ?? ledger.createRun(config);
-        } catch (err) {
-          await deps.close();
-          throw err;
-        }
+        const existing = ledger.findRunByConfig(config);
         let outcome: RunOutcome;
-        try {
-          outcome = await executeRun(runId, deps);
-        } finally {
-          await deps.close();
+        if (existing !== undefined && ledger.getRun(existing).status === "completed") {
+          // a finished cell is read back: nothing to open
+          outcome = await executeRun(existing, { ledger } as RunDeps);
+        } else {
+          // everything the run needs opens before a new run is recorded: a failing start leaves no run
+          const deps = await depsFor(config);
+          let runId: string;
+          try {
+            runId = existing ?? ledger.createRun(config);
+          } catch (err) {
+            await deps.close();
+            throw err;
+          }
+          try {
+            outcome = await executeRun(runId, deps);
+          } finally {
+            await deps.close();
+          }
         }
-        const cell: SweepCell = {
-          task: config.taskFile ? taskNameOfFile(config.taskFile) : task,
-          method,
-          seed,
-          runId,
-          status: outcome.status,
-          validation: outcome.best?.score ?? null,
-          test: outcome.test?.score ?? null,
-          calls: outcome.totals.calls,
-          costUsd: outcome.totals.costUsd,
-          comparisons: (outcome.comparisons ?? []).map((c) => ({
-            baseline: c.baseline,
-            verdict: c.verdict,
-            diff: c.diff,
-          })),
-        };
+        const cell = sweepCellOf(config, { task, method, seed }, outcome);
         cells.push(cell);
         onCell?.(cell, cells.length, total);
         if (outcome.status === "interrupted") return cells;

@@ -1,7 +1,9 @@
 /**
- * The run ledger: one SQLite file (WAL mode) holding many optimisation runs — each run's config,
- * every scored candidate instruction, optimiser checkpoints and the final result. Every write is a
- * transaction, so a process killed at any point leaves the ledger consistent and resumable.
+ * The run ledger: one SQLite file (WAL mode; the default) or one PostgreSQL database (shared by many
+ * machines) holding many optimisation runs — each run's config, every scored candidate instruction,
+ * optimiser checkpoints and the final result. Every write is a transaction, so a process killed at any
+ * point leaves the ledger consistent and resumable. Both backends sit behind one synchronous driver
+ * interface (./driver/types.ts) with the same tables, schema version and migrations.
  */
 
 import { randomUUID } from "node:crypto";
@@ -15,6 +17,9 @@ import { parseRunConfig } from "../config/parse.js";
 import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
+import { PostgresDriver } from "./driver/postgres.js";
+import { SqliteDriver } from "./driver/sqlite.js";
+import { isPostgresUrl, type SqlDriver } from "./driver/types.js";
 import { makeRunId } from "./ids.js";
 import { assertNoSecrets } from "./secrets.js";
 import {
@@ -105,6 +110,20 @@ export interface RunLock {
 export const RUN_LOCK_STALE_MS = 30_000;
 /** How often a holder refreshes its heartbeat [5 s]. */
 export const RUN_LOCK_HEARTBEAT_MS = 5_000;
+
+/**
+ * The staleness limit in force: INSTRUCTZERO_LOCK_STALE_MS when set (a positive number of ms; tests and
+ * clusters that want a dead machine's runs taken over sooner), else {@link RUN_LOCK_STALE_MS}.
+ */
+export function runLockStaleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.INSTRUCTZERO_LOCK_STALE_MS);
+  return env.INSTRUCTZERO_LOCK_STALE_MS && Number.isFinite(v) && v > 0 ? v : RUN_LOCK_STALE_MS;
+}
+
+/** The heartbeat period for a staleness limit: at most every 5 s, at least three beats per limit. */
+function heartbeatMs(staleMs: number): number {
+  return Math.max(50, Math.min(RUN_LOCK_HEARTBEAT_MS, Math.floor(staleMs / 3)));
+}
 
 /** Two different results recorded for the same evaluation index of a run. */
 export class LedgerConflictError extends UserError {
@@ -269,8 +288,44 @@ function sqliteCode(err: unknown): string {
   return typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "";
 }
 
+/** The SQLite DDL above in a dialect: Postgres has no WITHOUT ROWID and wants 8-byte floats. */
+export function ddlFor(dialect: SqlDriver["dialect"], sql: string): string {
+  if (dialect === "sqlite") return sql;
+  return sql.replace(/\)\s*WITHOUT ROWID;/g, ");").replace(/\bREAL\b/g, "DOUBLE PRECISION");
+}
+
+/** What opening found: an empty store, a ledger of this version, or one to migrate. */
+type Inspection = "empty" | "ok" | { migrateFrom: number };
+
+/** The version checks shared by both backends, once the meta table is known to exist. */
+function checkVersion(
+  db: SqlDriver,
+  tables: readonly string[],
+  broken: (what: string) => UserError,
+): Inspection {
+  const row = db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'");
+  if (!row) throw broken("has no schema_version in its meta table");
+  const version = Number(row.value);
+  if (!Number.isInteger(version)) throw broken(`has an invalid schema_version "${row.value}"`);
+  if (version > LEDGER_SCHEMA_VERSION) {
+    throw broken(
+      `has schema version ${version}, written by a newer instructzero (this version ${VERSION} reads version ${LEDGER_SCHEMA_VERSION}); upgrade instructzero`,
+    );
+  }
+  if (version < 1) {
+    throw broken(
+      `has schema version ${version}, which this version cannot read (it reads 1 to ${LEDGER_SCHEMA_VERSION})`,
+    );
+  }
+  if (version < LEDGER_SCHEMA_VERSION) return { migrateFrom: version };
+  const missing = TABLES.filter((t) => !tables.includes(t));
+  if (missing.length > 0) throw broken(`is missing the table(s) ${missing.join(", ")}`);
+  return "ok";
+}
+
 /** Describe why an existing file is not a usable ledger, or null when it is (or is empty). */
-function inspect(db: Database.Database, file: string): "empty" | "ok" | { migrateFrom: number } {
+function inspect(driver: SqliteDriver, file: string): Inspection {
+  const db = driver.db;
   const broken = (what: string) =>
     new UserError(
       `run ledger ${file} ${what}. The file was left untouched; move it aside or pass --ledger PATH to use another file.`,
@@ -297,26 +352,47 @@ function inspect(db: Database.Database, file: string): "empty" | "ok" | { migrat
   if (!tables.includes("meta")) {
     throw broken(`is a SQLite database but not an instructzero run ledger (it has no meta table)`);
   }
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-    | { value: string }
-    | undefined;
-  if (!row) throw broken("has no schema_version in its meta table");
-  const version = Number(row.value);
-  if (!Number.isInteger(version)) throw broken(`has an invalid schema_version "${row.value}"`);
-  if (version > LEDGER_SCHEMA_VERSION) {
+  return checkVersion(driver, tables, broken);
+}
+
+/**
+ * The same for a Postgres database: it may hold other tables (the job queue's schema, the user's own);
+ * only the ledger's are looked at, in the connection's current schema.
+ */
+function inspectPostgres(db: SqlDriver): Inspection {
+  const broken = (what: string) =>
+    new UserError(
+      `run ledger ${db.location} ${what}. Nothing was changed; use another database (or schema) in --store.`,
+    );
+  const tables = db.column<string>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+  );
+  const ours = TABLES.filter((t) => tables.includes(t));
+  if (ours.length === 0) return "empty";
+  if (!tables.includes("meta")) {
     throw broken(
-      `has schema version ${version}, written by a newer instructzero (this version ${VERSION} reads version ${LEDGER_SCHEMA_VERSION}); upgrade instructzero`,
+      `has ledger tables (${ours.join(", ")}) but no meta table: it is not an instructzero run ledger`,
     );
   }
-  if (version < 1) {
-    throw broken(
-      `has schema version ${version}, which this version cannot read (it reads 1 to ${LEDGER_SCHEMA_VERSION})`,
-    );
-  }
-  if (version < LEDGER_SCHEMA_VERSION) return { migrateFrom: version };
-  const missing = TABLES.filter((t) => !tables.includes(t));
-  if (missing.length > 0) throw broken(`is missing the table(s) ${missing.join(", ")}`);
-  return "ok";
+  return checkVersion(db, tables, broken);
+}
+
+/** Create the tables of a new ledger, unless another process did meanwhile (checked inside the transaction). */
+function createSchema(db: SqlDriver, now: Date): void {
+  db.transaction(() => {
+    const exists =
+      db.dialect === "sqlite"
+        ? db.value<number>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'") !== 0
+        : db.value(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'",
+          ) !== undefined;
+    if (exists) return;
+    db.exec(ddlFor(db.dialect, SCHEMA));
+    const put = "INSERT INTO meta (key, value) VALUES (?, ?)";
+    db.run(put, ["schema_version", String(LEDGER_SCHEMA_VERSION)]);
+    db.run(put, ["created_by", `instructzero ${VERSION}`]);
+    db.run(put, ["created_at", now.toISOString()]);
+  });
 }
 
 /**
@@ -324,12 +400,11 @@ function inspect(db: Database.Database, file: string): "empty" | "ok" | { migrat
  * (a failure leaves the file as it was). 1 -> 2: every run's configuration through
  * `migrateConfigV1`, table task_examples added.
  */
-function migrate(db: Database.Database, file: string, from: number, now: Date): void {
+function migrate(db: SqlDriver, file: string, from: number, now: Date): void {
   db.transaction(() => {
-    const v = Number(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get());
+    const v = Number(db.value("SELECT value FROM meta WHERE key = 'schema_version'"));
     if (v !== from) return; // another process migrated it meanwhile
-    const rows = db.prepare("SELECT id, config FROM runs").all() as { id: string; config: string }[];
-    const update = db.prepare("UPDATE runs SET config = ? WHERE id = ?");
+    const rows = db.all<{ id: string; config: string }>("SELECT id, config FROM runs");
     for (const row of rows) {
       let config: unknown;
       try {
@@ -339,23 +414,25 @@ function migrate(db: Database.Database, file: string, from: number, now: Date): 
           `run ledger ${file}: cannot migrate run ${row.id} from schema version 1: ${(err as Error).message}. The file was left untouched.`,
         );
       }
-      update.run(JSON.stringify(config), row.id);
+      db.run("UPDATE runs SET config = ? WHERE id = ?", [JSON.stringify(config), row.id]);
     }
-    db.exec(SCHEMA_V2_ADDITIONS);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(LEDGER_SCHEMA_VERSION));
-    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
-      `migrated_from_${from}`,
-      `${now.toISOString()} by instructzero ${VERSION}`,
+    db.exec(ddlFor(db.dialect, SCHEMA_V2_ADDITIONS));
+    db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(LEDGER_SCHEMA_VERSION)]);
+    db.run(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [`migrated_from_${from}`, `${now.toISOString()} by instructzero ${VERSION}`],
     );
-  }).immediate();
+  });
 }
 
 /**
  * Open (creating when missing) the run ledger at `path` (default `defaultLedgerPath()`; ":memory:"
- * for a throw-away ledger). A file that is not a ledger — not SQLite, damaged, truncated, another
- * schema version — is a UserError naming the file and the problem; it is never modified or deleted.
+ * for a throw-away ledger; a postgres:// URL for a ledger shared by many machines). A file that is not
+ * a ledger — not SQLite, damaged, truncated, another schema version — is a UserError naming the file and
+ * the problem; it is never modified or deleted.
  */
 export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
+  if (isPostgresUrl(path)) return openPostgresLedger(path.trim(), options);
   const file = path === ":memory:" ? path : resolve(path ?? defaultLedgerPath());
   if (options.readonly && file !== ":memory:" && existsSync(file) && !writable(file)) {
     return openLedger(snapshotOf(file), {
@@ -387,30 +464,48 @@ export function openLedger(path?: string, options: LedgerOptions = {}): Ledger {
   } catch (err) {
     throw new UserError(`cannot open run ledger ${file}: ${(err as Error).message}`);
   }
+  const driver = new SqliteDriver(db, shownAs ?? file);
   try {
     db.pragma("busy_timeout = 5000");
-    const state = inspect(db, file);
+    const state = inspect(driver, file);
     if (file !== ":memory:") db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     if (state === "empty") {
       // IMMEDIATE, and check again inside: another process may be creating the same new ledger.
-      db.transaction(() => {
-        if (db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get() !== 0) return;
-        db.exec(SCHEMA);
-        const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-        put.run("schema_version", String(LEDGER_SCHEMA_VERSION));
-        put.run("created_by", `instructzero ${VERSION}`);
-        put.run("created_at", (options.now?.() ?? new Date()).toISOString());
-      }).immediate();
+      createSchema(driver, options.now?.() ?? new Date());
     } else if (typeof state === "object") {
-      migrate(db, file, state.migrateFrom, options.now?.() ?? new Date());
+      migrate(driver, file, state.migrateFrom, options.now?.() ?? new Date());
     }
   } catch (err) {
-    db.close();
+    driver.close();
     throw err;
   }
-  return new Ledger(db, shownAs ?? file, options.now ?? (() => new Date()), shownAs !== undefined);
+  return new Ledger(driver, shownAs ?? file, options.now ?? (() => new Date()), shownAs !== undefined);
+}
+
+/**
+ * The ledger in a Postgres database (`--store postgres://...`): the same tables, schema version,
+ * migrations and guarantees as a SQLite file. Every write transaction takes an advisory lock first, so
+ * the writers of every machine queue; each commit is on the server before the call returns.
+ */
+function openPostgresLedger(url: string, options: LedgerOptions): Ledger {
+  const driver = new PostgresDriver(url, "run ledger");
+  try {
+    const state = inspectPostgres(driver);
+    if (state === "empty") {
+      if (options.create === false) {
+        throw new UserError(`no run ledger in ${driver.location} (no run has been recorded there yet)`);
+      }
+      createSchema(driver, options.now?.() ?? new Date());
+    } else if (typeof state === "object") {
+      migrate(driver, driver.location, state.migrateFrom, options.now?.() ?? new Date());
+    }
+  } catch (err) {
+    driver.close();
+    throw err;
+  }
+  return new Ledger(driver, driver.location, options.now ?? (() => new Date()));
 }
 
 /** True when this process may write `file` and create files beside it (WAL, shared memory). */
@@ -440,23 +535,42 @@ function snapshotOf(file: string): string {
 /** A connection to one ledger file. Obtain it with `openLedger`; `close()` it when done. */
 export class Ledger {
   private closed = false;
-  private readonly statements = new Map<string, Database.Statement>();
 
   /** @internal use `openLedger`. */
   constructor(
-    private readonly db: Database.Database,
-    /** Absolute path of the ledger file (or ":memory:"). */
+    private readonly db: SqlDriver,
+    /** Absolute path of the ledger file (or ":memory:"), or its postgres:// URL without credentials. */
     readonly path: string,
     private readonly now: () => Date,
     /** True when this is a snapshot copy of a file this process cannot write (nothing written lands). */
     readonly isSnapshot = false,
   ) {}
 
-  /** Run `fn` in one transaction (nested calls become savepoints): all its writes land, or none. */
+  /** The database connection (the rate limiter and the sweep queue keep their tables beside the ledger's). */
+  get driver(): SqlDriver {
+    return this.db;
+  }
+
+  /** "sqlite" (a file, the default) or "postgres" (a shared server). */
+  get dialect(): SqlDriver["dialect"] {
+    return this.db.dialect;
+  }
+
+  /**
+   * Where the response cache lives by default when the ledger does: the ledger's Postgres database
+   * (its URL, credentials included: never print it), or undefined for a SQLite ledger (the cache file).
+   */
+  sharedCacheLocation(): string | undefined {
+    return this.db instanceof PostgresDriver ? this.db.connectionUrl : undefined;
+  }
+
+  /**
+   * Run `fn` in one transaction (nested calls become savepoints): all its writes land, or none. It takes
+   * the write lock up front (SQLite: IMMEDIATE; Postgres: an advisory lock), so concurrent writers wait
+   * instead of failing on a lock upgrade or racing for the next sequence number.
+   */
   transaction<T>(fn: () => T): T {
-    // IMMEDIATE: take the write lock up front, so concurrent writers wait (busy_timeout) instead of
-    // failing on a read-to-write lock upgrade.
-    return this.db.transaction(fn).immediate();
+    return this.db.transaction(fn);
   }
 
   /**
@@ -470,18 +584,39 @@ export class Ledger {
     const json = JSON.stringify(config);
     const createdAt = this.now().toISOString();
     return this.transaction(() => {
-      const exists = this.stmt("SELECT 1 FROM runs WHERE id = ?").pluck();
       let id = "";
       for (let attempt = 0; ; attempt++) {
         id = makeRunId(config.task, json, createdAt, attempt);
-        if (!exists.get(id)) break;
+        if (this.db.value("SELECT 1 FROM runs WHERE id = ?", [id]) === undefined) break;
       }
-      const seq = (this.stmt("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").pluck().get() as number) ?? 1;
-      this.stmt(
+      const seq = (this.db.value("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs") as number) ?? 1;
+      this.db.run(
         `INSERT INTO runs (id, seq, task, method, target, config, status, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
-      ).run(id, seq, config.task, config.method, config.target, json, createdAt, createdAt);
+        [id, seq, config.task, config.method, config.target, json, createdAt, createdAt],
+      );
       return id;
+    });
+  }
+
+  /** The first run whose stored configuration equals `config` (e.g. a sweep cell's), or undefined. */
+  findRunByConfig(config: RunConfig): string | undefined {
+    const wanted = parseRunConfig(config);
+    const rows = this.db.all<{ id: string; config: string }>(
+      "SELECT id, config FROM runs WHERE task = ? AND method = ? AND target = ? ORDER BY seq",
+      [wanted.task, wanted.method, wanted.target],
+    );
+    return rows.find((r) => sameRunConfig(JSON.parse(r.config) as RunConfig, wanted))?.id;
+  }
+
+  /**
+   * The run of `config`: the existing one, or a new one; in one transaction, so that processes on
+   * several machines asking for the same configuration at once get the same run.
+   */
+  findOrCreateRun(config: RunConfig): { id: string; created: boolean } {
+    return this.transaction(() => {
+      const id = this.findRunByConfig(config);
+      return id !== undefined ? { id, created: false } : { id: this.createRun(config), created: true };
     });
   }
 
@@ -490,12 +625,13 @@ export class Ledger {
    * that `instructzero runs` lists them) or an ambiguous prefix.
    */
   resolveRunId(idOrPrefix: string): string {
-    if (this.stmt("SELECT 1 FROM runs WHERE id = ?").get(idOrPrefix)) return idOrPrefix;
+    if (this.db.get("SELECT 1 FROM runs WHERE id = ?", [idOrPrefix])) return idOrPrefix;
     const matches =
       idOrPrefix.length > 0
-        ? (this.stmt("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq")
-            .pluck()
-            .all(idOrPrefix.length, idOrPrefix) as string[])
+        ? (this.db.column("SELECT id FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq", [
+            idOrPrefix.length,
+            idOrPrefix,
+          ]) as string[])
         : [];
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
@@ -508,7 +644,7 @@ export class Ledger {
 
   /** One run (id or unique id prefix); UserError if unknown. */
   getRun(id: string): RunRecord {
-    const row = this.stmt("SELECT * FROM runs WHERE id = ?").get(this.resolveRunId(id)) as RunRow;
+    const row = this.db.get("SELECT * FROM runs WHERE id = ?", [this.resolveRunId(id)]) as RunRow;
     return this.withLiveStatus(toRecord(row));
   }
 
@@ -533,17 +669,17 @@ export class Ledger {
 
   /** The live holder of a run's lock, or null. */
   lockHolder(runId: string): RunLockHolder | null {
-    const row = this.stmt("SELECT pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?").get(
+    const row = this.db.get("SELECT pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?", [
       runId,
-    ) as { pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
+    ]) as { pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
     return row
       ? { pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at }
       : null;
   }
 
   /** A holder whose heartbeat is too old, or whose process on this host no longer exists. */
-  private isStale(h: RunLockHolder): boolean {
-    if (this.now().getTime() - Date.parse(h.heartbeatAt) > RUN_LOCK_STALE_MS) return true;
+  isStale(h: RunLockHolder): boolean {
+    if (this.now().getTime() - Date.parse(h.heartbeatAt) > runLockStaleMs()) return true;
     if (h.host !== hostname()) return false;
     if (h.pid === process.pid) return false;
     try {
@@ -574,20 +710,21 @@ export class Ledger {
         );
       }
       const at = this.now().toISOString();
-      this.stmt(
+      this.db.run(
         `INSERT INTO run_locks (run_id, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
              acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
-      ).run(runId, owner, process.pid, hostname(), at, at);
+        [runId, owner, process.pid, hostname(), at, at],
+      );
     });
     let released = false;
     const heartbeat = () => {
       if (released || this.closed) return;
-      this.stmt("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ? AND owner = ?").run(
+      this.db.run("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ? AND owner = ?", [
         this.now().toISOString(),
         runId,
         owner,
-      );
+      ]);
     };
     const timer = setInterval(() => {
       try {
@@ -595,7 +732,7 @@ export class Ledger {
       } catch {
         // a busy ledger: the next beat will do
       }
-    }, RUN_LOCK_HEARTBEAT_MS);
+    }, heartbeatMs(runLockStaleMs()));
     timer.unref();
     return {
       runId,
@@ -604,7 +741,7 @@ export class Ledger {
         if (released) return;
         released = true;
         clearInterval(timer);
-        if (!this.closed) this.stmt("DELETE FROM run_locks WHERE run_id = ? AND owner = ?").run(runId, owner);
+        if (!this.closed) this.db.run("DELETE FROM run_locks WHERE run_id = ? AND owner = ?", [runId, owner]);
       },
     };
   }
@@ -617,13 +754,14 @@ export class Ledger {
    */
   openSpend(runId: string, entry: { phase: string; source: string; worstCostUsd: number }): number {
     return this.transaction(() => {
-      const seq = this.stmt("SELECT COALESCE(MAX(seq), 0) + 1 FROM spend WHERE run_id = ?")
-        .pluck()
-        .get(runId) as number;
-      this.stmt(
+      const seq = this.db.value("SELECT COALESCE(MAX(seq), 0) + 1 FROM spend WHERE run_id = ?", [
+        runId,
+      ]) as number;
+      this.db.run(
         `INSERT INTO spend (run_id, seq, state, phase, source, input_tokens, output_tokens, cost_usd, at)
            VALUES (?, ?, 'pending', ?, ?, 0, 0, ?, ?)`,
-      ).run(runId, seq, entry.phase, entry.source, entry.worstCostUsd, this.now().toISOString());
+        [runId, seq, entry.phase, entry.source, entry.worstCostUsd, this.now().toISOString()],
+      );
       return seq;
     });
   }
@@ -631,21 +769,22 @@ export class Ledger {
   /** Settle a pending request: paid (its real usage), or `null` when nothing was paid (failed, cached). */
   closeSpend(runId: string, seq: number, paid: SpendEntry | null): void {
     if (paid === null) {
-      this.stmt("DELETE FROM spend WHERE run_id = ? AND seq = ? AND state = 'pending'").run(runId, seq);
+      this.db.run("DELETE FROM spend WHERE run_id = ? AND seq = ? AND state = 'pending'", [runId, seq]);
       return;
     }
-    this.stmt(
+    this.db.run(
       `UPDATE spend SET state = 'paid', phase = ?, source = ?, input_tokens = ?, output_tokens = ?, cost_usd = ?, at = ?
          WHERE run_id = ? AND seq = ?`,
-    ).run(
-      paid.phase,
-      paid.source,
-      paid.inputTokens,
-      paid.outputTokens,
-      paid.costUsd,
-      this.now().toISOString(),
-      runId,
-      seq,
+      [
+        paid.phase,
+        paid.source,
+        paid.inputTokens,
+        paid.outputTokens,
+        paid.costUsd,
+        this.now().toISOString(),
+        runId,
+        seq,
+      ],
     );
   }
 
@@ -662,7 +801,7 @@ export class Ledger {
    * counted as paid at their worst case. Call it holding the run's lock. Returns how many.
    */
   markLostSpend(runId: string): number {
-    return this.stmt("UPDATE spend SET state = 'lost' WHERE run_id = ? AND state = 'pending'").run(runId)
+    return this.db.run("UPDATE spend SET state = 'lost' WHERE run_id = ? AND state = 'pending'", [runId])
       .changes;
   }
 
@@ -673,11 +812,12 @@ export class Ledger {
    */
   spendBySource(runId: string, phase?: string): Record<string, SpendTotals> {
     this.requireRun(runId);
-    const rows = this.stmt(
+    const rows = this.db.all(
       `SELECT source, COUNT(*) AS calls, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cost_usd) AS c,
-              SUM(state = 'lost') AS lost
-         FROM spend WHERE run_id = ? AND state != 'pending' AND (? IS NULL OR phase = ?) GROUP BY source`,
-    ).all(runId, phase ?? null, phase ?? null) as {
+              SUM(CASE WHEN state = 'lost' THEN 1 ELSE 0 END) AS lost
+         FROM spend WHERE run_id = ? AND state != 'pending'${phase === undefined ? "" : " AND phase = ?"} GROUP BY source`,
+      phase === undefined ? [runId] : [runId, phase],
+    ) as {
       source: string;
       calls: number;
       i: number;
@@ -705,26 +845,31 @@ export class Ledger {
         else if (v !== undefined) config[key] = v;
       }
       parseRunConfig(config);
-      this.db
-        .prepare("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?")
-        .run(JSON.stringify(config), this.now().toISOString(), id);
+      this.db.run("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?", [
+        JSON.stringify(config),
+        this.now().toISOString(),
+        id,
+      ]);
       return config;
     });
   }
 
   /** Every run in creation order, with evaluation counts, best score and cost. */
   listRuns(): RunSummary[] {
-    const rows = this.stmt(
-      `SELECT r.*, COUNT(e.idx) AS n, MAX(e.score) AS best,
+    const rows = this.db.all(`SELECT r.*, COUNT(e.idx) AS n, MAX(e.score) AS best,
                 COALESCE(SUM(e.cost_usd), 0) AS cost, COALESCE(SUM(e.calls), 0) AS ncalls
          FROM runs r LEFT JOIN evaluations e ON e.run_id = r.id
-         GROUP BY r.id ORDER BY r.seq`,
-    ).all() as (RunRow & { n: number; best: number | null; cost: number; ncalls: number })[];
+         GROUP BY r.id ORDER BY r.seq`) as (RunRow & {
+      n: number;
+      best: number | null;
+      cost: number;
+      ncalls: number;
+    })[];
     const spent = new Map(
       (
-        this.stmt(
+        this.db.all(
           "SELECT run_id, COUNT(*) AS n, SUM(cost_usd) AS c FROM spend WHERE state != 'pending' GROUP BY run_id",
-        ).all() as {
+        ) as {
           run_id: string;
           n: number;
           c: number;
@@ -766,9 +911,10 @@ export class Ledger {
     const rec = canonicalRecord(record);
     return this.transaction(() => {
       const run = this.requireRun(runId);
-      const prev = this.stmt("SELECT record FROM evaluations WHERE run_id = ? AND idx = ?")
-        .pluck()
-        .get(runId, rec.index) as string | undefined;
+      const prev = this.db.value("SELECT record FROM evaluations WHERE run_id = ? AND idx = ?", [
+        runId,
+        rec.index,
+      ]) as string | undefined;
       if (prev !== undefined) {
         const old = JSON.parse(prev) as EvaluationRecord;
         if (resultKey(old) === resultKey(rec)) return false;
@@ -783,19 +929,20 @@ export class Ledger {
         throw new Error(`run ${runId} is completed; it cannot take more evaluations`);
       }
       const at = this.now().toISOString();
-      this.stmt(
+      this.db.run(
         `INSERT INTO evaluations (run_id, idx, iteration, instruction, score, calls, cost_usd, record, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        runId,
-        rec.index,
-        rec.iteration,
-        rec.instruction,
-        rec.score,
-        rec.calls,
-        rec.costUsd,
-        JSON.stringify(rec),
-        at,
+        [
+          runId,
+          rec.index,
+          rec.iteration,
+          rec.instruction,
+          rec.score,
+          rec.calls,
+          rec.costUsd,
+          JSON.stringify(rec),
+          at,
+        ],
       );
       this.touch(runId, at);
       return true;
@@ -805,16 +952,16 @@ export class Ledger {
   /** All evaluations of a run, by index. */
   evaluations(runId: string): EvaluationRecord[] {
     this.requireRun(runId);
-    const rows = this.stmt("SELECT record FROM evaluations WHERE run_id = ? ORDER BY idx")
-      .pluck()
-      .all(runId) as string[];
+    const rows = this.db.column("SELECT record FROM evaluations WHERE run_id = ? ORDER BY idx", [
+      runId,
+    ]) as string[];
     return rows.map((r) => JSON.parse(r) as EvaluationRecord);
   }
 
   /** Number of evaluations recorded for a run. */
   countEvaluations(runId: string): number {
     this.requireRun(runId);
-    return this.stmt("SELECT COUNT(*) FROM evaluations WHERE run_id = ?").pluck().get(runId) as number;
+    return this.db.value("SELECT COUNT(*) FROM evaluations WHERE run_id = ?", [runId]) as number;
   }
 
   /** Store an optimiser checkpoint value (any JSON value) under `key`; `undefined` deletes it. */
@@ -823,13 +970,14 @@ export class Ledger {
       this.requireRun(runId);
       const at = this.now().toISOString();
       if (value === undefined) {
-        this.stmt("DELETE FROM state WHERE run_id = ? AND key = ?").run(runId, key);
+        this.db.run("DELETE FROM state WHERE run_id = ? AND key = ?", [runId, key]);
       } else {
         const json = JSON.stringify(value);
-        this.stmt(
+        this.db.run(
           `INSERT INTO state (run_id, key, value, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        ).run(runId, key, json, at);
+          [runId, key, json, at],
+        );
       }
       this.touch(runId, at);
     });
@@ -838,7 +986,7 @@ export class Ledger {
   /** A checkpoint value stored by `setState`, or undefined. */
   getState<T = unknown>(runId: string, key: string): T | undefined {
     this.requireRun(runId);
-    const v = this.stmt("SELECT value FROM state WHERE run_id = ? AND key = ?").pluck().get(runId, key) as
+    const v = this.db.value("SELECT value FROM state WHERE run_id = ? AND key = ?", [runId, key]) as
       | string
       | undefined;
     return v === undefined ? undefined : (JSON.parse(v) as T);
@@ -847,7 +995,7 @@ export class Ledger {
   /** Keys of a run's checkpoint values. */
   stateKeys(runId: string): string[] {
     this.requireRun(runId);
-    return this.stmt("SELECT key FROM state WHERE run_id = ? ORDER BY key").pluck().all(runId) as string[];
+    return this.db.column("SELECT key FROM state WHERE run_id = ? ORDER BY key", [runId]) as string[];
   }
 
   /**
@@ -857,10 +1005,11 @@ export class Ledger {
   setExamples(runId: string, split: string, examples: Example[]): void {
     this.transaction(() => {
       this.requireRun(runId);
-      this.stmt(
+      this.db.run(
         `INSERT INTO examples (run_id, split, examples) VALUES (?, ?, ?)
            ON CONFLICT (run_id, split) DO UPDATE SET examples = excluded.examples`,
-      ).run(runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))));
+        [runId, split, JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers })))],
+      );
     });
   }
 
@@ -871,23 +1020,23 @@ export class Ledger {
   setTaskExamples(runId: string, sha256: string, examples: Example[]): void {
     this.transaction(() => {
       this.requireRun(runId);
-      const prev = this.stmt("SELECT sha256 FROM task_examples WHERE run_id = ?").pluck().get(runId);
+      const prev = this.db.value("SELECT sha256 FROM task_examples WHERE run_id = ?", [runId]);
       if (prev !== undefined) {
         if (prev !== sha256) throw new LedgerConflictError(`run ${runId} already stores other task examples`);
         return;
       }
-      this.stmt("INSERT INTO task_examples (run_id, sha256, examples) VALUES (?, ?, ?)").run(
+      this.db.run("INSERT INTO task_examples (run_id, sha256, examples) VALUES (?, ?, ?)", [
         runId,
         sha256,
         JSON.stringify(examples.map((e) => ({ input: e.input, answers: e.answers }))),
-      );
+      ]);
     });
   }
 
   /** The in-memory task examples stored by `setTaskExamples`, or null. */
   getTaskExamples(runId: string): { sha256: string; examples: Example[] } | null {
     this.requireRun(runId);
-    const row = this.stmt("SELECT sha256, examples FROM task_examples WHERE run_id = ?").get(runId) as
+    const row = this.db.get("SELECT sha256, examples FROM task_examples WHERE run_id = ?", [runId]) as
       | { sha256: string; examples: string }
       | undefined;
     return row ? { sha256: row.sha256, examples: JSON.parse(row.examples) as Example[] } : null;
@@ -896,9 +1045,9 @@ export class Ledger {
   /** An example set stored by `setExamples`, or null. */
   getExamples(runId: string, split: string): Example[] | null {
     this.requireRun(runId);
-    const v = this.stmt("SELECT examples FROM examples WHERE run_id = ? AND split = ?")
-      .pluck()
-      .get(runId, split) as string | undefined;
+    const v = this.db.value("SELECT examples FROM examples WHERE run_id = ? AND split = ?", [runId, split]) as
+      | string
+      | undefined;
     return v === undefined ? null : (JSON.parse(v) as Example[]);
   }
 
@@ -907,12 +1056,12 @@ export class Ledger {
     if (!RUN_STATUSES.includes(status)) throw new TypeError(`unknown run status "${status}"`);
     this.transaction(() => {
       this.requireRun(runId);
-      this.stmt("UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE id = ?").run(
+      this.db.run("UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE id = ?", [
         status,
         message ?? null,
         this.now().toISOString(),
         runId,
-      );
+      ]);
     });
   }
 
@@ -921,23 +1070,24 @@ export class Ledger {
     validateResult(runId, result);
     this.transaction(() => {
       this.requireRun(runId);
-      const has = this.stmt("SELECT 1 FROM evaluations WHERE run_id = ? AND idx = ?").get(
+      const has = this.db.get("SELECT 1 FROM evaluations WHERE run_id = ? AND idx = ?", [
         runId,
         result.bestIndex,
-      );
+      ]);
       if (!has) throw new TypeError(`finishRun(${runId}): no evaluation with index ${result.bestIndex}`);
       const at = this.now().toISOString();
       const stored: RunResult = { ...result };
-      this.stmt(
+      this.db.run(
         `UPDATE runs SET status = 'completed', status_message = NULL, result = ?, finished_at = ?, updated_at = ?
            WHERE id = ?`,
-      ).run(JSON.stringify(stored), at, at, runId);
+        [JSON.stringify(stored), at, at, runId],
+      );
     });
   }
 
   /** A provider batch of a run (`--batch-api`), by its key; undefined when none is recorded. */
   getBatchJob(runId: string, key: string): BatchJobRecord | undefined {
-    const row = this.stmt("SELECT * FROM batch_jobs WHERE run_id = ? AND key = ?").get(runId, key) as
+    const row = this.db.get("SELECT * FROM batch_jobs WHERE run_id = ? AND key = ?", [runId, key]) as
       | BatchJobRow
       | undefined;
     return row && batchJobOf(row);
@@ -946,32 +1096,34 @@ export class Ledger {
   /** Record (insert or replace) a provider batch of a run; its creation time is kept. Committed on return. */
   putBatchJob(runId: string, job: BatchJobRecord): void {
     const at = this.now().toISOString();
-    this.stmt(
+    this.db.run(
       `INSERT INTO batch_jobs (run_id, key, provider, model, file_id, batch_id, status, attempt, custom_ids, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, key) DO UPDATE SET provider = excluded.provider, model = excluded.model,
            file_id = excluded.file_id, batch_id = excluded.batch_id, status = excluded.status,
            attempt = excluded.attempt, custom_ids = excluded.custom_ids, updated_at = excluded.updated_at`,
-    ).run(
-      runId,
-      job.key,
-      job.provider,
-      job.model,
-      job.fileId,
-      job.batchId,
-      job.status,
-      job.attempt,
-      JSON.stringify(job.customIds),
-      at,
-      at,
+      [
+        runId,
+        job.key,
+        job.provider,
+        job.model,
+        job.fileId,
+        job.batchId,
+        job.status,
+        job.attempt,
+        JSON.stringify(job.customIds),
+        at,
+        at,
+      ],
     );
   }
 
   /** A run's provider batches in creation order; `open`: only those not yet collected (to resume or cancel). */
   batchJobs(runId: string, options: { open?: boolean } = {}): BatchJobRecord[] {
-    const rows = this.stmt(
-      `SELECT * FROM batch_jobs WHERE run_id = ? AND (? = 0 OR status != 'collected') ORDER BY created_at, key`,
-    ).all(runId, options.open ? 1 : 0) as BatchJobRow[];
+    const rows = this.db.all(
+      `SELECT * FROM batch_jobs WHERE run_id = ?${options.open ? " AND status != 'collected'" : ""} ORDER BY created_at, key`,
+      [runId],
+    ) as BatchJobRow[];
     return rows.map(batchJobOf);
   }
 
@@ -996,10 +1148,10 @@ export class Ledger {
 
   /** The run this process locked at or after `since` (else its only locked run); else an error. */
   private runLockedSince(since: string): string {
-    const held = this.stmt("SELECT run_id, acquired_at FROM run_locks WHERE host = ? AND pid = ?").all(
+    const held = this.db.all("SELECT run_id, acquired_at FROM run_locks WHERE host = ? AND pid = ?", [
       hostname(),
       process.pid,
-    ) as { run_id: string; acquired_at: string }[];
+    ]) as { run_id: string; acquired_at: string }[];
     const recent = held.filter((h) => h.acquired_at >= since);
     const ids = (recent.length > 0 ? recent : held).map((h) => h.run_id);
     if (ids.length === 1) return ids[0];
@@ -1017,22 +1169,12 @@ export class Ledger {
     this.db.close();
   }
 
-  /** A prepared statement, cached per SQL text. */
-  private stmt(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
-  }
-
   private touch(runId: string, at: string): void {
-    this.stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    this.db.run("UPDATE runs SET updated_at = ? WHERE id = ?", [at, runId]);
   }
 
   private requireRun(runId: string): { status: RunStatus } {
-    const row = this.stmt("SELECT status FROM runs WHERE id = ?").get(runId) as
+    const row = this.db.get("SELECT status FROM runs WHERE id = ?", [runId]) as
       | { status: RunStatus }
       | undefined;
     if (!row) throw this.unknownRun(runId);
@@ -1042,6 +1184,15 @@ export class Ledger {
   private unknownRun(id: string): UserError {
     return new UserError(`unknown run "${id}" in ledger ${this.path}; \`instructzero runs\` lists the runs`);
   }
+}
+
+/** Two run configurations are the same run: every field equal (as JSON), whatever the key order. */
+export function sameRunConfig(a: RunConfig, b: RunConfig): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  for (const k of keys) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
+  return true;
 }
 
 function toRecord(row: RunRow): RunRecord {

@@ -35,9 +35,10 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-8):
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const scale = Math.max(1, Math.abs(expected[i]));
-    expect(Math.abs(actual[i] - expected[i]) / scale, `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(
-      tol,
-    );
+    expect(
+      Math.abs(actual[i] - expected[i]) / scale,
+      `index ${i}: ${actual[i]} vs ${expected[i]}`,
+    ).toBeLessThan(tol);
   }
 }
 
@@ -75,12 +76,23 @@ describe("partially observed points against the numpy oracle (1e-8)", () => {
           expectClose(done.noiseScale, c.noiseScale, 1e-15);
           expect(done.partial).toBe(c.prefixes!.filter((p) => p.length < done.D).length);
           const h = c.hyper;
-          const p = coupledPieces(data.X, data.scores!, data.n, data.d, data.D!, h.lengthscales, h.scoreLengthscales!);
+          const p = coupledPieces(
+            data.X,
+            data.scores!,
+            data.n,
+            data.d,
+            data.D!,
+            h.lengthscales,
+            h.scoreLengthscales!,
+          );
           expectClose(p.Kc, c.kernelTrain.flat());
         });
       } else {
         it("kernel matrix", () => {
-          expectClose(matern52(data.X, data.X, data.n, data.n, data.d, c.hyper.lengthscales), c.kernelTrain.flat());
+          expectClose(
+            matern52(data.X, data.X, data.n, data.n, data.d, c.hyper.lengthscales),
+            c.kernelTrain.flat(),
+          );
         });
       }
 
@@ -94,7 +106,10 @@ describe("partially observed points against the numpy oracle (1e-8)", () => {
         const r = marginalLogLikelihood(data, c.hyper);
         expectClose([r.value], [c.mll]);
         const g = r.grad!;
-        expectClose([...g.lengthscales, ...(g.scoreLengthscales ?? []), g.outputscale, g.noise, g.mean], c.mllGrad);
+        expectClose(
+          [...g.lengthscales, ...(g.scoreLengthscales ?? []), g.outputscale, g.noise, g.mean],
+          c.mllGrad,
+        );
       });
     });
   }
@@ -112,7 +127,9 @@ describe("propose() with partially scored points", () => {
   const d = 4;
   const D = 10;
   const points = sobolPoints(16, d, 3, [-1, 1]);
-  const full: number[][] = points.map((p) => Array.from({ length: D }, (_, j) => (p[0] + 0.1 * j > 0.2 ? 1 : 0)));
+  const full: number[][] = points.map((p) =>
+    Array.from({ length: D }, (_, j) => (p[0] + 0.1 * j > 0.2 ? 1 : 0)),
+  );
 
   it("accepts prefix score vectors (the longest sets D) and is deterministic", () => {
     const scoreVectors = full.map((v, i) => (i % 3 === 1 ? v.slice(0, 5) : v));
@@ -150,7 +167,9 @@ describe("propose() with partially scored points", () => {
     expect(() => propose({ points, values, scoreVectors }, 2, { seed: 1, kernel: "coupled" })).toThrow(
       /scoreVectors\[3\] is empty/,
     );
-    expect(() => propose({ points, values, noiseScale: values.map(() => 0.5) }, 2, { seed: 1 })).toThrow(UserError);
+    expect(() => propose({ points, values, noiseScale: values.map(() => 0.5) }, 2, { seed: 1 })).toThrow(
+      UserError,
+    );
     expect(() => propose({ points, values, noiseScale: [1] }, 2, { seed: 1 })).toThrow(/noiseScale/);
   });
 });

@@ -97,7 +97,13 @@ describe("download progress events", () => {
     expect(loaded.at(-1)).toBe(200_000);
     // every downloaded file ends with one "done"
     const files = [...new Set(events.map((e) => e.file))].sort();
-    expect(files).toEqual(["config.json", "onnx/model.onnx", "onnx/model.onnx_data", "tokenizer.json", "tokenizer_config.json"]);
+    expect(files).toEqual([
+      "config.json",
+      "onnx/model.onnx",
+      "onnx/model.onnx_data",
+      "tokenizer.json",
+      "tokenizer_config.json",
+    ]);
     for (const f of files) expect(events.filter((e) => e.file === f && e.status === "done")).toHaveLength(1);
   });
 
@@ -122,7 +128,11 @@ describe("download progress events", () => {
     const other = mkdtempSync(join(tmpdir(), "iz-progress-"));
     try {
       seen.length = 0;
-      await resolveModelSource(`hf:${REPO}`, { cacheDir: other, endpoint: hub.url, onProgress: (e) => own.push(e) });
+      await resolveModelSource(`hf:${REPO}`, {
+        cacheDir: other,
+        endpoint: hub.url,
+        onProgress: (e) => own.push(e),
+      });
       expect(own.length).toBeGreaterThan(0);
       expect(seen).toEqual([]);
     } finally {

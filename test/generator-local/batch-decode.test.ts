@@ -137,4 +137,12 @@ describe("batched greedy decoding, q8 (dynamically quantised activations)", () =
     );
     expect(batched.every((b, i) => b.newTokens === reqs[i].maxNewTokens)).toBe(true);
   });
+
+  it("a batch of identical rows (same activation scales) is one-at-a-time decoding", async () => {
+    for (const r of mixedRequests(3)) {
+      const one = await model.complete(r.prompt, r);
+      const many = await model.completeBatch(Array(6).fill(r), { sharePrefix: false });
+      expect(many.map((m) => m.text)).toEqual(Array(6).fill(one.text));
+    }
+  });
 });

@@ -38,7 +38,8 @@ describe("zero-config plan", () => {
       isCached: () => true,
     });
     expect(fast.downloadBytes).toBe(0);
-    expect(fast.models[1].cached).toBe(true);
+    expect(fast.models[1]).toMatchObject({ cached: true, sizeFrom: "shared", dtype: "q8" });
+    expect(describeZeroConfigPlan(fast)[1]).toMatch(/the generator's files$/);
     expect(fast.estimate.totalSeconds ?? 0).toBeLessThan(plan.estimate.totalSeconds ?? 0);
   });
 

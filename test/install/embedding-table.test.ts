@@ -167,7 +167,9 @@ describe("embedding table without onnxruntime", () => {
 
   it("says which lookup it cannot read", () => {
     const dir = testModel({ preset: "micro" });
-    expect(() => readOnnxEmbeddingTable(path.join(dir, "tokenizer.json"))).toThrow(/not a readable ONNX model/);
+    expect(() => readOnnxEmbeddingTable(path.join(dir, "tokenizer.json"))).toThrow(
+      /not a readable ONNX model/,
+    );
     const err = new UnsupportedEmbeddingTable("x");
     expect(err.name).toBe("UnsupportedEmbeddingTable");
   });

@@ -32,7 +32,13 @@ interface Run {
 }
 
 /** Run a command with only PATH and HOME in its environment (plus `env`). */
-function run(cmd: string, args: string[], cwd: string, home: string, env: Record<string, string> = {}): Promise<Run> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  home: string,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd,
@@ -104,12 +110,20 @@ describe.skipIf(SKIP)("npm i of the packed package (set IZ_SKIP_INSTALL_TEST=1 t
     mkdirSync(home);
     mkdirSync(proj);
     // --ignore-scripts: no `prepare` build here (dist is built already)
-    const packed = await run(npm, ["pack", "--ignore-scripts", "--pack-destination", root], PACKAGE_ROOT, home);
+    const packed = await run(
+      npm,
+      ["pack", "--ignore-scripts", "--pack-destination", root],
+      PACKAGE_ROOT,
+      home,
+    );
     expect(packed.code, packed.stderr).toBe(0);
     const tarball = join(root, packed.stdout.trim().split("\n").at(-1) ?? "");
     expect(existsSync(tarball), tarball).toBe(true);
 
-    writeFileSync(join(proj, "package.json"), JSON.stringify({ name: "fresh", version: "1.0.0", private: true }));
+    writeFileSync(
+      join(proj, "package.json"),
+      JSON.stringify({ name: "fresh", version: "1.0.0", private: true }),
+    );
     const flags = ["--prefer-offline", "--no-audit", "--no-fund", "--no-update-notifier"];
     const cache = npmConfig("cache");
     if (cache) flags.push(`--cache=${cache}`);
@@ -163,7 +177,12 @@ describe.skipIf(SKIP)("npm i of the packed package (set IZ_SKIP_INSTALL_TEST=1 t
     const model = await run(npx, ["--no-install", "instructzero", "model", "build-test", "m"], proj, home);
     expect(model.code, model.stderr).toBe(0);
     writeFileSync(join(proj, "demos.jsonl"), '{"input": "hot", "output": "cold"}\n');
-    const gen = await run(npx, ["--no-install", "instructzero", "generate", "--generator", "m", "--demos", "demos.jsonl"], proj, home);
+    const gen = await run(
+      npx,
+      ["--no-install", "instructzero", "generate", "--generator", "m", "--demos", "demos.jsonl"],
+      proj,
+      home,
+    );
     expect(gen.code).toBe(2);
     expect(gen.stderr).toMatch(/needs onnxruntime-node, which is not installed/);
     expect(gen.stderr).toContain("`ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node`");

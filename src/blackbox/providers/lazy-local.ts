@@ -2,6 +2,7 @@
  * Registers "local" with a factory that imports ./local.js (the generator-backed provider) only
  * when a local model is first asked for, so the ONNX runtime never loads for API-only use.
  */
+import { loadOrt } from "../../generator/ort.js";
 import { UserError } from "../../util/errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
@@ -18,6 +19,8 @@ type LocalModule = {
 export async function loadLocalProvider(model: string, options: ProviderFactoryOptions): Promise<Provider> {
   // A computed specifier keeps the compiler from requiring the module to exist at build time.
   const specifier = "./local.js";
+  // local models run on onnxruntime-node, an optional peer dependency: say what to install when it is missing
+  await loadOrt(`the local black box local:${model}`);
   let mod: LocalModule;
   try {
     mod = (await import(specifier)) as LocalModule;

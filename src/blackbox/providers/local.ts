@@ -28,7 +28,12 @@ import type { CompletionRequest, Provider, ProviderResponse } from "../types.js"
 
 /** Settings of the local provider (also read from BlackBoxOptions.providerOptions). */
 export interface LocalProviderOptions {
-  /** ONNX variant (fp32, fp16, q8, q4 ...); default "auto": q8 when the model has it, else fp32. */
+  /**
+   * ONNX variant (fp32, fp16, q8, q4 ..., or "auto": q8 when the model has it, else fp32); default fp32.
+   * fp32 is the default because batched fp32 answers equal one-at-a-time answers (runs reproduce), while
+   * q8 quantises activations per tensor, so a q8 answer depends on the other requests of its batch; and
+   * on 2 CPU cores q8 was not faster than fp32 (npm run bench:local). q8 saves download and memory.
+   */
   dtype?: string;
   /** Hub revision for hf: ids. */
   revision?: string;
@@ -152,7 +157,7 @@ export async function createLocalProvider(
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new UserError(`local provider: batchSize must be an integer >= 1, got ${s.batchSize}`);
   const local = await openLocalModel(model, {
-    dtype: s.dtype ?? "auto",
+    dtype: s.dtype ?? "fp32",
     revision: s.revision,
     threads: s.threads,
   });

@@ -1,6 +1,12 @@
+import { existsSync, readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { asBatchBlackBox, cancelCommand } from "../../blackbox/batch/index.js";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
+import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js";
+import { onnxFileForDtype } from "../../generator/hub/files.js";
+import { describeZeroConfigPlan, zeroConfigPlan } from "../../generator/plan-local.js";
 import { getMethod } from "../../optimizers/methods/index.js";
 import { baselineList } from "../../optimizers/phases/baselines.js";
 import { selectionSplit } from "../../optimizers/phases/selection.js";
@@ -24,6 +30,7 @@ interface OptimizeFlags {
   dryRun?: boolean;
   json?: boolean;
   ledger?: string;
+  store?: string;
 }
 
 /** The checked run configuration of `optimize` (flags over `--config`), or a UserError naming what is wrong. */
@@ -131,7 +138,10 @@ export function registerOptimizeCommands(program: Command): void {
     .option("--max-cost <usd>", "new dollar limit", numberOption("--max-cost"))
     .option("--json", "print the outcome as JSON");
   addLedgerOption(resume).action(
-    async (id: string, opts: { ledger?: string; json?: boolean; maxCalls?: number; maxCost?: number }) => {
+    async (
+      id: string,
+      opts: { ledger?: string; store?: string; json?: boolean; maxCalls?: number; maxCost?: number },
+    ) => {
       const ledger = openLedger(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
@@ -198,6 +208,7 @@ export async function runAndReport(
   const progress = createRunProgress(config.budget, () => deps?.blackBox, config.batchSize);
   let deps: Awaited<ReturnType<typeof openRunDeps>> | undefined;
   try {
+    if (typeof target !== "string") printLocalPlan(config);
     deps = await openRunDeps(
       config,
       ledger,
@@ -315,4 +326,34 @@ function selectionLines(o: RunOutcome): [string, string][] {
       `${w ? w.score.toFixed(3) : "-"} on ${s.size} fresh examples (best of the top ${s.candidates.length} by validation)`,
     ],
   ];
+}
+
+/**
+ * Before a run that opens local models (the zero-config default: a hub generator and a local: black
+ * box), say what will be downloaded and how long the run should take (figures measured on 2 cores).
+ */
+function printLocalPlan(config: RunConfig): void {
+  const localTarget = config.target.startsWith("local:");
+  const hubGenerator = getMethod(config.method).usesGenerator && !config.vllmUrl;
+  if (!localTarget && !hubGenerator) return;
+  const plan = zeroConfigPlan({
+    generator: hubGenerator ? config.generator : undefined,
+    generatorDtype: config.generatorDtype,
+    target: config.target,
+    targetDtype: config.generatorDtype,
+    blackBoxCalls: localTarget ? config.budget * config.validationSize + (config.test ? 100 : 0) : 0,
+    instructions: config.budget,
+    cores: availableParallelism(),
+    isCached: (source, dtype) => isInHubCache(source, dtype),
+  });
+  for (const line of describeZeroConfigPlan(plan)) process.stderr.write(`${line}\n`);
+}
+
+/** True when hf:org/name's `dtype` graph is already in the hub cache (any snapshot), or source is a folder. */
+function isInHubCache(source: string, dtype: string): boolean {
+  if (!source.startsWith("hf:")) return true;
+  const repo = source.slice(3).replace(/@.*$/, "");
+  const snapshots = join(hubCacheDir(), repoFolderName(repo), "snapshots");
+  if (!existsSync(snapshots)) return false;
+  return readdirSync(snapshots).some((s) => existsSync(join(snapshots, s, onnxFileForDtype(dtype))));
 }

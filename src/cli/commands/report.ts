@@ -17,27 +17,29 @@ export function registerReportCommand(program: Command): void {
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
     .option("--out <file>", 'output file (default ./RUN.html or ./RUN.json; "-" for standard output)')
     .option("--json", "export the run as JSON instead of HTML");
-  addLedgerOption(cmd).action((run: string, opts: { ledger?: string; out?: string; json?: boolean }) => {
-    const ledger = openLedger(ledgerPathOption(opts), { create: false, readonly: true });
-    let text: string;
-    let id: string;
-    try {
-      const exp = exportRun(ledger, run);
-      id = exp.run.id;
-      text = opts.json ? `${JSON.stringify(exp, null, 2)}\n` : renderHtmlReport(exp);
-    } finally {
-      ledger.close();
-    }
-    if (opts.out === "-") {
-      process.stdout.write(text);
-      return;
-    }
-    const file = resolve(opts.out ?? `${id}.${opts.json ? "json" : "html"}`);
-    try {
-      writeFileSync(file, text);
-    } catch (err) {
-      throw new UserError(`cannot write the report to ${file}: ${(err as Error).message}`);
-    }
-    process.stdout.write(`wrote ${file}\n`);
-  });
+  addLedgerOption(cmd).action(
+    (run: string, opts: { ledger?: string; store?: string; out?: string; json?: boolean }) => {
+      const ledger = openLedger(ledgerPathOption(opts), { create: false, readonly: true });
+      let text: string;
+      let id: string;
+      try {
+        const exp = exportRun(ledger, run);
+        id = exp.run.id;
+        text = opts.json ? `${JSON.stringify(exp, null, 2)}\n` : renderHtmlReport(exp);
+      } finally {
+        ledger.close();
+      }
+      if (opts.out === "-") {
+        process.stdout.write(text);
+        return;
+      }
+      const file = resolve(opts.out ?? `${id}.${opts.json ? "json" : "html"}`);
+      try {
+        writeFileSync(file, text);
+      } catch (err) {
+        throw new UserError(`cannot write the report to ${file}: ${(err as Error).message}`);
+      }
+      process.stdout.write(`wrote ${file}\n`);
+    },
+  );
 }

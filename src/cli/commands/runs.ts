@@ -2,20 +2,42 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { runsTable } from "../../report/text.js";
+import { isPostgresUrl } from "../../store/driver/types.js";
 import { defaultLedgerPath, openLedger } from "../../store/ledger.js";
+import { UserError } from "../../util/errors.js";
 import { formatTable } from "../table.js";
 
-/** Add `--ledger <file>` (the run ledger; default `defaultLedgerPath()`) to a command. */
+/**
+ * Add `--ledger <file>` (the run ledger; default `defaultLedgerPath()`) and `--store <url>` (a
+ * PostgreSQL database holding the ledger and the response cache, shared by many machines) to a command.
+ */
 export function addLedgerOption(cmd: Command): Command {
-  return cmd.option(
-    "--ledger <file>",
-    "run ledger file (default $INSTRUCTZERO_HOME/runs.sqlite, else ~/.instructzero/runs.sqlite)",
-  );
+  return cmd
+    .option(
+      "--ledger <file>",
+      "run ledger file (default $INSTRUCTZERO_STORE, else $INSTRUCTZERO_HOME/runs.sqlite, else ~/.instructzero/runs.sqlite); a postgres:// URL works too",
+    )
+    .option(
+      "--store <url>",
+      "the run store: postgres://user:password@host:port/database (run ledger and response cache in one database, shared by many machines) or a ledger file [$INSTRUCTZERO_STORE]",
+    );
 }
 
-/** The ledger path chosen by `--ledger` or the default. */
-export function ledgerPathOption(opts: { ledger?: string }): string {
-  return resolve(opts.ledger ?? defaultLedgerPath());
+/**
+ * The ledger chosen by `--store` / `--ledger`, else INSTRUCTZERO_STORE, else the default file: an
+ * absolute file path, or a postgres:// URL as given (it may hold a password: never print it; the
+ * ledger's `path` is the URL without it).
+ */
+export function ledgerPathOption(
+  opts: { ledger?: string; store?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (opts.store !== undefined && opts.ledger !== undefined && opts.store !== opts.ledger) {
+    throw new UserError("give either --store or --ledger, not both");
+  }
+  const chosen = opts.store ?? opts.ledger ?? (env.INSTRUCTZERO_STORE || undefined);
+  if (isPostgresUrl(chosen)) return chosen.trim();
+  return resolve(chosen ?? defaultLedgerPath(env));
 }
 
 /** Register `instructzero runs`. */
@@ -24,19 +46,20 @@ export function registerRunsCommand(program: Command): void {
     .command("runs")
     .description("list the optimisation runs recorded in the run ledger")
     .option("--json", "print the list as JSON");
-  addLedgerOption(cmd).action((opts: { ledger?: string; json?: boolean }) => {
+  addLedgerOption(cmd).action((opts: { ledger?: string; store?: string; json?: boolean }) => {
     const path = ledgerPathOption(opts);
-    if (!existsSync(path)) {
+    if (!isPostgresUrl(path) && !existsSync(path)) {
       process.stdout.write(opts.json ? "[]\n" : `No runs yet (no ledger at ${path}).\n`);
       return;
     }
-    const ledger = openLedger(path, { create: false, readonly: true });
+    // a Postgres store is opened (and its tables created) like a new ledger file would be
+    const ledger = openLedger(path, { create: isPostgresUrl(path), readonly: true });
     try {
       const runs = ledger.listRuns();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       } else if (runs.length === 0) {
-        process.stdout.write(`No runs yet in ${path}.\n`);
+        process.stdout.write(`No runs yet in ${ledger.path}.\n`);
       } else {
         const { header, rows } = runsTable(runs);
         process.stdout.write(formatTable(header, rows));

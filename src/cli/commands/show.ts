@@ -12,7 +12,7 @@ export function registerShowCommand(program: Command): void {
     .description("print one run: config, status, best instruction, scores, cost and top instructions")
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
     .option("--top <n>", "how many of the best instructions to list", intOption("--top", 0), 10);
-  addLedgerOption(cmd).action((run: string, opts: { ledger?: string; top: number }) => {
+  addLedgerOption(cmd).action((run: string, opts: { ledger?: string; store?: string; top: number }) => {
     const ledger = openLedger(ledgerPathOption(opts), { create: false, readonly: true });
     try {
       process.stdout.write(formatRunDetails(exportRun(ledger, run), opts.top));

@@ -1,6 +1,7 @@
 import type { EvaluationRecord } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";
 import { batchSizes } from "../batches.js";
+import { isPerfect } from "../racing.js";
 import type { MethodContext } from "../types.js";
 import { type BatchCheckpoints, batchCheckpoints, type StoredBatch } from "./checkpoint.js";
 import { generateAhead, stopGenerating, tailOf } from "./chunks.js";
@@ -8,7 +9,6 @@ import { streamNovel } from "./distinct.js";
 import type { Pick } from "./pick.js";
 import { loadOrProposeBatch } from "./propose-batch.js";
 import { scoreBatch } from "./score-batch.js";
-import { isPerfect } from "../racing.js";
 
 /**
  * InstructZero (and its "uniform" baseline): soft prompts -> generator -> instructions -> black-box

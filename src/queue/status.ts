@@ -1,0 +1,82 @@
+/**
+ * `bench --status --queue URL`: where each enqueued cell stands, read from the shared store: done (its
+ * run completed), running (the run lock's host and pid), waiting (queued or waiting for a retry),
+ * failed (the error the worker reported), and the results of the cells done.
+ */
+import { executeRun, type RunDeps } from "../optimizers/run.js";
+import { type SweepCell, sweepCellOf } from "../optimizers/sweep.js";
+import type { Ledger } from "../store/ledger.js";
+import { type CellOutput, enqueuedCells, type SweepQueue } from "./sweep-queue.js";
+
+/** What a cell is doing. */
+export type CellState = "done" | "running" | "waiting" | "failed" | "stopped";
+
+/** One line of the status. */
+export interface CellStatus {
+  task: string;
+  method: string;
+  seed: number;
+  state: CellState;
+  /** The cell's run, once a worker created it. */
+  runId: string | null;
+  /** Evaluations recorded so far. */
+  evaluations: number;
+  /** running: host and pid holding the run; failed: why; waiting: the queue state and tries. */
+  detail: string;
+  /** The finished cell (done or stopped by its budget), for the results table. */
+  cell?: SweepCell;
+}
+
+/** The status of every cell enqueued in the store (in the order they were enqueued). */
+export async function sweepStatus(ledger: Ledger, queue: SweepQueue): Promise<CellStatus[]> {
+  const out: CellStatus[] = [];
+  for (const c of enqueuedCells(ledger.driver, queue.name)) {
+    const job = await queue.job(c.jobId);
+    const runId = ledger.findRunByConfig(c.config) ?? null;
+    const run = runId ? ledger.getRun(runId) : null;
+    const evaluations = runId ? ledger.countEvaluations(runId) : 0;
+    const base = { task: c.task, method: c.method, seed: c.seed, runId, evaluations };
+    const holder = runId ? ledger.lockHolder(runId) : null;
+    const output = (job?.output ?? {}) as Partial<CellOutput> & { message?: string; value?: unknown };
+    if (run && (run.status === "completed" || (run.status === "stopped" && job?.state === "completed"))) {
+      const outcome = await executeRun(run.id, { ledger } as RunDeps);
+      out.push({
+        ...base,
+        state: run.status === "completed" ? "done" : "stopped",
+        detail: run.status === "completed" ? "" : (run.statusMessage ?? "stopped by its budget"),
+        cell: sweepCellOf(c.config, c, outcome),
+      });
+    } else if (holder && !ledger.isStale(holder)) {
+      out.push({ ...base, state: "running", detail: `on ${holder.host} (pid ${holder.pid})` });
+    } else if (job?.state === "failed" || job?.state === "cancelled") {
+      const why = typeof output.message === "string" ? output.message : job.state;
+      out.push({
+        ...base,
+        state: "failed",
+        detail: `${why} (after ${job.retryCount + 1} tries; enqueue again to retry)`,
+      });
+    } else if (job?.state === "active") {
+      out.push({
+        ...base,
+        state: "running",
+        detail: holder ? `taken over from ${holder.host} (pid ${holder.pid})` : "starting",
+      });
+    } else {
+      const state = job?.state ?? "not in the queue";
+      const last = typeof output.message === "string" ? `; last try: ${output.message}` : "";
+      out.push({
+        ...base,
+        state: "waiting",
+        detail: `${state}${job && job.retryCount > 0 ? `, try ${job.retryCount + 1}` : ""}${last}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** "4 cells: 2 done, 1 running, 1 waiting, 0 failed". */
+export function statusSummary(status: readonly CellStatus[]): string {
+  const n = (s: CellState) => status.filter((c) => c.state === s).length;
+  const stopped = n("stopped");
+  return `${status.length} cells: ${n("done")} done${stopped ? `, ${stopped} stopped by their budget` : ""}, ${n("running")} running, ${n("waiting")} waiting, ${n("failed")} failed`;
+}

@@ -1,0 +1,155 @@
+/**
+ * `instructzero worker`: take sweep cells from the job queue of a Postgres store and run each as an
+ * ordinary run in the shared ledger (found by its configuration, or created), exactly as `bench` runs a
+ * cell on one machine. Several workers on several machines share the queue, the ledger, the response
+ * cache and the rate limits.
+ *
+ * A cell whose run another live process holds (its lease ran out while it still worked, so the queue
+ * handed it out again) is waited for: the run lock, not the queue, decides who runs a cell. A run whose
+ * holder died (no heartbeat for INSTRUCTZERO_LOCK_STALE_MS, 30 s; at once on the same host) is taken
+ * over and resumed from the ledger: nothing answered is paid twice, the result is the same.
+ */
+import { hostname } from "node:os";
+import { executeRun, type RunDeps, type RunOutcome } from "../optimizers/run.js";
+import { openRunDeps } from "../optimizers/setup.js";
+import { type Ledger, RunLockedError } from "../store/ledger.js";
+import { errorMessage } from "../util/errors.js";
+import { redactUrl } from "../util/redact.js";
+import type { CellJob, CellOutput, SweepQueue } from "./sweep-queue.js";
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  /** Cells run at once by this process [1]. */
+  concurrency?: number;
+  /** How often an idle worker asks for a cell, ms [2000]. */
+  pollMs?: number;
+  /** Exit once the queue has no unfinished cell (none queued, retrying or held by any worker). */
+  exitWhenDone?: boolean;
+  /** Stop taking cells; cells under way stop after their evaluations under way (their jobs are retried). */
+  signal?: AbortSignal;
+  /** A line of progress (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Run one cell to its end (or until `signal`); waits while another live process holds its run. */
+export async function runCell(
+  cell: CellJob,
+  ledger: Ledger,
+  options: { signal?: AbortSignal; log?: (line: string) => void; lockPollMs?: number } = {},
+): Promise<RunOutcome> {
+  const { config } = cell;
+  let runId = ledger.findRunByConfig(config);
+  // a finished cell is read back without loading anything
+  if (runId !== undefined && ledger.getRun(runId).status === "completed")
+    return executeRun(runId, { ledger } as RunDeps);
+  // everything the run needs opens before a new run is recorded: a failing start leaves no run behind
+  const deps = await openRunDeps(config, ledger, { signal: options.signal }, runId);
+  try {
+    runId ??= ledger.findOrCreateRun(config).id;
+    let waiting = false;
+    for (;;) {
+      try {
+        return await executeRun(runId, deps);
+      } catch (err) {
+        if (!(err instanceof RunLockedError) || options.signal?.aborted) throw err;
+        if (!waiting) {
+          options.log?.(
+            `${cell.task} ${cell.method} seed ${cell.seed}: run ${runId} is held by process ${err.holder.pid} on ${err.holder.host}; waiting for it to finish or stop`,
+          );
+          waiting = true;
+        }
+        await sleep(options.lockPollMs ?? 1000, options.signal);
+      }
+    }
+  } finally {
+    await deps.close();
+  }
+}
+
+/**
+ * Take cells from `queue` and run them in `ledger` (both in the same Postgres database) until `signal`
+ * aborts (or, with `exitWhenDone`, until no cell is left). Returns the number of cells this worker ended.
+ */
+export async function runWorker(
+  queue: SweepQueue,
+  ledger: Ledger,
+  options: WorkerOptions = {},
+): Promise<number> {
+  const concurrency = options.concurrency ?? 1;
+  const log = options.log ?? (() => {});
+  const where = { host: hostname(), pid: process.pid };
+  let ended = 0;
+  const loop = async (slot: number): Promise<void> => {
+    while (!options.signal?.aborted) {
+      const job = await queue.take();
+      if (!job) {
+        if (options.exitWhenDone && (await queue.unfinished()) === 0) return;
+        await sleep(options.pollMs ?? 2000, options.signal);
+        continue;
+      }
+      const cell = job.data;
+      const name = `${cell.task} ${cell.method} seed ${cell.seed}`;
+      log(
+        `[${slot}] ${name}: started (job ${job.id}${job.retryCount > 0 ? `, try ${job.retryCount + 1}` : ""})`,
+      );
+      // keep the lease while the cell runs: a third of it between renewals
+      const renewal = setInterval(
+        () => {
+          queue.renew(job.id).catch(() => {});
+        },
+        Math.max(200, (Number(job.expireInSeconds) * 1000) / 3),
+      );
+      try {
+        const outcome = await runCell(cell, ledger, { signal: options.signal, log });
+        const output: CellOutput = {
+          runId: outcome.runId,
+          status: outcome.status,
+          ...where,
+          validation: outcome.best?.score ?? null,
+          test: outcome.test?.score ?? null,
+        };
+        if (outcome.status === "interrupted") {
+          // this worker is stopping: the cell goes back to the queue and resumes elsewhere
+          await queue.fail(job.id, { ...output, message: `worker ${where.host}:${where.pid} stopped` });
+          log(`[${slot}] ${name}: interrupted (run ${outcome.runId}); back in the queue`);
+        } else {
+          await queue.complete(job.id, output);
+          ended++;
+          log(
+            `[${slot}] ${name}: ${outcome.status}, test ${outcome.test?.score.toFixed(3) ?? "-"} (run ${outcome.runId})`,
+          );
+        }
+      } catch (err) {
+        const message = redactUrl(errorMessage(err));
+        await queue
+          .fail(job.id, {
+            runId: ledger.findRunByConfig(cell.config) ?? "",
+            status: "failed",
+            ...where,
+            message,
+          })
+          .catch(() => {});
+        log(`[${slot}] ${name}: failed: ${message}`);
+      } finally {
+        clearInterval(renewal);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => loop(i + 1)));
+  return ended;
+}

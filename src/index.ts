@@ -82,7 +82,12 @@ export {
   openLocalModel,
   prepareDecoder,
 } from "./generator/lazy.js";
-export type { LocalModel, LocalModelOptions, TextCompletion } from "./generator/local-model.js";
+export type {
+  LocalModelHandle as LocalModel,
+  LocalModelHandle,
+  LocalModelOptions,
+  TextCompletion,
+} from "./generator/local-model-api.js";
 export type { PreparedFiles, PrepareOptions } from "./generator/prepare/prepare.js";
 export { makeProjection, type Projection, type ProjectionKind, project } from "./generator/projection.js";
 export { type Demo, inductionPrompt } from "./generator/prompt.js";

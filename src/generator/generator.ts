@@ -9,10 +9,19 @@
 import { seedFor } from "../util/rng.js";
 import type { GeneratedInstruction, SoftPromptGenerator } from "./backend.js";
 import type { ChatFormat } from "./chat.js";
+import type { LocalModelOptions } from "./local-model-api.js";
 // local-model.js imports onnxruntime-node: the lazy entry loads it (after checking the runtime is
 // installed) only when a model is opened, so importing this module does not need the runtime.
-import { openLocalModel } from "./lazy.js";
-import type { LocalModel, LocalModelOptions } from "./local-model.js";
+import { openLocalModelInternal as openLocalModel } from "./open-local.js";
+
+/** What {@link createPromptEmbedder} needs of an opened model (a LocalModel; structural, no runtime types). */
+export interface EmbeddingModel {
+  readonly hidden: number;
+  readonly chat: ChatFormat;
+  readonly folder: { readonly config: Record<string, unknown> };
+  readonly decoder: { embed(ids: readonly number[]): Promise<Float32Array> };
+}
+
 import { MeanStd, makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
 import { type Demo, inductionPrompt } from "./prompt.js";
 
@@ -111,7 +120,7 @@ export async function embeddingStd(
 
 /** Build the embedder of an opened model. */
 export async function createPromptEmbedder(
-  model: LocalModel,
+  model: EmbeddingModel,
   options: GeneratorOptions,
 ): Promise<PromptEmbedder> {
   const nTokens = options.nTokens ?? 5;

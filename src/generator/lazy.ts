@@ -5,7 +5,7 @@
  * dependency), so a missing runtime is one UserError saying what to install.
  */
 import type { GeneratorOptions, InstructionGenerator, PromptEmbedder } from "./generator.js";
-import type { LocalModel, LocalModelOptions } from "./local-model.js";
+import type { LocalModelHandle, LocalModelOptions } from "./local-model-api.js";
 import { loadOrt } from "./ort.js";
 import type { PreparedFiles, PrepareOptions } from "./prepare/prepare.js";
 import type { BuildTestModelOptions, BuiltTestModel } from "./test-model/build.js";
@@ -29,8 +29,8 @@ export async function loadPromptEmbedder(
   return (await import("./generator.js")).loadPromptEmbedder(source, options);
 }
 
-/** {@link import("./local-model.js").openLocalModel}, loaded on first use (needs onnxruntime-node). */
-export async function openLocalModel(source: string, options?: LocalModelOptions): Promise<LocalModel> {
+/** `openLocalModel` of ./local-model.ts, loaded on first use (needs onnxruntime-node). */
+export async function openLocalModel(source: string, options?: LocalModelOptions): Promise<LocalModelHandle> {
   await loadOrt("a local model");
   return (await import("./local-model.js")).openLocalModel(source, options);
 }

@@ -10,48 +10,17 @@ import { type BatchGreedyOptions, greedyBatch, type RowEnd } from "./batch-decod
 import { ChatFormat, type ChatMessage } from "./chat.js";
 import { openSession, PreparedDecoder } from "./decoder.js";
 import { resolveModelSource } from "./hub.js";
+import type {
+  GeneratedText,
+  GenerateTextOptions,
+  LocalModelHandle,
+  LocalModelOptions,
+  TextCompletion,
+} from "./local-model-api.js";
 import { type ModelFolder, readModelFolder } from "./model-folder.js";
 import { type PreparedFiles, prepareDecoder } from "./prepare/prepare.js";
 
-/** Options of {@link openLocalModel}. */
-export interface LocalModelOptions {
-  /**
-   * ONNX variant (fp32, fp16, q8, q4 ...); default fp32. "auto": q8 (onnx/model_quantized.onnx) when
-   * the folder or hub repository has it, else fp32 (the local black box's default).
-   */
-  dtype?: string;
-  /** Hub revision for hf: sources. */
-  revision?: string;
-  /** ORT intra-op threads (0/undefined: ORT default, one per core). */
-  threads?: number;
-  /** Hub download progress callback (a bar on a TTY otherwise). */
-  onProgress?: (p: { file: string; bytes: number; total?: number }) => void;
-}
-
-/** Options of one generation. */
-export interface GenerateTextOptions {
-  /** Max new tokens (default 128). */
-  maxNewTokens?: number;
-  /** Stop strings: generation ends when the text contains one; the text is cut before it. */
-  stop?: string[];
-  /** Ignore EOS (benchmarks that need an exact number of tokens). */
-  ignoreEos?: boolean;
-}
-
-/** Output of one generated row. */
-export interface GeneratedText {
-  text: string;
-  ids: number[];
-}
-
-/** Result of {@link LocalModel.complete}. */
-export interface TextCompletion {
-  text: string;
-  promptTokens: number;
-  newTokens: number;
-  ms: number;
-}
-
+export type { GeneratedText, GenerateTextOptions, LocalModelHandle, LocalModelOptions, TextCompletion };
 /** Cut `text` at the first stop string (if any). */
 export function cutAtStop(text: string, stop: readonly string[]): { text: string; stopped: boolean } {
   let cut = -1;
@@ -78,7 +47,7 @@ export interface BatchCompletion extends TextCompletion {
 }
 
 /** An opened local model. */
-export class LocalModel {
+export class LocalModel implements LocalModelHandle {
   constructor(
     readonly folder: ModelFolder,
     readonly files: PreparedFiles,

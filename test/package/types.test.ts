@@ -4,8 +4,8 @@
  * import is one the consumer gets (a dependency, not a devDependency).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeConsumer, PACKAGE_ROOT } from "../helpers/consumer.js";
 
@@ -150,5 +150,25 @@ export async function main(): Promise<OptimizeResult> {
     const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", timeout: 120_000 });
     expect(`${r.stdout}${r.stderr}`.trim()).toBe("");
     expect(r.status).toBe(0);
+  });
+});
+
+describe("optional runtime", () => {
+  it("the public declarations never reach onnxruntime-node (an optional peer a consumer may not install)", () => {
+    const seen = new Set<string>();
+    const stack = [join(DIST, "index.d.ts")];
+    const reached: string[] = [];
+    while (stack.length > 0) {
+      const file = stack.pop()!;
+      if (seen.has(file) || !existsSync(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
+        if (m[1].startsWith(".")) stack.push(join(dirname(file), m[1].replace(/\.js$/, ".d.ts")));
+        else if (m[1].startsWith("onnxruntime")) reached.push(relative(DIST, file));
+      }
+    }
+    expect(seen.size).toBeGreaterThan(20);
+    expect(reached).toEqual([]);
   });
 });

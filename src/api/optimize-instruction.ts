@@ -43,7 +43,10 @@ export interface OptimizeInstructionOptions
   blackBox?: string | BlackBoxFunction;
   /** em | f1 | es | contains, a metric function, `judgeMetric({ model, rubric })`, or a module file. */
   metric?: MetricName | MetricFunction | JudgeMetric | string;
-  /** The run ledger file [~/.instructzero/runs.sqlite], or false: in memory, nothing written (no cache either). */
+  /**
+   * The run ledger file [~/.instructzero/runs.sqlite], a postgres:// URL (ledger and response cache in
+   * that database, shared with other machines), or false: in memory, nothing written (no cache either).
+   */
   store?: string | false;
   /** Abort to stop after the current evaluations; the run is then "interrupted" and `resumeRun` continues it. */
   signal?: AbortSignal;
@@ -85,7 +88,7 @@ export interface OptimizeResult {
 
 /** Options of {@link resumeRun}: the functions of the run again (they cannot be stored), and where it is. */
 export interface ResumeRunOptions {
-  /** The ledger holding the run [~/.instructzero/runs.sqlite]. */
+  /** The ledger holding the run [~/.instructzero/runs.sqlite]: a file or a postgres:// URL. */
   store?: string;
   /** The run's function black box, when it used one. */
   blackBox?: BlackBoxFunction;

@@ -280,7 +280,8 @@ export class ResponseCache {
   /** Number of stored responses. */
   size(): number {
     if (this.pg) return this.pg.value<number>("SELECT COUNT(*) FROM responses") ?? 0;
-    return (this.db?.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number }).n;
+    const row = this.db?.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number } | undefined;
+    return row?.n ?? 0;
   }
 
   /** Close the database file (or connection). */

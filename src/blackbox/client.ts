@@ -307,7 +307,7 @@ class WrappedBlackBox implements BlackBox {
     provider: Provider,
     request: CompletionRequest,
     key: string,
-    firstTicket?: RateTicket | void,
+    firstTicket?: RateTicket | undefined,
   ): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt++) {
       if (this.refused) throw this.refusedError(); // refused while this call waited to retry
@@ -364,7 +364,7 @@ class WrappedBlackBox implements BlackBox {
    * Wait for the shared rate limit: a request counts its prompt's UTF-8 bytes / 4 (about its tokens)
    * plus its max answer tokens.
    */
-  private async rateLimit(request: CompletionRequest, signal?: AbortSignal): Promise<RateTicket | void> {
+  private async rateLimit(request: CompletionRequest, signal?: AbortSignal): Promise<RateTicket | undefined> {
     const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
     const tokens = Math.ceil(bytes / 4) + (request.maxTokens ?? 0);
     return this.options.rateLimiter?.acquire(this.id, tokens, signal);

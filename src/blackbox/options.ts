@@ -22,7 +22,7 @@ export type BlackBoxEvent =
  * called the moment the request leaves, so that the limit counts it from then.
  */
 export interface RateLimiter {
-  acquire(key: string, tokens: number, signal?: AbortSignal): Promise<RateTicket | void>;
+  acquire(key: string, tokens: number, signal?: AbortSignal): Promise<RateTicket | undefined>;
 }
 
 /** An admitted request of a {@link RateLimiter}. */

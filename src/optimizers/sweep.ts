@@ -122,7 +122,8 @@ export function summarizeSweep(cells: readonly SweepCell[]): SweepRow[] {
     const winTieLoss: SweepRow["winTieLoss"] = {};
     for (const c of g)
       for (const x of c.comparisons) {
-        const w = (winTieLoss[x.baseline] ??= { win: 0, tie: 0, loss: 0 });
+        winTieLoss[x.baseline] ??= { win: 0, tie: 0, loss: 0 };
+        const w = winTieLoss[x.baseline];
         if (x.verdict === "better") w.win++;
         else if (x.verdict === "worse") w.loss++;
         else w.tie++;

@@ -67,9 +67,17 @@ process.on("exit", () => {
   for (const stop of running) stop();
 });
 
-/** Start a throwaway cluster; throws an Error saying why when PostgreSQL cannot start. */
-export async function startPostgres(): Promise<TestPostgres> {
-  const bin = findPostgresBin();
+/**
+ * Start a throwaway cluster; throws an Error saying why when PostgreSQL cannot start. `bin`: the folder
+ * of initdb and pg_ctl [found by {@link findPostgresBin}].
+ */
+export async function startPostgres(options: { bin?: string } = {}): Promise<TestPostgres> {
+  const bin =
+    options.bin === undefined
+      ? findPostgresBin()
+      : existsSync(join(options.bin, "initdb"))
+        ? options.bin
+        : undefined;
   if (!bin) {
     throw new Error(
       "PostgreSQL is needed by these tests but its server binaries (initdb, pg_ctl) were not found in " +

@@ -221,7 +221,6 @@ describe("distributed sweep", () => {
       while (starts[i] - starts[j] >= WINDOW_MS) j++;
       most = Math.max(most, i - j + 1);
     }
-    console.log("MOST", most, PER_WINDOW, dist.length);
     expect(most).toBeLessThanOrEqual(PER_WINDOW);
     const windows = (starts[starts.length - 1] - starts[0]) / WINDOW_MS;
     expect(starts.length).toBeLessThanOrEqual(PER_WINDOW * (windows + 1));
@@ -231,4 +230,98 @@ describe("distributed sweep", () => {
     for (const text of [enq.stdout, enq.stderr, st.stdout, st.stderr, ...workers.map((w) => w.stderr())])
       expect(text).not.toContain("pw-secret-1");
   }, 240_000);
+
+  it("bench --status shows cells waiting, failed (why), running (where) and done; failed cells are enqueued again", async () => {
+    const url = (await pgServer.createDatabase("status")).replace("postgres@", "postgres:pw-secret-4@");
+    const slow = await startFakeOpenAI({
+      answer: instructionQualityAnswer,
+      latencyMs: 60,
+      apiKey: "sk-right",
+    });
+    try {
+      const enqueue = [
+        "bench",
+        ...["--tasks", fx.taskFile, "--methods", "ape", "--seeds", "0,1"],
+        ...["--target", "openai:fake", "--base-url", slow.url, "--concurrency", "2"],
+        ...["--budget", "4", "--initial-points", "2", "--batch-size", "2", "--validation-size", "3"],
+        ...["--queue", url, "--lease", "5", "--retries", "0", "--retry-delay", "0"],
+      ];
+      const env = { INSTRUCTZERO_QUEUE_MAINTENANCE_S: "1" };
+      expect((await runCli(enqueue, { env })).stdout).toContain("enqueued 2 cells");
+      let st = await runCli(["bench", "--status", "--queue", url], { env });
+      expect(st.code, st.stderr).toBe(0);
+      expect(st.stdout).toContain("2 cells: 0 done, 0 running, 2 waiting, 0 failed");
+      expect(st.stdout).toMatch(/ape\s+0\s+waiting\s+-\s+0\s+created/);
+
+      // a worker with a wrong API key: every cell fails, and the status says why
+      const noKey = await runCli(["worker", "--store", url, "--exit-when-done", "--poll", "200"], {
+        env: { ...env, OPENAI_API_KEY: "sk-wrong-key-000" },
+      });
+      expect(noKey.code, noKey.stderr).toBe(0);
+      st = await runCli(["bench", "--status", "--queue", url], { env });
+      expect(st.stdout).toContain("2 cells: 0 done, 0 running, 0 waiting, 2 failed");
+      expect(st.stdout).toMatch(/ape\s+1\s+failed.*(401|API key).*after 1 tries; enqueue again to retry/);
+      expect(st.stdout).not.toContain("sk-wrong-key-000");
+
+      // enqueued again, they are tried again; while one runs, the status says where
+      const again = await runCli(enqueue, { env });
+      expect(again.stdout).toContain("enqueued 0 cells");
+      expect(again.stdout).toContain("2 failed ones queued again");
+      const worker = spawn(
+        process.execPath,
+        [CLI, "worker", "--store", url, "--exit-when-done", "--poll", "200"],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "/tmp",
+            ...env,
+            OPENAI_API_KEY: "sk-right",
+          },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let stderr = "";
+      worker.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((r) => worker.on("exit", (code) => r(code)));
+      let running = "";
+      try {
+        await until("a cell to run", () => /: started/.test(stderr), 30_000);
+        for (let i = 0; i < 100 && !running; i++) {
+          const s = await runCli(["bench", "--status", "--queue", url], { env });
+          running = /running\s+\S+\s+\d+\s+on \S+ \(pid (\d+)\)/.exec(s.stdout)?.[1] ?? "";
+        }
+        expect(running).toBe(String(worker.pid));
+        expect(await exited).toBe(0);
+      } finally {
+        if (worker.exitCode === null) worker.kill("SIGKILL");
+      }
+      st = await runCli(["bench", "--status", "--queue", url, "--markdown", join(fx.dir, "status.md")], {
+        env,
+      });
+      expect(st.stdout).toContain("2 cells: 2 done, 0 running, 0 waiting, 0 failed");
+      expect(st.stdout).toMatch(/^\| reverse \| \d\.\d{3} ± \d\.\d{3} \|$/m);
+      expect(readFileSync(join(fx.dir, "status.md"), "utf8")).toContain("| task | ape |");
+      // plain `bench --store` reads the same results back from the shared store, calling nothing
+      const before = slow.requests.length;
+      const read = await runCli(
+        [
+          "bench",
+          ...["--tasks", fx.taskFile, "--methods", "ape", "--seeds", "0,1"],
+          ...["--target", "openai:fake", "--base-url", slow.url, "--concurrency", "2"],
+          ...["--budget", "4", "--initial-points", "2", "--batch-size", "2", "--validation-size", "3"],
+          ...["--store", url],
+        ],
+        { env: { ...env, OPENAI_API_KEY: "sk-right" } },
+      );
+      expect(read.code, read.stderr).toBe(0);
+      expect(st.stdout).toContain(read.stdout);
+      expect(slow.requests.length).toBe(before);
+      for (const o of [st.stdout, st.stderr, noKey.stderr, stderr, read.stdout, read.stderr])
+        expect(o).not.toContain("pw-secret-4");
+    } finally {
+      await slow.close();
+    }
+  }, 120_000);
 });

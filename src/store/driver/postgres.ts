@@ -68,17 +68,21 @@ function worker(): (req: PgRequest) => PgReply {
 }
 
 const ESC = "\uE000";
+const NUL = "\u0000";
 
 /** A string as stored in Postgres: NUL (which Postgres text refuses) escaped, reversibly. */
 export function encodeText(s: string): string {
-  return /[\u0000\uE000]/.test(s)
-    ? s.replace(/[\u0000\uE000]/g, (c) => (c === ESC ? ESC + ESC : `${ESC}0`))
-    : s;
+  if (!s.includes(NUL) && !s.includes(ESC)) return s;
+  return s
+    .split(ESC)
+    .join(ESC + ESC)
+    .split(NUL)
+    .join(`${ESC}0`);
 }
 
 /** The inverse of {@link encodeText}. */
 export function decodeText(s: string): string {
-  return s.includes(ESC) ? s.replace(/\uE000(\uE000|0)/g, (_, c: string) => (c === ESC ? ESC : "\u0000")) : s;
+  return s.includes(ESC) ? s.replace(/\uE000(\uE000|0)/g, (_, c: string) => (c === ESC ? ESC : NUL)) : s;
 }
 
 /** `?` placeholders numbered for Postgres ($1, $2 ...); quoted text is left alone. */

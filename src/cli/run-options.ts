@@ -80,8 +80,14 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
   for (const f of optionFields()) {
     if (omit.includes(f.name)) continue;
     if (f.kind === "boolean") {
-      if (f.default === true) cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not: ${describe(f)}`));
-      else cmd.addOption(new Option(f.flag, describe(f)));
+      // both forms, so a flag can override a --config file or a --preset either way
+      if (f.default === true) {
+        cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not: ${describe(f)}`));
+        cmd.addOption(new Option(f.flag, "(the default)").hideHelp());
+      } else {
+        cmd.addOption(new Option(f.flag, describe(f)));
+        cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `(the default) turn off ${f.flag}`).hideHelp());
+      }
       continue;
     }
     if (f.kind === "string-array") {

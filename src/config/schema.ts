@@ -186,7 +186,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the paper's protocol (every default as it is). efficient: racing true, batchMode distinct, stopAtPerfect true (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated suite of `npm run bench:efficiency` it reaches the paper protocol's final accuracy with about half of its calls or fewer (README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the paper's protocol (every default as it is). efficient: racing true, batchMode distinct, stopAtPerfect true (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it reached the paper protocol's final median accuracy after 400-1,250 calls, where the paper protocol needed 1,100-1,800 (README, Benchmarks)",
     ),
 };
 

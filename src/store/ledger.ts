@@ -273,6 +273,7 @@ function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
     ...(r.judge ? { judge: { ...r.judge } } : {}),
     ...(r.origin ? { origin: r.origin } : {}),
     ...(r.empty ? { empty: true } : {}),
+    ...(r.scored !== undefined ? { scored: r.scored } : {}),
     reused: r.reused,
     calls: r.calls,
     cacheHits: r.cacheHits,

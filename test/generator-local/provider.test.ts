@@ -57,14 +57,14 @@ describe("local: black box, batched", () => {
     expect((await innerOf(one)).scheduler.batchSizes.every((n) => n === 1)).toBe(true);
   });
 
-  it("picks the q8 variant when the folder has one and no dtype is given", async () => {
-    const auto = await createLocalProvider(dir);
-    const fp32 = await createLocalProvider(dir, { providerOptions: { dtype: "fp32" } });
+  it("defaults to fp32 (reproducible batches); dtype auto picks q8 when the folder has one", async () => {
+    const auto = await createLocalProvider(dir, { providerOptions: { dtype: "auto" } });
+    const fp32 = await createLocalProvider(dir);
     try {
       expect((auto as Inner).local.dtype).toBe("q8");
       expect((fp32 as Inner).local.dtype).toBe("fp32");
       const onlyFp32 = testModel({ preset: "micro", seed: 9 });
-      const p = await createLocalProvider(onlyFp32);
+      const p = await createLocalProvider(onlyFp32, { providerOptions: { dtype: "auto" } });
       expect((p as Inner).local.dtype).toBe("fp32");
       await p.close?.();
     } finally {

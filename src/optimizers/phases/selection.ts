@@ -65,7 +65,9 @@ export async function selectBest(
   const state = runState(ctx.ledger, ctx.runId);
   const rule = config.selection === "fresh" && fresh.examples.length > 0 ? "fresh" : "validation";
   const note = config.selection === "fresh" ? fresh.note : undefined;
-  const scorable = records.filter((r) => !r.empty);
+  // candidates a race stopped early have a prefix of the validation scores: prefer fully scored ones
+  const full = records.filter((r) => !r.empty && r.scored === undefined);
+  const scorable = full.length > 0 ? full : records.filter((r) => !r.empty);
   if (rule === "validation") {
     const w = selectWinner(
       scorable.map((r) => ({ index: r.index, validationScore: r.score })),

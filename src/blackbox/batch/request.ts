@@ -5,10 +5,9 @@
  * the providers in ../providers send one at a time).
  */
 import { createHash } from "node:crypto";
-import type OpenAI from "openai";
 import { cacheKey } from "../cache.js";
 import { ANTHROPIC_DEFAULT_MAX_TOKENS, acceptsTemperature } from "../providers/anthropic.js";
-import { fixedTemperature } from "../providers/openai.js";
+import { chatCompletionBody } from "../providers/openai.js";
 import type { CompletionParams, CompletionRequest } from "../types.js";
 
 /** The black box's defaults for parameters a request leaves out. */
@@ -54,25 +53,7 @@ export function jobKey(customIds: readonly string[], attempt: number): string {
 }
 
 /** The chat-completions body of one request, as the openai provider sends it. */
-export function openAIBody(
-  model: string,
-  request: CompletionRequest,
-  custom: boolean,
-): OpenAI.ChatCompletionCreateParamsNonStreaming {
-  const messages: OpenAI.ChatCompletionMessageParam[] = [];
-  if (request.system) messages.push({ role: "system", content: request.system });
-  messages.push({ role: "user", content: request.prompt });
-  const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
-  if (request.temperature !== undefined && (custom || !fixedTemperature(model))) {
-    body.temperature = request.temperature;
-  }
-  if (request.stop && request.stop.length > 0) body.stop = request.stop;
-  if (request.maxTokens !== undefined) {
-    if (custom) body.max_tokens = request.maxTokens;
-    else body.max_completion_tokens = request.maxTokens;
-  }
-  return body;
-}
+export const openAIBody = chatCompletionBody;
 
 /** The Messages API parameters of one request, as the anthropic provider sends them. */
 export function anthropicParams(model: string, request: CompletionRequest): Record<string, unknown> {

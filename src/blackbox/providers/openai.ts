@@ -54,19 +54,7 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
     model,
     baseURL: custom ? baseURL : undefined,
     async complete(request: CompletionRequest, { signal }): Promise<ProviderResponse> {
-      const messages: OpenAI.ChatCompletionMessageParam[] = [];
-      if (request.system) messages.push({ role: "system", content: request.system });
-      messages.push({ role: "user", content: request.prompt });
-      const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
-      if (request.temperature !== undefined && (custom || !fixedTemperature(model))) {
-        body.temperature = request.temperature;
-      }
-      if (request.stop && request.stop.length > 0) body.stop = request.stop;
-      if (request.maxTokens !== undefined) {
-        // OpenAI's newer models only accept max_completion_tokens; compatible servers know max_tokens.
-        if (custom) body.max_tokens = request.maxTokens;
-        else body.max_completion_tokens = request.maxTokens;
-      }
+      const body = chatCompletionBody(model, request, custom);
       let res: unknown;
       try {
         res = await client.chat.completions.create(body, { signal });
@@ -82,6 +70,31 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
  * True for OpenAI reasoning models (o1, o3, o4-mini, gpt-5 ...), which reject any temperature but
  * their default: on OpenAI's own URL the parameter is left out for them (it stays in the cache key).
  */
+/**
+ * The chat-completions body of one request (also the body of a Batch API line): system and user
+ * messages, temperature unless the model only takes its default, stop strings, and the token limit as
+ * `max_completion_tokens` (OpenAI's newer models accept only that) or `max_tokens` (compatible servers).
+ */
+export function chatCompletionBody(
+  model: string,
+  request: CompletionRequest,
+  custom: boolean,
+): OpenAI.ChatCompletionCreateParamsNonStreaming {
+  const messages: OpenAI.ChatCompletionMessageParam[] = [];
+  if (request.system) messages.push({ role: "system", content: request.system });
+  messages.push({ role: "user", content: request.prompt });
+  const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
+  if (request.temperature !== undefined && (custom || !fixedTemperature(model))) {
+    body.temperature = request.temperature;
+  }
+  if (request.stop && request.stop.length > 0) body.stop = request.stop;
+  if (request.maxTokens !== undefined) {
+    if (custom) body.max_tokens = request.maxTokens;
+    else body.max_completion_tokens = request.maxTokens;
+  }
+  return body;
+}
+
 export function fixedTemperature(model: string): boolean {
   return /^(o\d|gpt-5)([.-]|$)/.test(model);
 }

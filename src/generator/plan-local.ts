@@ -57,22 +57,21 @@ export interface LocalSpeeds {
 }
 
 /**
- * Measured by `npm run bench:local` on the Qwen2.5-0.5B-shaped random model (2 shared cores, load
- * average 2.4-3.5 during fp32, 4.6-5.5 during q8: the q8 figures are pessimistic). Black box: 20
- * queries of 81 prompt tokens, 4 new tokens, dynamic batches of 8 with prefix reuse; msPerExtraToken
- * is a batch-8 decoding step (fp32 ~80 ms, q8 ~40 ms) shared by its 8 rows. Generator: batches of 25,
- * prompt 126 positions: prefill and decoding step divided by 25.
+ * Measured by `npm run bench:local` on the Qwen2.5-0.5B-shaped random model, alone on 2 cores (load
+ * average 2.2-2.4, the benchmark's own threads). Black box: 20 queries of 81 prompt tokens, 4 new
+ * tokens, dynamic batches of 8 with prefix reuse; msPerExtraToken is a batch-8 decoding step shared by
+ * its 8 rows. Generator: batches of 25, prompt 126 positions: prefill and decoding step divided by 25.
  */
 export const MEASURED_SPEEDS: Readonly<Record<string, LocalSpeeds>> = {
   "onnx-community/Qwen2.5-0.5B-Instruct": {
     cores: 2,
     blackBox: {
-      fp32: { msPerQuery: 95, msPerExtraToken: 10 },
-      q8: { msPerQuery: 141, msPerExtraToken: 5 },
+      fp32: { msPerQuery: 82, msPerExtraToken: 10 },
+      q8: { msPerQuery: 58, msPerExtraToken: 5 },
     },
     generator: {
-      fp32: { msPerInstructionPrefill: 289, msPerInstructionToken: 10.8 },
-      q8: { msPerInstructionPrefill: 377, msPerInstructionToken: 9.7 },
+      fp32: { msPerInstructionPrefill: 240, msPerInstructionToken: 5.6 },
+      q8: { msPerInstructionPrefill: 113, msPerInstructionToken: 3.1 },
     },
     source: "npm run bench:local (qwen05-shaped random model, 2 cores)",
   },

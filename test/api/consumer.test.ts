@@ -129,6 +129,17 @@ describe("optimizeInstruction / resumeRun from the built package", () => {
     expect(out.homeExists).toBe(false);
   });
 
+  it("require() works too (package exports have a default condition)", async () => {
+    const dir = makeConsumer();
+    writeFileSync(
+      join(dir, "req.cjs"),
+      'const iz = require("instructzero"); console.log(typeof iz.optimizeInstruction, typeof iz.resumeRun, typeof iz.judgeMetric);',
+    );
+    const r = await runNode(dir, "req.cjs");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("function function function");
+  });
+
   it("a misspelt option is an error naming the field", () => {
     expect(out.misspelt).toBe('options: unknown field "budgt" (did you mean "budget"?)');
   });

@@ -206,13 +206,12 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
       );
     };
     if (deps.signal?.aborted) return interrupted();
-    // the phases after the search: they may spend what was kept for them, and stop at once on Ctrl-C
+    // the phases after the search spend what was kept for them (also after a search stopped by a
+    // limit: the run still gets its result), and stop at once on Ctrl-C (see onAbort)
     budget.release();
-    if (deps.signal?.aborted) budget.interrupt();
-    /** Run a phase; false when a limit stopped it (the run then ends with what it has). */
-    // a search stopped by a limit still gets its result: the phases after it spend what was kept for them
     const searchStop = stopReason;
     stopReason = undefined;
+    /** Run a phase; false when a limit stopped it (the run then ends with what it has). */
     const phase = async (name: string, work: () => Promise<void>): Promise<boolean> => {
       if (stopReason) return false;
       budget!.phase = name;

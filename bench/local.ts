@@ -3,7 +3,7 @@
  * vocab 151,936; onnxruntime-node CPU): one candidate's 20 validation queries (~75 prompt tokens
  * of which ~25 are the instruction, 4 new tokens, EOS ignored) answered
  *   - one at a time (the provider before batching),
- *   - batched (dynamic batches of 8, 5 ms wait) without prefix reuse,
+ *   - batched (dynamic batches of --batch N, default the provider's 20, 5 ms wait) without prefix reuse,
  *   - batched with prefix reuse (the provider's default; the prefix cache persists across candidates,
  *     as in a run, so each candidate reuses the template header and computes its instruction once),
  * for fp32 and q8; agreement of the answers (q8 vs fp32, batched vs one at a time); the generator's
@@ -20,6 +20,7 @@ import { execSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { LOCAL_BATCH_SIZE } from "../src/generator/batch-limits.js";
 import { BatchScheduler } from "../src/generator/batch-scheduler.js";
 import { createPromptEmbedder } from "../src/generator/generator.js";
 import {
@@ -41,7 +42,7 @@ const threads = Number(arg("threads", "0")) || undefined;
 const dir = arg("dir", path.join(os.tmpdir(), "instructzero-bench-qwen05"));
 const dtypes = process.argv.includes("--skip-q8") ? ["fp32"] : ["fp32", "q8"];
 const NEW_TOKENS = 4;
-const BATCH = 8;
+const BATCH = Math.max(1, Number(arg("batch", String(LOCAL_BATCH_SIZE))));
 const PAPER_CALLS = 3000;
 const PAPER_INSTRUCTIONS = 150;
 const GEN_BATCH = 25;
@@ -149,7 +150,7 @@ async function answer(model: LocalModel, c: number, mode: Mode, cache: PrefixKvC
     texts = [];
     for (const r of reqs) texts.push((await model.complete(r.prompt, r)).text);
   } else {
-    // the provider's path: 20 concurrent requests, dynamic batches of 8
+    // the provider's path: 20 concurrent requests, dynamic batches of BATCH
     const share = mode === "batched + prefix reuse";
     const s = new BatchScheduler<BatchCompletionRequest, string>(
       async (jobs) => {

@@ -37,7 +37,7 @@ export interface BlackBoxOptions {
   apiKey?: string;
   /** Server base URL; else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the provider's default. */
   baseURL?: string;
-  /** Requests in flight at once [8; local models: their batch size, 8]. */
+  /** Requests in flight at once [8; local models: their batch size, 20]. */
   concurrency?: number;
   /** Retries after transient errors; a call makes at most maxRetries + 1 requests [6]. */
   maxRetries?: number;

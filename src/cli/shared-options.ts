@@ -52,7 +52,11 @@ export function addBlackBoxOptions(cmd: Command): Command {
       "--base-url <url>",
       "OpenAI-compatible server URL (default $OPENAI_BASE_URL; Anthropic: $ANTHROPIC_BASE_URL)",
     )
-    .option("--concurrency <n>", "black-box requests in flight at once", intOption("--concurrency", 1), 8)
+    .option(
+      "--concurrency <n>",
+      "black-box requests in flight at once (default 8; local: models 20, the batch they decode together)",
+      intOption("--concurrency", 1),
+    )
     .option("--timeout <ms>", "per-request timeout in milliseconds", intOption("--timeout", 1), 60_000)
     .option(
       "--max-retries <n>",
@@ -72,7 +76,7 @@ export interface SharedCliOptions {
   dataDir?: string;
   metric?: MetricName;
   baseUrl?: string;
-  concurrency: number;
+  concurrency?: number;
   timeout: number;
   maxRetries: number;
   cache: string | boolean;

@@ -55,7 +55,11 @@ export const blackBoxSection = {
     })
     .optional()
     .describe("OpenAI-compatible server URL (default $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)"),
-  concurrency: int(1).default(8).describe("black-box requests in flight at once"),
+  concurrency: int(1)
+    .optional()
+    .describe(
+      "black-box requests in flight at once (default 8; local: models 20, the batch they decode together)",
+    ),
   timeout: int(1).default(60_000).describe("per-request timeout in milliseconds"),
   maxRetries: int(0).default(6).describe("retries after transient errors (429, 5xx, timeouts)"),
   maxTokens: int(1).default(64).describe("max answer tokens per black-box query"),

@@ -49,7 +49,7 @@ export const KNOWN_MODELS: Readonly<Record<string, KnownModel>> = {
 export interface LocalSpeeds {
   /** Cores of the machine measured. */
   cores: number;
-  /** Black-box query (~70 prompt tokens, 4 new tokens), batches of 8 with prefix reuse, by dtype. */
+  /** Black-box query (~70 prompt tokens, 4 new tokens), batches of 20 with prefix reuse, by dtype. */
   blackBox: Partial<Record<string, { msPerQuery: number; msPerExtraToken: number }>>;
   /** Instruction generation, batches of 25 (prompt ~250 positions), by dtype. */
   generator: Partial<Record<string, { msPerInstructionPrefill: number; msPerInstructionToken: number }>>;
@@ -58,20 +58,19 @@ export interface LocalSpeeds {
 
 /**
  * Measured by `npm run bench:local` on the Qwen2.5-0.5B-shaped random model, alone on 2 cores (load
- * average 2.2-2.4, the benchmark's own threads). Black box: 20 queries of 81 prompt tokens, 4 new
- * tokens, dynamic batches of 8 with prefix reuse; msPerExtraToken is a batch-8 decoding step shared by
- * its 8 rows. Generator: batches of 25, prompt 126 positions: prefill and decoding step divided by 25.
+ * average 1.6-2.4, the benchmark's own threads). Black box: 20 queries of 81 prompt tokens, 4 new
+ * tokens, dynamic batches of 20 with prefix reuse; msPerExtraToken is a decoding step shared by its rows. Generator: batches of 25, prompt 126 positions: prefill and decoding step divided by 25.
  */
 export const MEASURED_SPEEDS: Readonly<Record<string, LocalSpeeds>> = {
   "onnx-community/Qwen2.5-0.5B-Instruct": {
     cores: 2,
     blackBox: {
-      fp32: { msPerQuery: 82, msPerExtraToken: 10 },
-      q8: { msPerQuery: 58, msPerExtraToken: 5 },
+      fp32: { msPerQuery: 60, msPerExtraToken: 8 },
+      q8: { msPerQuery: 34, msPerExtraToken: 4 },
     },
     generator: {
-      fp32: { msPerInstructionPrefill: 240, msPerInstructionToken: 5.6 },
-      q8: { msPerInstructionPrefill: 113, msPerInstructionToken: 3.1 },
+      fp32: { msPerInstructionPrefill: 232, msPerInstructionToken: 5.5 },
+      q8: { msPerInstructionPrefill: 102, msPerInstructionToken: 2.7 },
     },
     source: "npm run bench:local (qwen05-shaped random model, 2 cores)",
   },

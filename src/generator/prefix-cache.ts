@@ -7,7 +7,8 @@
  * decoder (./batch-decode.ts) computes such a prefix once (batch 1), copies its keys/values into every
  * row of the group, and prefills only each row's remaining tokens. {@link planPrefixGroups} chooses
  * the groups; {@link PrefixKvCache} keeps recently computed prefixes across batches (the 20 queries of
- * one candidate arrive as batches of 8, 8 and 4; the template header is shared by every candidate).
+ * one candidate arrive in one batch of 20 by default, or e.g. 8, 8 and 4 with a smaller batch size; the
+ * template header is shared by every candidate).
  *
  * Pure data structures: no onnxruntime here.
  */

@@ -17,6 +17,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { UserError } from "../util/errors.js";
+import { RowKvCache } from "./kv-buffers.js";
 import { halfToFloat32 } from "./onnx/proto.js";
 import { EMBEDS_INPUT, IDS_INPUT, STEP_KV_PREFIX } from "./prepare/rewrite.js";
 
@@ -246,7 +247,9 @@ export class PreparedDecoder {
     if (opts.maxNewTokens <= 0 || B === 0) return out;
     if (opts.recompute) return this.greedyRecompute(prompts, B, P, opts, out);
     const cache =
-      this.cacheStrategy(opts) === "step" ? new StepCache(this.kv, B, P, opts.maxNewTokens) : null;
+      this.cacheStrategy(opts) === "step"
+        ? new RowKvCache(this.kv, B, P, P + opts.maxNewTokens) // the last pass reads P + maxNew - 2 slots
+        : null;
     let present = this.emptyCache(B);
     let active = Array.from({ length: B }, (_, b) => b);
     let x = prompts;
@@ -258,9 +261,10 @@ export class PreparedDecoder {
       let vocab: number;
       if (cache) {
         cache.reserve(S);
-        const feeds = this.baseFeeds(x, active.length, S, cache.mask(S), past, cache.pastLength());
+        const valid = new Uint8Array(active.length * S).fill(1); // equal-length prompts: no padding
+        const feeds = this.baseFeeds(x, active.length, S, cache.mask(S, valid), past, cache.pastLength());
         const r = await this.session.run({ ...feeds, ...cache.feeds() }, ["logits", ...cache.stepNames]);
-        cache.append(r, S);
+        cache.append(r, S, valid);
         ({ logits, vocab } = lastLogits(r.logits as ort.Tensor, active.length));
       } else {
         const r = await this.forward(x, active.length, S, present, past);
@@ -348,115 +352,4 @@ export function lastLogits(lt: ort.Tensor, B: number): { logits: Float32Array; v
   const logits = new Float32Array(B * V);
   for (let b = 0; b < B; b++) logits.set(all.subarray((b * Sl + Sl - 1) * V, (b * Sl + Sl) * V), b * V);
   return { logits, vocab: V };
-}
-
-/** Positions added to a {@link StepCache} whenever it runs out of room. */
-const STEP_CACHE_GROWTH = 32;
-
-/**
- * The "step" cache strategy: one preallocated buffer (B, NKV, width, HD) per past input, fed whole
- * every pass. Slots [0, filled) hold the cache; the rest are zeros hidden by the attention mask.
- * This pass's K/V (step_key_values.*) is written at slot `filled` afterwards. Keys carry their
- * rotary position, so where a slot sits in the buffer does not change the attention result.
- */
-class StepCache {
-  readonly stepNames: string[];
-  /** Slots per (row, head). */
-  private width: number;
-  /** Slots in use. */
-  private filled = 0;
-  private rows: number;
-  private bufs: (Float32Array | Uint16Array)[];
-  /** Widest the buffers ever need to be. */
-  private readonly limit: number;
-
-  constructor(
-    private readonly kv: KvLayout,
-    B: number,
-    P: number,
-    maxNew: number,
-  ) {
-    if (!kv.stepNames) throw new Error("StepCache needs step_key_values.* outputs");
-    this.stepNames = kv.stepNames;
-    this.rows = B;
-    this.limit = P + maxNew; // the last pass reads P + maxNew - 2 slots and writes one more
-    this.width = Math.min(P + STEP_CACHE_GROWTH, this.limit);
-    this.bufs = kv.pastNames.map(() => this.alloc(B * this.rowSize()));
-  }
-
-  private rowSize(width = this.width): number {
-    return this.kv.kvHeads * width * this.kv.headDim;
-  }
-
-  private alloc(n: number): Float32Array | Uint16Array {
-    return this.kv.type === "float16" ? new Uint16Array(n) : new Float32Array(n);
-  }
-
-  /** Length of the past fed to the next pass (0 before the first pass). */
-  pastLength(): number {
-    return this.filled === 0 ? 0 : this.width;
-  }
-
-  /** Make room for S more positions (copying into wider buffers when needed). */
-  reserve(S: number): void {
-    if (this.filled + S <= this.width) return;
-    const width = Math.max(this.filled + S, Math.min(this.width + STEP_CACHE_GROWTH, this.limit));
-    const HD = this.kv.headDim;
-    this.bufs = this.bufs.map((src) => {
-      const dst = this.alloc(this.rows * this.rowSize(width));
-      for (let bh = 0; bh < this.rows * this.kv.kvHeads; bh++)
-        dst.set(src.subarray(bh * this.width * HD, (bh * this.width + this.filled) * HD), bh * width * HD);
-      return dst;
-    });
-    this.width = width;
-  }
-
-  /**
-   * Attention mask (rows, T) for a pass of S positions: before the first pass T = S (no past);
-   * afterwards T = width + S with the unfilled slots masked out.
-   */
-  mask(S: number): BigInt64Array {
-    if (this.filled === 0) return new BigInt64Array(this.rows * S).fill(1n);
-    const T = this.width + S;
-    const m = new BigInt64Array(this.rows * T);
-    for (let b = 0; b < this.rows; b++) {
-      m.fill(1n, b * T, b * T + this.filled);
-      m.fill(1n, b * T + this.width, (b + 1) * T);
-    }
-    return m;
-  }
-
-  /** past_key_values.* feeds: empty before the first pass, else the whole buffers (no copy). */
-  feeds(): Record<string, ort.Tensor> {
-    const { kvHeads: NKV, headDim: HD, type } = this.kv;
-    const T = this.pastLength();
-    const f: Record<string, ort.Tensor> = {};
-    this.kv.pastNames.forEach((n, i) => {
-      const data = T === 0 ? this.alloc(0) : this.bufs[i].subarray(0, this.rows * this.rowSize());
-      f[n] = new ort.Tensor(type as "float32", data as Float32Array, [this.rows, NKV, T, HD]);
-    });
-    return f;
-  }
-
-  /** Write this pass's K/V (rows, NKV, S, HD) at slots [filled, filled + S). */
-  append(r: ort.InferenceSession.ReturnType, S: number): void {
-    const { kvHeads: NKV, headDim: HD } = this.kv;
-    this.stepNames.forEach((n, i) => {
-      const src = (r[n] as ort.Tensor).data as Float32Array | Uint16Array;
-      const dst = this.bufs[i];
-      for (let bh = 0; bh < this.rows * NKV; bh++)
-        dst.set(src.subarray(bh * S * HD, (bh + 1) * S * HD), (bh * this.width + this.filled) * HD);
-    });
-    this.filled += S;
-  }
-
-  /** Keep only batch rows `keep` (increasing indices), moved to the front of the buffers. */
-  keepRows(keep: number[]): void {
-    const size = this.rowSize();
-    for (const buf of this.bufs)
-      keep.forEach((b, i) => {
-        if (b !== i) buf.copyWithin(i * size, b * size, (b + 1) * size);
-      });
-    this.rows = keep.length;
-  }
 }

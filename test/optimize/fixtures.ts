@@ -66,24 +66,34 @@ export function instructionQualityAnswer(req: FakeRequest): string {
   return unit(`a:${parsed.instruction}:${parsed.input}`) < q ? reverse(parsed.input) : parsed.input;
 }
 
-/** An in-process black box whose answers take `delay(prompt)` ms, recording calls and overlap. */
-export function slowBlackBox(delay: (prompt: string) => number) {
+/**
+ * An in-process black box whose answers take `delay(prompt)` ms, recording calls and overlap. Answers
+ * come from `options.answer` [instructionQualityAnswer]; `options.crashAt`: the n-th call throws.
+ */
+export function slowBlackBox(
+  delay: (prompt: string) => number,
+  options: { answer?: (prompt: string) => string; crashAt?: number[] } = {},
+) {
   const stats = { calls: 0, inFlight: 0, maxInFlight: 0, prompts: [] as string[] };
+  const crashes = new Set(options.crashAt ?? []);
   const bb: BlackBox = {
     id: "test:bb",
     async complete(request: CompletionRequest): Promise<Completion> {
       stats.calls++;
+      if (crashes.delete(stats.calls)) throw new Error(`crash at call ${stats.calls}`);
       stats.prompts.push(request.prompt);
       stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
       await new Promise((r) => setTimeout(r, delay(request.prompt)));
       stats.inFlight--;
-      const text = instructionQualityAnswer({
-        n: stats.calls,
-        api: "openai",
-        model: "m",
-        prompt: request.prompt,
-        body: {},
-      });
+      const text = options.answer
+        ? options.answer(request.prompt)
+        : instructionQualityAnswer({
+            n: stats.calls,
+            api: "openai",
+            model: "m",
+            prompt: request.prompt,
+            body: {},
+          });
       return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
     },
     totals(): UsageTotals {

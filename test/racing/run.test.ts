@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../../src/blackbox/types.js";
 import { parseRunOptions } from "../../src/config/parse.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { incumbentOf, isPerfect, raceDecision } from "../../src/optimizers/racing.js";
@@ -10,7 +9,7 @@ import type { EvaluationRecord } from "../../src/store/types.js";
 import { validateRecord } from "../../src/store/validate.js";
 import { seedFor } from "../../src/util/rng.js";
 import { parseInstructionPrompt } from "../helpers/fake-openai.js";
-import { makeOptimizeFixture, reverse, smallRunConfig } from "../optimize/fixtures.js";
+import { makeOptimizeFixture, reverse, slowBlackBox, smallRunConfig } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 /** The fixture task (30 examples) leaves 10 for validation: 5 blocks of 2, 4 racing decisions. */
@@ -45,40 +44,18 @@ const gridGenerator: SoftPromptGenerator = {
 function qualityBlackBox(
   options: { delay?: (p: string) => number; perfectAbove?: number; crashAt?: number[] } = {},
 ) {
-  const stats = { calls: 0, prompts: [] as string[] };
-  const crashes = new Set(options.crashAt ?? []);
-  const bb: BlackBox = {
-    id: "test:bb",
-    async complete(request: CompletionRequest): Promise<Completion> {
-      stats.calls++;
-      if (crashes.delete(stats.calls)) throw new Error(`crash at call ${stats.calls}`);
-      stats.prompts.push(request.prompt);
-      await new Promise((r) => setTimeout(r, options.delay?.(request.prompt) ?? 0));
-      const parsed = parseInstructionPrompt(request.prompt);
-      let text = "?";
-      if (parsed) {
-        const q = unit(`q:${parsed.instruction}`);
-        const cap = options.perfectAbove;
-        const p = cap === undefined ? q : q > cap ? 1 : 0.7 * q;
-        const right = unit(`a:${parsed.instruction}:${parsed.input}`) < p;
-        text = right ? reverse(parsed.input) : parsed.input;
-      }
-      return { text, usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, cached: false };
+  return slowBlackBox(options.delay ?? (() => 0), {
+    crashAt: options.crashAt,
+    answer: (prompt) => {
+      const parsed = parseInstructionPrompt(prompt);
+      if (!parsed) return "?";
+      const q = unit(`q:${parsed.instruction}`);
+      const cap = options.perfectAbove;
+      const p = cap === undefined ? q : q > cap ? 1 : 0.7 * q;
+      const right = unit(`a:${parsed.instruction}:${parsed.input}`) < p;
+      return right ? reverse(parsed.input) : parsed.input;
     },
-    totals(): UsageTotals {
-      return {
-        completions: stats.calls,
-        requests: stats.calls,
-        cacheHits: 0,
-        retries: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-      };
-    },
-    async close() {},
-  };
-  return { bb, stats };
+  });
 }
 
 type Opts = Parameters<typeof smallRunConfig>[1];

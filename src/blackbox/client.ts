@@ -70,6 +70,20 @@ export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): 
   return new WrappedBlackBox(`${provider}:${model}`, provider, model, made, cache, prices, settings, options);
 }
 
+/** Usage totals of a black box that has done nothing yet. */
+export function emptyUsageTotals(): Required<UsageTotals> {
+  return {
+    completions: 0,
+    requests: 0,
+    cacheHits: 0,
+    retries: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    priced: true,
+  };
+}
+
 /** Options of {@link createFunctionBlackBox}. */
 export interface FunctionBlackBoxOptions
   extends Omit<BlackBoxOptions, "apiKey" | "baseURL" | "providerOptions" | "env"> {
@@ -156,16 +170,7 @@ class WrappedBlackBox implements BlackBox {
   private readonly rng: Rng;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly inflight = new Map<string, Promise<ProviderResponse>>();
-  private readonly t: Required<UsageTotals> = {
-    completions: 0,
-    requests: 0,
-    cacheHits: 0,
-    retries: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    priced: true,
-  };
+  private readonly t = emptyUsageTotals();
   private calls = 0;
   private closed = false;
   /** The first 401/403 seen: from then on no request is sent. */

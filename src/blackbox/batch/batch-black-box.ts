@@ -32,6 +32,7 @@ import { UserError } from "../../util/errors.js";
 import { redactUrl } from "../../util/redact.js";
 import { Rng } from "../../util/rng.js";
 import { defaultCachePath, ResponseCache } from "../cache.js";
+import { emptyUsageTotals } from "../client.js";
 import { AuthenticationError, BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "../errors.js";
 import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS } from "../options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "../pricing.js";
@@ -256,16 +257,7 @@ export class BatchBlackBox implements BlackBox {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxBatch: number;
   private readonly listeners = new Set<(e: BatchEvent) => void>();
-  private readonly t: Required<UsageTotals> = {
-    completions: 0,
-    requests: 0,
-    cacheHits: 0,
-    retries: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    priced: true,
-  };
+  private readonly t = emptyUsageTotals();
   /** Requests queued for the next batch. */
   private queue: Entry[] = [];
   /** Requests queued or in a batch, by custom id. */

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * Bayesian-optimisation engine: GP with Matern-5/2 or instruction-coupled kernel, MAP fit,
  * (log) Expected Improvement, CMA-ES, scrambled Sobol. `propose` is the step an optimiser calls.

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /** Statistics for honest results: bootstrap intervals, paired comparisons, sweep summaries. */
 export {
   type BootstrapOptions,

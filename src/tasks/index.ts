@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+/** "instructzero/tasks": the benchmark catalog, task loading and data sources, splits, templates and the built-in metrics. */
 export * from "./catalog.js";
 export * from "./data-source.js";
 export { type CleanExamples, cleanTaskExamples } from "./hygiene.js";

@@ -13,7 +13,8 @@ import { makeConsumer, runNode } from "../helpers/consumer.js";
 const SCRIPT = String.raw`
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { buildTestModel, optimizeInstruction, resumeRun } from "instructzero";
+import { optimizeInstruction, resumeRun } from "instructzero";
+import { buildTestModel } from "instructzero/generator";
 
 const unit = (s) => createHash("sha256").update(s).digest().readUInt32BE(0) / 2 ** 32;
 const reverse = (w) => [...w].reverse().join("");

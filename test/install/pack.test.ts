@@ -13,7 +13,7 @@
  * only when IZ_SKIP_INSTALL_TEST=1.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -147,6 +147,21 @@ describe.skipIf(SKIP)("npm i of the packed package (set IZ_SKIP_INSTALL_TEST=1 t
     expect(help.stdout).toMatch(/Usage: instructzero/);
     expect(help.stdout).toMatch(/\beval\b/);
 
+    // the root and every subpath of package.json "exports" import from the installed package
+    const subpaths = Object.keys(
+      JSON.parse(readFileSync(join(modules, "instructzero", "package.json"), "utf8")).exports,
+    ).map((k) => (k === "." ? "instructzero" : `instructzero/${k.slice(2)}`));
+    expect(subpaths.length).toBeGreaterThan(1);
+    writeFileSync(
+      join(proj, "subpaths.mjs"),
+      `for (const s of ${JSON.stringify(subpaths)}) console.log(s, Object.keys(await import(s)).length);\n`,
+    );
+    const imported = await run(process.execPath, ["subpaths.mjs"], proj, home);
+    expect(imported.code, imported.stderr).toBe(0);
+    const counts = imported.stdout.trim().split("\n").map((l) => l.split(" "));
+    expect(counts.map(([s]) => s)).toEqual(subpaths);
+    for (const [s, n] of counts) expect(Number(n), s).toBeGreaterThan(0);
+
     // an API black box: eval of a task file against the fake OpenAI server
     openai = await startFakeOpenAI({ apiKey: "test" });
     writeFileSync(
@@ -198,7 +213,7 @@ describe.skipIf(SKIP)("npm i of the packed package (set IZ_SKIP_INSTALL_TEST=1 t
     });
     writeFileSync(
       join(proj, "vllm.mjs"),
-      `import { openGenerator } from "instructzero";
+      `import { openGenerator } from "instructzero/generator";
 const gen = await openGenerator({ source: "m", seed: 0, nTokens: 5, intrinsicDim: 10, projection: "uniform",
   dtype: "fp32", maxNewTokens: 8, vllmUrl: process.argv[2], vllmModel: "m" });
 const out = await gen.generate([Array(10).fill(0.5), Array(10).fill(-0.5)], [{ input: "hot", output: "cold" }]);

@@ -94,12 +94,9 @@ describe("published types", () => {
     writeFileSync(
       join(dir, "consumer.ts"),
       `import {
-  assertNoSecrets,
   createBlackBox,
   judgeMetric,
   loadTask,
-  MAX_EXAMPLE_CHARS,
-  openLedger,
   type OptimizeResult,
   optimizeInstruction,
   resumeRun,
@@ -108,6 +105,20 @@ describe("published types", () => {
   type TaskSplits,
   UserError,
 } from "instructzero";
+import { assertNoSecrets, openLedger } from "instructzero/store";
+import { MAX_EXAMPLE_CHARS } from "instructzero/tasks";
+export * as blackbox from "instructzero/blackbox";
+export * as bo from "instructzero/bo";
+export * as config from "instructzero/config";
+export * as evaluation from "instructzero/evaluation";
+export * as generator from "instructzero/generator";
+export * as metrics from "instructzero/metrics";
+export * as optimizers from "instructzero/optimizers";
+export * as report from "instructzero/report";
+export * as stats from "instructzero/stats";
+export * as store from "instructzero/store";
+export * as tasks from "instructzero/tasks";
+export * as util from "instructzero/util";
 
 const ledger = openLedger(":memory:");
 const configs: RunConfig[] = ledger.listRuns().map((r) => ledger.getRun(r.id).config);
@@ -154,9 +165,15 @@ export async function main(): Promise<OptimizeResult> {
 });
 
 describe("optional runtime", () => {
-  it("the public declarations never reach onnxruntime-node (an optional peer a consumer may not install)", () => {
+  it("the public declarations (root and subpaths) never reach onnxruntime-node (an optional peer a consumer may not install)", () => {
     const seen = new Set<string>();
-    const stack = [join(DIST, "index.d.ts")];
+    // every entry point's declarations: the root and the subpaths
+    const exportsMap = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).exports as Record<
+      string,
+      { types: string }
+    >;
+    const stack = Object.values(exportsMap).map((e) => join(PACKAGE_ROOT, e.types));
+    expect(stack).toContain(join(DIST, "index.d.ts"));
     const reached: string[] = [];
     while (stack.length > 0) {
       const file = stack.pop()!;

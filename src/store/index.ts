@@ -1,0 +1,19 @@
+/// <reference types="node" preserve="true" />
+/** "instructzero/store": the run ledger (runs, evaluations, spend, locks), its record types and the secrets guard. */
+export {
+  defaultLedgerPath,
+  LEDGER_SCHEMA_VERSION,
+  Ledger,
+  LedgerConflictError,
+  type LedgerOptions,
+  openLedger,
+  RUN_LOCK_STALE_MS,
+  type RunLock,
+  RunLockedError,
+  type RunLockHolder,
+  type SpendEntry,
+  type SpendTotals,
+} from "./ledger.js";
+export { assertNoSecrets } from "./secrets.js";
+export type * from "./types.js";
+export { RUN_STATUSES } from "./types.js";

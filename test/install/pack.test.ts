@@ -13,7 +13,15 @@
  * only when IZ_SKIP_INSTALL_TEST=1.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -158,7 +166,10 @@ describe.skipIf(SKIP)("npm i of the packed package (set IZ_SKIP_INSTALL_TEST=1 t
     );
     const imported = await run(process.execPath, ["subpaths.mjs"], proj, home);
     expect(imported.code, imported.stderr).toBe(0);
-    const counts = imported.stdout.trim().split("\n").map((l) => l.split(" "));
+    const counts = imported.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
     expect(counts.map(([s]) => s)).toEqual(subpaths);
     for (const [s, n] of counts) expect(Number(n), s).toBeGreaterThan(0);
 

@@ -9,12 +9,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startFakeOpenAI } from "../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../fixtures/optimize.js";
 import { buildTestModel } from "../src/generator/test-model/build.js";
 import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
 import { openRunDeps } from "../src/optimizers/setup.js";
 import { openLedger } from "../src/store/ledger.js";
-import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../test/optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 const model = join(mkdtempSync(join(tmpdir(), "iz-caps-")), "micro");

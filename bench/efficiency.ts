@@ -39,6 +39,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseInstructionPrompt } from "../fixtures/fake-openai.js";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../src/blackbox/types.js";
 import { normCdf } from "../src/bo/normal.js";
 import type { RunOptions } from "../src/config/schema.js";
@@ -48,7 +49,6 @@ import { createBoPointProposer } from "../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
 import { openLedger } from "../src/store/ledger.js";
 import { Rng, seedFor } from "../src/util/rng.js";
-import { parseInstructionPrompt } from "../test/helpers/fake-openai.js";
 
 /**
  * Prefix lengths (characters) of the accuracy model's levels: the micro generator's instructions share

@@ -3,10 +3,11 @@
  * latency per call, at black-box concurrency 1, 8 and 32. Prints wall time per setting.
  * Run: npm run bench:eval [-- --latency 200 --examples 100]
  */
+
+import { startFakeOpenAI } from "../fixtures/fake-openai.js";
 import { createBlackBox } from "../src/blackbox/client.js";
 import { evaluateInstruction } from "../src/evaluation/evaluate.js";
 import type { Example } from "../src/tasks/types.js";
-import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,12 +14,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startFakeOpenAI } from "../fixtures/fake-openai.js";
+import { instructionQualityAnswer, reverse } from "../fixtures/optimize.js";
 import { buildTestModel, parsePreset } from "../src/generator/test-model/build.js";
 import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
 import { openRunDeps } from "../src/optimizers/setup.js";
 import { openLedger } from "../src/store/ledger.js";
-import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
-import { instructionQualityAnswer, reverse } from "../test/optimize/fixtures.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { optimizeInstruction } from "../../src/api/optimize-instruction.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { judgeMetric } from "../../src/metrics/judge.js";
@@ -15,7 +16,6 @@ import { inMemoryTask } from "../../src/optimizers/run-task.js";
 import { splitTask } from "../../src/tasks/splits.js";
 import { examplesFromObjects, examplesSha256 } from "../../src/tasks/user-file.js";
 import { UserError } from "../../src/util/errors.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 const reverse = (w: string) => [...w].reverse().join("");
 const examples = Array.from({ length: 24 }, (_, i) => ({ input: `word${i}`, output: reverse(`word${i}`) }));

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { estimateTokens } from "../../fixtures/fake-openai.js";
 import {
   type BatchBlackBox,
   type BatchBlackBoxOptions,
@@ -13,7 +14,6 @@ import {
 } from "../../src/blackbox/batch/batch-black-box.js";
 import { estimateCost } from "../../src/blackbox/pricing.js";
 import { type FakeBatchAnthropic, startFakeBatchAnthropic } from "../helpers/fake-batch-anthropic.js";
-import { estimateTokens } from "../helpers/fake-openai.js";
 import { eventLog, prompt, tempDir, WORDS } from "./helpers.js";
 
 const KEY = "sk-ant-batch-key-0123456789";

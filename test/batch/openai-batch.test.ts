@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { estimateTokens } from "../../fixtures/fake-openai.js";
 import {
   type BatchBlackBox,
   type BatchBlackBoxOptions,
@@ -17,7 +18,6 @@ import { createBlackBox } from "../../src/blackbox/client.js";
 import { AuthenticationError } from "../../src/blackbox/errors.js";
 import { estimateCost } from "../../src/blackbox/pricing.js";
 import { type FakeBatchOpenAI, startFakeBatchOpenAI } from "../helpers/fake-batch-openai.js";
-import { estimateTokens } from "../helpers/fake-openai.js";
 import { eventLog, prompt, tempDir, WORDS } from "./helpers.js";
 
 const KEY = "sk-test-batch-key-0123456789";

@@ -9,13 +9,13 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { estimateTokens, instructionSensitiveAnswer } from "../../fixtures/fake-openai.js";
 import { optimizeInstruction } from "../../src/api/optimize-instruction.js";
 import { estimateCost } from "../../src/blackbox/pricing.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { openLedger } from "../../src/store/ledger.js";
 import { CLI, runCli } from "../helpers/cli.js";
 import { type FakeBatchOpenAI, startFakeBatchOpenAI } from "../helpers/fake-batch-openai.js";
-import { estimateTokens, instructionSensitiveAnswer } from "../helpers/fake-openai.js";
 
 const examples = [
   "hot",

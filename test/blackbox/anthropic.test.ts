@@ -1,10 +1,10 @@
 /** The anthropic provider against the fake server's Messages API route (POST /v1/messages). */
 import { afterEach, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import { AuthenticationError, RateLimitError } from "../../src/blackbox/errors.js";
 import { acceptsTemperature } from "../../src/blackbox/providers/anthropic.js";
 import type { BlackBox } from "../../src/blackbox/types.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 const KEY = "sk-ant-test-key-0123456789";
 let s: FakeOpenAI | undefined;

@@ -6,11 +6,11 @@ import { closeSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { ResponseCache } from "../../src/blackbox/cache.js";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import { UserError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
-import { startFakeOpenAI } from "../helpers/fake-openai.js";
 
 function tmpFile(name = "responses.sqlite"): string {
   return join(mkdtempSync(join(tmpdir(), "iz-cache-int-")), name);

@@ -8,9 +8,9 @@ import { closeSync, mkdtempSync, openSync, statSync, writeFileSync, writeSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { ResponseCache } from "../../src/blackbox/cache.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 const DATA = join(import.meta.dirname, "../fixtures/tasks/data");
 const PASSWORD = "hunter2-cli-secret";

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import {
   AuthenticationError,
@@ -18,7 +19,6 @@ import {
 import type { BlackBoxEvent, BlackBoxOptions } from "../../src/blackbox/options.js";
 import { fixedTemperature } from "../../src/blackbox/providers/openai.js";
 import type { BlackBox } from "../../src/blackbox/types.js";
-import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 const WORDS = ["good", "hot", "big", "fast", "happy", "up", "light", "open", "early", "old"];
 const ANSWERS: Record<string, string> = {

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
+import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import {
   AuthenticationError,
@@ -23,7 +24,6 @@ import { parseRunOptions } from "../../src/config/parse.js";
 import { RunOptionsSchema } from "../../src/config/schema.js";
 import { UserError } from "../../src/util/errors.js";
 import { redactUrl } from "../../src/util/redact.js";
-import { type FakeOpenAI, type FakeOpenAIOptions, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 const servers: FakeOpenAI[] = [];
 const boxes: BlackBox[] = [];

@@ -6,7 +6,7 @@ import {
   instructionSensitiveAnswer,
   parseInstructionPrompt,
   startFakeOpenAI,
-} from "../helpers/fake-openai.js";
+} from "../../fixtures/fake-openai.js";
 
 const req = (prompt: string) => ({ n: 1, api: "openai" as const, model: "m", prompt, body: {} });
 

@@ -8,12 +8,12 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer } from "../../fixtures/optimize.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord, RunRecord } from "../../src/store/types.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer } from "../optimize/fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "iz-modules-"));
 const taskFile = join(dir, "reverse.jsonl");

@@ -1,13 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
-  bfloat16BitsToFloat32,
-  float16BitsToFloat32,
-  readPickle,
-  readZipStored,
-  torchLoad,
-} from "../../src/generator/torch-load.js";
-import {
   crc32,
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
@@ -16,6 +9,13 @@ import {
   torchSave,
 } from "../../src/generator/torch-save.js";
 import { Rng } from "../../src/util/rng.js";
+import {
+  bfloat16BitsToFloat32,
+  float16BitsToFloat32,
+  readPickle,
+  readZipStored,
+  torchLoad,
+} from "../helpers/torch-load.js";
 
 function randomTensor(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);

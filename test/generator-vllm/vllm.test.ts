@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { torchLoad } from "../../src/generator/torch-load.js";
 import { completionsUrl, createVllmEmbedsClient, VllmError } from "../../src/generator/vllm.js";
 import { UserError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { readBody, startHttpServer, type TestServer } from "../helpers/http-server.js";
+import { torchLoad } from "../helpers/torch-load.js";
 
 interface Seen {
   url: string;

@@ -12,7 +12,7 @@
  * validated as the API does (custom_id ^[a-zA-Z0-9_-]{1,64}$, unique; model, max_tokens, messages).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { estimateTokens, type FakeRequest, instructionSensitiveAnswer } from "./fake-openai.js";
+import { estimateTokens, type FakeRequest, instructionSensitiveAnswer } from "../../fixtures/fake-openai.js";
 import { readBody, startHttpServer } from "./http-server.js";
 
 /** One request of a batch, as the server read it. */

@@ -15,11 +15,11 @@
  * `errors` says why). Input is validated as OpenAI does (unique custom_id, one model, method/url, the
  * endpoint and the 24h window): a bad file fails the batch with `errors`.
  *
- * Answers come from `instructionSensitiveAnswer` (test/helpers/fake-openai.ts) unless `answer` is given;
+ * Answers come from `instructionSensitiveAnswer` (fixtures/fake-openai.ts) unless `answer` is given;
  * usage is one token per 4 characters. Counters (`stats()`) let tests check nothing was submitted twice.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { estimateTokens, type FakeRequest, instructionSensitiveAnswer } from "./fake-openai.js";
+import { estimateTokens, type FakeRequest, instructionSensitiveAnswer } from "../../fixtures/fake-openai.js";
 import { readBody, startHttpServer } from "./http-server.js";
 
 /** One line of an input file, as the server read it. */

@@ -7,11 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openGenerator } from "../../src/generator/backends/index.js";
 import { loadGenerator, openLocalModel, prepareDecoder } from "../../src/generator/lazy.js";
 import { ortMissingError, setOrtSpecifierForTests } from "../../src/generator/ort.js";
-import { torchLoad } from "../../src/generator/torch-load.js";
 import { loadTablePromptEmbedder } from "../../src/generator/vllm-generator.js";
 import { UserError } from "../../src/util/errors.js";
 import { testModel } from "../generator/helpers.js";
 import { readBody, startHttpServer, type TestServer } from "../helpers/http-server.js";
+import { torchLoad } from "../helpers/torch-load.js";
 
 const INSTALL =
   /needs onnxruntime-node, which is not installed.*`ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node`/s;

@@ -25,8 +25,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { PACKAGE_ROOT } from "../helpers/consumer.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 import { readBody, startHttpServer, type TestServer } from "../helpers/http-server.js";
 
 const SKIP = process.env.IZ_SKIP_INSTALL_TEST === "1";

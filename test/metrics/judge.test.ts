@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { createBlackBox } from "../../src/blackbox/client.js";
 import type { BlackBox } from "../../src/blackbox/types.js";
 import {
@@ -19,7 +20,6 @@ import {
 } from "../../src/metrics/judge.js";
 import type { MetricExample } from "../../src/metrics/types.js";
 import { UserError } from "../../src/util/errors.js";
-import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 
 type Expected = { score: number; reason: string } | null;
 

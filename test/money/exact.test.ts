@@ -8,12 +8,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { estimateCost } from "../../src/blackbox/pricing.js";
 import { openLedger } from "../../src/store/ledger.js";
 import { renderQuery } from "../../src/tasks/templates.js";
 import { runCli } from "../helpers/cli.js";
-import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(fx.dir, "home") };

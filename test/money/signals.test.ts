@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { CLI, runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(fx.dir, "home") };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { parseInstructionPrompt } from "../../fixtures/fake-openai.js";
+import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun } from "../../src/optimizers/run.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
-import { parseInstructionPrompt } from "../helpers/fake-openai.js";
-import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 

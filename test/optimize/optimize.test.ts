@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { openLedger } from "../../src/store/ledger.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test" };

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { torchLoad } from "../../src/generator/torch-load.js";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { seedFor } from "../../src/util/rng.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 import { readBody, startHttpServer, type TestServer } from "../helpers/http-server.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "./fixtures.js";
+import { torchLoad } from "../helpers/torch-load.js";
 
 const fx = makeOptimizeFixture();
 

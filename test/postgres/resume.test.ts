@@ -7,12 +7,12 @@
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test" };

@@ -12,12 +12,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeLogEntry, type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { CLI, runCli } from "../helpers/cli.js";
-import { type FakeLogEntry, type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 let pgServer: TestPostgres;

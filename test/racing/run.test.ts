@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parseInstructionPrompt } from "../../fixtures/fake-openai.js";
+import { makeOptimizeFixture, reverse, slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
 import { parseRunOptions } from "../../src/config/parse.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { incumbentOf, isPerfect, raceDecision } from "../../src/optimizers/racing.js";
@@ -8,8 +10,6 @@ import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { validateRecord } from "../../src/store/validate.js";
 import { seedFor } from "../../src/util/rng.js";
-import { parseInstructionPrompt } from "../helpers/fake-openai.js";
-import { makeOptimizeFixture, reverse, slowBlackBox, smallRunConfig } from "../optimize/fixtures.js";
 
 const fx = makeOptimizeFixture();
 /** The fixture task (30 examples) leaves 10 for validation: 5 blocks of 2, 4 racing decisions. */

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer } from "../../fixtures/optimize.js";
 import { parseRunConfig } from "../../src/config/parse.js";
 import { executeRun } from "../../src/optimizers/run.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
@@ -18,8 +20,6 @@ import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { CLI, runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
-import { instructionQualityAnswer } from "../optimize/fixtures.js";
 
 const FIXTURE = join(import.meta.dirname, "../fixtures/ledger/v1.sqlite");
 const DATA = join(import.meta.dirname, "../fixtures/tasks/data");

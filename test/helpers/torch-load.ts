@@ -3,7 +3,7 @@
  * only) and a minimal pickle machine covering what PyTorch writes for one tensor. Enough to decode
  * what torch-save.ts produces (and simple real torch.save files); used to check vLLM payloads.
  */
-import { crc32, STORAGE_DTYPES, type TorchDtype } from "./torch-save.js";
+import { crc32, STORAGE_DTYPES, type TorchDtype } from "../../src/generator/torch-save.js";
 
 /** One entry of a ZIP archive. */
 export interface ZipEntry {

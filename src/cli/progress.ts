@@ -1,7 +1,7 @@
 import { SingleBar } from "cli-progress";
 import type { BlackBox } from "../blackbox/types.js";
 import type { ProgressEvent } from "../optimizers/types.js";
-import { fmtUsd } from "../report/format.js";
+import { fmtUsd } from "../util/format.js";
 
 /**
  * Progress display of a run on stderr: a bar (evaluations, best score, calls, cost) on a terminal,

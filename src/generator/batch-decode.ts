@@ -28,15 +28,9 @@
  * give slightly different logits in a different batch composition; see the tests for the agreement.
  */
 import * as ort from "onnxruntime-node";
-import {
-  argmax,
-  extraFeeds,
-  type KvCache,
-  type KvLayout,
-  lastLogits,
-  type PreparedDecoder,
-} from "./decoder.js";
+import { argmax, extraFeeds, type KvCache, lastLogits, type PreparedDecoder } from "./decoder.js";
 import { RowKvCache } from "./kv-buffers.js";
+import type { KvLayout } from "./kv-layout.js";
 import {
   type KvData,
   type PrefixEntry,

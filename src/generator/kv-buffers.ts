@@ -1,6 +1,6 @@
 /** Preallocated KV buffers for step-by-step decoding (see {@link RowKvCache}). */
 import * as ort from "onnxruntime-node";
-import type { KvLayout } from "./decoder.js";
+import type { KvLayout } from "./kv-layout.js";
 import type { KvData } from "./prefix-cache.js";
 
 /** Positions added to a {@link RowKvCache} whenever it runs out of room. */

@@ -3,10 +3,11 @@ import { sampleDemos } from "../tasks/splits.js";
 import { fillTemplate } from "../tasks/templates.js";
 import { seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
+import type { Candidate } from "./candidate.js";
 import { cleanInstruction, emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { evaluateEvent } from "./progress.js";
 import { isPerfect } from "./racing.js";
-import { bestIndex, type Candidate, scoreCandidate } from "./score-candidate.js";
+import { bestIndex, scoreCandidate } from "./score-candidate.js";
 import type { Demo, MethodContext } from "./types.js";
 
 /** APE's forward-generation prompt (Zhou et al. 2023); the model completes "The instruction was to". */

@@ -10,8 +10,8 @@
  */
 import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
-import { fmtUsd } from "../report/format.js";
 import type { SpendEntry } from "../store/ledger.js";
+import { fmtUsd } from "../util/format.js";
 
 /** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
 export interface SpendLog {

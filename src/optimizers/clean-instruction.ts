@@ -38,7 +38,7 @@
  * {@link emptyInstructionRecord}.
  */
 import type { EvaluationRecord } from "../store/types.js";
-import type { Candidate } from "./score-candidate.js";
+import type { Candidate } from "./candidate.js";
 
 /** Clean a generated instruction (see the module comment for the rules); "" when nothing is left. */
 export function cleanInstruction(text: string): string {

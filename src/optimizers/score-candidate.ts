@@ -5,28 +5,10 @@ import {
   zeroJudgeUsage,
 } from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
+import type { Candidate } from "./candidate.js";
 import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { blocksOf, type Incumbent, incumbentOf, raceDecision } from "./racing.js";
 import type { MethodContext } from "./types.js";
-
-/** A candidate to score: its instruction and where it came from. */
-export interface Candidate {
-  index: number;
-  iteration: number;
-  z: number[] | null;
-  instruction: string;
-  generationMs: number;
-  /** "init": an extra candidate given by the user (not proposed by the search). */
-  origin?: "init";
-  /** Usage spent to obtain the candidate (ape proposals), added to the record. */
-  proposalUsage?: {
-    calls: number;
-    cacheHits: number;
-    inputTokens: number;
-    outputTokens: number;
-    costUsd: number;
-  };
-}
 
 /**
  * Score a candidate on the validation set and append it to the ledger. An instruction already scored in

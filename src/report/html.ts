@@ -12,6 +12,7 @@
 
 import type { BaselineResult, Comparison } from "../optimizers/phases/results-types.js";
 import type { EvaluationRecord } from "../store/types.js";
+import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd } from "../util/format.js";
 import { renderChart } from "./chart.js";
 import { renderCostChart } from "./charts/cost.js";
 import { type DistributionGroup, renderDistribution } from "./charts/distribution.js";
@@ -19,7 +20,6 @@ import { type HeatmapColumn, heatmapCss, instructionTags, renderHeatmap } from "
 import { intervalBar } from "./charts/interval.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { ExampleResult, RunExport } from "./export.js";
-import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd } from "./format.js";
 import { configRows, totalsRows } from "./labels.js";
 import { BASE_CSS, htmlPage } from "./page.js";
 

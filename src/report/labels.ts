@@ -3,7 +3,7 @@
  * as `wallMs` or `costUsd`) as words, with their CLI flag for the options.
  */
 import { optionFields } from "../config/fields.js";
-import { fmtDuration, fmtInt, fmtUsd } from "./format.js";
+import { fmtDuration, fmtInt, fmtUsd } from "../util/format.js";
 
 /** Labels of the totals fields, in the order the report lists them. */
 export const TOTAL_LABELS: Readonly<Record<string, string>> = {

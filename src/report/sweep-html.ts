@@ -6,10 +6,10 @@
  * script, no network reference, every string from the runs escaped.
  */
 import type { SweepCell, SweepRow } from "../optimizers/sweep.js";
+import { fmtDate, fmtInt, fmtScore, fmtUsd } from "../util/format.js";
 import { f1 } from "./charts/axes.js";
 import { intervalBar } from "./charts/interval.js";
 import { escapeHtml as esc } from "./escape.js";
-import { fmtDate, fmtInt, fmtScore, fmtUsd } from "./format.js";
 import { BASE_CSS, htmlPage } from "./page.js";
 
 /** Options of {@link renderSweepHtml}. */

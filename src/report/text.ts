@@ -1,7 +1,7 @@
 /** Plain-text views of runs for the terminal (`instructzero runs` and `instructzero show`). */
 import type { RunSummary } from "../store/types.js";
+import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd, oneLine, terminalSafe } from "../util/format.js";
 import type { RunExport } from "./export.js";
-import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd, oneLine, terminalSafe } from "./format.js";
 
 /** Header and rows of the runs table (one row per run, oldest first). */
 export function runsTable(runs: RunSummary[]): { header: string[]; rows: string[][] } {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { exportRun } from "../../src/report/export.js";
-import { fmtDuration, fmtInt, fmtUsd, oneLine } from "../../src/report/format.js";
 import { formatRunDetails, runsTable } from "../../src/report/text.js";
 import { openLedger } from "../../src/store/ledger.js";
+import { fmtDuration, fmtInt, fmtUsd, oneLine } from "../../src/util/format.js";
 import { fillRun } from "../store/synthetic.js";
 import { makeInjectedRun, PAYLOADS } from "./fixture.js";
 

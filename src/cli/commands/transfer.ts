@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { transferRun } from "../../optimizers/transfer.js";
-import { fmtScore } from "../../report/format.js";
 import { openLedger } from "../../store/ledger.js";
+import { fmtScore } from "../../util/format.js";
 import { intOption, numberOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
 

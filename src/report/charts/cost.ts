@@ -1,6 +1,7 @@
 /** Cumulative spending over the evaluations (dollars; calls when nothing was paid). */
+
+import { fmtInt, fmtUsd } from "../../util/format.js";
 import { escapeHtml } from "../escape.js";
-import { fmtInt, fmtUsd } from "../format.js";
 import { axes, evaluationTicks, f1, type Margins, niceStep, svgOpen, ticks } from "./axes.js";
 
 /** Per evaluation, in index order. */

@@ -3,8 +3,9 @@
  * coloured by that instruction's score on that example. An HTML table (in a horizontally scrolling
  * container, the instruction column kept in view), so it stays readable with many examples.
  */
+
+import { fmtScore } from "../../util/format.js";
 import { escapeHtml as esc } from "../escape.js";
-import { fmtScore } from "../format.js";
 
 /** One instruction of the heatmap. */
 export interface HeatmapRow {

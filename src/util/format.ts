@@ -1,4 +1,7 @@
-/** Number, money, duration and date formatting shared by the HTML and text reports. */
+/**
+ * Number, money, duration and date formatting, and terminal-safe text: shared by the reports, the CLI
+ * and the budget messages.
+ */
 
 /** A score with 3 decimals ("-" for null/undefined). */
 export function fmtScore(x: number | null | undefined): string {

@@ -15,8 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { createPromptEmbedder } from "../src/generator/generator.js";
 import { openLocalModel } from "../src/generator/local-model.js";
-import type { Demo } from "../src/generator/prompt.js";
 import { buildTestModel } from "../src/generator/test-model/build.js";
+import type { Demo } from "../src/tasks/types.js";
 import { Rng } from "../src/util/rng.js";
 
 function arg(name: string, fallback: string): string {

@@ -2,7 +2,7 @@
  * The generator contract, declared once: every backend (local ONNX runtime, vLLM server) turns soft
  * prompts into instructions through this interface, and the optimisers see nothing else.
  */
-import type { Demo } from "./prompt.js";
+import type { Demo } from "../tasks/types.js";
 
 /** One generated instruction. */
 export interface GeneratedInstruction {

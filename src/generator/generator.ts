@@ -22,8 +22,9 @@ export interface EmbeddingModel {
   readonly decoder: { embed(ids: readonly number[]): Promise<Float32Array> };
 }
 
+import { renderInductionPrompt } from "../tasks/templates.js";
+import type { Demo } from "../tasks/types.js";
 import { MeanStd, makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
-import { type Demo, inductionPrompt } from "./prompt.js";
 
 export type { GeneratedInstruction } from "./backend.js";
 
@@ -62,7 +63,9 @@ export class PromptEmbedder {
 
   /** Token ids of the chat-templated induction prompt for `demos`. */
   textIds(demos: readonly Demo[]): number[] {
-    return this.chat.encode(this.chat.render([{ role: "user", content: inductionPrompt(demos) }], true));
+    return this.chat.encode(
+      this.chat.render([{ role: "user", content: renderInductionPrompt(demos) }], true),
+    );
   }
 
   /** The soft tokens of z: Float32Array (nTokens, H). */

@@ -20,5 +20,4 @@ export type {
 } from "./local-model-api.js";
 export type { PreparedFiles, PrepareOptions } from "./prepare/prepare.js";
 export { makeProjection, type Projection, type ProjectionKind, project } from "./projection.js";
-export { type Demo, inductionPrompt } from "./prompt.js";
 export type { BuildTestModelOptions, TestPreset } from "./test-model/build.js";

@@ -1,6 +1,7 @@
 import type { EvaluationRecord } from "../store/types.js";
 import { sampleDemos } from "../tasks/splits.js";
-import { fillTemplate } from "../tasks/templates.js";
+import { renderDemoPrompt } from "../tasks/templates.js";
+import type { Demo } from "../tasks/types.js";
 import { seedFor } from "../util/rng.js";
 import { batchSizes } from "./batches.js";
 import type { Candidate } from "./candidate.js";
@@ -8,7 +9,7 @@ import { cleanInstruction, emptyInstructionRecord, isEmptyInstruction } from "./
 import { evaluateEvent } from "./progress.js";
 import { isPerfect } from "./racing.js";
 import { bestIndex, scoreCandidate } from "./score-candidate.js";
-import type { Demo, MethodContext } from "./types.js";
+import type { MethodContext } from "./types.js";
 
 /** APE's forward-generation prompt (Zhou et al. 2023); the model completes "The instruction was to". */
 export const APE_TEMPLATE =
@@ -17,10 +18,9 @@ export const APE_TEMPLATE =
 /** Sampling temperature of APE proposals. */
 export const APE_TEMPERATURE = 0.9;
 
-/** The proposal prompt for a set of demos. */
+/** The proposal prompt for a set of demos: the one demo format in APE's template (not the generator's). */
 export function apePrompt(demos: readonly Demo[]): string {
-  const fullDemo = demos.map((d) => `Input: ${d.input}\nOutput: ${d.output}`).join("\n\n");
-  return fillTemplate(APE_TEMPLATE, { fullDemo });
+  return renderDemoPrompt(APE_TEMPLATE, demos);
 }
 
 /**

@@ -3,15 +3,9 @@ import type { RunConfig } from "../config/schema.js";
 import type { SoftPromptGenerator } from "../generator/backend.js";
 import type { Scorer } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
-import type { TaskSplits } from "../tasks/types.js";
+import type { Demo, TaskSplits } from "../tasks/types.js";
 
 export type { SoftPromptGenerator };
-
-/** A demonstration shown to an instruction proposer. */
-export interface Demo {
-  input: string;
-  output: string;
-}
 
 /** Evaluated soft prompts, as the point proposer sees them. */
 export interface SearchHistory {

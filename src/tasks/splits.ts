@@ -1,7 +1,7 @@
 import { UserError } from "../util/errors.js";
 import { Rng, seedFor } from "../util/rng.js";
 import { type CleanExamples, cleaningNotes, cleanTaskExamples } from "./hygiene.js";
-import type { Example, Task, TaskSplits } from "./types.js";
+import type { Demo, Example, Task, TaskSplits } from "./types.js";
 
 /** Split sizes (defaults reproduce the reference). */
 export interface SplitOptions {
@@ -105,11 +105,7 @@ function tooFewDetail(task: Task, clean: CleanExamples): string {
 }
 
 /** `count` demos drawn (seeded) from the prompt-generation set, as input/output pairs. */
-export function sampleDemos(
-  promptGen: readonly Example[],
-  count: number,
-  seed: number,
-): { input: string; output: string }[] {
+export function sampleDemos(promptGen: readonly Example[], count: number, seed: number): Demo[] {
   const rng = new Rng(seedFor(seed, "demos"));
   return rng
     .shuffled(promptGen)

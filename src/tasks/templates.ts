@@ -1,3 +1,5 @@
+import type { Demo } from "./types.js";
+
 /**
  * The reference prompt templates. Placeholders are filled in one pass, so text inside an instruction or
  * an input that happens to contain "[INPUT]" is never substituted again (the reference's chained
@@ -12,10 +14,12 @@ export const TEST_TEMPLATE = "Instruction: [PROMPT]\n\nInput: [INPUT]\n\nOUTPUT:
 export const NO_INSTRUCTION_VALIDATION_TEMPLATE = "Input: [INPUT]\n Output: [OUTPUT]";
 /** The query of the "no instruction" baseline (test). */
 export const NO_INSTRUCTION_TEST_TEMPLATE = "Input: [INPUT]\n\nOUTPUT: [OUTPUT]";
-/** One demonstration in the generator's prompt. */
+/** One demonstration in a proposer's prompt (the generator's and APE's alike); demos are joined by a blank line. */
 export const DEMO_TEMPLATE = "Input: [INPUT]\nOutput: [OUTPUT]";
-/** The generator's question after the demonstrations. */
-export const INDUCTION_TEMPLATE = "[full_DEMO]\n\nThe instruction was to?";
+/** The question that closes the generator's prompt (InstructZero's induction template). */
+export const INDUCTION_QUESTION = "The instruction was to?";
+/** The generator's prompt (InstructZero, the paper's template): the demonstrations, then the question. */
+export const INDUCTION_TEMPLATE = `[full_DEMO]\n\n${INDUCTION_QUESTION}`;
 
 /** Fill `[PROMPT]`, `[INPUT]`, `[OUTPUT]`, `[full_DEMO]` in one pass. */
 export function fillTemplate(
@@ -59,10 +63,24 @@ export function renderQuery(
   return fillTemplate(t, { prompt: instruction, input });
 }
 
-/** The generator's text prompt: demos "Input: X\nOutput: Y" joined by blank lines, then the question. */
-export function renderInductionPrompt(demos: readonly { input: string; output: string }[]): string {
-  const fullDemo = demos
-    .map((d) => fillTemplate(DEMO_TEMPLATE, { input: d.input, output: d.output }))
-    .join("\n\n");
-  return fillTemplate(INDUCTION_TEMPLATE, { fullDemo });
+/** Demonstrations in the one demo format: "Input: X\nOutput: Y", joined by blank lines. */
+export function renderDemos(demos: readonly Demo[]): string {
+  return demos.map((d) => fillTemplate(DEMO_TEMPLATE, { input: d.input, output: d.output })).join("\n\n");
+}
+
+/**
+ * A proposer's prompt: `template` with its `[full_DEMO]` replaced by {@link renderDemos}. Two templates
+ * use it, on purpose different: {@link INDUCTION_TEMPLATE} (the generator's, from the InstructZero
+ * paper) and APE's forward-generation template (src/optimizers/ape.ts).
+ */
+export function renderDemoPrompt(template: string, demos: readonly Demo[]): string {
+  return fillTemplate(template, { fullDemo: renderDemos(demos) });
+}
+
+/**
+ * The generator's text prompt (sent as one user message): demos "Input: X\nOutput: Y" joined by blank
+ * lines, then "\n\nThe instruction was to?".
+ */
+export function renderInductionPrompt(demos: readonly Demo[]): string {
+  return renderDemoPrompt(INDUCTION_TEMPLATE, demos);
 }

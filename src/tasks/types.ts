@@ -7,6 +7,15 @@ export interface Example {
   answers: string[];
 }
 
+/**
+ * One demonstration shown to an instruction proposer (the generator's induction prompt, APE's
+ * proposal prompt): an input and the one answer shown for it.
+ */
+export interface Demo {
+  input: string;
+  output: string;
+}
+
 /** Where a task came from. */
 export type TaskSource = "instruction-induction" | "bigbench-ii" | "file" | "examples";
 

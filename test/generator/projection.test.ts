@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MeanStd, makeProjection, project } from "../../src/generator/projection.js";
-import { INDUCTION_QUESTION, inductionPrompt } from "../../src/generator/prompt.js";
+import { INDUCTION_QUESTION, renderInductionPrompt } from "../../src/tasks/templates.js";
 
 describe("random projection A", () => {
   it("uniform: entries in [-1, 1), deterministic in the seed, spread over the range", () => {
@@ -56,7 +56,7 @@ describe("random projection A", () => {
 describe("induction prompt", () => {
   it("formats demos like the reference", () => {
     expect(
-      inductionPrompt([
+      renderInductionPrompt([
         { input: "a", output: "b" },
         { input: "c", output: "d" },
       ]),

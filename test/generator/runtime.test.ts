@@ -6,7 +6,7 @@ import { selectRows } from "../../src/generator/decoder.js";
 import { type InstructionGenerator, loadGenerator } from "../../src/generator/generator.js";
 import { cutAtStop, type LocalModel, openLocalModel } from "../../src/generator/local-model.js";
 import { readModelFolder } from "../../src/generator/model-folder.js";
-import { inductionPrompt } from "../../src/generator/prompt.js";
+import { renderInductionPrompt } from "../../src/tasks/templates.js";
 import { UserError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { tempDir, testModel } from "./helpers.js";
@@ -35,7 +35,7 @@ describe("generator runtime on the micro test model", () => {
   });
 
   it("KV-cache decoding equals full recompute", async () => {
-    const ids = model.promptIds([{ role: "user", content: inductionPrompt(demos) }]);
+    const ids = model.promptIds([{ role: "user", content: renderInductionPrompt(demos) }]);
     const x = await model.decoder.embed(ids);
     // two rows: the text alone and the text with a perturbed first token
     const B = 2;
@@ -70,7 +70,7 @@ describe("generator runtime on the micro test model", () => {
   });
 
   it("rows that stop early leave the batch without changing the other rows", async () => {
-    const ids = model.promptIds([{ role: "user", content: inductionPrompt(demos) }]);
+    const ids = model.promptIds([{ role: "user", content: renderInductionPrompt(demos) }]);
     const x = await model.decoder.embed(ids);
     const H = model.hidden;
     const P = ids.length;
@@ -105,7 +105,7 @@ describe("generator runtime on the micro test model", () => {
   });
 
   it("both cache strategies decode like full recompute, across cache growth and a shrinking batch", async () => {
-    const ids = model.promptIds([{ role: "user", content: inductionPrompt(demos) }]);
+    const ids = model.promptIds([{ role: "user", content: renderInductionPrompt(demos) }]);
     const x = await model.decoder.embed(ids);
     const H = model.hidden;
     const P = ids.length;

@@ -25,7 +25,7 @@ export interface ScheduledJob<In, Out> {
 
 /** Options of {@link BatchScheduler}. */
 export interface BatchSchedulerOptions {
-  /** Largest batch (default 8). */
+  /** Largest batch (default 8; the local provider passes its batch size, LOCAL_BATCH_SIZE = 20). */
   maxBatch?: number;
   /** Wait for more requests after the first of a batch arrives, in ms (default 5; 0: none). */
   maxWaitMs?: number;

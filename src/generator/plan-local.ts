@@ -84,7 +84,10 @@ export interface ZeroConfigPlanInput {
   generatorDtype?: string;
   /** Black box id ("local:hf:org/name", "local:DIR", "openai:..."). */
   target: string;
-  /** ONNX variant of a local target (default "auto": q8 when the repository has it). */
+  /**
+   * ONNX variant of a local target: the run's (fp32 by default, the variant the local provider loads).
+   * Without one, "auto": q8 when the repository has it, else fp32.
+   */
   targetDtype?: string;
   /** Variants the target repository has, when known (hub listing); default: those of KNOWN_MODELS. */
   targetVariants?: readonly string[];

@@ -16,7 +16,8 @@
  * batch and rejects with a TimeoutError once that has passed). Other aborts remove a queued request at
  * once (it is never decoded) and drop a running one at its next token.
  *
- * Variant: with no dtype given, q8 (onnx/model_quantized.onnx) when the model has it, else fp32.
+ * Variant: with no dtype given, fp32 (onnx/model.onnx); "auto" picks q8 (onnx/model_quantized.onnx)
+ * when the model has it, else fp32.
  */
 import { LOCAL_BATCH_SIZE } from "../../generator/batch-limits.js";
 import { BatchScheduler, type ScheduledJob } from "../../generator/batch-scheduler.js";
@@ -41,7 +42,7 @@ export interface LocalProviderOptions {
   threads?: number;
   /** Default max new tokens when a request sets none (default 128). */
   maxTokens?: number;
-  /** Requests decoded together at most (default 8; 1: one at a time). */
+  /** Requests decoded together at most (default 20, LOCAL_BATCH_SIZE; 1: one at a time). */
   batchSize?: number;
   /** Wait for more requests after the first of a batch arrives, ms (default 5). */
   batchWaitMs?: number;

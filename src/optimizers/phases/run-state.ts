@@ -1,6 +1,6 @@
 /**
- * Typed checkpoints of a run's phases in the ledger's state table: each key has one type, and this is
- * the only place that names the keys.
+ * Typed checkpoints of a run's phases (timing, selection, baselines) in the ledger's state table: each
+ * key has one type.
  */
 import type { Ledger } from "../../store/ledger.js";
 import type { PhaseTiming } from "../types.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun } from "../../src/optimizers/run.js";
-import { chunkSizes } from "../../src/optimizers/soft-prompt-search.js";
+import { chunkSizes } from "../../src/optimizers/soft-prompt/chunks.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";

@@ -7,6 +7,7 @@ import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { getMethod } from "./methods/index.js";
 import { judgeModelOf } from "./run-config.js";
+import type { RunLayout } from "./run-layout.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -50,13 +51,14 @@ function tokens(text: string): number {
 const TYPICAL_INSTRUCTION = "x".repeat(80);
 
 /**
- * Estimate calls, tokens and dollars of a run. Calls are an upper bound (repeated instructions are not
- * re-queried and cached answers cost nothing); tokens use 4 characters per token and the answers' length
- * (capped by the answer-token limit) for outputs.
+ * Estimate calls, tokens and dollars of a run laid out by `layoutRun` (its splits, selection split and
+ * baselines; or bare splits, with the selection and baselines given in `options`). Calls are an upper
+ * bound (repeated instructions are not re-queried and cached answers cost nothing); tokens use 4
+ * characters per token and the answers' length (capped by the answer-token limit) for outputs.
  */
 export function planRun(
   config: RunConfig,
-  splits: TaskSplits,
+  layout: RunLayout | TaskSplits,
   options: {
     skipTest?: boolean;
     env?: NodeJS.ProcessEnv;
@@ -67,6 +69,10 @@ export function planRun(
     baselines?: number;
   } = {},
 ): RunPlan {
+  if ("splits" in layout) {
+    options = { selection: layout.selection.examples, baselines: layout.baselines.length, ...options };
+  }
+  const splits = "splits" in layout ? layout.splits : layout;
   const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
   const perQuery = (set: readonly Example[], template: "validation" | "test") => {

@@ -126,13 +126,13 @@ export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome 
 export type { RunConfigExtras } from "./optimizers/run-config.js";
 export { openRunDeps } from "./optimizers/setup.js";
 export {
-  runSweep,
   type SweepCell,
   type SweepRow,
   summarizeSweep,
   sweepCsv,
   sweepMarkdown,
 } from "./optimizers/sweep.js";
+export * from "./session/index.js";
 export type { PointProposer, ProgressEvent } from "./optimizers/types.js";
 export {
   type ExampleResult,

@@ -79,19 +79,19 @@ export function outcomeOfResult(
 }
 
 /**
- * The outcome of a stored run, finished or not: a completed run's recorded result; else its status,
- * its evaluations so far (best by validation score) and its totals so far.
+ * The outcome of a stored run, finished or not: a completed run's recorded result (also a run a limit
+ * stopped after its search); else its status, its evaluations so far (best by validation score) and its
+ * totals so far.
  */
 export function loadOutcome(ledger: Ledger, runId: string): RunOutcome {
   const run = ledger.getRun(runId);
   const evaluations = ledger.evaluations(run.id);
-  if (run.status === "completed" && run.result)
-    return outcomeOfResult(run.id, "completed", evaluations, run.result);
+  const reason = run.status === "stopped" && run.statusMessage ? { reason: run.statusMessage } : {};
+  // a run stopped by a limit after its search also has a result
+  if (run.result && (run.status === "completed" || run.status === "stopped"))
+    return { ...outcomeOfResult(run.id, run.status, evaluations, run.result), ...reason };
   const totals = totalsOf(evaluations, null, ledger, run.id);
-  return {
-    ...outcomeOf(run.id, run.status, evaluations, null, totals),
-    ...(run.status === "stopped" && run.statusMessage ? { reason: run.statusMessage } : {}),
-  };
+  return { ...outcomeOf(run.id, run.status, evaluations, null, totals), ...reason };
 }
 
 const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };

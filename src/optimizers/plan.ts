@@ -47,6 +47,25 @@ function tokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** Every scoring query of a run: [examples, times, template, phase]. */
+type QuerySets = [readonly Example[], number, "validation" | "test", keyof PhaseCalls][];
+
+/** The LLM judge's share of a plan: one call per scored answer (none without a judge). */
+function judgePlan(config: RunConfig, sets: QuerySets, prices: PriceTable) {
+  const judgeModel = judgeModelOf(config);
+  if (!judgeModel) return { calls: 0, input: 0, output: 0, cost: 0 as number | null };
+  let input = 0;
+  let n = 0;
+  for (const [set, times] of sets) {
+    n += times * set.length;
+    for (const ex of set)
+      input += times * tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? ""));
+  }
+  const output = n * Math.min(JUDGE_MAX_TOKENS, 40);
+  const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
+  return { calls: n, input, output, cost: c.priced ? c.costUsd : null };
+}
+
 /** A typical instruction length used for the estimate (tokens ~ 20). */
 const TYPICAL_INSTRUCTION = "x".repeat(80);
 
@@ -88,7 +107,7 @@ export function planRun(
   const nBaselines = options.baselines ?? 1 + config.baselines.length;
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
   // every scoring query of the run: [examples, times, template]
-  const sets: [readonly Example[], number, "validation" | "test", keyof PhaseCalls][] = [
+  const sets: QuerySets = [
     [splits.validation, config.budget, "validation", "validationCalls"],
     [splits.validation, config.initInstructions.length, "validation", "initCalls"],
     [selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"],
@@ -120,22 +139,7 @@ export function planRun(
   const full = estimateCost(config.target, { inputTokens, outputTokens }, prices);
   // provider batch APIs charge a fraction of the table price
   const cost = config.batchApi ? { ...full, costUsd: full.costUsd * config.batchPriceFactor } : full;
-  // judge: one call per scored answer
-  const judgeModel = judgeModelOf(config);
-  let judge = { calls: 0, input: 0, output: 0, cost: 0 as number | null };
-  if (judgeModel) {
-    let input = 0;
-    let n = 0;
-    for (const [set, times] of sets) {
-      n += times * set.length;
-      for (const ex of set)
-        input +=
-          times * tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? ""));
-    }
-    const output = n * Math.min(JUDGE_MAX_TOKENS, 40);
-    const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
-    judge = { calls: n, input, output, cost: c.priced ? c.costUsd : null };
-  }
+  const judge = judgePlan(config, sets, prices);
   const scoring = Object.values(calls).reduce((a, b) => a + b, 0);
   const own = cost.priced ? cost.costUsd : null;
   return {

@@ -132,7 +132,6 @@ export {
   sweepCsv,
   sweepMarkdown,
 } from "./optimizers/sweep.js";
-export * from "./session/index.js";
 export type { PointProposer, ProgressEvent } from "./optimizers/types.js";
 export {
   type ExampleResult,
@@ -145,6 +144,7 @@ export {
 export { renderHtmlReport } from "./report/html.js";
 export { renderSweepHtml } from "./report/sweep-html.js";
 export { formatRunDetails, runsTable } from "./report/text.js";
+export * from "./session/index.js";
 export {
   defaultLedgerPath,
   LEDGER_SCHEMA_VERSION,

@@ -75,6 +75,13 @@ export type {
 } from "./metrics/types.js";
 export { BudgetExhausted, RunInterrupted } from "./optimizers/budget.js";
 export type { ProgressEvent } from "./optimizers/types.js";
+export {
+  type NewRunOptions,
+  type RunLimits,
+  RunSession,
+  type SessionOptions,
+  type StoredRunOptions,
+} from "./session/run-session.js";
 export { LedgerConflictError, RunLockedError } from "./store/ledger.js";
 export type { RunStatus, RunTotals } from "./store/types.js";
 export { type LoadTaskOptions, loadTask } from "./tasks/load.js";

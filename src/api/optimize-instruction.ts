@@ -15,12 +15,10 @@
 import type { BlackBoxFunction } from "../blackbox/providers/function.js";
 import type { RunConfig, RunOptions } from "../config/schema.js";
 import type { JudgeMetric, MetricFunction } from "../metrics/types.js";
-import { executeRun, type RunOutcome } from "../optimizers/run.js";
+import type { RunOutcome } from "../optimizers/outcome.js";
 import { JUDGE_PREFIX, makeRunConfig } from "../optimizers/run-config.js";
-import { loadRunTaskForPlan } from "../optimizers/run-task.js";
-import { openRunDeps } from "../optimizers/setup.js";
 import type { ProgressEvent } from "../optimizers/types.js";
-import { type Ledger, openLedger } from "../store/ledger.js";
+import { RunSession } from "../session/run-session.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../store/types.js";
 import type { MetricName } from "../tasks/types.js";
 import { examplesFromObjects, examplesSha256 } from "../tasks/user-file.js";
@@ -145,20 +143,20 @@ export async function optimizeInstruction(options: OptimizeInstructionOptions): 
     blackBoxFunction: blackBoxFunction !== undefined,
     metricFunction: metricFunction !== undefined,
   });
-  await loadRunTaskForPlan(config, { examples }); // checked before the run exists
-
-  const ledger = openLedger(store === false ? ":memory:" : store);
+  // the task is checked before the run exists; the black box and metric open before it is recorded
+  const session = await RunSession.open({
+    config,
+    examples,
+    store,
+    signal,
+    onProgress,
+    blackBoxFunction,
+    metricFunction,
+  });
   try {
-    const deps = await openRunDeps(config, ledger, { signal, onProgress, blackBoxFunction, metricFunction });
-    try {
-      const runId = ledger.createRun(config);
-      if (examples) ledger.setTaskExamples(runId, config.examplesHash!, examples);
-      return toResult(await executeRun(runId, deps), ledger);
-    } finally {
-      await deps.close();
-    }
+    return toResult(await session.run(), session);
   } finally {
-    ledger.close();
+    await session.close();
   }
 }
 
@@ -168,37 +166,26 @@ export async function optimizeInstruction(options: OptimizeInstructionOptions): 
  * black box or metric function needs them again; a changed module file is refused.
  */
 export async function resumeRun(runId: string, options: ResumeRunOptions = {}): Promise<OptimizeResult> {
-  const ledger = openLedger(options.store, { create: false });
+  // new limits are stored only once the run's black box, metric and generator opened
+  const session = await RunSession.open({
+    runId,
+    store: options.store,
+    limits: { maxCalls: options.maxCalls, maxCost: options.maxCost },
+    signal: options.signal,
+    onProgress: options.onProgress,
+    blackBoxFunction: options.blackBox,
+    metricFunction: options.metric,
+  });
   try {
-    const id = ledger.resolveRunId(runId);
-    if (options.maxCalls !== undefined || options.maxCost !== undefined) {
-      ledger.updateLimits(id, { maxCalls: options.maxCalls, maxCost: options.maxCost });
-    }
-    const config = ledger.getRun(id).config;
-    const deps = await openRunDeps(
-      config,
-      ledger,
-      {
-        signal: options.signal,
-        onProgress: options.onProgress,
-        blackBoxFunction: options.blackBox,
-        metricFunction: options.metric,
-      },
-      id,
-    );
-    try {
-      return toResult(await executeRun(id, deps), ledger);
-    } finally {
-      await deps.close();
-    }
+    return toResult(await session.run(), session);
   } finally {
-    ledger.close();
+    await session.close();
   }
 }
 
-function toResult(o: RunOutcome, ledger: Ledger): OptimizeResult {
-  const config = ledger.getRun(o.runId).config;
-  const validation = ledger.getExamples(o.runId, "validation") ?? [];
+function toResult(o: RunOutcome, session: RunSession): OptimizeResult {
+  const config = session.config;
+  const validation = session.ledger.getExamples(o.runId, "validation") ?? [];
   const warnings: string[] = [...(o.notes ?? [])];
   if (config.target.startsWith("function:") && !config.blackBoxId && !config.blackBoxModule) {
     warnings.push("the black box is a function without blackBoxId: its answers were not cached");

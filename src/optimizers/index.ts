@@ -17,7 +17,6 @@ export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome 
 export type { RunConfigExtras } from "./run-config.js";
 export { openRunDeps } from "./setup.js";
 export {
-  runSweep,
   type SweepCell,
   type SweepRow,
   summarizeSweep,

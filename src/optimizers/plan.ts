@@ -7,6 +7,7 @@ import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { getMethod } from "./methods/index.js";
 import { judgeModelOf } from "./run-config.js";
+import type { RunLayout } from "./run-layout.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -46,17 +47,37 @@ function tokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** Every scoring query of a run: [examples, times, template, phase]. */
+type QuerySets = [readonly Example[], number, "validation" | "test", keyof PhaseCalls][];
+
+/** The LLM judge's share of a plan: one call per scored answer (none without a judge). */
+function judgePlan(config: RunConfig, sets: QuerySets, prices: PriceTable) {
+  const judgeModel = judgeModelOf(config);
+  if (!judgeModel) return { calls: 0, input: 0, output: 0, cost: 0 as number | null };
+  let input = 0;
+  let n = 0;
+  for (const [set, times] of sets) {
+    n += times * set.length;
+    for (const ex of set)
+      input += times * tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? ""));
+  }
+  const output = n * Math.min(JUDGE_MAX_TOKENS, 40);
+  const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
+  return { calls: n, input, output, cost: c.priced ? c.costUsd : null };
+}
+
 /** A typical instruction length used for the estimate (tokens ~ 20). */
 const TYPICAL_INSTRUCTION = "x".repeat(80);
 
 /**
- * Estimate calls, tokens and dollars of a run. Calls are an upper bound (repeated instructions are not
- * re-queried and cached answers cost nothing); tokens use 4 characters per token and the answers' length
- * (capped by the answer-token limit) for outputs.
+ * Estimate calls, tokens and dollars of a run laid out by `layoutRun` (its splits, selection split and
+ * baselines; or bare splits, with the selection and baselines given in `options`). Calls are an upper
+ * bound (repeated instructions are not re-queried and cached answers cost nothing); tokens use 4
+ * characters per token and the answers' length (capped by the answer-token limit) for outputs.
  */
 export function planRun(
   config: RunConfig,
-  splits: TaskSplits,
+  layout: RunLayout | TaskSplits,
   options: {
     skipTest?: boolean;
     env?: NodeJS.ProcessEnv;
@@ -67,6 +88,10 @@ export function planRun(
     baselines?: number;
   } = {},
 ): RunPlan {
+  if ("splits" in layout) {
+    options = { selection: layout.selection.examples, baselines: layout.baselines.length, ...options };
+  }
+  const splits = "splits" in layout ? layout.splits : layout;
   const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
   const perQuery = (set: readonly Example[], template: "validation" | "test") => {
@@ -82,7 +107,7 @@ export function planRun(
   const nBaselines = options.baselines ?? 1 + config.baselines.length;
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
   // every scoring query of the run: [examples, times, template]
-  const sets: [readonly Example[], number, "validation" | "test", keyof PhaseCalls][] = [
+  const sets: QuerySets = [
     [splits.validation, config.budget, "validation", "validationCalls"],
     [splits.validation, config.initInstructions.length, "validation", "initCalls"],
     [selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"],
@@ -114,22 +139,7 @@ export function planRun(
   const full = estimateCost(config.target, { inputTokens, outputTokens }, prices);
   // provider batch APIs charge a fraction of the table price
   const cost = config.batchApi ? { ...full, costUsd: full.costUsd * config.batchPriceFactor } : full;
-  // judge: one call per scored answer
-  const judgeModel = judgeModelOf(config);
-  let judge = { calls: 0, input: 0, output: 0, cost: 0 as number | null };
-  if (judgeModel) {
-    let input = 0;
-    let n = 0;
-    for (const [set, times] of sets) {
-      n += times * set.length;
-      for (const ex of set)
-        input +=
-          times * tokens(renderJudgePrompt(config.rubric ?? "", metricExample(ex), ex.answers[0] ?? ""));
-    }
-    const output = n * Math.min(JUDGE_MAX_TOKENS, 40);
-    const c = estimateCost(judgeModel, { inputTokens: input, outputTokens: output }, prices);
-    judge = { calls: n, input, output, cost: c.priced ? c.costUsd : null };
-  }
+  const judge = judgePlan(config, sets, prices);
   const scoring = Object.values(calls).reduce((a, b) => a + b, 0);
   const own = cost.priced ? cost.costUsd : null;
   return {

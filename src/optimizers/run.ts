@@ -1,33 +1,43 @@
+/**
+ * The run engine: `executeRun` runs (or continues) a stored run to its end, one session at a time. It
+ * holds the run's lock, its status and the session's time; the work is done by the phases
+ * (./phases/: search, init candidates, selection, baselines, test, results) on the context `prepareRun`
+ * builds. The library's RunSession (src/session/) opens what a run needs and calls it.
+ */
 import { resolvePrices } from "../blackbox/pricing.js";
 import type { BlackBox } from "../blackbox/types.js";
 import { type RunConfig, RunOptionsSchema } from "../config/schema.js";
-import { evaluateInstruction, zeroJudgeUsage } from "../evaluation/evaluate.js";
-import { createJudgeScorer, JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
-import { builtinScorer, metricExample } from "../metrics/scorer.js";
-import type { JudgeMetric, JudgeUsage, Scorer } from "../metrics/types.js";
-import { compareScores, describeComparison } from "../stats/compare.js";
+import { createJudgeScorer } from "../metrics/judge.js";
+import { builtinScorer } from "../metrics/scorer.js";
+import type { JudgeMetric, Scorer } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
-import type { EvaluationRecord, RunStatus, RunTotals, TestResult } from "../store/types.js";
-import { sampleDemos, splitTask } from "../tasks/splits.js";
-import { renderQuery } from "../tasks/templates.js";
-import type { Example } from "../tasks/types.js";
-import { seedFor } from "../util/rng.js";
-import { BudgetExhausted, BudgetedBlackBox, RunBudget, RunInterrupted } from "./budget.js";
-import { getMethod } from "./methods/index.js";
-import { baselineList, scoreBaselines, testInterval } from "./phases/baselines.js";
+import type { TestResult } from "../store/types.js";
+import { BudgetedBlackBox, type RunBudget, RunInterrupted } from "./budget.js";
+import { getMethod, type SearchMethod } from "./methods/index.js";
+import {
+  loadOutcome,
+  outcomeOf,
+  type RunOutcome,
+  type SessionClock,
+  saveTiming,
+  startClock,
+  totalsOf,
+} from "./outcome.js";
+import { scoreBaselines } from "./phases/baselines.js";
 import { scoreInitCandidates } from "./phases/init-candidates.js";
-import type { BaselineResult, Comparison, SelectionResult } from "./phases/results-types.js";
-import { selectBest, selectionSplit } from "./phases/selection.js";
+import { PhaseRunner } from "./phases/phase-runner.js";
+import { recordResult } from "./phases/results.js";
+import type { BaselineResult, SelectionResult } from "./phases/results-types.js";
+import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
+import { runSearch } from "./phases/search.js";
+import { selectBest } from "./phases/selection.js";
+import { scoreTest } from "./phases/test-phase.js";
+import { layoutRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex } from "./score-candidate.js";
-import type {
-  MethodContext,
-  PhaseTiming,
-  PointProposer,
-  ProgressEvent,
-  SoftPromptGenerator,
-} from "./types.js";
+import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
 
+export type { RunOutcome } from "./outcome.js";
 export { makeRunConfig } from "./run-config.js";
 
 /** Defaults of a run's configuration (they reproduce the paper), read from the schema (src/config/schema.ts). */
@@ -57,28 +67,6 @@ export interface RunDeps {
   skipTest?: boolean;
 }
 
-/** How a run (or one session of it) ended. */
-export interface RunOutcome {
-  runId: string;
-  status: RunStatus;
-  /** Why a "stopped" run stopped (budget reached). */
-  reason?: string;
-  best: EvaluationRecord | null;
-  test: TestResult | null;
-  totals: RunTotals;
-  evaluations: EvaluationRecord[];
-  /** What the user should know about the data (e.g. a validation set smaller than asked for). */
-  notes?: string[];
-  /** How the winner was chosen (selection split scores). */
-  selection?: SelectionResult;
-  /** Baselines' validation and test scores. */
-  baselines?: BaselineResult[];
-  /** The winner against each baseline on the test split. */
-  comparisons?: Comparison[];
-}
-
-const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-
 /**
  * Run (or continue) the optimisation stored as `runId` in the ledger, to its budget, then score the best
  * instruction on the test split and record the result. Calling it again on an interrupted run continues
@@ -87,28 +75,10 @@ const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, co
 export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutcome> {
   const { ledger } = deps;
   const run = ledger.getRun(runId);
-  const config = run.config;
-  if (run.status === "completed" && run.result) {
-    const evaluations = ledger.evaluations(runId);
-    const r = run.result;
-    return {
-      runId,
-      status: "completed",
-      best: evaluations.find((e) => e.index === r.bestIndex) ?? null,
-      test: r.test,
-      totals: r.totals,
-      evaluations,
-      ...(r.selection ? { selection: r.selection } : {}),
-      ...(r.baselines ? { baselines: r.baselines } : {}),
-      ...(r.comparisons ? { comparisons: r.comparisons } : {}),
-      ...(r.notes ? { notes: r.notes } : {}),
-    };
-  }
-  const method = getMethod(config.method);
+  if (run.status === "completed" && run.result) return loadOutcome(ledger, runId);
   const lock = ledger.acquireRunLock(runId); // one process per run: a second one stops here
   ledger.setStatus(runId, "running");
-  const sessionStart = performance.now();
-  const timing: PhaseTiming = { generationMs: 0, evaluationMs: 0, boMs: 0 };
+  const clock = startClock();
   let budget: RunBudget | undefined;
   const onAbort = () => {
     // the phases after the search (selection, baselines, test) stop at once; the search stops after the
@@ -117,360 +87,162 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   };
   deps.signal?.addEventListener("abort", onAbort);
   try {
-    const task = await loadRunTask(config, ledger, runId);
-    const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
-    const notes = splits.notes ?? [];
-    if (!ledger.getExamples(runId, "validation")) {
-      ledger.setExamples(runId, "validation", splits.validation);
-      ledger.setExamples(runId, "test", splits.test);
-    }
-    const prices = resolvePrices(undefined, process.env);
-    // requests a dead session left in flight may have been answered: counted as paid (worst case)
-    ledger.markLostSpend(runId);
-    const spentBefore = Object.values(ledger.spendBySource(runId));
-    budget = new RunBudget(
-      { maxCalls: config.maxCalls, maxCost: config.maxCost },
-      {
-        calls: spentBefore.reduce((a, x) => a + x.calls, 0),
-        costUsd: spentBefore.reduce((a, x) => a + x.costUsd, 0),
-      },
-      {
-        open: (entry) => ledger.openSpend(runId, entry),
-        close: (id, paid) => ledger.closeSpend(runId, id, paid),
-      },
-    );
-    const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
-    const judgeBox = deps.judge
-      ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })
-      : undefined;
-    const metric = deps.judge
-      ? createJudgeScorer(deps.judge.metric, judgeBox!)
-      : (deps.metric ?? builtinScorer(task.metric));
-    const runTest = !(deps.skipTest ?? !config.test);
-    const baselines = baselineList(task, config.baselines);
-    const demos = sampleDemos(splits.promptGen, config.demos, config.seed);
-    const fresh =
-      config.selection === "fresh"
-        ? selectionSplit(task, splits, {
-            seed: config.seed,
-            size: config.selectionSize,
-            demoInputs: method.usesGenerator ? demos.map((d) => d.input) : null,
-          })
-        : { examples: [] };
-    // keep what the phases after the search may cost, so a limit stops the search, not the result
-    const after = [
-      ...config.initInstructions.flatMap(() => splits.validation),
-      ...(fresh.examples.length
-        ? Array.from({ length: config.selectionTopK }, () => fresh.examples).flat()
-        : []),
-      ...baselines.flatMap(() => [...splits.validation, ...(runTest ? splits.test : [])]),
-      ...(runTest ? splits.test : []),
-    ];
-    const worst = worstCaseOf(after, config, budgeted, judgeBox);
-    budget.keep(worst.calls, worst.costUsd);
-    const ctx: MethodContext = {
-      runId,
-      config,
-      ledger,
-      blackBox: budgeted,
-      proposer: deps.proposer
-        ? new BudgetedBlackBox(deps.proposer, budget, { source: "proposer", prices })
-        : undefined,
-      splits,
-      metric,
-      demos,
-      generator: deps.generator,
-      pointProposer: deps.pointProposer,
-      maxTokens: config.maxTokens,
-      onProgress: deps.onProgress,
-      signal: deps.signal,
-      timing,
-    };
-
-    let stopReason: string | undefined;
-    try {
-      await method.run(ctx);
-    } catch (err) {
-      if (!(err instanceof BudgetExhausted)) throw err;
-      stopReason = err.reason;
-    }
-    let evaluations = ledger.evaluations(runId);
-    const interrupted = (): RunOutcome => {
-      ledger.setStatus(runId, "interrupted", "interrupted by the user");
-      return outcome(
-        runId,
-        "interrupted",
-        evaluations,
-        null,
-        totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
-      );
-    };
-    if (deps.signal?.aborted) return interrupted();
-    // the phases after the search spend what was kept for them (also after a search stopped by a
-    // limit: the run still gets its result), and stop at once on Ctrl-C (see onAbort)
-    budget.release();
-    const searchStop = stopReason;
-    stopReason = undefined;
-    /** Run a phase; false when a limit stopped it (the run then ends with what it has). */
-    const phase = async (name: string, work: () => Promise<void>): Promise<boolean> => {
-      if (stopReason) return false;
-      budget!.phase = name;
-      try {
-        await work();
-        return true;
-      } catch (err) {
-        if (err instanceof RunInterrupted) throw err;
-        if (!(err instanceof BudgetExhausted)) throw err;
-        stopReason = `${err.reason}; stopped in the ${name} phase`;
-        return false;
-      }
-    };
-    let selection: SelectionResult | null = null;
-    let baselineResults: BaselineResult[] = [];
-    let test: TestResult | null = null;
-    try {
-      if (config.initInstructions.length > 0) {
-        await phase("init", async () => {
-          evaluations = await scoreInitCandidates(ctx, evaluations, config.initInstructions);
-        });
-        if (deps.signal?.aborted) return interrupted();
-      }
-      if (evaluations.every((e) => e.empty)) {
-        const reason = searchStop ?? stopReason ?? "no evaluation was made";
-        ledger.setStatus(runId, "stopped", reason);
-        return {
-          ...outcome(
-            runId,
-            "stopped",
-            evaluations,
-            null,
-            totalsOf(evaluations, null, ledger, runId, timing, sessionStart),
-          ),
-          reason,
-        };
-      }
-      deps.onProgress?.({
-        phase: "select",
-        evaluations: evaluations.length,
-        budget: config.budget,
-        bestScore: evaluations[bestIndex(evaluations)].score,
-      });
-      await phase("selection", async () => {
-        selection = await selectBest(ctx, evaluations, fresh);
-      });
-      const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
-      selection = chosen;
-      if (deps.signal?.aborted) return interrupted();
-      await phase("baselines", async () => {
-        baselineResults = await scoreBaselines(ctx, baselines, splits, runTest);
-      });
-      if (deps.signal?.aborted) return interrupted();
-      const winner = evaluations.find((e) => e.index === chosen.winner)!;
-      if (runTest) {
-        deps.onProgress?.({
-          phase: "test",
-          evaluations: evaluations.length,
-          budget: config.budget,
-          bestScore: winner.score,
-        });
-        await phase("test", async () => {
-          const ev = await evaluateInstruction(budgeted, winner.instruction, splits.test, {
-            metric,
-            template: "test",
-            split: "test",
-            maxTokens: ctx.maxTokens,
-          });
-          const feedback = ev.examples.some((e) => e.feedback !== undefined)
-            ? ev.examples.map((e) => e.feedback ?? null)
-            : undefined;
-          const ci = testInterval(ev.scores, config.seed, "winner");
-          test = {
-            score: ev.score,
-            scores: ev.scores,
-            low: ci.low,
-            high: ci.high,
-            outputs: ev.examples.map((e) => e.output),
-            inputs: splits.test.map((e) => e.input),
-            answers: splits.test.map((e) => e.answers),
-            ...(feedback ? { feedback } : {}),
-            usage: {
-              calls: ev.calls,
-              cacheHits: ev.cacheHits,
-              inputTokens: ev.inputTokens,
-              outputTokens: ev.outputTokens,
-              costUsd: ev.costUsd,
-            },
-            ...(ev.judge.calls + ev.judge.cacheHits > 0 ? { judge: ev.judge } : {}),
-          };
-        });
-        if (deps.signal?.aborted) return interrupted();
-      }
-    } catch (err) {
-      if (err instanceof RunInterrupted) return interrupted();
-      throw err;
-    }
-    stopReason = searchStop ?? stopReason;
-    const chosen = selection as SelectionResult | null;
-    const b = chosen ? chosen.winner : bestIndex(evaluations);
-    const t = test as TestResult | null;
-    const comparisons = t ? compareWithBaselines(t.scores, baselineResults, config.seed) : [];
-    const totals = totalsOf(evaluations, t, ledger, runId, timing, sessionStart);
-    const extra = {
-      ...(chosen ? { selection: chosen } : {}),
-      baselines: baselineResults,
-      comparisons,
-      ...(notes.length || chosen?.note ? { notes: [...notes, ...(chosen?.note ? [chosen.note] : [])] } : {}),
-    };
-    ledger.finishRun(runId, { bestIndex: b, test: t, totals, ...extra });
-    if (stopReason) ledger.setStatus(runId, "stopped", stopReason);
-    return {
-      ...outcome(runId, stopReason ? "stopped" : "completed", evaluations, t, totals, b),
-      reason: stopReason,
-      ...extra,
-    };
+    const prepared = await prepareRun(runId, run.config, deps, clock);
+    budget = prepared.budget;
+    return await runPhases(prepared, deps);
   } catch (err) {
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
     lock.release();
-    const prev = ledger.getState<PhaseTiming & { wallMs: number }>(runId, "timing") ?? {
-      generationMs: 0,
-      evaluationMs: 0,
-      boMs: 0,
-      wallMs: 0,
-    };
-    ledger.setState(runId, "timing", {
-      generationMs: prev.generationMs + timing.generationMs,
-      evaluationMs: prev.evaluationMs + timing.evaluationMs,
-      boMs: prev.boMs + timing.boMs,
-      wallMs: prev.wallMs + (performance.now() - sessionStart),
-    });
+    saveTiming(ledger, runId, clock);
   }
 }
 
-function outcome(
-  runId: string,
-  status: RunStatus,
-  evaluations: EvaluationRecord[],
-  test: TestResult | null,
-  totals: RunTotals,
-  chosen?: number,
-): RunOutcome {
-  const b = chosen ?? bestIndex(evaluations);
-  const best = evaluations.find((e) => e.index === b) ?? null;
-  return { runId, status, best, test, totals, evaluations };
-}
-
-/** The winner against each baseline with a test score, on the same test examples. */
-function compareWithBaselines(
-  winner: number[],
-  baselines: readonly BaselineResult[],
-  seed: number,
-): Comparison[] {
-  const out: Comparison[] = [];
-  for (const b of baselines) {
-    if (!b.test || b.test.scores.length !== winner.length) continue;
-    const c = compareScores(winner, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
-    out.push({
-      baseline: b.name,
-      diff: c.diff,
-      low: c.low,
-      high: c.high,
-      pValue: c.pValue,
-      test: c.test,
-      verdict: c.verdict,
-      text: describeComparison(c, b.name),
-    });
-  }
-  return out;
+/** A run's session, ready for its phases. */
+interface PreparedRun {
+  method: SearchMethod;
+  ctx: MethodContext;
+  layout: RunLayout;
+  budget: RunBudget;
+  runTest: boolean;
+  clock: SessionClock;
 }
 
 /**
- * Totals of a run: `calls`, tokens and `costUsd` are the black box's (validation, proposals, test);
- * `judge*` fields the LLM judge's; `totalCostUsd` both.
+ * Load the run's task and lay it out (splits stored on first use), open its budget from the spend log,
+ * wrap the black boxes with it, keep what the phases after the search may cost, and build the context
+ * the method and the phases run in.
  */
-function totalsOf(
-  evaluations: readonly EvaluationRecord[],
-  test: TestResult | null,
-  ledger: Ledger,
+async function prepareRun(
   runId: string,
-  timing: PhaseTiming,
-  sessionStart: number,
-): RunTotals {
-  const prev = ledger.getState<PhaseTiming & { wallMs: number }>(runId, "timing");
-  const t: RunTotals = {
-    evaluations: evaluations.length,
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    reused: evaluations.filter((e) => e.reused).length,
-    distinctInstructions: new Set(evaluations.map((e) => e.instruction)).size,
-    wallMs: (prev?.wallMs ?? 0) + (performance.now() - sessionStart),
-    generationMs: (prev?.generationMs ?? 0) + timing.generationMs,
-    evaluationMs: (prev?.evaluationMs ?? 0) + timing.evaluationMs,
-    boMs: (prev?.boMs ?? 0) + timing.boMs,
+  config: RunConfig,
+  deps: RunDeps,
+  clock: SessionClock,
+): Promise<PreparedRun> {
+  const { ledger } = deps;
+  const method = getMethod(config.method);
+  const task = await loadRunTask(config, ledger, runId);
+  const layout = layoutRun(config, task);
+  if (!ledger.getExamples(runId, "validation")) {
+    ledger.setExamples(runId, "validation", layout.splits.validation);
+    ledger.setExamples(runId, "test", layout.splits.test);
+  }
+  const prices = resolvePrices(undefined, process.env);
+  const budget = openRunBudget(ledger, runId, config);
+  const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
+  const judgeBox = deps.judge
+    ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })
+    : undefined;
+  const metric = deps.judge
+    ? createJudgeScorer(deps.judge.metric, judgeBox!)
+    : (deps.metric ?? builtinScorer(task.metric));
+  const runTest = !(deps.skipTest ?? !config.test);
+  keepForAfterSearch(budget, config, layout, runTest, { blackBox: budgeted, judge: judgeBox });
+  const ctx: MethodContext = {
+    runId,
+    config,
+    ledger,
+    blackBox: budgeted,
+    proposer: deps.proposer
+      ? new BudgetedBlackBox(deps.proposer, budget, { source: "proposer", prices })
+      : undefined,
+    splits: layout.splits,
+    metric,
+    demos: layout.demos,
+    generator: deps.generator,
+    pointProposer: deps.pointProposer,
+    maxTokens: config.maxTokens,
+    onProgress: deps.onProgress,
+    signal: deps.signal,
+    timing: clock.timing,
   };
-  const judge: JudgeUsage = zeroJudgeUsage();
-  for (const e of [...evaluations, ...(test ? [test.usage ?? ZERO_USAGE] : [])]) t.cacheHits += e.cacheHits;
-  for (const e of [...evaluations, ...(test ? [test] : [])])
-    if (e.judge) judge.cacheHits += e.judge.cacheHits;
-  // calls, tokens and dollars: the spend log, i.e. every answered request of every session (also those
-  // of evaluations cut short by a limit or a crash, which no record holds)
-  const spend = ledger.spendBySource(runId);
-  let lost = 0;
-  for (const source of ["target", "proposer", "judge"]) lost += spend[source]?.lost ?? 0;
-  if (lost > 0) t.lostCalls = lost;
-  for (const source of ["target", "proposer"]) {
-    const x = spend[source];
-    if (!x) continue;
-    t.calls += x.calls;
-    t.inputTokens += x.inputTokens;
-    t.outputTokens += x.outputTokens;
-    t.costUsd += x.costUsd;
-  }
-  if (spend.judge) {
-    judge.calls = spend.judge.calls;
-    judge.inputTokens = spend.judge.inputTokens;
-    judge.outputTokens = spend.judge.outputTokens;
-    judge.costUsd = spend.judge.costUsd;
-  }
-  if (judge.calls + judge.cacheHits > 0) {
-    t.judgeCalls = judge.calls;
-    t.judgeCacheHits = judge.cacheHits;
-    t.judgeInputTokens = judge.inputTokens;
-    t.judgeOutputTokens = judge.outputTokens;
-    t.judgeCostUsd = judge.costUsd;
-  }
-  t.totalCostUsd = t.costUsd + judge.costUsd;
-  return t;
+  return { method, ctx, layout, budget, runTest, clock };
 }
 
 /**
- * What the phases after the search may cost at most: one black-box query per example (and one judge
- * call) with an instruction of up to 4 KB (the longest a generator or proposer writes is far shorter).
+ * The search, then the phases after it on what the budget kept (also after a search stopped by a
+ * limit: the run still gets its result); Ctrl-C ends the run "interrupted" between phases (the phases
+ * after the search stop at once, see executeRun's onAbort).
  */
-function worstCaseOf(
-  examples: readonly Example[],
-  config: { maxTokens: number; rubric?: string },
-  blackBox: BudgetedBlackBox,
-  judge: BudgetedBlackBox | undefined,
-): { calls: number; costUsd: number } {
-  const instruction = "x".repeat(4096);
-  let costUsd = 0;
-  for (const ex of examples) {
-    costUsd += blackBox.worstCase({
-      prompt: renderQuery(instruction, ex.input, "test"),
-      maxTokens: config.maxTokens,
-    });
-    if (judge) {
-      // the judge sees the rubric, the example and an answer of at most maxTokens tokens (<= 16 bytes each)
-      const answer = "x".repeat(16 * config.maxTokens);
-      const prompt = renderJudgePrompt(config.rubric ?? "", metricExample(ex), answer);
-      costUsd += judge.worstCase({ prompt, maxTokens: JUDGE_MAX_TOKENS });
-    }
+async function runPhases(p: PreparedRun, deps: RunDeps): Promise<RunOutcome> {
+  const { ctx } = p;
+  const { ledger, runId } = ctx;
+  const searchStop = await runSearch(p.method, ctx);
+  const state = { evaluations: ledger.evaluations(runId) };
+  const interrupted = (): RunOutcome => {
+    ledger.setStatus(runId, "interrupted", "interrupted by the user");
+    const totals = totalsOf(state.evaluations, null, ledger, runId, p.clock);
+    return outcomeOf(runId, "interrupted", state.evaluations, null, totals);
+  };
+  if (deps.signal?.aborted) return interrupted();
+  p.budget.release();
+  const phases = new PhaseRunner(p.budget);
+  try {
+    const after = await afterSearch(p, phases, state, searchStop, () => deps.signal?.aborted === true);
+    if (after === "interrupted") return interrupted();
+    return after;
+  } catch (err) {
+    if (err instanceof RunInterrupted) return interrupted();
+    throw err;
   }
-  return { calls: examples.length * (judge ? 2 : 1), costUsd };
+}
+
+/** Init candidates, selection, baselines and test, then the recorded result ("interrupted": aborted). */
+async function afterSearch(
+  p: PreparedRun,
+  phases: PhaseRunner,
+  state: { evaluations: ReturnType<Ledger["evaluations"]> },
+  searchStop: string | undefined,
+  aborted: () => boolean,
+): Promise<RunOutcome | "interrupted"> {
+  const { ctx, layout } = p;
+  const { config, ledger, runId } = ctx;
+  if (config.initInstructions.length > 0) {
+    await phases.run("init", async () => {
+      state.evaluations = await scoreInitCandidates(ctx, state.evaluations, config.initInstructions);
+    });
+    if (aborted()) return "interrupted";
+  }
+  const evaluations = state.evaluations;
+  if (evaluations.every((e) => e.empty)) {
+    const reason = searchStop ?? phases.stopReason ?? "no evaluation was made";
+    ledger.setStatus(runId, "stopped", reason);
+    const totals = totalsOf(evaluations, null, ledger, runId, p.clock);
+    return { ...outcomeOf(runId, "stopped", evaluations, null, totals), reason };
+  }
+  const progress = (phase: "select" | "test", bestScore: number) =>
+    ctx.onProgress?.({ phase, evaluations: evaluations.length, budget: config.budget, bestScore });
+  progress("select", evaluations[bestIndex(evaluations)].score);
+  let selection: SelectionResult | null = null;
+  await phases.run("selection", async () => {
+    selection = await selectBest(ctx, evaluations, layout.selection);
+  });
+  const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
+  if (aborted()) return "interrupted";
+  let baselines: BaselineResult[] = [];
+  await phases.run("baselines", async () => {
+    baselines = await scoreBaselines(ctx, layout.baselines, layout.splits, p.runTest);
+  });
+  if (aborted()) return "interrupted";
+  const winner = evaluations.find((e) => e.index === chosen.winner)!;
+  let test: TestResult | null = null;
+  if (p.runTest) {
+    progress("test", winner.score);
+    await phases.run("test", async () => {
+      test = await scoreTest(ctx, winner.instruction, layout.splits.test);
+    });
+    if (aborted()) return "interrupted";
+  }
+  return recordResult(ledger, runId, config.seed, {
+    evaluations,
+    winner: chosen.winner,
+    selection: chosen,
+    baselines,
+    test,
+    totals: totalsOf(evaluations, test, ledger, runId, p.clock),
+    notes: layout.notes,
+    stopReason: searchStop ?? phases.stopReason,
+  });
 }

@@ -1,7 +1,10 @@
-import type { Ledger } from "../store/ledger.js";
+/**
+ * Sweeps: a grid of (task, method, seed) cells, each an ordinary run (run by src/session/sweep.ts or by
+ * queue workers), summarised as mean ± s.e. per task and method, a markdown table and CSV.
+ */
 import type { RunConfig } from "../store/types.js";
 import { taskNameOfFile } from "../tasks/user-file.js";
-import { executeRun, type RunDeps, type RunOutcome } from "./run.js";
+import type { RunOutcome } from "./outcome.js";
 
 /** One cell of a sweep grid. */
 export interface SweepCell {
@@ -51,57 +54,6 @@ export function sweepCellOf(
       diff: c.diff,
     })),
   };
-}
-
-/**
- * Run every (task, method, seed) cell, each as an ordinary run in the ledger. Resumable: a cell whose run
- * (same configuration) already exists is resumed, or read back when it is complete (without opening its
- * black box or generator); black-box answers come from the response cache, so repeating a sweep costs
- * nothing. With a shared store (Postgres), the cells run by workers (`instructzero worker`) are read
- * back the same way.
- */
-export async function runSweep(
-  grid: { tasks: string[]; methods: RunConfig["method"][]; seeds: number[] },
-  configFor: (task: string, method: RunConfig["method"], seed: number) => RunConfig,
-  ledger: Ledger,
-  depsFor: (config: RunConfig) => Promise<RunDeps & { close(): Promise<void> }>,
-  onCell?: (cell: SweepCell, done: number, total: number) => void,
-): Promise<SweepCell[]> {
-  const cells: SweepCell[] = [];
-  const total = grid.tasks.length * grid.methods.length * grid.seeds.length;
-  for (const task of grid.tasks) {
-    for (const method of grid.methods) {
-      for (const seed of grid.seeds) {
-        const config = configFor(task, method, seed);
-        const existing = ledger.findRunByConfig(config);
-        let outcome: RunOutcome;
-        if (existing !== undefined && ledger.getRun(existing).status === "completed") {
-          // a finished cell is read back: nothing to open
-          outcome = await executeRun(existing, { ledger } as RunDeps);
-        } else {
-          // everything the run needs opens before a new run is recorded: a failing start leaves no run
-          const deps = await depsFor(config);
-          let runId: string;
-          try {
-            runId = existing ?? ledger.createRun(config);
-          } catch (err) {
-            await deps.close();
-            throw err;
-          }
-          try {
-            outcome = await executeRun(runId, deps);
-          } finally {
-            await deps.close();
-          }
-        }
-        const cell = sweepCellOf(config, { task, method, seed }, outcome);
-        cells.push(cell);
-        onCell?.(cell, cells.length, total);
-        if (outcome.status === "interrupted") return cells;
-      }
-    }
-  }
-  return cells;
 }
 
 /** Mean +- standard error of the test score per (task, method). */

@@ -3,7 +3,7 @@
  * run completed), running (the run lock's host and pid), waiting (queued or waiting for a retry),
  * failed (the error the worker reported), and the results of the cells done.
  */
-import { executeRun, type RunDeps } from "../optimizers/run.js";
+import { loadOutcome } from "../optimizers/outcome.js";
 import { type SweepCell, sweepCellOf } from "../optimizers/sweep.js";
 import type { Ledger } from "../store/ledger.js";
 import { type CellOutput, enqueuedCells, type SweepQueue } from "./sweep-queue.js";
@@ -39,7 +39,7 @@ export async function sweepStatus(ledger: Ledger, queue: SweepQueue): Promise<Ce
     const holder = runId ? ledger.lockHolder(runId) : null;
     const output = (job?.output ?? {}) as Partial<CellOutput> & { message?: string; value?: unknown };
     if (run && (run.status === "completed" || (run.status === "stopped" && job?.state === "completed"))) {
-      const outcome = await executeRun(run.id, { ledger } as RunDeps);
+      const outcome = loadOutcome(ledger, run.id);
       out.push({
         ...base,
         state: run.status === "completed" ? "done" : "stopped",

@@ -10,8 +10,8 @@
  * over and resumed from the ledger: nothing answered is paid twice, the result is the same.
  */
 import { hostname } from "node:os";
-import { executeRun, type RunDeps, type RunOutcome } from "../optimizers/run.js";
-import { openRunDeps } from "../optimizers/setup.js";
+import type { RunOutcome } from "../optimizers/outcome.js";
+import { RunSession } from "../session/run-session.js";
 import { type Ledger, RunLockedError } from "../store/ledger.js";
 import { errorMessage } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
@@ -52,24 +52,24 @@ export async function runCell(
   ledger: Ledger,
   options: { signal?: AbortSignal; log?: (line: string) => void; lockPollMs?: number } = {},
 ): Promise<RunOutcome> {
-  const { config } = cell;
-  let runId = ledger.findRunByConfig(config);
-  // a finished cell is read back without loading anything
-  if (runId !== undefined && ledger.getRun(runId).status === "completed")
-    return executeRun(runId, { ledger } as RunDeps);
-  // everything the run needs opens before a new run is recorded: a failing start leaves no run behind
-  const deps = await openRunDeps(config, ledger, { signal: options.signal }, runId);
+  // the cell's run, found by its configuration or created once everything it needs opened (a finished
+  // cell is read back without opening anything)
+  const session = await RunSession.open({
+    config: cell.config,
+    store: ledger,
+    reuse: true,
+    signal: options.signal,
+  });
   try {
-    runId ??= ledger.findOrCreateRun(config).id;
     let waiting = false;
     for (;;) {
       try {
-        return await executeRun(runId, deps);
+        return await session.run();
       } catch (err) {
         if (!(err instanceof RunLockedError) || options.signal?.aborted) throw err;
         if (!waiting) {
           options.log?.(
-            `${cell.task} ${cell.method} seed ${cell.seed}: run ${runId} is held by process ${err.holder.pid} on ${err.holder.host}; waiting for it to finish or stop`,
+            `${cell.task} ${cell.method} seed ${cell.seed}: run ${session.runId} is held by process ${err.holder.pid} on ${err.holder.host}; waiting for it to finish or stop`,
           );
           waiting = true;
         }
@@ -77,7 +77,7 @@ export async function runCell(
       }
     }
   } finally {
-    await deps.close();
+    await session.close();
   }
 }
 

@@ -36,6 +36,7 @@ const ROOT_NAMES = [
   "RunInterrupted",
   "RunLockedError",
   "RunOptionsSchema",
+  "RunSession",
   "ServerError",
   "TimeoutError",
   "TransientError",
@@ -101,6 +102,7 @@ describe("package exports", () => {
         "instructzero/metrics",
         "instructzero/optimizers",
         "instructzero/report",
+        "instructzero/session",
         "instructzero/stats",
         "instructzero/store",
         "instructzero/tasks",
@@ -133,7 +135,10 @@ describe("package exports", () => {
       expect.arrayContaining(["createBlackBox", "DEFAULT_PRICES"]),
     );
     expect(names["instructzero/tasks"]).toEqual(expect.arrayContaining(["loadTask", "MAX_EXAMPLE_CHARS"]));
-    expect(names["instructzero/optimizers"]).toEqual(expect.arrayContaining(["executeRun", "runSweep"]));
+    expect(names["instructzero/optimizers"]).toEqual(expect.arrayContaining(["executeRun", "openRunDeps"]));
+    expect(names["instructzero/session"]).toEqual(
+      expect.arrayContaining(["RunSession", "openStore", "runSweep", "planDryRun"]),
+    );
     for (const internal of ["propose", "openLedger", "openGenerator", "executeRun", "Rng"])
       expect(names.instructzero, internal).not.toContain(internal);
   });

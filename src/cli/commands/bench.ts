@@ -2,13 +2,13 @@ import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { methodNames } from "../../optimizers/methods/index.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
-import { openRunDeps } from "../../optimizers/setup.js";
-import { runSweep, type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
+import { type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
 import { type CellStatus, statusSummary, sweepStatus } from "../../queue/status.js";
 import { type CellJob, configHash, SweepQueue } from "../../queue/sweep-queue.js";
 import { renderSweepHtml } from "../../report/sweep-html.js";
+import { openStore } from "../../session/store.js";
+import { runSweep } from "../../session/sweep.js";
 import { isPostgresUrl } from "../../store/driver/types.js";
-import { openLedger } from "../../store/ledger.js";
 import type { RunConfig } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";
 import { redactUrl } from "../../util/redact.js";
@@ -131,13 +131,12 @@ export function registerBenchCommand(program: Command): void {
       throw new UserError("--status needs --queue postgres://... (the database the cells were enqueued in)");
     if (!opts.tasks) throw new UserError("--tasks is required (a comma-separated list of tasks)");
     const tasks = opts.tasks;
-    const ledger = openLedger(ledgerPathOption(opts));
+    const ledger = openStore(ledgerPathOption(opts));
     try {
       const cells = await runSweep(
         { tasks, methods: opts.methods, seeds: opts.seeds },
         (task, method, seed) => runConfigFromCommand(command, { task, method, seed }, BENCH_OMIT),
         ledger,
-        (config) => openRunDeps(config, ledger),
         (cell, done, total) =>
           process.stderr.write(
             `[${done}/${total}] ${cell.task} ${cell.method} seed ${cell.seed}: test ${cell.test?.toFixed(3) ?? "-"} (run ${cell.runId}, ${cell.status})\n`,
@@ -189,7 +188,7 @@ async function enqueue(url: string, opts: BenchOptions, command: Command): Promi
         cells.push({ task, method, seed, key: configHash(config), config });
       }
   // the ledger's tables first (the workers write runs there), then the queue
-  const ledger = openLedger(url);
+  const ledger = openStore(url);
   let queue: SweepQueue | undefined;
   try {
     queue = await SweepQueue.open(url);
@@ -211,7 +210,7 @@ async function enqueue(url: string, opts: BenchOptions, command: Command): Promi
 
 /** `bench --status --queue URL`: every enqueued cell and the results of those done. */
 async function showStatus(url: string, opts: BenchOptions): Promise<void> {
-  const ledger = openLedger(url);
+  const ledger = openStore(url);
   let queue: SweepQueue | undefined;
   let status: CellStatus[];
   try {

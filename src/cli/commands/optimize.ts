@@ -8,15 +8,15 @@ import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js
 import { onnxFileForDtype } from "../../generator/hub/files.js";
 import { describeZeroConfigPlan, zeroConfigPlan } from "../../generator/plan-local.js";
 import { getMethod } from "../../optimizers/methods/index.js";
-import { baselineList } from "../../optimizers/phases/baselines.js";
-import { selectionSplit } from "../../optimizers/phases/selection.js";
-import { planRun } from "../../optimizers/plan.js";
-import { executeRun, makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
+import { makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
-import { openRunDeps, requirePrices } from "../../optimizers/setup.js";
+import { requirePrices } from "../../optimizers/setup.js";
+import type { ProgressEvent } from "../../optimizers/types.js";
+import { planDryRun } from "../../session/dry-run.js";
+import { type RunLimits, RunSession } from "../../session/run-session.js";
+import { openStore } from "../../session/store.js";
 import type { Ledger } from "../../store/ledger.js";
-import { openLedger } from "../../store/ledger.js";
-import { sampleDemos, splitTask } from "../../tasks/splits.js";
+import type { Task } from "../../tasks/types.js";
 import { UserError } from "../../util/errors.js";
 import { fmtUsd } from "../../util/format.js";
 import { createRunProgress } from "../progress.js";
@@ -74,23 +74,7 @@ export function registerOptimizeCommands(program: Command): void {
     if (opts.dryRun) {
       // the same checks as a real run: prices (INSTRUCTZERO_PRICES read and validated), a cap's prices
       if (config.maxCost !== undefined) requirePrices(config);
-      const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
-      const method = getMethod(config.method);
-      const demos = sampleDemos(splits.promptGen, config.demos, config.seed);
-      const fresh = selectionSplit(task, splits, {
-        seed: config.seed,
-        size: config.selectionSize,
-        demoInputs: method.usesGenerator ? demos.map((d) => d.input) : null,
-      });
-      const plan = planRun(config, splits, {
-        skipTest: !config.test,
-        selection: fresh.examples,
-        baselines: baselineList(task, config.baselines).length,
-      });
-      const notes = [
-        ...(splits.notes ?? []),
-        ...(config.selection === "fresh" && fresh.note ? [fresh.note] : []),
-      ];
+      const { plan, notes } = planDryRun(config, task);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ config, plan, notes }, null, 2)}\n`);
         return;
@@ -118,9 +102,9 @@ export function registerOptimizeCommands(program: Command): void {
       );
       return;
     }
-    const ledger = openLedger(ledgerPathOption(opts));
+    const ledger = openStore(ledgerPathOption(opts));
     try {
-      await runAndReport(config, ledger, opts.json);
+      await runAndReport({ config, task }, ledger, opts.json);
     } finally {
       ledger.close();
     }
@@ -142,15 +126,15 @@ export function registerOptimizeCommands(program: Command): void {
       id: string,
       opts: { ledger?: string; store?: string; json?: boolean; maxCalls?: number; maxCost?: number },
     ) => {
-      const ledger = openLedger(ledgerPathOption(opts), { create: false });
+      const ledger = openStore(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
         // new limits are stored only once the run's black box, metric and generator opened
-        await runAndReport(runId, ledger, opts.json, () => {
-          if (opts.maxCalls !== undefined || opts.maxCost !== undefined) {
-            ledger.updateLimits(runId, { maxCalls: opts.maxCalls, maxCost: opts.maxCost });
-          }
-        });
+        await runAndReport(
+          { runId, limits: { maxCalls: opts.maxCalls, maxCost: opts.maxCost } },
+          ledger,
+          opts.json,
+        );
       } finally {
         ledger.close();
       }
@@ -159,18 +143,17 @@ export function registerOptimizeCommands(program: Command): void {
 }
 
 /**
- * Run `target` (a new configuration, created once its dependencies open, or the id of a stored run),
- * drawing progress on stderr and printing the outcome.
+ * Run `target` (a new configuration, recorded once its dependencies open, or a stored run) in a run
+ * session on `ledger`, drawing progress on stderr and printing the outcome.
  */
 export async function runAndReport(
-  target: string | RunConfig,
+  target: { config: RunConfig; task?: Task } | { runId: string; limits?: RunLimits },
   ledger: Ledger,
   json?: boolean,
-  /** Called once everything the run needs opened, before it runs. */
-  beforeRun?: () => void,
 ): Promise<void> {
-  const config = typeof target === "string" ? ledger.getRun(target).config : target;
-  let runId = typeof target === "string" ? target : undefined;
+  const config = "config" in target ? target.config : ledger.getRun(target.runId).config;
+  let runId = "runId" in target ? target.runId : undefined;
+  let session: RunSession | undefined;
   const controller = new AbortController();
   let interrupts = 0;
   // Ctrl-C and SIGTERM: stop after the evaluations under way (the test phase stops at once); a second
@@ -193,7 +176,7 @@ export async function runAndReport(
       `\n${signal === "SIGINT" ? "Ctrl-C" : signal}: interrupting after the evaluations under way (again to quit now; nothing paid is lost)\n`,
     );
     // a provider batch keeps running at the provider: say how to pick it up or cancel it
-    const batch = asBatchBlackBox(deps?.blackBox);
+    const batch = asBatchBlackBox(session?.blackBox);
     for (const b of batch?.activeBatches() ?? []) {
       if (!b.batchId) continue;
       process.stderr.write(
@@ -205,29 +188,29 @@ export async function runAndReport(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const progress = createRunProgress(config.budget, () => deps?.blackBox, config.batchSize);
-  let deps: Awaited<ReturnType<typeof openRunDeps>> | undefined;
+  const progress = createRunProgress(config.budget, () => session?.blackBox, config.batchSize);
   try {
-    if (typeof target !== "string") printLocalPlan(config);
-    deps = await openRunDeps(
-      config,
-      ledger,
-      { onProgress: (e) => progress.update(e), signal: controller.signal },
-      runId,
+    if ("config" in target) printLocalPlan(config);
+    const common = {
+      store: ledger,
+      onProgress: (e: ProgressEvent) => progress.update(e),
+      signal: controller.signal,
+    };
+    session = await RunSession.open(
+      "config" in target ? { ...common, config, task: target.task } : { ...common, ...target },
     );
-    beforeRun?.();
     // provider batches: a line per poll while waiting (requests done/total, elapsed, provider status)
-    asBatchBlackBox(deps.blackBox)?.subscribe((e) => {
+    asBatchBlackBox(session.blackBox)?.subscribe((e) => {
       if (e.type === "poll" || e.type === "submitted" || e.type === "ended")
         process.stderr.write(
           `batch ${e.batchId ?? "(uploading)"} ${e.status}: ${e.done}/${e.total} done (${e.failed} failed), ${(e.elapsedMs / 1000).toFixed(0)} s${e.attempt ? `, retry ${e.attempt}` : ""}\n`,
         );
     });
     if (runId === undefined) {
-      runId = ledger.createRun(config);
+      runId = session.runId;
       process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
     }
-    const outcome = await executeRun(runId, deps);
+    const outcome = await session.run();
     progress.stop();
     printOutcome(outcome, config, json);
     if (outcome.status === "interrupted") process.exitCode = 130;
@@ -235,7 +218,7 @@ export async function runAndReport(
     progress.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await deps?.close();
+    await session?.close();
   }
 }
 

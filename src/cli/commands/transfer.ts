@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { transferRun } from "../../optimizers/transfer.js";
-import { openLedger } from "../../store/ledger.js";
+import { RunSession } from "../../session/run-session.js";
 import { fmtScore } from "../../util/format.js";
 import { intOption, numberOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
@@ -36,9 +35,13 @@ export function registerTransferCommand(program: Command): void {
         ledger?: string;
       },
     ) => {
-      const ledger = openLedger(ledgerPathOption(opts), { create: false });
+      const session = await RunSession.open({
+        runId: run,
+        store: ledgerPathOption(opts),
+        readOnly: true,
+      });
       try {
-        const out = await transferRun(ledger, run, opts.targets, {
+        const out = await session.transfer(opts.targets, {
           baseURL: opts.baseUrl,
           maxCalls: opts.maxCalls,
           maxCost: opts.maxCost,
@@ -59,7 +62,7 @@ export function registerTransferCommand(program: Command): void {
         if (out.stopped)
           process.stdout.write(`stopped: ${out.stopped}; run the same command again to continue\n`);
       } finally {
-        ledger.close();
+        await session.close();
       }
     },
   );

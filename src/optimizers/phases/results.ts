@@ -1,0 +1,70 @@
+/**
+ * The results phase: the winner compared with each baseline on the same test examples, the run's result
+ * recorded in the ledger, and its outcome.
+ */
+import { compareScores, describeComparison } from "../../stats/compare.js";
+import type { Ledger } from "../../store/ledger.js";
+import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.js";
+import { seedFor } from "../../util/rng.js";
+import { outcomeOf, type RunOutcome } from "../outcome.js";
+import type { BaselineResult, Comparison, SelectionResult } from "./results-types.js";
+
+/** The winner against each baseline with a test score, on the same test examples. */
+export function compareWithBaselines(
+  winner: number[],
+  baselines: readonly BaselineResult[],
+  seed: number,
+): Comparison[] {
+  const out: Comparison[] = [];
+  for (const b of baselines) {
+    if (!b.test || b.test.scores.length !== winner.length) continue;
+    const c = compareScores(winner, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
+    out.push({
+      baseline: b.name,
+      diff: c.diff,
+      low: c.low,
+      high: c.high,
+      pValue: c.pValue,
+      test: c.test,
+      verdict: c.verdict,
+      text: describeComparison(c, b.name),
+    });
+  }
+  return out;
+}
+
+/** What the phases after the search produced. */
+export interface RunResults {
+  evaluations: EvaluationRecord[];
+  /** The winner's index (the selection's, else the best validation score). */
+  winner: number;
+  selection: SelectionResult | null;
+  baselines: BaselineResult[];
+  test: TestResult | null;
+  totals: RunTotals;
+  /** The data's notes (the selection's note is added). */
+  notes: string[];
+  /** Why a limit stopped the run (it then ends "stopped", with its result). */
+  stopReason: string | undefined;
+}
+
+/** Record the run's result (and "stopped" when a limit stopped it); returns its outcome. */
+export function recordResult(ledger: Ledger, runId: string, seed: number, r: RunResults): RunOutcome {
+  const chosen = r.selection;
+  const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed) : [];
+  const extra = {
+    ...(chosen ? { selection: chosen } : {}),
+    baselines: r.baselines,
+    comparisons,
+    ...(r.notes.length || chosen?.note
+      ? { notes: [...r.notes, ...(chosen?.note ? [chosen.note] : [])] }
+      : {}),
+  };
+  ledger.finishRun(runId, { bestIndex: r.winner, test: r.test, totals: r.totals, ...extra });
+  if (r.stopReason) ledger.setStatus(runId, "stopped", r.stopReason);
+  return {
+    ...outcomeOf(runId, r.stopReason ? "stopped" : "completed", r.evaluations, r.test, r.totals, r.winner),
+    reason: r.stopReason,
+    ...extra,
+  };
+}

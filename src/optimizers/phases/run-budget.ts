@@ -1,0 +1,81 @@
+/**
+ * A run's call budget: its limits, what earlier sessions spent (the spend log), and what the phases
+ * after the search may cost at most, kept aside so that a limit stops the search, not the result.
+ */
+
+import type { RunConfig } from "../../config/schema.js";
+import { JUDGE_MAX_TOKENS, renderJudgePrompt } from "../../metrics/judge.js";
+import { metricExample } from "../../metrics/scorer.js";
+import type { Ledger } from "../../store/ledger.js";
+import { renderQuery } from "../../tasks/templates.js";
+import type { Example } from "../../tasks/types.js";
+import { type BudgetedBlackBox, RunBudget } from "../budget.js";
+import type { RunLayout } from "../run-layout.js";
+
+/**
+ * The budget of a run's session: its limits, less what every earlier session paid (requests a dead
+ * session left in flight are first counted as paid: worst case); every paid request goes to the spend log.
+ */
+export function openRunBudget(ledger: Ledger, runId: string, config: RunConfig): RunBudget {
+  ledger.markLostSpend(runId);
+  const spentBefore = Object.values(ledger.spendBySource(runId));
+  return new RunBudget(
+    { maxCalls: config.maxCalls, maxCost: config.maxCost },
+    {
+      calls: spentBefore.reduce((a, x) => a + x.calls, 0),
+      costUsd: spentBefore.reduce((a, x) => a + x.costUsd, 0),
+    },
+    {
+      open: (entry) => ledger.openSpend(runId, entry),
+      close: (id, paid) => ledger.closeSpend(runId, id, paid),
+    },
+  );
+}
+
+/** Keep what the phases after the search (init candidates, selection, baselines, test) may cost. */
+export function keepForAfterSearch(
+  budget: RunBudget,
+  config: RunConfig,
+  layout: RunLayout,
+  runTest: boolean,
+  boxes: { blackBox: BudgetedBlackBox; judge: BudgetedBlackBox | undefined },
+): void {
+  const { splits, selection, baselines } = layout;
+  const after = [
+    ...config.initInstructions.flatMap(() => splits.validation),
+    ...(selection.examples.length
+      ? Array.from({ length: config.selectionTopK }, () => selection.examples).flat()
+      : []),
+    ...baselines.flatMap(() => [...splits.validation, ...(runTest ? splits.test : [])]),
+    ...(runTest ? splits.test : []),
+  ];
+  const worst = worstCaseOf(after, config, boxes.blackBox, boxes.judge);
+  budget.keep(worst.calls, worst.costUsd);
+}
+
+/**
+ * What the phases after the search may cost at most: one black-box query per example (and one judge
+ * call) with an instruction of up to 4 KB (the longest a generator or proposer writes is far shorter).
+ */
+function worstCaseOf(
+  examples: readonly Example[],
+  config: { maxTokens: number; rubric?: string },
+  blackBox: BudgetedBlackBox,
+  judge: BudgetedBlackBox | undefined,
+): { calls: number; costUsd: number } {
+  const instruction = "x".repeat(4096);
+  let costUsd = 0;
+  for (const ex of examples) {
+    costUsd += blackBox.worstCase({
+      prompt: renderQuery(instruction, ex.input, "test"),
+      maxTokens: config.maxTokens,
+    });
+    if (judge) {
+      // the judge sees the rubric, the example and an answer of at most maxTokens tokens (<= 16 bytes each)
+      const answer = "x".repeat(16 * config.maxTokens);
+      const prompt = renderJudgePrompt(config.rubric ?? "", metricExample(ex), answer);
+      costUsd += judge.worstCase({ prompt, maxTokens: JUDGE_MAX_TOKENS });
+    }
+  }
+  return { calls: examples.length * (judge ? 2 : 1), costUsd };
+}

@@ -1,0 +1,11 @@
+/** Run sessions: open a new or stored run, run it, read its outcome, close it; sweeps of runs; stores. */
+export { type DryRunPlan, planDryRun } from "./dry-run.js";
+export {
+  type NewRunOptions,
+  type RunLimits,
+  RunSession,
+  type SessionOptions,
+  type StoredRunOptions,
+} from "./run-session.js";
+export { type OpenStoreOptions, openStore, type StoreLocation } from "./store.js";
+export { runSweep } from "./sweep.js";

@@ -12,6 +12,7 @@ import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
 import { fmtUsd } from "../report/format.js";
 import type { SpendEntry } from "../store/ledger.js";
+import { InstructZeroError, UserError } from "../util/errors.js";
 
 /** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
 export interface SpendLog {
@@ -20,7 +21,7 @@ export interface SpendLog {
 }
 
 /** Thrown when a call would go over `--max-calls` or `--max-cost`. The run stops cleanly. */
-export class BudgetExhausted extends Error {
+export class BudgetExhausted extends InstructZeroError {
   constructor(readonly reason: string) {
     super(reason);
     this.name = "BudgetExhausted";
@@ -28,7 +29,7 @@ export class BudgetExhausted extends Error {
 }
 
 /** Thrown instead of starting a request once the run was interrupted in a phase that stops at once. */
-export class RunInterrupted extends Error {
+export class RunInterrupted extends InstructZeroError {
   constructor() {
     super("interrupted by the user");
     this.name = "RunInterrupted";

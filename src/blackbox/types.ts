@@ -107,6 +107,11 @@ export interface BlackBox {
   complete(request: CompletionRequest, options?: CompleteOptions): Promise<Completion>;
   /** True when `request` would be answered from the response cache (nothing paid). Optional. */
   isCached?(request: CompletionRequest): boolean;
+  /**
+   * True when its answers carry their own dollar cost (function black boxes): a dollar cap then needs no
+   * price of it. Optional [false].
+   */
+  readonly selfPriced?: boolean;
   /** Totals since creation. */
   totals(): UsageTotals;
   close(): Promise<void>;

@@ -68,6 +68,8 @@ export function openBlackBox(
 ): WrappedBlackBox {
   const { provider, model } = parseModelId(modelId);
   const factory = providerFactory(provider);
+  // batch mode needs a provider that declares a Batch API (checked before anything is built or loaded)
+  if (batch && !batchProviders().includes(provider)) throw noBatchApi(provider, model);
   const env = options.env ?? process.env;
   // A provider may let more requests in at once by default (local models: their decoding batch size;
   // the timeout of a request counts from the start of that request's batch).
@@ -86,11 +88,8 @@ export function openBlackBox(
     // the provider checks key and URL exactly as for a non-batch run, and names the custom base URL
     // that is part of every cache key
     const p = made(undefined);
-    if (p instanceof Promise || !p.batch) {
-      throw new UserError(
-        `--batch-api works with ${batchProviderList()} targets (their batch endpoints); ${provider}:${model} has none`,
-      );
-    }
+    if (p instanceof Promise) p.catch(() => {}); // not used: its failure is not this call's
+    if (p instanceof Promise || !p.batch) throw noBatchApi(provider, model);
     const cache = openCache(options, env);
     return new WrappedBlackBox(`${provider}:${model}`, provider, model, p, cache, prices, settings, options, {
       ...batch,
@@ -115,10 +114,13 @@ function openCache(options: BlackBoxOptions, env: NodeJS.ProcessEnv): ResponseCa
   return options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
 }
 
-/** "openai: and anthropic:": the registered providers that declare a Batch API. */
-function batchProviderList(): string {
+/** The error of batch mode on a provider without a Batch API, naming those that have one. */
+function noBatchApi(provider: string, model: string): UserError {
   const names = batchProviders().map((n) => `${n}:`);
-  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  const list = names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return new UserError(
+    `--batch-api works with ${list} targets (their batch endpoints); ${provider}:${model} has none`,
+  );
 }
 
 /** Usage totals of a black box that has done nothing yet. */

@@ -11,8 +11,9 @@ const traits = new Map<string, ProviderTraits>();
 /** What a provider module declares beside its factory (no instance, no key needed). */
 export interface ProviderTraits {
   /**
-   * Providers with a Batch API: the shell command that cancels batch `batchId` at the provider (for the
-   * interrupt message), naming the key by its environment variable, never including it.
+   * Providers with a Batch API (whose instances carry `Provider.batch`) declare it by this: the shell
+   * command that cancels batch `batchId` at the provider (for the interrupt message), naming the key by
+   * its environment variable, never including it.
    */
   cancelBatchCommand?(batchId: string, baseURL?: string): string;
   /** Requests let in at once when the options give no concurrency [the black box's default]. */

@@ -24,6 +24,7 @@ import { UserError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
 import { gaveUp, scrub, withTimeout } from "./attempt.js";
 import { BatchDispatcher } from "./batch/dispatcher.js";
+import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
 import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
@@ -375,12 +376,8 @@ export class WrappedBlackBox implements BlackBox {
 
   /** Request parameters with the black box's defaults filled in; undefined fields dropped. */
   private params(r: CompletionRequest): CompletionParams {
-    const p: CompletionParams = { temperature: r.temperature ?? this.s.temperature };
-    const maxTokens = r.maxTokens ?? this.s.maxTokens;
-    if (maxTokens !== undefined) p.maxTokens = maxTokens;
-    if (r.stop && r.stop.length > 0) p.stop = [...r.stop];
-    if (r.system !== undefined && r.system !== "") p.system = r.system;
-    return p;
+    const { prompt: _prompt, ...params } = normalizeRequest(r, this.s);
+    return params;
   }
 
   private hit(callId: string, res: ProviderResponse): Completion {

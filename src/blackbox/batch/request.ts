@@ -14,8 +14,8 @@ export interface RequestDefaults {
 }
 
 /**
- * `r` with the defaults filled in and undefined fields dropped: the same normalisation as the client's
- * (src/blackbox/client.ts, `params`), so the cache key below equals the client's for the same request.
+ * `r` with the defaults filled in and undefined fields dropped: the normalisation the black box applies to
+ * every request (../client.ts), so the cache key below equals the client's for the same request.
  */
 export function normalizeRequest(r: CompletionRequest, d: RequestDefaults): CompletionRequest {
   const p: CompletionParams = { temperature: r.temperature ?? d.temperature };

@@ -88,5 +88,5 @@ export { type LoadTaskOptions, loadTask } from "./tasks/load.js";
 export { METRICS, scoreMetric } from "./tasks/metrics.js";
 export { type SplitOptions, splitTask } from "./tasks/splits.js";
 export type { Example, MetricName, Task, TaskSplits } from "./tasks/types.js";
-export { UserError } from "./util/errors.js";
+export { InstructZeroError, UserError } from "./util/errors.js";
 export { VERSION } from "./version.js";

@@ -1,12 +1,16 @@
 /**
- * The black box: one wrapper around every provider that owns the cross-cutting concerns, in one
- * place: concurrency limit, retries (exponential backoff + full jitter, Retry-After honoured),
- * per-request timeout, the persistent response cache, and token / dollar accounting.
+ * The black box: ONE wrapper around every provider that owns the cross-cutting concerns, in one place:
+ * settings, the persistent response cache, in-flight sharing of identical requests, refusal after a
+ * 401/403, concurrency limit, retries (exponential backoff + full jitter, Retry-After honoured),
+ * per-request timeout, and token / dollar accounting.
  *
  *   complete(request)
  *     -> persistent cache hit?            (no request, cost 0)
  *     -> identical request in flight?     (share its answer, cost 0)
- *     -> limiter slot -> attempt loop: provider.complete with timeout signal
+ *     -> batch mode (the provider's Batch API, `Provider.batch`)?
+ *          hand it to the batch dispatcher (./batch/dispatcher.ts): collected into one provider batch,
+ *          submitted, polled, its answer routed back (at the batch price)
+ *     -> otherwise: limiter slot -> attempt loop: provider.complete with timeout signal
  *          transient error -> wait (Retry-After or backoff) -> next attempt, at most maxRetries
  *          other error     -> throw at once
  *     -> write to cache, account tokens and cost
@@ -15,20 +19,25 @@
  * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
+import { exponentialBackoff, Limiter, sleep as realSleep, retry, type Sleep } from "../util/async/index.js";
 import { UserError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
 import { Rng } from "../util/rng.js";
+import { gaveUp, scrub, withTimeout } from "./attempt.js";
+import { BatchDispatcher } from "./batch/dispatcher.js";
+import { normalizeRequest } from "./batch/request.js";
+import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
-import { AuthenticationError, BlackBoxError, isTransient, retryAfterOf, TimeoutError } from "./errors.js";
-import { Limiter } from "./limiter.js";
-import { type BlackBoxEvent, type BlackBoxOptions, DEFAULTS, type RateTicket } from "./options.js";
+import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
+import type { BatchModeOptions, BlackBoxEvent, BlackBoxOptions, RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
-import "./providers/anthropic.js";
-import { LOCAL_BATCH_SIZE } from "./providers/lazy-local.js";
+// the built-in providers register themselves (in this order: it is the order messages list them in)
 import "./providers/openai.js";
+import "./providers/anthropic.js";
+import "./providers/lazy-local.js";
 import { type BlackBoxFunction, functionProvider } from "./providers/function.js";
-import { parseModelId, providerFactory } from "./registry.js";
-import { type BackoffOptions, sleep as realSleep, retryDelayMs } from "./retry.js";
+import { Refusal } from "./refusal.js";
+import { batchProviders, parseModelId, providerFactory, providerTraits } from "./registry.js";
+import { resolveBatchSettings, resolveSettings, type Settings } from "./settings.js";
 import type {
   BlackBox,
   CompleteOptions,
@@ -46,28 +55,73 @@ import type {
  * a missing key (before any request).
  */
 export function createBlackBox(modelId: string, options: BlackBoxOptions = {}): BlackBox {
+  return openBlackBox(modelId, options);
+}
+
+/**
+ * The black box for `modelId`, in batch mode when `batch` is given (its provider must declare a Batch
+ * API: UserError otherwise, naming the providers that do).
+ */
+export function openBlackBox(
+  modelId: string,
+  options: BlackBoxOptions,
+  batch?: BatchModeOptions,
+): WrappedBlackBox {
   const { provider, model } = parseModelId(modelId);
   const factory = providerFactory(provider);
+  // batch mode needs a provider that declares a Batch API (checked before anything is built or loaded)
+  if (batch && !batchProviders().includes(provider)) throw noBatchApi(provider, model);
   const env = options.env ?? process.env;
-  // The local provider decodes up to LOCAL_BATCH_SIZE requests together: by default that many are
-  // let in at once (its timeout of a request counts from the start of that request's batch).
-  const settings = resolveSettings(
-    provider === "local" && options.concurrency === undefined
-      ? { ...options, concurrency: LOCAL_BATCH_SIZE }
-      : options,
-  );
+  // A provider may let more requests in at once by default (local models: their decoding batch size;
+  // the timeout of a request counts from the start of that request's batch).
+  const settings = resolveSettings(options, providerTraits(provider).defaultConcurrency);
+  const batchSettings = batch ? resolveBatchSettings(batch) : undefined;
   const prices = resolvePrices(options.prices, env);
-  // The cache first: a damaged file is reported before a provider (maybe a local model) is loaded.
-  const cache =
-    options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
-  let made: Provider | Promise<Provider>;
-  try {
-    made = factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
-  } catch (err) {
-    cache?.close();
-    throw err;
+  const made = (cache: ResponseCache | undefined) => {
+    try {
+      return factory(model, { ...options, env, timeoutMs: settings.timeoutMs });
+    } catch (err) {
+      cache?.close();
+      throw err;
+    }
+  };
+  if (batch) {
+    // the provider checks key and URL exactly as for a non-batch run, and names the custom base URL
+    // that is part of every cache key
+    const p = made(undefined);
+    if (p instanceof Promise) p.catch(() => {}); // not used: its failure is not this call's
+    if (p instanceof Promise || !p.batch) throw noBatchApi(provider, model);
+    const cache = openCache(options, env);
+    return new WrappedBlackBox(`${provider}:${model}`, provider, model, p, cache, prices, settings, options, {
+      ...batch,
+      settings: batchSettings!,
+    });
   }
-  return new WrappedBlackBox(`${provider}:${model}`, provider, model, made, cache, prices, settings, options);
+  // The cache first: a damaged file is reported before a provider (maybe a local model) is loaded.
+  const cache = openCache(options, env);
+  return new WrappedBlackBox(
+    `${provider}:${model}`,
+    provider,
+    model,
+    made(cache),
+    cache,
+    prices,
+    settings,
+    options,
+  );
+}
+
+function openCache(options: BlackBoxOptions, env: NodeJS.ProcessEnv): ResponseCache | undefined {
+  return options.cache === false ? undefined : new ResponseCache(defaultCachePath(env, options.cachePath));
+}
+
+/** The error of batch mode on a provider without a Batch API, naming those that have one. */
+function noBatchApi(provider: string, model: string): UserError {
+  const names = batchProviders().map((n) => `${n}:`);
+  const list = names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return new UserError(
+    `--batch-api works with ${list} targets (their batch endpoints); ${provider}:${model} has none`,
+  );
 }
 
 /** Usage totals of a black box that has done nothing yet. */
@@ -126,65 +180,42 @@ export function createFunctionBlackBox(
   );
 }
 
-interface Settings {
-  concurrency: number;
-  maxRetries: number;
-  timeoutMs: number;
-  temperature: number;
-  maxTokens: number | undefined;
-  backoff: BackoffOptions;
+/** What an admitted request came back with: the answer, and whether this call paid for it. */
+interface Answered {
+  /** Function black boxes may report the dollars of their answer (`costUsd`). */
+  response: ProviderResponse;
+  /** False for answers of a provider batch an earlier session paid for (served as cache hits). */
+  paid: boolean;
 }
 
-function resolveSettings(o: BlackBoxOptions): Settings {
-  const int = (name: string, v: number | undefined, def: number, min: number) => {
-    const x = v ?? def;
-    if (!Number.isInteger(x) || x < min)
-      throw new UserError(`black-box option ${name} must be an integer >= ${min}, got ${v}`);
-    return x;
-  };
-  const num = (name: string, v: number | undefined, def: number, min: number) => {
-    const x = v ?? def;
-    if (typeof x !== "number" || !Number.isFinite(x) || x < min) {
-      throw new UserError(`black-box option ${name} must be a number >= ${min}, got ${v}`);
-    }
-    return x;
-  };
-  return {
-    concurrency: int("concurrency", o.concurrency, DEFAULTS.concurrency, 1),
-    maxRetries: int("maxRetries", o.maxRetries, DEFAULTS.maxRetries, 0),
-    timeoutMs: num("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1),
-    temperature: num("temperature", o.temperature, DEFAULTS.temperature, 0),
-    maxTokens: o.maxTokens === undefined ? undefined : int("maxTokens", o.maxTokens, 0, 1),
-    backoff: {
-      initialDelayMs: num("retryInitialDelayMs", o.retryInitialDelayMs, DEFAULTS.retryInitialDelayMs, 0),
-      maxDelayMs: num("retryMaxDelayMs", o.retryMaxDelayMs, DEFAULTS.retryMaxDelayMs, 0),
-      maxWaitMs: num("maxWaitMs", o.maxWaitMs, DEFAULTS.maxWaitMs, 0),
-    },
-  };
-}
-
-class WrappedBlackBox implements BlackBox {
+/** The one black box; see the module comment. */
+export class WrappedBlackBox implements BlackBox {
+  /** True when answers carry their own dollar cost (function black boxes). */
+  readonly selfPriced: boolean;
   private provider: Provider | undefined;
   private readonly providerReady: Promise<Provider>;
   private readonly limiter: Limiter;
   private readonly rng: Rng;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly inflight = new Map<string, Promise<ProviderResponse>>();
+  private readonly sleep: Sleep;
+  private readonly refusal: Refusal;
+  private readonly inflight = new Map<string, Promise<Answered>>();
   private readonly t = emptyUsageTotals();
+  /** Batch mode: where admitted requests go instead of one-at-a-time sends. */
+  private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
-  /** The first 401/403 seen: from then on no request is sent. */
-  private refused: AuthenticationError | undefined;
 
   constructor(
     readonly id: string,
-    private readonly providerName: string,
-    private readonly model: string,
+    /** The provider's name ("openai"). */
+    readonly providerName: string,
+    readonly model: string,
     made: Provider | Promise<Provider>,
     private readonly cache: ResponseCache | undefined,
     private readonly prices: PriceTable,
     private readonly s: Settings,
     private readonly options: BlackBoxOptions,
+    batch?: BatchModeOptions & { settings: ReturnType<typeof resolveBatchSettings> },
   ) {
     if (made instanceof Promise) {
       this.providerReady = made.then((p) => {
@@ -196,18 +227,55 @@ class WrappedBlackBox implements BlackBox {
       this.provider = made;
       this.providerReady = Promise.resolve(made);
     }
+    this.selfPriced = !(made instanceof Promise) && made.selfPriced === true;
     this.limiter = new Limiter(s.concurrency);
     this.rng = new Rng(options.seed ?? 0);
     this.sleep = options.sleep ?? ((ms) => realSleep(ms));
+    this.refusal = new Refusal(id);
+    if (batch && !(made instanceof Promise) && made.batch) {
+      const capability = made.batch;
+      this.dispatcher = new BatchDispatcher({
+        id,
+        provider: providerName,
+        model,
+        api: batch.api ?? capability.api(),
+        maxBatch: Math.max(1, batch.maxBatchRequests ?? capability.maxRequests),
+        store: batch.store,
+        cache,
+        refusal: this.refusal,
+        settings: s,
+        batch: batch.settings,
+        rng: this.rng,
+        sleep: this.sleep,
+        onBatchEvent: batch.onBatchEvent,
+        sent: (callId, attempt) => {
+          if (attempt > 0) this.t.retries++;
+          this.t.requests++;
+          this.emit({ type: "request", id: callId, attempt });
+        },
+      });
+    }
+  }
+
+  /** Batch mode: the fraction of the price table paid (read by BudgetedBlackBox for worst cases). */
+  get priceFactor(): number | undefined {
+    return this.dispatcher?.priceFactor;
+  }
+
+  /** True in batch mode (`--batch-api`). */
+  get batching(): boolean {
+    return this.dispatcher !== undefined;
   }
 
   /** True when the response cache holds the answer to `request` (nothing would be paid). */
   isCached(request: CompletionRequest): boolean {
     if (!this.cache || !this.provider || this.closed) return false;
-    return this.cache.get(this.keyOf(this.provider, request)) !== undefined;
+    return this.cache.get(this.keyOf(request)) !== undefined;
   }
 
-  private keyOf(provider: Provider, request: CompletionRequest): string {
+  /** The response-cache key of `request` (in batch mode also its custom id). */
+  keyOf(request: CompletionRequest): string {
+    const provider = this.provider as Provider;
     return cacheKey({
       provider: this.providerName,
       baseURL: provider.baseURL,
@@ -221,40 +289,36 @@ class WrappedBlackBox implements BlackBox {
     if (this.closed) throw new Error(`black box ${this.id} is closed`);
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
-    if (this.refused) throw this.refusedError();
+    this.refusal.check();
     const callId = `${this.id}#${++this.calls}`;
     const provider = this.provider ?? (await this.providerReady);
     const params = this.params(request);
     const full: CompletionRequest = { prompt: request.prompt, ...params };
-    if (request.parts) full.parts = { ...request.parts };
-    const key = this.keyOf(provider, request);
+    const key = this.keyOf(request);
 
     const stored = this.cache?.get(key);
     if (stored) return this.hit(callId, stored);
     // With the cache on, an identical request already in flight is shared (it would be a hit a
-    // moment later anyway); with the cache off every call is its own request.
+    // moment later anyway); with the cache off every call is its own request (batch mode: its
+    // dispatcher shares identical requests always).
     const pending = this.cache ? this.inflight.get(key) : undefined;
-    if (pending) return this.hit(callId, await pending);
+    if (pending) return this.hit(callId, (await pending).response);
 
-    // A call queued behind the request that got a 401/403 is refused when its slot comes.
-    // A call whose caller gave up (options.signal: the run was interrupted) is not sent when its slot comes.
-    const run = this.limiter.run(async () => {
-      if (this.refused) throw this.refusedError();
-      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      // a shared rate limit (requests / tokens per minute across processes): wait for room
-      const ticket = this.options.rateLimiter ? await this.rateLimit(full, options.signal) : undefined;
-      if (this.refused) throw this.refusedError();
-      options.onSend?.();
-      return this.attempts(callId, provider, full, key, ticket);
-    });
+    const run = this.dispatcher
+      ? this.dispatcher.enqueue(callId, key, full, options)
+      : this.sendOne(
+          callId,
+          provider,
+          request.parts ? { ...full, parts: { ...request.parts } } : full,
+          key,
+          options,
+        );
     if (this.cache) this.inflight.set(key, run);
     try {
-      const res = await run;
+      const { response: res, paid } = await run;
+      if (!paid) return this.hit(callId, res);
       const known = (res as { costUsd?: number }).costUsd;
-      const { costUsd, priced } =
-        known !== undefined
-          ? { costUsd: known, priced: true }
-          : estimateCost(this.id, res.usage, this.prices);
+      const { costUsd, priced } = known !== undefined ? { costUsd: known, priced: true } : this.priced(res);
       this.t.completions++;
       this.t.inputTokens += res.usage.inputTokens;
       this.t.outputTokens += res.usage.outputTokens;
@@ -271,22 +335,49 @@ class WrappedBlackBox implements BlackBox {
     return { ...this.t };
   }
 
+  /** Batch mode: provider batches this session follows that have not ended (progress, interrupt message). */
+  activeBatches(): ActiveBatch[] {
+    return this.dispatcher?.activeBatches() ?? [];
+  }
+
+  /** Batch mode: requests queued for the next batch (not yet submitted). */
+  queued(): number {
+    return this.dispatcher?.queued() ?? 0;
+  }
+
+  /** Batch mode: listen to batch progress; returns the function that stops listening. */
+  subscribe(listener: (e: BatchEvent) => void): () => void {
+    return this.dispatcher?.subscribe(listener) ?? (() => {});
+  }
+
+  /**
+   * Batch mode: cancel, at the provider, every batch this session follows, and drop the queue (see
+   * {@link BatchDispatcher.cancel}). Returns the ids of the batches asked to cancel.
+   */
+  cancel(): Promise<string[]> {
+    return this.dispatcher?.cancel() ?? Promise.resolve([]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.dispatcher?.close();
     this.cache?.close();
     const p = this.provider ?? (await this.providerReady.catch(() => undefined));
     await p?.close?.();
   }
 
+  /** The dollars of a paid answer by the price table (times the batch price factor in batch mode). */
+  private priced(res: ProviderResponse): { costUsd: number; priced: boolean } {
+    const est = estimateCost(this.id, res.usage, this.prices);
+    const factor = this.dispatcher?.priceFactor;
+    return factor === undefined ? est : { costUsd: est.costUsd * factor, priced: est.priced };
+  }
+
   /** Request parameters with the black box's defaults filled in; undefined fields dropped. */
   private params(r: CompletionRequest): CompletionParams {
-    const p: CompletionParams = { temperature: r.temperature ?? this.s.temperature };
-    const maxTokens = r.maxTokens ?? this.s.maxTokens;
-    if (maxTokens !== undefined) p.maxTokens = maxTokens;
-    if (r.stop && r.stop.length > 0) p.stop = [...r.stop];
-    if (r.system !== undefined && r.system !== "") p.system = r.system;
-    return p;
+    const { prompt: _prompt, ...params } = normalizeRequest(r, this.s);
+    return params;
   }
 
   private hit(callId: string, res: ProviderResponse): Completion {
@@ -296,73 +387,84 @@ class WrappedBlackBox implements BlackBox {
     return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true };
   }
 
-  /** A fresh error for a call refused because the key was refused earlier (no request sent). */
-  private refusedError(): AuthenticationError {
-    const first = this.refused as AuthenticationError;
-    return new AuthenticationError(
-      `${this.id}: request not sent: an earlier request was refused (the API key was rejected), so ` +
-        `this black box sends no more requests. ${first.message}`,
-      { status: first.status, cause: first },
-    );
+  /**
+   * One request sent alone: a limiter slot, the shared rate limit, then the attempt loop. A call queued
+   * behind the request that got a 401/403 is refused when its slot comes; a call whose caller gave up
+   * (options.signal: the run was interrupted) is not sent when its slot comes.
+   */
+  private sendOne(
+    callId: string,
+    provider: Provider,
+    full: CompletionRequest,
+    key: string,
+    options: CompleteOptions,
+  ): Promise<Answered> {
+    return this.limiter.run(async () => {
+      this.refusal.check();
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+      // a shared rate limit (requests / tokens per minute across processes): wait for room
+      const ticket = this.options.rateLimiter ? await this.rateLimit(full, options.signal) : undefined;
+      this.refusal.check();
+      options.onSend?.();
+      return { response: await this.attempts(callId, provider, full, key, ticket), paid: true };
+    });
   }
 
   /** The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. */
-  private async attempts(
+  private attempts(
     callId: string,
     provider: Provider,
     request: CompletionRequest,
     key: string,
     firstTicket?: RateTicket | undefined,
-  ): Promise<ProviderResponse> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.refused) throw this.refusedError(); // refused while this call waited to retry
-      const ticket =
-        attempt === 0 ? firstTicket : this.options.rateLimiter ? await this.rateLimit(request) : undefined;
-      // the rate limit counts the request from now, when it leaves (not from when it was admitted)
-      ticket?.sent();
-      this.t.requests++;
-      this.emit({ type: "request", id: callId, attempt });
-      const controller = new AbortController();
-      const timer = setTimeout(
-        () => controller.abort(new TimeoutError(`${this.id}: no response within ${this.s.timeoutMs} ms`)),
-        this.s.timeoutMs,
-      );
-      let failure: unknown;
-      try {
-        const res = await provider.complete(request, { signal: controller.signal });
-        if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
-        this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
-        return res;
-      } catch (err) {
-        failure = err;
-        const reason: unknown = controller.signal.reason;
-        if (!(err instanceof BlackBoxError) && controller.signal.aborted && reason instanceof BlackBoxError) {
-          failure = reason;
+  ): Promise<ProviderResponse & { costUsd?: number }> {
+    return retry(
+      async (attempt) => {
+        this.refusal.check(); // refused while this call waited to retry
+        const ticket =
+          attempt === 0 ? firstTicket : this.options.rateLimiter ? await this.rateLimit(request) : undefined;
+        // the rate limit counts the request from now, when it leaves (not from when it was admitted)
+        ticket?.sent();
+        this.t.requests++;
+        this.emit({ type: "request", id: callId, attempt });
+        try {
+          return await withTimeout(
+            async (signal) => {
+              const res = await provider.complete(request, { signal });
+              if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
+              this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
+              return res;
+            },
+            this.s.timeoutMs,
+            `${this.id}: no response within ${this.s.timeoutMs} ms`,
+          );
+        } catch (err) {
+          scrub(err);
+          this.refusal.note(err);
+          throw err;
         }
-      } finally {
-        clearTimeout(timer);
-      }
-      scrub(failure);
-      if (failure instanceof AuthenticationError && !this.refused) this.refused = failure;
-      if (!isTransient(failure) || attempt >= this.s.maxRetries) {
-        if (failure instanceof BlackBoxError && attempt > 0) {
-          failure.message = `${failure.message} (gave up after ${attempt + 1} attempts)`;
-        }
-        throw failure;
-      }
-      const hint = retryAfterOf(failure);
-      const delayMs = retryDelayMs(attempt, hint, this.s.backoff, this.rng);
-      this.t.retries++;
-      const e = failure as BlackBoxError;
-      this.emit({ type: "retry", id: callId, attempt, error: e.message, errorName: e.name, delayMs });
-      this.emit({
-        type: "wait",
-        id: callId,
-        delayMs,
-        reason: hint === undefined ? "backoff" : "retry-after",
-      });
-      await this.sleep(delayMs);
-    }
+      },
+      {
+        maxAttempts: this.s.maxRetries + 1,
+        retryable: isTransient,
+        retryAfter: retryAfterOf,
+        backoff: exponentialBackoff(this.s.backoff, this.rng),
+        sleep: this.sleep,
+        onRetry: ({ attempt, error, delayMs, retryAfterMs }) => {
+          this.t.retries++;
+          const e = error as BlackBoxError;
+          this.emit({ type: "retry", id: callId, attempt, error: e.message, errorName: e.name, delayMs });
+          this.emit({
+            type: "wait",
+            id: callId,
+            delayMs,
+            reason: retryAfterMs === undefined ? "backoff" : "retry-after",
+          });
+        },
+        onGiveUp: (error, attempts) =>
+          this.refusal.isRefusal(error) || gaveUp(error, `gave up after ${attempts} attempts`),
+      },
+    );
   }
 
   /**
@@ -382,16 +484,5 @@ class WrappedBlackBox implements BlackBox {
     } catch {
       // a broken progress display must not break paid calls
     }
-  }
-}
-
-/** Remove URL credentials from the message and stack of a thrown error (a last line of defence). */
-function scrub(err: unknown): void {
-  if (!(err instanceof Error)) return;
-  try {
-    err.message = redactUrl(err.message);
-    if (typeof err.stack === "string") err.stack = redactUrl(err.stack);
-  } catch {
-    // a frozen error: nothing to do
   }
 }

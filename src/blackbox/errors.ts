@@ -3,9 +3,10 @@
  * SDK's errors into these; the retry wrapper decides from the class alone whether to try again.
  * Messages never contain an API key.
  */
+import { InstructZeroError } from "../util/errors.js";
 
 /** Base class of every black-box failure. `status` is the HTTP status when there was one. */
-export class BlackBoxError extends Error {
+export class BlackBoxError extends InstructZeroError {
   readonly status: number | undefined;
   constructor(message: string, options?: { status?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

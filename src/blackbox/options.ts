@@ -1,6 +1,7 @@
 /** Options of {@link createBlackBox} and of provider factories, with their defaults. */
+import type { BatchEvent, BatchStore } from "./batch/types.js";
 import type { PriceTable } from "./pricing.js";
-import type { Provider, Usage } from "./types.js";
+import type { BatchApi, Provider, Usage } from "./types.js";
 
 /** Something that happened inside the black box, for progress bars and logs. Never holds a key. */
 export type BlackBoxEvent =
@@ -74,6 +75,29 @@ export interface BlackBoxOptions {
    * tokens per minute shared with other black boxes and processes (`StoreRateLimiter`) [none].
    */
   rateLimiter?: RateLimiter;
+}
+
+/**
+ * Batch mode (`--batch-api`): admitted requests are collected into provider batches through the
+ * provider's Batch API (`Provider.batch`) instead of being sent one at a time. Defaults in brackets.
+ */
+export interface BatchModeOptions {
+  /** Where batches are recorded for resume (the run ledger: `ledger.batchStore(runId)`) [in memory]. */
+  store?: BatchStore;
+  /** Batch prices as a fraction of the price table [0.5]. */
+  batchPriceFactor?: number;
+  /** Poll interval of a running batch, ms [30 000]. */
+  batchPollMs?: number;
+  /** Follow-up batches for requests that failed or expired [2]. */
+  batchMaxRetries?: number;
+  /** A queue becomes a batch once no call has arrived for this long, ms [200]. */
+  idleMs?: number;
+  /** Requests per batch at most [the provider's limit]. */
+  maxBatchRequests?: number;
+  /** Progress of batches (submitted, polls, results, retries). Exceptions it throws are ignored. */
+  onBatchEvent?: (event: BatchEvent) => void;
+  /** The provider's batch endpoints (tests, other providers) [the provider's own: `Provider.batch`]. */
+  api?: BatchApi;
 }
 
 /** What a provider factory receives: the black-box options with the environment and timeout resolved. */

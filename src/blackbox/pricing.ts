@@ -5,7 +5,7 @@
  * `{ "gpt-4o-mini": { "input": 0.15, "output": 0.6 }, "openai:my-model": { ... } }`.
  * A dated or "-latest" snapshot falls back to its family ("gpt-4o-mini-2024-07-18" -> "gpt-4o-mini").
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { UserError } from "../util/errors.js";
 import type { Usage } from "./types.js";
 
@@ -131,12 +131,36 @@ export function validatePriceTable(raw: unknown, source: string): PriceTable {
   return out;
 }
 
+/** Price files already read and validated in this process, by path (with the size and time they had). */
+const priceFiles = new Map<string, { stamp: string; table: PriceTable }>();
+
 /**
- * The effective overrides: the INSTRUCTZERO_PRICES file (if set) overlaid by `prices`.
- * The built-in table stays the fallback inside {@link estimateCost}.
+ * The price table of the INSTRUCTZERO_PRICES file `path`, read and validated once per process (read
+ * again only when the file changed). A missing or malformed file is the same UserError every time:
+ * errors are not remembered.
+ */
+export function priceFileTable(path: string): PriceTable {
+  let stamp: string | undefined;
+  try {
+    const st = statSync(path);
+    stamp = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    // missing: loadPriceFile says so, naming the file
+  }
+  const known = priceFiles.get(path);
+  if (known && stamp !== undefined && known.stamp === stamp) return known.table;
+  const table = Object.freeze(loadPriceFile(path)) as PriceTable;
+  if (stamp !== undefined) priceFiles.set(path, { stamp, table });
+  return table;
+}
+
+/**
+ * The effective overrides: the INSTRUCTZERO_PRICES file (if set; resolved once per process, see
+ * {@link priceFileTable}) overlaid by `prices`. The built-in table stays the fallback inside
+ * {@link estimateCost}.
  */
 export function resolvePrices(prices: PriceTable | undefined, env: NodeJS.ProcessEnv): PriceTable {
   const file = env.INSTRUCTZERO_PRICES;
-  const fromFile = file ? loadPriceFile(file) : {};
+  const fromFile = file ? priceFileTable(file) : {};
   return { ...fromFile, ...(prices ? validatePriceTable(prices, "option prices") : {}) };
 }

@@ -6,6 +6,19 @@ import { UserError } from "../util/errors.js";
 import type { ProviderFactory } from "./options.js";
 
 const factories = new Map<string, ProviderFactory>();
+const traits = new Map<string, ProviderTraits>();
+
+/** What a provider module declares beside its factory (no instance, no key needed). */
+export interface ProviderTraits {
+  /**
+   * Providers with a Batch API (whose instances carry `Provider.batch`) declare it by this: the shell
+   * command that cancels batch `batchId` at the provider (for the interrupt message), naming the key by
+   * its environment variable, never including it.
+   */
+  cancelBatchCommand?(batchId: string, baseURL?: string): string;
+  /** Requests let in at once when the options give no concurrency [the black box's default]. */
+  defaultConcurrency?: number;
+}
 
 /** A parsed "provider:model" id. */
 export interface ModelId {
@@ -14,9 +27,20 @@ export interface ModelId {
 }
 
 /** Register (or replace) the factory for `name`. Names are lower-case identifiers. */
-export function registerProvider(name: string, factory: ProviderFactory): void {
+export function registerProvider(name: string, factory: ProviderFactory, extra: ProviderTraits = {}): void {
   if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`invalid provider name "${name}"`);
   factories.set(name, factory);
+  traits.set(name, extra);
+}
+
+/** What provider `name` declared beside its factory ({} when unknown). */
+export function providerTraits(name: string): ProviderTraits {
+  return traits.get(name) ?? {};
+}
+
+/** Names of the registered providers with a Batch API, in the order they registered. */
+export function batchProviders(): string[] {
+  return [...factories.keys()].filter((n) => providerTraits(n).cancelBatchCommand !== undefined);
 }
 
 /** Names of the registered providers, sorted. */

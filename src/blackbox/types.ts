@@ -53,6 +53,13 @@ export interface Provider {
   >;
   /** The request text the cache key is built from [the prompt] (function black boxes: instruction + input). */
   cacheText?(request: CompletionRequest): string;
+  /**
+   * The provider's Batch API, when it has one (`--batch-api`): declared by the provider module, so the
+   * black box needs no provider names. Absent: requests can only be sent one at a time.
+   */
+  readonly batch?: BatchCapability;
+  /** True when answers carry their own dollar cost (function black boxes): no price table is needed. */
+  readonly selfPriced?: boolean;
   /** Release resources (sessions, sockets). Optional. */
   close?(): Promise<void>;
 }
@@ -100,7 +107,96 @@ export interface BlackBox {
   complete(request: CompletionRequest, options?: CompleteOptions): Promise<Completion>;
   /** True when `request` would be answered from the response cache (nothing paid). Optional. */
   isCached?(request: CompletionRequest): boolean;
+  /**
+   * True when its answers carry their own dollar cost (function black boxes): a dollar cap then needs no
+   * price of it. Optional [false].
+   */
+  readonly selfPriced?: boolean;
   /** Totals since creation. */
   totals(): UsageTotals;
   close(): Promise<void>;
+}
+
+// ---- provider Batch APIs: a capability of a provider ----------------------------------------------
+
+/** One request of a batch: its custom id (the request's response-cache key) and the normalised request. */
+export interface BatchLine {
+  customId: string;
+  /** Prompt plus parameters with the black box's defaults filled in (what the cache key was built from). */
+  request: CompletionRequest;
+}
+
+/** A batch as the provider reports it, in the provider's words plus common counts. */
+export interface BatchState {
+  /**
+   * The provider's status: OpenAI validating | in_progress | finalizing | completed | failed | expired |
+   * cancelling | cancelled; Anthropic in_progress | canceling | ended.
+   */
+  status: string;
+  /** No more change will come: results (possibly none) can be read. */
+  ended: boolean;
+  /** Requests finished so far (answered or failed), of `total`. */
+  done: number;
+  /** Of `done`, requests that failed (errored, expired, cancelled). */
+  failed: number;
+  total: number;
+  /** OpenAI: the output file (answers) and error file (failed requests), once the batch ended. */
+  outputFileId?: string;
+  errorFileId?: string;
+  /** Batch-level errors (OpenAI: why validation failed), as one line of text. */
+  errors?: string;
+}
+
+/** How one request of a batch ended. */
+export type LineResult =
+  | { customId: string; ok: true; response: ProviderResponse }
+  | {
+      customId: string;
+      ok: false;
+      /** What the provider said. */
+      error: string;
+      /**
+       * retry: worth a follow-up batch (server error, rate limit, expired, unreadable answer);
+       * permanent: the request itself is wrong (HTTP 400-like), a retry fails the same way;
+       * cancelled: the batch was cancelled (by the black box's `cancel()` or at the provider).
+       */
+      kind: "retry" | "permanent" | "cancelled";
+    };
+
+/**
+ * One provider's batch endpoints. Methods throw the typed errors of ./errors.ts (transient ones are
+ * retried by the caller). `signal` aborts the HTTP request (the caller's timeout).
+ */
+export interface BatchApi {
+  /** The provider's name ("openai"). */
+  readonly provider: string;
+  /** OpenAI: upload the JSONL input file (purpose "batch"); returns its id. Absent for Anthropic. */
+  upload?(lines: BatchLine[], key: string, signal: AbortSignal): Promise<string>;
+  /** Create the batch: from the uploaded file (OpenAI) or from the lines (Anthropic). */
+  create(
+    input: { lines: BatchLine[] | undefined; fileId: string | undefined; key: string },
+    signal: AbortSignal,
+  ): Promise<{ id: string; state: BatchState }>;
+  /**
+   * OpenAI: the batch already created from `fileId`, if any (a process killed between creating it and
+   * recording its id): looked up before creating again. Absent for Anthropic.
+   */
+  findByFile?(fileId: string, signal: AbortSignal): Promise<{ id: string; state: BatchState } | undefined>;
+  /** The batch's current state (one poll). */
+  retrieve(batchId: string, signal: AbortSignal): Promise<BatchState>;
+  /** Every line's result of an ended batch (lines without a result are simply absent). */
+  results(batchId: string, state: BatchState, signal: AbortSignal): Promise<LineResult[]>;
+  /** Ask the provider to cancel the batch (it goes on to cancelled / ended with partial results). */
+  cancel(batchId: string, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * What a provider with a Batch API declares (`Provider.batch`): the size limit of one batch and its batch
+ * endpoints. The black box turns admitted requests into batches through it (see batch/dispatcher.ts).
+ */
+export interface BatchCapability {
+  /** Requests per batch at most (OpenAI: 50 000 per file; Anthropic: 100 000 per batch). */
+  readonly maxRequests: number;
+  /** The batch endpoints (made on first use, with the provider's key and base URL). */
+  api(): BatchApi;
 }

@@ -1,4 +1,5 @@
 import type { BlackBox } from "../blackbox/types.js";
+import { addUsage, type CallUsage, zeroUsage } from "../blackbox/usage.js";
 import { builtinScorer, checkMetricValue, metricExample } from "../metrics/scorer.js";
 import type { JudgeUsage, Scorer } from "../metrics/types.js";
 import { type QueryTemplate, renderQuery } from "../tasks/templates.js";
@@ -42,13 +43,7 @@ export interface ExampleResult {
 }
 
 /** Cost and usage of one evaluation; tokens and dollars count paid (non-cached) completions only. */
-export interface EvaluationUsage {
-  /** Completions that were not served from the cache. */
-  calls: number;
-  cacheHits: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
+export interface EvaluationUsage extends CallUsage {
   /** The judge's usage (judge metrics; zeros otherwise), not included in the fields above. */
   judge: JudgeUsage;
 }
@@ -121,14 +116,7 @@ export async function evaluateInstruction(
 
 /** Usage summed over example results. */
 export function sumUsage(results: readonly ExampleResult[]): EvaluationUsage {
-  const u: EvaluationUsage = {
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-    judge: zeroJudgeUsage(),
-  };
+  const u: EvaluationUsage = { ...zeroUsage(), judge: zeroUsage() };
   for (const r of results) {
     if (r.judge) addJudgeUsage(u.judge, r.judge);
     if (r.cached) {
@@ -144,15 +132,9 @@ export function sumUsage(results: readonly ExampleResult[]): EvaluationUsage {
 }
 
 /** Judge usage of nothing. */
-export function zeroJudgeUsage(): JudgeUsage {
-  return { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-}
+export const zeroJudgeUsage: () => JudgeUsage = zeroUsage;
 
 /** Add `b` into `a`. */
 export function addJudgeUsage(a: JudgeUsage, b: JudgeUsage): void {
-  a.calls += b.calls;
-  a.cacheHits += b.cacheHits;
-  a.inputTokens += b.inputTokens;
-  a.outputTokens += b.outputTokens;
-  a.costUsd += b.costUsd;
+  addUsage(a, b);
 }

@@ -9,6 +9,7 @@
  * timeout counts from the start of their batch instead). Once its batch has started, a request's
  * abort is the batch runner's business (see {@link ScheduledJob.startedAt}).
  */
+import { sleep } from "../util/async/index.js";
 
 /** A request as the batch runner sees it. */
 export interface ScheduledJob<In, Out> {
@@ -126,7 +127,7 @@ export class BatchScheduler<In, Out> {
   private async loop(): Promise<void> {
     while (this.queue.length) {
       if (this.queue.length < this.maxBatch && this.maxWaitMs > 0) {
-        await new Promise((r) => setTimeout(r, this.maxWaitMs));
+        await sleep(this.maxWaitMs);
         if (!this.queue.length) break;
       }
       const jobs = this.queue.splice(0, this.maxBatch);

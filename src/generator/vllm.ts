@@ -4,6 +4,7 @@
  * as `prompt_embeds` (base64 of torch.save bytes) to POST /v1/completions, greedy decoding.
  * vLLM applies no chat template to embeddings: the caller sends the whole templated prompt.
  */
+import { Limiter, linearBackoff, retry } from "../util/async/index.js";
 import { UserError } from "../util/errors.js";
 import { promptEmbedsBase64, type TorchDtype } from "./torch-save.js";
 
@@ -59,23 +60,6 @@ export function completionsUrl(baseURL: string): string {
   return `${base}/v1/completions`;
 }
 
-/** A counting semaphore limiting concurrent async work. */
-function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
-}
-
 /** The error text of a vLLM / OpenAI-style error body, or the raw body (shortened). */
 function serverMessage(body: string): string {
   try {
@@ -112,8 +96,6 @@ function httpError(status: number, body: string, url: string, model: string): Vl
   return new VllmError(`vLLM server ${url} answered HTTP ${status}: ${msg || "(empty body)"}${hint}`, status);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * A client for a vLLM server started with `--enable-prompt-embeds`. Calls to `complete` may be
  * issued all at once: at most `concurrency` requests are in flight.
@@ -128,7 +110,7 @@ export function createVllmEmbedsClient(options: VllmEmbedsOptions): VllmEmbedsCl
   const retries = options.retries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const dtype = options.dtype ?? "float32";
-  const limit = limiter(concurrency);
+  const limit = new Limiter(concurrency);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
@@ -190,18 +172,16 @@ export function createVllmEmbedsClient(options: VllmEmbedsOptions): VllmEmbedsCl
       };
       if (opts.stop && opts.stop.length > 0) payload.stop = opts.stop;
       const body = JSON.stringify(payload);
-      return limit(async () => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await once(body);
-          } catch (err) {
+      return limit.run(() =>
+        retry(() => once(body), {
+          maxAttempts: retries + 1,
+          retryable: (err) => {
             const status = err instanceof VllmError ? err.status : undefined;
-            const retryable = status === undefined || status === 429 || status >= 500;
-            if (!retryable || attempt >= retries) throw err;
-            await sleep(retryDelayMs * (attempt + 1));
-          }
-        }
-      });
+            return status === undefined || status === 429 || status >= 500;
+          },
+          backoff: linearBackoff(retryDelayMs),
+        }),
+      );
     },
   };
 }

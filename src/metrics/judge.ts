@@ -28,6 +28,7 @@
  */
 import { parseModelId } from "../blackbox/registry.js";
 import type { BlackBox } from "../blackbox/types.js";
+import { usageOf } from "../blackbox/usage.js";
 import { UserError } from "../util/errors.js";
 import type {
   JudgeMetric,
@@ -283,15 +284,7 @@ export function createJudgeScorer(judge: JudgeMetric, blackBox: BlackBox): Score
         temperature: 0,
         maxTokens: JUDGE_MAX_TOKENS,
       });
-      const usage: JudgeUsage = completion.cached
-        ? { calls: 0, cacheHits: 1, inputTokens: 0, outputTokens: 0, costUsd: 0 }
-        : {
-            calls: 1,
-            cacheHits: 0,
-            inputTokens: completion.usage.inputTokens,
-            outputTokens: completion.usage.outputTokens,
-            costUsd: completion.costUsd,
-          };
+      const usage: JudgeUsage = usageOf(completion);
       const parsed = parseJudgeAnswer(completion.text);
       if (parsed === null) return { score: 0, feedback: unparseableFeedback(completion.text), judge: usage };
       return { score: parsed.score, feedback: parsed.reason, judge: usage };

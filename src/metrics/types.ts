@@ -3,6 +3,7 @@
  * contains), a user function, or an LLM judge; inside a run each becomes a {@link Scorer}.
  */
 import type { BlackBox } from "../blackbox/types.js";
+import type { CallUsage } from "../blackbox/usage.js";
 import type { MetricName } from "../tasks/types.js";
 
 /** The example a metric function sees: its input, the first accepted answer and every accepted answer. */
@@ -39,15 +40,8 @@ export interface JudgeMetric extends JudgeMetricOptions {
 /** Anything accepted as a metric by `optimizeInstruction`. */
 export type MetricSpec = MetricName | MetricFunction | JudgeMetric;
 
-/** Usage of the judge's black box for one scored answer (zeros for other metrics). */
-export interface JudgeUsage {
-  /** Paid judge calls (not served from the cache). */
-  calls: number;
-  cacheHits: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
+/** Usage of the judge's black box for one scored answer (zeros for other metrics): the one usage type. */
+export type JudgeUsage = CallUsage;
 
 /** One scored answer. */
 export interface ScoredAnswer {

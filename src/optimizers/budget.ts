@@ -11,6 +11,7 @@
 import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
 import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
 import type { SpendEntry } from "../store/ledger.js";
+import { InstructZeroError, UserError } from "../util/errors.js";
 import { fmtUsd } from "../util/format.js";
 
 /** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
@@ -20,7 +21,7 @@ export interface SpendLog {
 }
 
 /** Thrown when a call would go over `--max-calls` or `--max-cost`. The run stops cleanly. */
-export class BudgetExhausted extends Error {
+export class BudgetExhausted extends InstructZeroError {
   constructor(readonly reason: string) {
     super(reason);
     this.name = "BudgetExhausted";
@@ -28,7 +29,7 @@ export class BudgetExhausted extends Error {
 }
 
 /** Thrown instead of starting a request once the run was interrupted in a phase that stops at once. */
-export class RunInterrupted extends Error {
+export class RunInterrupted extends InstructZeroError {
   constructor() {
     super("interrupted by the user");
     this.name = "RunInterrupted";
@@ -68,6 +69,20 @@ export function worstCaseCost(
     prices,
   );
   return est.priced ? est.costUsd : null;
+}
+
+/**
+ * The rule "a cap needs a price": under a dollar limit every model paid for must have a price (else its
+ * requests could not be bounded). A UserError naming the model and INSTRUCTZERO_PRICES otherwise, before
+ * anything is sent. Models whose answers carry their own cost (`selfPriced`: function black boxes) and
+ * free (local) models are exempt.
+ */
+export function requirePrice(modelId: string, prices?: PriceTable, selfPriced = false): void {
+  if (selfPriced || estimateCost(modelId, { inputTokens: 1, outputTokens: 1 }, prices).priced) return;
+  throw new UserError(
+    `--max-cost needs the price of ${modelId}, which is not in the built-in price table: give it in a JSON file ` +
+      `named by INSTRUCTZERO_PRICES, e.g. {"${modelId}": {"input": 0.15, "output": 0.6}} (USD per million tokens)`,
+  );
 }
 
 /** What a run spent before this session (from the ledger's spend log). */
@@ -130,6 +145,15 @@ export class RunBudget {
   /** Aborted by {@link interrupt}: black boxes drop the requests still queued. */
   get signal(): AbortSignal {
     return this.stop.signal;
+  }
+
+  /**
+   * Admit `modelId` as a model this budget pays for: under a dollar limit it needs a price (see
+   * {@link requirePrice}); a UserError before any request otherwise. Every budgeted black box is admitted
+   * so when it is made.
+   */
+  admitModel(modelId: string, prices?: PriceTable, selfPriced = false): void {
+    if (this.limits.maxCost !== undefined) requirePrice(modelId, prices, selfPriced);
   }
 
   /** Wait until a request of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never will. */
@@ -217,8 +241,9 @@ export interface BudgetedOptions {
 
 /**
  * A black box whose every request goes through the run's budget: admitted at its worst-case cost,
- * counted when answered. A model without a price (a function black box that reports no cost) is
- * admitted at the highest cost it has reported so far.
+ * counted when answered. Under a dollar cap a model needs a price (a UserError when it is made
+ * otherwise); a black box whose answers carry their own cost (a function black box) is admitted at the
+ * highest cost it has reported so far.
  */
 export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
@@ -233,6 +258,8 @@ export class BudgetedBlackBox implements BlackBox {
   ) {
     this.id = inner.id;
     this.budget = budget instanceof RunBudget ? budget : new RunBudget(budget);
+    // a dollar cap needs a price: refused now, before any request
+    this.budget.admitModel(inner.id, options.prices, inner.selfPriced === true);
     const innerFactor = (inner as { priceFactor?: unknown }).priceFactor;
     this.priceFactor = options.priceFactor ?? (typeof innerFactor === "number" ? innerFactor : 1);
   }

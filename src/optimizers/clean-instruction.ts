@@ -37,6 +37,7 @@
  * Deterministic and pure. An empty result is never scored as an instruction: see
  * {@link emptyInstructionRecord}.
  */
+import { zeroUsage } from "../blackbox/usage.js";
 import type { EvaluationRecord } from "../store/types.js";
 import type { Candidate } from "./candidate.js";
 
@@ -62,13 +63,7 @@ export function isEmptyInstruction(instruction: string): boolean {
  * the candidate (an ape proposal) is kept.
  */
 export function emptyInstructionRecord(candidate: Candidate, validationSize: number): EvaluationRecord {
-  const p = candidate.proposalUsage ?? {
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-  };
+  const p = candidate.proposalUsage ?? zeroUsage();
   return {
     index: candidate.index,
     iteration: candidate.iteration,

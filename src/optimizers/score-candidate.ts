@@ -1,3 +1,4 @@
+import { zeroUsage } from "../blackbox/usage.js";
 import {
   addJudgeUsage,
   evaluateInstruction,
@@ -58,13 +59,7 @@ export async function evaluateCandidate(
   seen: EvaluationRecord | null,
   race?: RaceContext,
 ): Promise<EvaluationRecord | null> {
-  const p = candidate.proposalUsage ?? {
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-  };
+  const p = candidate.proposalUsage ?? zeroUsage();
   // an instruction that is empty after clean-up is never scored as if it were one
   if (isEmptyInstruction(candidate.instruction))
     return emptyInstructionRecord(candidate, ctx.splits.validation.length);
@@ -116,13 +111,7 @@ function recordOf(
   total: number,
   ms: number,
 ): EvaluationRecord {
-  const p = candidate.proposalUsage ?? {
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
-  };
+  const p = candidate.proposalUsage ?? zeroUsage();
   const examples = parts.flatMap((ev) => ev.examples);
   const scores = parts.flatMap((ev) => ev.scores);
   const feedback = examples.some((e) => e.feedback !== undefined)

@@ -1,7 +1,7 @@
 import { createBatchBlackBox } from "../blackbox/batch/batch-black-box.js";
 import { createBlackBox, createFunctionBlackBox } from "../blackbox/client.js";
 import type { BlackBoxOptions } from "../blackbox/options.js";
-import { estimateCost, resolvePrices } from "../blackbox/pricing.js";
+import { resolvePrices } from "../blackbox/pricing.js";
 import type { BlackBoxFunction } from "../blackbox/providers/function.js";
 import type { BlackBox } from "../blackbox/types.js";
 import type { RunConfig } from "../config/schema.js";
@@ -14,6 +14,7 @@ import { StoreRateLimiter } from "../store/rate-limit.js";
 import { isMetricName } from "../tasks/metrics.js";
 import type { MetricName } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
+import { requirePrice } from "./budget.js";
 import { getMethod } from "./methods/index.js";
 import type { RunDeps } from "./run.js";
 import { FUNCTION_METRIC, FUNCTION_TARGET_PREFIX, judgeModelOf } from "./run-config.js";
@@ -233,11 +234,5 @@ export function requirePrices(config: RunConfig, env: NodeJS.ProcessEnv = proces
   const models = [config.target, config.proposer, judgeModelOf(config)].filter(
     (m): m is string => m !== undefined && !m.startsWith(FUNCTION_TARGET_PREFIX),
   );
-  for (const m of models) {
-    if (estimateCost(m, { inputTokens: 1, outputTokens: 1 }, prices).priced) continue;
-    throw new UserError(
-      `--max-cost needs the price of ${m}, which is not in the built-in price table: give it in a JSON file ` +
-        `named by INSTRUCTZERO_PRICES, e.g. {"${m}": {"input": 0.15, "output": 0.6}} (USD per million tokens)`,
-    );
-  }
+  for (const m of models) requirePrice(m, prices);
 }

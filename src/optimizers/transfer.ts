@@ -5,11 +5,13 @@
  */
 import { createBlackBox } from "../blackbox/client.js";
 import { resolvePrices } from "../blackbox/pricing.js";
+import type { RunConfig } from "../config/schema.js";
 import { evaluateInstruction } from "../evaluation/evaluate.js";
 import { createJudgeScorer } from "../metrics/judge.js";
 import { builtinScorer } from "../metrics/scorer.js";
 import type { Ledger } from "../store/ledger.js";
 import { metricForTask } from "../tasks/metrics.js";
+import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
 import { BudgetExhausted, BudgetedBlackBox, type CallBudget, RunBudget } from "./budget.js";
 import { testInterval } from "./phases/baselines.js";
@@ -60,6 +62,22 @@ export async function transferRun(
   for (const b of result.baselines ?? []) items.push({ name: b.name, instruction: b.instruction });
 
   const lock = ledger.acquireRunLock(runId);
+  try {
+    return await transferRows(ledger, runId, config, items, test, targets, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function transferRows(
+  ledger: Ledger,
+  runId: string,
+  config: RunConfig,
+  items: { name: string; instruction: string }[],
+  test: Example[],
+  targets: readonly string[],
+  options: TransferOptions,
+): Promise<{ rows: TransferRow[]; stopped?: string }> {
   const stored = ledger.getState<TransferRow[]>(runId, "transfer") ?? [];
   const rows = [...stored];
   const prices = resolvePrices(undefined, options.env ?? process.env);
@@ -68,6 +86,8 @@ export async function transferRun(
     close: (id, paid) => ledger.closeSpend(runId, id, paid && { ...paid, phase: "transfer" }),
   });
   budget.phase = "transfer";
+  // a dollar cap needs the price of every target: refused before any request (or any black box) is made
+  for (const target of targets) budget.admitModel(target, prices);
   const { metric, judge } = await openMetric(config, blackBoxOptionsOf(config), {}, runId);
   const closers: (() => Promise<void>)[] = [];
   if (judge) closers.push(() => judge.blackBox.close());
@@ -103,6 +123,5 @@ export async function transferRun(
     throw err;
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});
-    lock.release();
   }
 }

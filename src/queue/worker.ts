@@ -13,6 +13,7 @@ import { hostname } from "node:os";
 import type { RunOutcome } from "../optimizers/outcome.js";
 import { RunSession } from "../session/run-session.js";
 import { type Ledger, RunLockedError } from "../store/ledger.js";
+import { sleep } from "../util/async/index.js";
 import { errorMessage } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
 import type { CellJob, CellOutput, SweepQueue } from "./sweep-queue.js";
@@ -29,21 +30,6 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** A line of progress (stderr in the CLI). */
   log?: (line: string) => void;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }, ms);
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Run one cell to its end (or until `signal`); waits while another live process holds its run. */
@@ -73,7 +59,7 @@ export async function runCell(
           );
           waiting = true;
         }
-        await sleep(options.lockPollMs ?? 1000, options.signal);
+        await sleep(options.lockPollMs ?? 1000, options.signal, "resolve");
       }
     }
   } finally {
@@ -99,7 +85,7 @@ export async function runWorker(
       const job = await queue.take();
       if (!job) {
         if (options.exitWhenDone && (await queue.unfinished()) === 0) return;
-        await sleep(options.pollMs ?? 2000, options.signal);
+        await sleep(options.pollMs ?? 2000, options.signal, "resolve");
         continue;
       }
       const cell = job.data;

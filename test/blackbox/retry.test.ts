@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Limiter } from "../../src/blackbox/limiter.js";
 import {
   DEFAULT_BACKOFF,
   parseRetryAfter,
   retryAfterFromHeaders,
   retryDelayMs,
 } from "../../src/blackbox/retry.js";
+import { Limiter } from "../../src/util/async/limiter.js";
 import { Rng } from "../../src/util/rng.js";
 
 describe("parseRetryAfter", () => {

@@ -28,6 +28,7 @@ const ROOT_NAMES = [
   "ConnectionError",
   "DEFAULT_GENERATOR",
   "DEFAULT_TARGET",
+  "InstructZeroError",
   "JUDGE_PROMPT",
   "LedgerConflictError",
   "METRICS",

@@ -1,9 +1,10 @@
-/** Provider batch APIs (`--batch-api`): the batch black box, its store and its provider adapters. */
-export { createAnthropicBatchApi } from "./anthropic-batch.js";
+/** Provider batch APIs (`--batch-api`): the black box in batch mode, its store and the providers' adapters. */
+export { createAnthropicBatchApi } from "../providers/anthropic-batch.js";
+export { createOpenAIBatchApi } from "../providers/openai-batch.js";
 export {
   asBatchBlackBox,
   BATCH_DEFAULTS,
-  BatchBlackBox,
+  type BatchBlackBox,
   type BatchBlackBoxOptions,
   BatchCancelledError,
   BatchRequestError,
@@ -11,7 +12,6 @@ export {
   createBatchBlackBox,
 } from "./batch-black-box.js";
 export { memoryBatchStore } from "./memory-store.js";
-export { createOpenAIBatchApi } from "./openai-batch.js";
 export { jobKey, normalizeRequest, requestKey } from "./request.js";
 export type {
   ActiveBatch,

@@ -1,13 +1,10 @@
 /**
- * Requests as the batch layer sends them: normalised exactly as the black-box client does (so a
- * request's custom id is its response-cache key, shared with non-batch runs), the key of a whole batch,
- * and the bodies of one OpenAI chat-completions line and one Anthropic Messages request (the same bodies
- * the providers in ../providers send one at a time).
+ * Requests as the batch layer knows them: normalised exactly as the black-box client does (so a
+ * request's custom id is its response-cache key, shared with non-batch runs), and the key of a whole
+ * batch. The bodies of batch lines are the providers' own (../providers/*-wire.ts).
  */
 import { createHash } from "node:crypto";
 import { cacheKey } from "../cache.js";
-import { ANTHROPIC_DEFAULT_MAX_TOKENS, acceptsTemperature } from "../providers/anthropic.js";
-import { chatCompletionBody } from "../providers/openai.js";
 import type { CompletionParams, CompletionRequest } from "../types.js";
 
 /** The black box's defaults for parameters a request leaves out. */
@@ -17,8 +14,8 @@ export interface RequestDefaults {
 }
 
 /**
- * `r` with the defaults filled in and undefined fields dropped: the same normalisation as the client's
- * (src/blackbox/client.ts, `params`), so the cache key below equals the client's for the same request.
+ * `r` with the defaults filled in and undefined fields dropped: the normalisation the black box applies to
+ * every request (../client.ts), so the cache key below equals the client's for the same request.
  */
 export function normalizeRequest(r: CompletionRequest, d: RequestDefaults): CompletionRequest {
   const p: CompletionParams = { temperature: r.temperature ?? d.temperature };
@@ -50,20 +47,4 @@ export function jobKey(customIds: readonly string[], attempt: number): string {
   if (attempt > 0) h.update(`attempt ${attempt}\n`);
   h.update([...customIds].sort().join("\n"));
   return h.digest("hex");
-}
-
-/** The chat-completions body of one request, as the openai provider sends it. */
-export const openAIBody = chatCompletionBody;
-
-/** The Messages API parameters of one request, as the anthropic provider sends them. */
-export function anthropicParams(model: string, request: CompletionRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    model,
-    max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-    messages: [{ role: "user", content: request.prompt }],
-  };
-  if (request.system) body.system = request.system;
-  if (request.temperature !== undefined && acceptsTemperature(model)) body.temperature = request.temperature;
-  if (request.stop && request.stop.length > 0) body.stop_sequences = request.stop;
-  return body;
 }

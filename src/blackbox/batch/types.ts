@@ -3,80 +3,12 @@
  * API, Anthropic Message Batches), what the run ledger keeps of each batch so that a killed run resumes
  * polling it, and the progress events a display draws while a batch runs.
  */
-import type { CompletionRequest, ProviderResponse } from "../types.js";
+import type { BatchApi, BatchLine, BatchState, LineResult } from "../types.js";
 
-/** Providers with a batch API. */
-export type BatchProviderName = "openai" | "anthropic";
+export type { BatchApi, BatchLine, BatchState, LineResult };
 
-/** One request of a batch: its custom id (the request's response-cache key) and the normalised request. */
-export interface BatchLine {
-  customId: string;
-  /** Prompt plus parameters with the black box's defaults filled in (what the cache key was built from). */
-  request: CompletionRequest;
-}
-
-/** A batch as the provider reports it, in the provider's words plus common counts. */
-export interface BatchState {
-  /**
-   * The provider's status: OpenAI validating | in_progress | finalizing | completed | failed | expired |
-   * cancelling | cancelled; Anthropic in_progress | canceling | ended.
-   */
-  status: string;
-  /** No more change will come: results (possibly none) can be read. */
-  ended: boolean;
-  /** Requests finished so far (answered or failed), of `total`. */
-  done: number;
-  /** Of `done`, requests that failed (errored, expired, cancelled). */
-  failed: number;
-  total: number;
-  /** OpenAI: the output file (answers) and error file (failed requests), once the batch ended. */
-  outputFileId?: string;
-  errorFileId?: string;
-  /** Batch-level errors (OpenAI: why validation failed), as one line of text. */
-  errors?: string;
-}
-
-/** How one request of a batch ended. */
-export type LineResult =
-  | { customId: string; ok: true; response: ProviderResponse }
-  | {
-      customId: string;
-      ok: false;
-      /** What the provider said. */
-      error: string;
-      /**
-       * retry: worth a follow-up batch (server error, rate limit, expired, unreadable answer);
-       * permanent: the request itself is wrong (HTTP 400-like), a retry fails the same way;
-       * cancelled: the batch was cancelled (by {@link BatchBlackBox.cancel} or at the provider).
-       */
-      kind: "retry" | "permanent" | "cancelled";
-    };
-
-/**
- * One provider's batch endpoints. Methods throw the typed errors of ../errors.ts (transient ones are
- * retried by the caller). `signal` aborts the HTTP request (the caller's timeout).
- */
-export interface BatchApi {
-  readonly provider: BatchProviderName;
-  /** OpenAI: upload the JSONL input file (purpose "batch"); returns its id. Absent for Anthropic. */
-  upload?(lines: BatchLine[], key: string, signal: AbortSignal): Promise<string>;
-  /** Create the batch: from the uploaded file (OpenAI) or from the lines (Anthropic). */
-  create(
-    input: { lines: BatchLine[] | undefined; fileId: string | undefined; key: string },
-    signal: AbortSignal,
-  ): Promise<{ id: string; state: BatchState }>;
-  /**
-   * OpenAI: the batch already created from `fileId`, if any (a process killed between creating it and
-   * recording its id): looked up before creating again. Absent for Anthropic.
-   */
-  findByFile?(fileId: string, signal: AbortSignal): Promise<{ id: string; state: BatchState } | undefined>;
-  /** The batch's current state (one poll). */
-  retrieve(batchId: string, signal: AbortSignal): Promise<BatchState>;
-  /** Every line's result of an ended batch (lines without a result are simply absent). */
-  results(batchId: string, state: BatchState, signal: AbortSignal): Promise<LineResult[]>;
-  /** Ask the provider to cancel the batch (it goes on to cancelled / ended with partial results). */
-  cancel(batchId: string, signal: AbortSignal): Promise<void>;
-}
+/** A provider with a batch API, by its name ("openai", "anthropic"; see `Provider.batch`). */
+export type BatchProviderName = string;
 
 /** What the run ledger keeps of one provider batch (table batch_jobs). */
 export interface BatchJobRecord {

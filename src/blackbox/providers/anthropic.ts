@@ -3,17 +3,22 @@
  * black-box wrapper owns them). Registers itself as "anthropic".
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { AuthenticationError, BadResponseError } from "../errors.js";
+import { redactUrl } from "../../util/redact.js";
+import { batchTimeoutMs } from "../batch/timeouts.js";
+import { AuthenticationError } from "../errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
-import type { CompletionRequest, Provider, ProviderResponse } from "../types.js";
+import type { BatchApi, CompletionRequest, Provider, ProviderResponse } from "../types.js";
+import { createAnthropicBatchApi } from "./anthropic-batch.js";
+import { ANTHROPIC_DEFAULT_BASE_URL, messageParams, parseMessage } from "./anthropic-wire.js";
 import { checkBaseURL, type ErrorContext, mapThrown } from "./map-error.js";
 
-/** Anthropic's own API. */
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
-
-/** The Messages API requires max_tokens; used when neither request nor options give one. */
-export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
+export {
+  ANTHROPIC_DEFAULT_BASE_URL,
+  ANTHROPIC_DEFAULT_MAX_TOKENS,
+  acceptsTemperature,
+  parseMessage,
+} from "./anthropic-wire.js";
 
 /**
  * Build the provider for `model`. Key: `options.apiKey`, else ANTHROPIC_API_KEY (required for
@@ -48,24 +53,14 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
       }),
     })));
   const ctx: ErrorContext = { provider: "anthropic", model, keyHint, secrets: [apiKey] };
+  let batchApi: BatchApi | undefined;
 
   return {
     provider: "anthropic",
     model,
     baseURL: custom ? baseURL : undefined,
     async complete(request: CompletionRequest, { signal }): Promise<ProviderResponse> {
-      const body: Anthropic.MessageCreateParamsNonStreaming = {
-        model,
-        max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-        messages: [{ role: "user", content: request.prompt }],
-      };
-      if (request.system) body.system = request.system;
-      // The Messages API has deprecated `temperature` (SDK 1.x dropped the field); only the
-      // claude-3 family is known to take it, so it is sent to those alone.
-      if (request.temperature !== undefined && acceptsTemperature(model)) {
-        (body as unknown as Record<string, unknown>).temperature = request.temperature;
-      }
-      if (request.stop && request.stop.length > 0) body.stop_sequences = request.stop;
+      const body = messageParams(model, request) as unknown as Anthropic.MessageCreateParamsNonStreaming;
       const { Sdk, client } = await connect();
       let res: unknown;
       try {
@@ -75,29 +70,25 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
       }
       return parseMessage(res, `anthropic:${model}`);
     },
+    // Message Batches of the same server and key
+    batch: {
+      maxRequests: 100_000,
+      api: () =>
+        (batchApi ??= createAnthropicBatchApi({
+          model,
+          apiKey,
+          baseURL,
+          timeoutMs: batchTimeoutMs(options.timeoutMs),
+          keyHint,
+        })),
+    },
   };
 }
 
-/** True for models known to accept the deprecated `temperature` parameter (claude-3*). */
-export function acceptsTemperature(model: string): boolean {
-  return /^claude-3([.-]|$)/.test(model);
+/** The shell command that cancels a Message Batch (the key named by its variable, never included). */
+function cancelBatchCommand(batchId: string, baseURL?: string): string {
+  const base = (baseURL ?? ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, "");
+  return `curl -X POST ${redactUrl(base)}/v1/messages/batches/${batchId}/cancel -H "x-api-key: $ANTHROPIC_API_KEY" -H "anthropic-version: 2023-06-01"`;
 }
 
-/** Text (all text blocks joined) and usage of a Messages API body. */
-export function parseMessage(res: unknown, where: string): ProviderResponse {
-  const r = res as {
-    content?: Array<{ type?: unknown; text?: unknown }>;
-    usage?: { input_tokens?: unknown; output_tokens?: unknown } | null;
-  } | null;
-  if (typeof r !== "object" || r === null || !Array.isArray(r.content)) {
-    throw new BadResponseError(`${where}: response has no content array`);
-  }
-  const text = r.content
-    .filter((b) => b?.type === "text" && typeof b.text === "string")
-    .map((b) => b.text as string)
-    .join("");
-  const n = (x: unknown) => (typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : 0);
-  return { text, usage: { inputTokens: n(r.usage?.input_tokens), outputTokens: n(r.usage?.output_tokens) } };
-}
-
-registerProvider("anthropic", createAnthropicProvider);
+registerProvider("anthropic", createAnthropicProvider, { cancelBatchCommand });

@@ -48,6 +48,7 @@ export function functionProvider(fn: BlackBoxFunction, id: string): Provider {
   return {
     provider: "function",
     model: id,
+    selfPriced: true,
     cacheText: (request: CompletionRequest) =>
       JSON.stringify(request.parts ? [request.parts.instruction, request.parts.input] : request.prompt),
     async complete(request, { signal }): Promise<ProviderResponse & { costUsd?: number }> {

@@ -2,14 +2,16 @@
  * Registers "local" with a factory that imports ./local.js (the generator-backed provider) only
  * when a local model is first asked for, so the ONNX runtime never loads for API-only use.
  */
+
+/** Requests the local provider decodes together (the default concurrency of local: targets). */
+import { LOCAL_BATCH_SIZE } from "../../generator/batch-limits.js";
 import { loadOrt } from "../../generator/ort.js";
 import { UserError } from "../../util/errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
 import type { Provider } from "../types.js";
 
-/** Requests the local provider decodes together (the default concurrency of local: targets). */
-export { LOCAL_BATCH_SIZE } from "../../generator/batch-limits.js";
+export { LOCAL_BATCH_SIZE };
 
 type LocalModule = {
   createLocalProvider?: (model: string, options: ProviderFactoryOptions) => Provider | Promise<Provider>;
@@ -37,4 +39,4 @@ export async function loadLocalProvider(model: string, options: ProviderFactoryO
   return mod.createLocalProvider(model, options);
 }
 
-registerProvider("local", loadLocalProvider);
+registerProvider("local", loadLocalProvider, { defaultConcurrency: LOCAL_BATCH_SIZE });

@@ -4,14 +4,22 @@
  * retries, timeouts and limits. Registers itself as "openai".
  */
 import OpenAI from "openai";
-import { AuthenticationError, BadResponseError } from "../errors.js";
+import { redactUrl } from "../../util/redact.js";
+import { batchTimeoutMs } from "../batch/timeouts.js";
+import { AuthenticationError } from "../errors.js";
 import type { ProviderFactoryOptions } from "../options.js";
 import { registerProvider } from "../registry.js";
-import type { CompletionRequest, Provider, ProviderResponse } from "../types.js";
+import type { BatchApi, CompletionRequest, Provider, ProviderResponse } from "../types.js";
 import { checkBaseURL, type ErrorContext, mapThrown } from "./map-error.js";
+import { createOpenAIBatchApi } from "./openai-batch.js";
+import { chatCompletionBody, OPENAI_DEFAULT_BASE_URL, parseChatCompletion } from "./openai-wire.js";
 
-/** OpenAI's own API. Any other base URL counts as a custom (self-hosted) server. */
-export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+export {
+  chatCompletionBody,
+  fixedTemperature,
+  OPENAI_DEFAULT_BASE_URL,
+  parseChatCompletion,
+} from "./openai-wire.js";
 
 /** Placeholder key sent to custom servers that need none (vLLM, Ollama). */
 const NO_KEY = "no-key";
@@ -48,6 +56,7 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
     project: env.OPENAI_PROJECT_ID ?? null,
   });
   const ctx: ErrorContext = { provider: "openai", model, keyHint, secrets: [apiKey] };
+  let batchApi: BatchApi | undefined;
 
   return {
     provider: "openai",
@@ -63,75 +72,27 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
       }
       return parseChatCompletion(res, `openai:${model}`);
     },
+    // the Batch API (files + batches) of the same server, key and organisation
+    batch: {
+      maxRequests: 50_000,
+      api: () =>
+        (batchApi ??= createOpenAIBatchApi({
+          model,
+          apiKey,
+          baseURL,
+          custom,
+          timeoutMs: batchTimeoutMs(options.timeoutMs),
+          env,
+          keyHint,
+        })),
+    },
   };
 }
 
-/**
- * True for OpenAI reasoning models (o1, o3, o4-mini, gpt-5 ...), which reject any temperature but
- * their default: on OpenAI's own URL the parameter is left out for them (it stays in the cache key).
- */
-/**
- * The chat-completions body of one request (also the body of a Batch API line): system and user
- * messages, temperature unless the model only takes its default, stop strings, and the token limit as
- * `max_completion_tokens` (OpenAI's newer models accept only that) or `max_tokens` (compatible servers).
- */
-export function chatCompletionBody(
-  model: string,
-  request: CompletionRequest,
-  custom: boolean,
-): OpenAI.ChatCompletionCreateParamsNonStreaming {
-  const messages: OpenAI.ChatCompletionMessageParam[] = [];
-  if (request.system) messages.push({ role: "system", content: request.system });
-  messages.push({ role: "user", content: request.prompt });
-  const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
-  if (request.temperature !== undefined && (custom || !fixedTemperature(model))) {
-    body.temperature = request.temperature;
-  }
-  if (request.stop && request.stop.length > 0) body.stop = request.stop;
-  if (request.maxTokens !== undefined) {
-    if (custom) body.max_tokens = request.maxTokens;
-    else body.max_completion_tokens = request.maxTokens;
-  }
-  return body;
+/** The shell command that cancels an OpenAI batch (the key named by its variable, never included). */
+function cancelBatchCommand(batchId: string, baseURL?: string): string {
+  const base = (baseURL ?? OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, "");
+  return `curl -X POST ${redactUrl(base)}/batches/${batchId}/cancel -H "Authorization: Bearer $OPENAI_API_KEY"`;
 }
 
-export function fixedTemperature(model: string): boolean {
-  return /^(o\d|gpt-5)([.-]|$)/.test(model);
-}
-
-/** Text and usage of a chat-completions body; anything unusable is a BadResponseError. */
-export function parseChatCompletion(res: unknown, where: string): ProviderResponse {
-  if (typeof res !== "object" || res === null) {
-    throw new BadResponseError(`${where}: response is not a JSON object (got ${describe(res)})`);
-  }
-  const r = res as {
-    choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }>;
-    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
-  };
-  if (!Array.isArray(r.choices) || r.choices.length === 0) {
-    throw new BadResponseError(`${where}: response has no choices`);
-  }
-  const message = r.choices[0]?.message;
-  if (typeof message !== "object" || message === null) {
-    throw new BadResponseError(`${where}: response choice has no message`);
-  }
-  const content = message.content ?? message.refusal ?? "";
-  if (typeof content !== "string") {
-    throw new BadResponseError(`${where}: message content is not text (got ${describe(content)})`);
-  }
-  return {
-    text: content,
-    usage: { inputTokens: count(r.usage?.prompt_tokens), outputTokens: count(r.usage?.completion_tokens) },
-  };
-}
-
-function count(x: unknown): number {
-  return typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : 0;
-}
-
-function describe(x: unknown): string {
-  const s = typeof x === "string" ? JSON.stringify(x) : String(x === null ? "null" : typeof x);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-registerProvider("openai", createOpenAIProvider);
+registerProvider("openai", createOpenAIProvider, { cancelBatchCommand });

@@ -10,6 +10,7 @@
 import { existsSync, promises as fsp, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
+import { sleep } from "../../util/async/index.js";
 import { declaredDataChunks, externalDataFile, type FilePlan, MAX_DATA_CHUNKS } from "./files.js";
 import { isCommit } from "./source.js";
 
@@ -39,8 +40,6 @@ function processAlive(pid: number): boolean {
     return (err as { code?: string }).code === "EPERM";
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Layout helpers over one models--org--name folder. */
 export class RepoCache {

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, promises as fsp, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { linearBackoff, retry } from "../../util/async/index.js";
 import { UserError } from "../../util/errors.js";
 import type { RepoCache } from "./cache-layout.js";
 import { DTYPE_SUFFIXES, externalDataFile, type FilePlan, MAX_DATA_CHUNKS } from "./files.js";
@@ -24,8 +25,6 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   onProgress?: DownloadProgressCallback;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Check a finished blob against its etag when the etag is a content hash (LFS sha256 or git sha1). */
 async function verifyBlob(path: string, etag: string, size: number): Promise<boolean> {
@@ -73,26 +72,25 @@ export class Downloader {
     await fsp.mkdir(dirname(blob), { recursive: true });
     const retries = this.opts.retries ?? 3;
     const delay = this.opts.retryDelayMs ?? 1000;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.attempt(file, meta, part);
-        break;
-      } catch (err) {
-        const retryable = !(err instanceof UserError) || (err as { retryable?: boolean }).retryable === true;
-        if (!retryable || attempt >= retries) {
-          if (err instanceof UserError && !(err instanceof HubNetworkError)) throw err;
-          const have = existsSync(part) ? statSync(part).size : 0;
-          const of = meta.size === undefined ? "" : ` of ${meta.size}`;
-          throw new UserError(
-            `download of ${file} (model ${this.client.repoId}) stopped after ${have}${of} bytes: ${
-              (err as Error).message
-            }. Run the command again to resume (partial data kept in ${part}); or set HF_ENDPOINT to a ` +
-              `mirror, or pass a local model folder instead of hf:${this.client.repoId}`,
-            { cause: err },
-          );
-        }
-        await sleep(delay * (attempt + 1));
-      }
+    const retryable = (err: unknown) =>
+      !(err instanceof UserError) || (err as { retryable?: boolean }).retryable === true;
+    try {
+      await retry(() => this.attempt(file, meta, part), {
+        maxAttempts: retries + 1,
+        retryable,
+        backoff: linearBackoff(delay),
+      });
+    } catch (err) {
+      if (err instanceof UserError && !(err instanceof HubNetworkError)) throw err;
+      const have = existsSync(part) ? statSync(part).size : 0;
+      const of = meta.size === undefined ? "" : ` of ${meta.size}`;
+      throw new UserError(
+        `download of ${file} (model ${this.client.repoId}) stopped after ${have}${of} bytes: ${
+          (err as Error).message
+        }. Run the command again to resume (partial data kept in ${part}); or set HF_ENDPOINT to a ` +
+          `mirror, or pass a local model folder instead of hf:${this.client.repoId}`,
+        { cause: err },
+      );
     }
     const size = meta.size ?? statSync(part).size;
     if (!(await verifyBlob(part, meta.etag, size))) {

@@ -8,10 +8,9 @@
  */
 import OpenAI, { toFile } from "openai";
 import { BadResponseError } from "../errors.js";
-import { type ErrorContext, mapThrown } from "../providers/map-error.js";
-import { parseChatCompletion } from "../providers/openai.js";
-import { openAIBody } from "./request.js";
-import type { BatchApi, BatchLine, BatchState, LineResult } from "./types.js";
+import type { BatchApi, BatchLine, BatchState, LineResult } from "../types.js";
+import { type ErrorContext, mapThrown } from "./map-error.js";
+import { chatCompletionBody, parseChatCompletion } from "./openai-wire.js";
 
 /** Statuses after which an OpenAI batch no longer changes. */
 const ENDED = new Set(["completed", "failed", "expired", "cancelled"]);
@@ -63,7 +62,7 @@ export function createOpenAIBatchApi(s: OpenAIBatchSettings): BatchApi {
             custom_id: l.customId,
             method: "POST",
             url: "/v1/chat/completions",
-            body: openAIBody(s.model, l.request, s.custom),
+            body: chatCompletionBody(s.model, l.request, s.custom),
           }),
         )
         .join("\n");

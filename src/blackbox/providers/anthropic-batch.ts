@@ -5,10 +5,9 @@
  * (JSONL lines of succeeded / errored / canceled / expired). The SDK is loaded on first use.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { parseMessage } from "../providers/anthropic.js";
-import { type ErrorContext, mapThrown } from "../providers/map-error.js";
-import { anthropicParams } from "./request.js";
-import type { BatchApi, BatchState, LineResult } from "./types.js";
+import type { BatchApi, BatchState, LineResult } from "../types.js";
+import { messageParams, parseMessage } from "./anthropic-wire.js";
+import { type ErrorContext, mapThrown } from "./map-error.js";
 
 /** Settings of {@link createAnthropicBatchApi}. */
 export interface AnthropicBatchSettings {
@@ -68,7 +67,7 @@ export function createAnthropicBatchApi(s: AnthropicBatchSettings): BatchApi {
           {
             requests: lines.map((l) => ({
               custom_id: l.customId,
-              params: anthropicParams(
+              params: messageParams(
                 s.model,
                 l.request,
               ) as unknown as Anthropic.MessageCreateParamsNonStreaming,

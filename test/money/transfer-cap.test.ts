@@ -7,12 +7,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
+import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 import type { BlackBox, Completion } from "../../src/blackbox/types.js";
 import { BudgetedBlackBox, RunBudget } from "../../src/optimizers/budget.js";
 import { UserError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
-import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
-import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
 
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(fx.dir, "home") };

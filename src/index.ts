@@ -159,7 +159,7 @@ export {
   type SpendEntry,
   type SpendTotals,
 } from "./store/ledger.js";
-export { assertNoSecrets } from "./store/secrets.js";
+export { assertNoSecrets } from "./util/secrets.js";
 export type * from "./store/types.js";
 export { RUN_STATUSES } from "./store/types.js";
 export * from "./tasks/index.js";

@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import { parseRunConfig } from "../config/parse.js";
 import type { RunConfig } from "../config/schema.js";
-import type { SqlDriver } from "../store/driver/types.js";
+import type { SqlDriver } from "../db/driver.js";
 import { redactUrl } from "../util/redact.js";
 
 /** The pg-boss queue of sweep cells. */

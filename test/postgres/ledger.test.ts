@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResponseCache } from "../../src/blackbox/cache.js";
-import { numberPlaceholders } from "../../src/store/driver/postgres.js";
+import { numberPlaceholders } from "../../src/db/postgres.js";
 import {
   ddlFor,
   LEDGER_SCHEMA_VERSION,

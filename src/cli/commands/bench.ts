@@ -7,7 +7,7 @@ import { runSweep, type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } fro
 import { type CellStatus, statusSummary, sweepStatus } from "../../queue/status.js";
 import { type CellJob, configHash, SweepQueue } from "../../queue/sweep-queue.js";
 import { renderSweepHtml } from "../../report/sweep-html.js";
-import { isPostgresUrl } from "../../store/driver/types.js";
+import { isPostgresUrl } from "../../db/location.js";
 import { openLedger } from "../../store/ledger.js";
 import type { RunConfig } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";

@@ -18,6 +18,7 @@ import PgBoss from "pg-boss";
 import { parseRunConfig } from "../config/parse.js";
 import type { RunConfig } from "../config/schema.js";
 import type { SqlDriver } from "../db/driver.js";
+import { isFileLocation, ledgerLocation } from "../db/location.js";
 import { redactUrl } from "../util/redact.js";
 
 /** The pg-boss queue of sweep cells. */
@@ -151,11 +152,18 @@ export class SweepQueue {
     readonly name: string,
   ) {}
 
-  /** Connect (installing pg-boss's schema when missing) and create the queue when missing. */
+  /**
+   * Connect (installing pg-boss's schema when missing) and create the queue when missing. `store`: the
+   * server database, chosen by the store rules of src/db/location.ts [INSTRUCTZERO_STORE]; pg-boss keeps
+   * its own small pool there.
+   */
   static async open(
-    url: string,
+    store?: string,
     options: { name?: string; onError?: (message: string) => void } = {},
   ): Promise<SweepQueue> {
+    const url = ledgerLocation({ store });
+    if (isFileLocation(url))
+      throw new Error(`the job queue needs a server database (postgres://...), not the file ${url}`);
     const location = redactUrl(url);
     const boss = new PgBoss({
       connectionString: url,

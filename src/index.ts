@@ -159,11 +159,11 @@ export {
   type SpendEntry,
   type SpendTotals,
 } from "./store/ledger.js";
-export { assertNoSecrets } from "./util/secrets.js";
 export type * from "./store/types.js";
 export { RUN_STATUSES } from "./store/types.js";
 export * from "./tasks/index.js";
 export type * from "./tasks/types.js";
 export { UserError } from "./util/errors.js";
 export { Rng, seedFor } from "./util/rng.js";
+export { assertNoSecrets } from "./util/secrets.js";
 export { VERSION } from "./version.js";

@@ -25,6 +25,11 @@ export interface LedgerOptions {
    * read-only mount) is read from a private snapshot copy instead of failing.
    */
   readonly?: boolean;
+  /**
+   * A connection of its own instead of the one shared by every opener of the same ledger in this
+   * process (tests of concurrent writers; default false).
+   */
+  ownConnection?: boolean;
 }
 
 /**
@@ -62,7 +67,7 @@ function openLedgerFile(file: string, options: LedgerOptions, shownAs?: string):
   }
   let conn: Connection;
   try {
-    conn = openStore(file, { what: "run ledger" });
+    conn = openStore(file, { what: "run ledger", private: options.ownConnection });
   } catch (err) {
     throw new UserError(`cannot open run ledger ${file}: ${(err as Error).message}`);
   }
@@ -83,7 +88,7 @@ function openLedgerFile(file: string, options: LedgerOptions, shownAs?: string):
  * the writers of every machine queue; each commit is on the server before the call returns.
  */
 function openServerLedger(url: string, options: LedgerOptions): Ledger {
-  const conn = openStore(url, { what: "run ledger" });
+  const conn = openStore(url, { what: "run ledger", private: options.ownConnection });
   try {
     const state = inspectTables(
       conn,

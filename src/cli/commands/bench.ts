@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
+import { isPostgresUrl } from "../../db/location.js";
 import { methodNames } from "../../optimizers/methods/index.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { openRunDeps } from "../../optimizers/setup.js";
@@ -7,7 +8,6 @@ import { runSweep, type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } fro
 import { type CellStatus, statusSummary, sweepStatus } from "../../queue/status.js";
 import { type CellJob, configHash, SweepQueue } from "../../queue/sweep-queue.js";
 import { renderSweepHtml } from "../../report/sweep-html.js";
-import { isPostgresUrl } from "../../db/location.js";
 import { openLedger } from "../../store/ledger.js";
 import type { RunConfig } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";

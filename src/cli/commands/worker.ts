@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { isPostgresUrl } from "../../db/location.js";
 import { SweepQueue } from "../../queue/sweep-queue.js";
 import { runWorker } from "../../queue/worker.js";
-import { isPostgresUrl } from "../../db/location.js";
 import { openLedger } from "../../store/ledger.js";
 import { UserError } from "../../util/errors.js";
 import { intOption } from "../shared-options.js";

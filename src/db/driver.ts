@@ -77,6 +77,22 @@ export interface SqlDriver {
   close(): void;
 }
 
+/**
+ * One kind of store, declared by its driver module and listed in ./backends.ts: which locations are
+ * its, how connections to them are shared, and how to connect.
+ */
+export interface Backend {
+  readonly name: DialectName;
+  /** True when `location` is this backend's (the file backend, last, takes everything else). */
+  claims(location: string): boolean;
+  /** The key under which connections to `location` are shared in a process (undefined: never shared). */
+  key(location: string): string | undefined;
+  /** Connect; `what` names the store in messages ("run ledger", "response cache"). */
+  connect(location: string, what: string): SqlDriver;
+  /** True when the location is a local file (it may be missing, checked, copied). */
+  readonly isFile: boolean;
+}
+
 /** The column list and placeholders of an INSERT. */
 export function insertInto(table: string, columns: readonly string[]): string {
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;

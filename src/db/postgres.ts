@@ -23,6 +23,7 @@ import { createSyncFn } from "synckit";
 import { UserError } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
 import {
+  type Backend,
   type Dialect,
   insertInto,
   type RunInfo,
@@ -278,3 +279,12 @@ export class PostgresDriver implements SqlDriver {
     );
   }
 }
+
+/** PostgreSQL as a store backend: a postgres:// URL, one connection per URL and process. */
+export const postgresBackend: Backend = {
+  name: "postgres",
+  claims: isPostgresUrl,
+  key: (url) => url.trim(),
+  connect: (url, what) => new PostgresDriver(url.trim(), what),
+  isFile: false,
+};

@@ -5,6 +5,7 @@
  */
 import Database from "better-sqlite3";
 import {
+  type Backend,
   type Dialect,
   insertInto,
   type RunInfo,
@@ -146,3 +147,12 @@ export function sqliteFailure(err: unknown): SqliteFailure | undefined {
   if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN")) return "not-writable";
   return undefined;
 }
+
+/** SQLite as a store backend: any file path (absolute), or ":memory:" (its own database, never shared). */
+export const sqliteBackend: Backend = {
+  name: "sqlite",
+  claims: () => true,
+  key: (file) => (file === ":memory:" ? undefined : file),
+  connect: (file) => connectSqlite(file),
+  isFile: true,
+};

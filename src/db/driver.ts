@@ -38,6 +38,13 @@ export interface Dialect {
   /** The database's clock in ms since 1970 (Postgres: the server's, so machines need not agree). */
   nowMs(db: SqlDriver): number;
   /**
+   * An SQL expression of the server's clock in ms since 1970 (a number with a fraction), or undefined
+   * when the database has no clock of its own (SQLite runs in this process: bind `Date.now()`).
+   */
+  readonly clockMs: string | undefined;
+  /** The larger of an integer column and an expression, rounded to an integer, in SQL. */
+  greatestInt(column: string, expr: string): string;
+  /**
    * `INSERT ... ON CONFLICT (key) DO UPDATE SET` every other column: insert a row or replace the
    * columns of the one with the same key.
    */

@@ -126,6 +126,9 @@ export function isPostgresUrl(location: string | undefined): location is string 
   return typeof location === "string" && /^postgres(ql)?:\/\//i.test(location.trim());
 }
 
+/** The server's clock in ms (clock_timestamp: the time now, not the transaction's start). */
+const PG_CLOCK_MS = "EXTRACT(EPOCH FROM clock_timestamp()) * 1000";
+
 /** PostgreSQL's SQL primitives. */
 export const postgresDialect: Dialect = {
   name: "postgres",
@@ -141,7 +144,9 @@ export const postgresDialect: Dialect = {
       "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
       [name],
     ) !== undefined,
-  nowMs: (db) => Math.floor(Number(db.value("SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms"))),
+  nowMs: (db) => Math.floor(Number(db.value(`SELECT ${PG_CLOCK_MS} AS ms`))),
+  clockMs: PG_CLOCK_MS,
+  greatestInt: (column, expr) => `GREATEST(${column}, (${expr})::bigint)`,
   upsert: upsertOnConflict,
   insertOrIgnore: (table, columns, key) =>
     `${insertInto(table, columns)} ON CONFLICT (${key.join(", ")}) DO NOTHING`,

@@ -23,6 +23,8 @@ export const sqliteDialect: Dialect = {
   hasTable: (db, name) =>
     db.value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]) !== undefined,
   nowMs: () => Date.now(),
+  clockMs: undefined,
+  greatestInt: (column, expr) => `max(${column}, CAST(ROUND(${expr}) AS INTEGER))`,
   upsert: upsertOnConflict,
   insertOrIgnore: (table, columns, key) =>
     `${insertInto(table, columns)} ON CONFLICT (${key.join(", ")}) DO NOTHING`,

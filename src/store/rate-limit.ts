@@ -96,13 +96,22 @@ export class StoreRateLimiter implements RateLimiter {
   /** A request admitted with `ticket` leaves now: count it from now (never earlier than admitted). */
   private stamp(key: string, ticket: string): void {
     try {
-      const now = this.nowMs();
-      this.db.run("UPDATE rate_limit_events SET at_ms = ? WHERE key = ? AND ticket = ? AND at_ms < ?", [
-        now,
-        key,
-        ticket,
-        now,
-      ]);
+      const clock = this.db.dialect.clockMs;
+      if (clock !== undefined) {
+        // the server's clock at the moment the row is written
+        this.db.run(
+          `UPDATE rate_limit_events SET at_ms = ${this.db.dialect.greatestInt("at_ms", clock)} WHERE key = ? AND ticket = ?`,
+          [key, ticket],
+        );
+      } else {
+        const now = Date.now();
+        this.db.run("UPDATE rate_limit_events SET at_ms = ? WHERE key = ? AND ticket = ? AND at_ms < ?", [
+          now,
+          key,
+          ticket,
+          now,
+        ]);
+      }
     } catch {
       // the admission time stands: the guard covers most of the way
     }

@@ -108,6 +108,8 @@ const CELLS_TABLE = `CREATE TABLE IF NOT EXISTS sweep_cells (
   ord INTEGER NOT NULL
 )`;
 
+const CELL_COLUMNS = ["job_id", "queue", "key", "task", "method", "seed", "config", "enqueued_at", "ord"];
+
 /** One enqueued cell, as `sweep_cells` keeps it. */
 export interface EnqueuedCell {
   jobId: string;
@@ -207,11 +209,17 @@ export class SweepQueue {
     const at = new Date().toISOString();
     for (const [ord, cell] of cells.entries()) {
       const id = jobIdOf(cell.key);
-      db.run(
-        `INSERT INTO sweep_cells (job_id, queue, key, task, method, seed, config, enqueued_at, ord)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
-        [id, this.name, cell.key, cell.task, cell.method, cell.seed, JSON.stringify(cell.config), at, ord],
-      );
+      db.run(db.dialect.insertOrIgnore("sweep_cells", CELL_COLUMNS, ["job_id"]), [
+        id,
+        this.name,
+        cell.key,
+        cell.task,
+        cell.method,
+        cell.seed,
+        JSON.stringify(cell.config),
+        at,
+        ord,
+      ]);
       const job = await this.boss.getJobById<CellJob>(this.name, id, { includeArchive: true });
       const live = job && (await this.boss.getJobById<CellJob>(this.name, id, { includeArchive: false }));
       if (job && (job.state === "failed" || job.state === "cancelled") && live) {

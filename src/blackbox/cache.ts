@@ -5,16 +5,18 @@
  * the moment it arrives, so a crash loses nothing that was paid for, and repeating an evaluation
  * issues no request at all.
  *
+ * It sits on the store floor (src/db): opened with `openStore`, so a cache in the ledger's Postgres
+ * database shares the ledger's connection.
+ *
  * A damaged file is found when it is opened (SQLite's quick_check), not in the middle of a run: a
  * UserError names the file and says what to do. It is never modified or deleted.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import Database from "better-sqlite3";
-import { PostgresDriver } from "../store/driver/postgres.js";
-import { isPostgresUrl } from "../store/driver/types.js";
+import { dirname, resolve } from "node:path";
+import { cacheLocation, isFileLocation } from "../db/location.js";
+import { type Connection, openStore } from "../db/open.js";
+import { type SqliteDriver, sqliteFailure, sqliteIntegrityProblem, tuneSqlite } from "../db/sqlite.js";
 import { UserError } from "../util/errors.js";
 import type { CompletionParams, ProviderResponse } from "./types.js";
 
@@ -53,20 +55,14 @@ export function cacheKey(parts: CacheKeyParts): string {
 /**
  * Where the cache lives: `explicit`, else INSTRUCTZERO_CACHE, else
  * `${XDG_CACHE_HOME:-~/.cache}/instructzero/responses.sqlite`. Any of them may be a postgres:// URL.
+ * (The rule itself is src/db/location.ts `cacheLocation`.)
  */
 export function defaultCachePath(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
-  if (explicit) return explicit;
-  if (env.INSTRUCTZERO_CACHE) return env.INSTRUCTZERO_CACHE;
-  const base = env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "instructzero", "responses.sqlite");
+  return cacheLocation(env, explicit);
 }
 
 /** Files found sound in this process (path -> size and mtime then): each is checked once. */
 const verified = new Map<string, string>();
-
-function sqliteCode(err: unknown): string {
-  return typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "";
-}
 
 /** The UserError for a cache file that cannot be used, in the words of the run ledger's. */
 function broken(file: string, what: string, cause?: unknown): UserError {
@@ -79,32 +75,33 @@ function broken(file: string, what: string, cause?: unknown): UserError {
 
 /** A SQLite failure on `file` as a UserError when it says the file is damaged; else undefined. */
 function damage(file: string, err: unknown): UserError | undefined {
-  const code = sqliteCode(err);
   const message = (err as Error)?.message;
-  if (code === "SQLITE_NOTADB")
-    return broken(file, "is not a SQLite database (wrong file, or damaged header)", err);
-  if (code.startsWith("SQLITE_CORRUPT")) return broken(file, `is damaged or truncated (${message})`, err);
-  if (code.startsWith("SQLITE_IOERR")) return broken(file, `cannot be read (${message})`, err);
-  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN")) {
-    return new UserError(
-      `response cache ${file} cannot be opened for writing (${message}); check its permissions, ` +
-        "point --cache / INSTRUCTZERO_CACHE at another file, or pass --no-cache",
-      { cause: err },
-    );
+  switch (sqliteFailure(err)) {
+    case "not-a-database":
+      return broken(file, "is not a SQLite database (wrong file, or damaged header)", err);
+    case "damaged":
+      return broken(file, `is damaged or truncated (${message})`, err);
+    case "unreadable":
+      return broken(file, `cannot be read (${message})`, err);
+    case "not-writable":
+      return new UserError(
+        `response cache ${file} cannot be opened for writing (${message}); check its permissions, ` +
+          "point --cache / INSTRUCTZERO_CACHE at another file, or pass --no-cache",
+        { cause: err },
+      );
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 /**
- * Throw a UserError when the file at `file` is damaged: SQLite's `quick_check` (every page and
- * b-tree structure; not integrity_check's index-to-table cross-check). It reads the whole file:
- * measured ~10 ms for 50k answers (20 MB) in the OS page cache, ~0.2 s read cold from disk, ~1 s
- * per 100 MB cold; `(1)` stops at the first problem. Done once per file and process.
+ * Throw a UserError when the file at `file` is damaged: SQLite's `quick_check(1)` (see
+ * src/db/sqlite.ts), done once per file and process.
  */
-function checkIntegrity(db: Database.Database, file: string): void {
-  const check = db.pragma("quick_check(1)") as { quick_check: string }[];
-  if (check.length !== 1 || check[0].quick_check !== "ok") {
-    const found = (check[0]?.quick_check ?? "no answer")
+function checkIntegrity(driver: SqliteDriver, file: string): void {
+  const problem = sqliteIntegrityProblem(driver, 1);
+  if (problem !== undefined) {
+    const found = problem
       .replace(/\*\*\* in database \w+ \*\*\*/g, "")
       .trim()
       .replace(/\s*\n\s*/g, "; ");
@@ -112,27 +109,25 @@ function checkIntegrity(db: Database.Database, file: string): void {
   }
 }
 
-/** The table of a Postgres cache (same columns as the SQLite one; created_at in ms needs 8 bytes). */
-const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS responses (
+/** The cache's table (created_at in ms needs 64 bits). */
+function tableSql(db: Connection): string {
+  return `CREATE TABLE IF NOT EXISTS responses (
   key TEXT PRIMARY KEY,
   provider TEXT NOT NULL,
   model TEXT NOT NULL,
   text TEXT NOT NULL,
   input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL,
-  created_at BIGINT NOT NULL
+  created_at ${db.dialect.bigint} NOT NULL
 )`;
+}
+
+const COLUMNS = ["key", "provider", "model", "text", "input_tokens", "output_tokens", "created_at"] as const;
 
 /** The response store. One instance per open file or database; safe to share across black boxes. */
 export class ResponseCache {
-  private readonly db: Database.Database | undefined;
-  private readonly pg: PostgresDriver | undefined;
-  private readonly getStmt:
-    | Database.Statement<[string], { text: string; input_tokens: number; output_tokens: number }>
-    | undefined;
-  private readonly putStmt:
-    | Database.Statement<[string, string, string, string, number, number, number]>
-    | undefined;
+  private readonly db: Connection;
+  private readonly putSql: string;
 
   /** The file as named in messages (absolute), or the database URL without credentials. */
   private readonly file: string;
@@ -141,22 +136,24 @@ export class ResponseCache {
    * Open (creating if needed) the cache at `path`: a file, ":memory:", or a postgres:// URL (the table
    * `responses` of that database, created when missing). A file that is not SQLite, or is damaged (found
    * by an integrity check now, not later), is a UserError naming the file and what to do; so is a
-   * database that cannot be reached (named without its password).
+   * database that cannot be reached (named without its password). A database the run ledger has open
+   * shares its connection.
    */
   constructor(readonly path: string) {
-    if (isPostgresUrl(path)) {
-      this.pg = new PostgresDriver(path.trim(), "response cache");
-      this.file = this.pg.location;
-      this.path = this.pg.location;
+    if (!isFileLocation(path)) {
+      this.db = openStore(path, { what: "response cache" });
+      this.file = this.db.location;
+      this.path = this.db.location;
       try {
         // concurrent CREATE TABLE IF NOT EXISTS can collide in Postgres: one process at a time
-        this.pg.transaction(() => this.pg?.exec(POSTGRES_TABLE), "instructzero.cache");
+        this.db.transaction(() => this.db.exec(tableSql(this.db)), "instructzero.cache");
       } catch (err) {
-        this.pg.close();
+        this.db.close();
         throw new UserError(`response cache ${this.file} is not usable: ${(err as Error).message}`, {
           cause: err,
         });
       }
+      this.putSql = this.db.dialect.upsert("responses", COLUMNS, ["key"]);
       return;
     }
     const file = path === ":memory:" ? path : resolve(path);
@@ -185,7 +182,7 @@ export class ResponseCache {
       }
     }
     try {
-      this.db = new Database(file);
+      this.db = openStore(file, { what: "response cache" });
     } catch (err) {
       throw (
         damage(file, err) ??
@@ -193,27 +190,15 @@ export class ResponseCache {
       );
     }
     try {
-      this.db.pragma("busy_timeout = 5000");
+      const driver = this.db.driver as SqliteDriver;
       if (stamp !== undefined && verified.get(file) !== stamp) {
-        checkIntegrity(this.db, file);
+        checkIntegrity(driver, file);
         verified.set(file, stamp);
       }
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-      this.db.exec(`CREATE TABLE IF NOT EXISTS responses (
-        key TEXT PRIMARY KEY,
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        text TEXT NOT NULL,
-        input_tokens INTEGER NOT NULL,
-        output_tokens INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
-      )`);
-      this.getStmt = this.db.prepare("SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?");
-      this.putStmt = this.db.prepare(
-        `INSERT OR REPLACE INTO responses (key, provider, model, text, input_tokens, output_tokens, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      );
+      tuneSqlite(driver);
+      this.db.exec(tableSql(this.db));
+      this.putSql = this.db.dialect.upsert("responses", COLUMNS, ["key"]);
+      this.db.get("SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?", [""]);
     } catch (err) {
       this.db.close();
       if (err instanceof UserError) throw err;
@@ -225,38 +210,20 @@ export class ResponseCache {
 
   /** The stored response for `key`, if any. */
   get(key: string): ProviderResponse | undefined {
-    const row = this.pg
-      ? this.pg.get<{ text: string; input_tokens: number; output_tokens: number }>(
-          "SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?",
-          [key],
-        )
-      : this.guard(() => this.getStmt?.get(key));
+    const row = this.guard(() =>
+      this.db.get<{ text: string; input_tokens: number; output_tokens: number }>(
+        "SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?",
+        [key],
+      ),
+    );
     if (!row) return undefined;
     return { text: row.text, usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens } };
   }
 
   /** Store `response` under `key` (replacing any previous one); committed before returning. */
   put(key: string, meta: { provider: string; model: string }, response: ProviderResponse): void {
-    if (this.pg) {
-      this.pg.run(
-        `INSERT INTO responses (key, provider, model, text, input_tokens, output_tokens, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET provider = excluded.provider, model = excluded.model, text = excluded.text,
-           input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, created_at = excluded.created_at`,
-        [
-          key,
-          meta.provider,
-          meta.model,
-          response.text,
-          response.usage.inputTokens,
-          response.usage.outputTokens,
-          Date.now(),
-        ],
-      );
-      return;
-    }
     this.guard(() =>
-      this.putStmt?.run(
+      this.db.run(this.putSql, [
         key,
         meta.provider,
         meta.model,
@@ -264,7 +231,7 @@ export class ResponseCache {
         response.usage.inputTokens,
         response.usage.outputTokens,
         Date.now(),
-      ),
+      ]),
     );
   }
 
@@ -279,14 +246,11 @@ export class ResponseCache {
 
   /** Number of stored responses. */
   size(): number {
-    if (this.pg) return this.pg.value<number>("SELECT COUNT(*) FROM responses") ?? 0;
-    const row = this.db?.prepare("SELECT COUNT(*) AS n FROM responses").get() as { n: number } | undefined;
-    return row?.n ?? 0;
+    return this.db.value<number>("SELECT COUNT(*) FROM responses") ?? 0;
   }
 
-  /** Close the database file (or connection). */
+  /** Close the cache: its connection closes once nothing else in the process shares it. */
   close(): void {
-    this.pg?.close();
-    if (this.db?.open) this.db.close();
+    this.db.close();
   }
 }

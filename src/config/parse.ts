@@ -1,7 +1,7 @@
 /** Validate run options and stored configurations against the schema, with errors that name the field. */
 import type { z } from "zod";
-import { assertNoSecrets } from "../store/secrets.js";
 import { UserError } from "../util/errors.js";
+import { assertNoSecrets } from "../util/secrets.js";
 import { closest } from "../util/suggest.js";
 import { type RunConfig, RunConfigSchema, type RunOptions, RunOptionsSchema } from "./schema.js";
 

@@ -17,7 +17,8 @@ import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import { parseRunConfig } from "../config/parse.js";
 import type { RunConfig } from "../config/schema.js";
-import type { SqlDriver } from "../store/driver/types.js";
+import type { SqlDriver } from "../db/driver.js";
+import { isFileLocation, ledgerLocation } from "../db/location.js";
 import { redactUrl } from "../util/redact.js";
 
 /** The pg-boss queue of sweep cells. */
@@ -107,6 +108,8 @@ const CELLS_TABLE = `CREATE TABLE IF NOT EXISTS sweep_cells (
   ord INTEGER NOT NULL
 )`;
 
+const CELL_COLUMNS = ["job_id", "queue", "key", "task", "method", "seed", "config", "enqueued_at", "ord"];
+
 /** One enqueued cell, as `sweep_cells` keeps it. */
 export interface EnqueuedCell {
   jobId: string;
@@ -151,11 +154,18 @@ export class SweepQueue {
     readonly name: string,
   ) {}
 
-  /** Connect (installing pg-boss's schema when missing) and create the queue when missing. */
+  /**
+   * Connect (installing pg-boss's schema when missing) and create the queue when missing. `store`: the
+   * server database, chosen by the store rules of src/db/location.ts [INSTRUCTZERO_STORE]; pg-boss keeps
+   * its own small pool there.
+   */
   static async open(
-    url: string,
+    store?: string,
     options: { name?: string; onError?: (message: string) => void } = {},
   ): Promise<SweepQueue> {
+    const url = ledgerLocation({ store });
+    if (isFileLocation(url))
+      throw new Error(`the job queue needs a server database (postgres://...), not the file ${url}`);
     const location = redactUrl(url);
     const boss = new PgBoss({
       connectionString: url,
@@ -199,11 +209,17 @@ export class SweepQueue {
     const at = new Date().toISOString();
     for (const [ord, cell] of cells.entries()) {
       const id = jobIdOf(cell.key);
-      db.run(
-        `INSERT INTO sweep_cells (job_id, queue, key, task, method, seed, config, enqueued_at, ord)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING`,
-        [id, this.name, cell.key, cell.task, cell.method, cell.seed, JSON.stringify(cell.config), at, ord],
-      );
+      db.run(db.dialect.insertOrIgnore("sweep_cells", CELL_COLUMNS, ["job_id"]), [
+        id,
+        this.name,
+        cell.key,
+        cell.task,
+        cell.method,
+        cell.seed,
+        JSON.stringify(cell.config),
+        at,
+        ord,
+      ]);
       const job = await this.boss.getJobById<CellJob>(this.name, id, { includeArchive: true });
       const live = job && (await this.boss.getJobById<CellJob>(this.name, id, { includeArchive: false }));
       if (job && (job.state === "failed" || job.state === "cancelled") && live) {

@@ -7,5 +7,5 @@ export {
   type SessionOptions,
   type StoredRunOptions,
 } from "./run-session.js";
-export { type OpenStoreOptions, openStore, type StoreLocation } from "./store.js";
+export { type OpenRunStoreOptions, openRunStore, type StoreLocation } from "./store.js";
 export { runSweep } from "./sweep.js";

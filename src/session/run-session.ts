@@ -27,7 +27,7 @@ import { type TransferOptions, type TransferRow, transferRun } from "../optimize
 import type { ProgressEvent } from "../optimizers/types.js";
 import type { Ledger } from "../store/ledger.js";
 import type { Example, Task } from "../tasks/types.js";
-import { openStore, type StoreLocation } from "./store.js";
+import { openRunStore, type StoreLocation } from "./store.js";
 
 /** New spending limits of a stored run (null removes one). */
 export interface RunLimits {
@@ -201,7 +201,7 @@ export class RunSession {
 function storeOf(options: SessionOptions, create: boolean): { ledger: Ledger; owns: boolean } {
   const s = options.store;
   if (s !== undefined && s !== false && typeof s === "object") return { ledger: s, owns: false };
-  return { ledger: openStore(s, { create }), owns: true };
+  return { ledger: openRunStore(s, { create }), owns: true };
 }
 
 /** Open what a run of `config` needs (see openRunDeps). */

@@ -8,7 +8,7 @@ import { type Ledger, openLedger } from "../store/ledger.js";
 export type StoreLocation = string | false | undefined;
 
 /** How to open a store. */
-export interface OpenStoreOptions {
+export interface OpenRunStoreOptions {
   /** Create the store when missing [true]; false: a missing store is an error. */
   create?: boolean;
   /** The caller only reads: a store this process cannot write is read from a snapshot. */
@@ -16,6 +16,6 @@ export interface OpenStoreOptions {
 }
 
 /** Open the run store at `location`. */
-export function openStore(location: StoreLocation, options: OpenStoreOptions = {}): Ledger {
+export function openRunStore(location: StoreLocation, options: OpenRunStoreOptions = {}): Ledger {
   return openLedger(location === false ? ":memory:" : location, options);
 }

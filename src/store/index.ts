@@ -1,5 +1,7 @@
 /// <reference types="node" preserve="true" />
 /** "instructzero/store": the run ledger (runs, evaluations, spend, locks), its record types and the secrets guard. */
+
+export { assertNoSecrets } from "../util/secrets.js";
 export {
   defaultLedgerPath,
   LEDGER_SCHEMA_VERSION,
@@ -14,6 +16,5 @@ export {
   type SpendEntry,
   type SpendTotals,
 } from "./ledger.js";
-export { assertNoSecrets } from "./secrets.js";
 export type * from "./types.js";
 export { RUN_STATUSES } from "./types.js";

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RateLimiter, RateTicket } from "../blackbox/options.js";
-import type { SqlDriver } from "./driver/types.js";
+import type { SqlDriver } from "../db/driver.js";
 
 /** The window of the limits [60 s]. */
 export const RATE_WINDOW_MS = 60_000;
@@ -37,12 +37,11 @@ export interface RateLimits {
   tpm?: number;
 }
 
-const TABLE = {
-  sqlite: `CREATE TABLE IF NOT EXISTS rate_limit_events (key TEXT NOT NULL, at_ms INTEGER NOT NULL, tokens INTEGER NOT NULL, ticket TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS rate_limit_events_key ON rate_limit_events (key, at_ms);`,
-  postgres: `CREATE TABLE IF NOT EXISTS rate_limit_events (key TEXT NOT NULL, at_ms BIGINT NOT NULL, tokens INTEGER NOT NULL, ticket TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS rate_limit_events_key ON rate_limit_events (key, at_ms);`,
-};
+/** The log's table, in the store's dialect (milliseconds need 64 bits). */
+function tableSql(db: SqlDriver): string {
+  return `CREATE TABLE IF NOT EXISTS rate_limit_events (key TEXT NOT NULL, at_ms ${db.dialect.bigint} NOT NULL, tokens INTEGER NOT NULL, ticket TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_limit_events_key ON rate_limit_events (key, at_ms);`;
+}
 
 function abortable(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -97,7 +96,14 @@ export class StoreRateLimiter implements RateLimiter {
   /** A request admitted with `ticket` leaves now: count it from now (never earlier than admitted). */
   private stamp(key: string, ticket: string): void {
     try {
-      if (this.db.dialect === "sqlite") {
+      const clock = this.db.dialect.clockMs;
+      if (clock !== undefined) {
+        // the server's clock at the moment the row is written
+        this.db.run(
+          `UPDATE rate_limit_events SET at_ms = ${this.db.dialect.greatestInt("at_ms", clock)} WHERE key = ? AND ticket = ?`,
+          [key, ticket],
+        );
+      } else {
         const now = Date.now();
         this.db.run("UPDATE rate_limit_events SET at_ms = ? WHERE key = ? AND ticket = ? AND at_ms < ?", [
           now,
@@ -105,12 +111,6 @@ export class StoreRateLimiter implements RateLimiter {
           ticket,
           now,
         ]);
-      } else {
-        this.db.run(
-          `UPDATE rate_limit_events SET at_ms = GREATEST(at_ms, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint)
-             WHERE key = ? AND ticket = ?`,
-          [key, ticket],
-        );
       }
     } catch {
       // the admission time stands: the guard covers most of the way
@@ -164,13 +164,12 @@ export class StoreRateLimiter implements RateLimiter {
   }
 
   private nowMs(): number {
-    if (this.db.dialect === "sqlite") return Date.now();
-    return Math.floor(Number(this.db.value("SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms")));
+    return this.db.dialect.nowMs(this.db);
   }
 
   private prepare(): void {
     if (this.ready) return;
-    this.db.transaction(() => this.db.exec(TABLE[this.db.dialect]), "instructzero.rate");
+    this.db.transaction(() => this.db.exec(tableSql(this.db)), "instructzero.rate");
     this.ready = true;
   }
 }

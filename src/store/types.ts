@@ -6,8 +6,8 @@
 /** A run's configuration (see src/config/schema.ts): JSON, stored once per run, never holds secrets. */
 import type { RunConfig } from "../config/schema.js";
 import type { JudgeUsage } from "../metrics/types.js";
-import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
 import type { Example } from "../tasks/types.js";
+import type { BaselineResult, Comparison, SelectionResult } from "./results-types.js";
 
 export type { RunConfig };
 

@@ -48,25 +48,9 @@ describe("defaultCachePath", () => {
   });
 });
 
+// storing, replacing and reading answers on both backends: test/store/conformance/cache.test.ts
 describe("ResponseCache", () => {
   const dir = mkdtempSync(join(tmpdir(), "iz-cache-"));
-
-  it("stores text and usage and keeps them across reopening the file", () => {
-    const path = join(dir, "nested", "deeper", "responses.sqlite");
-    const a = new ResponseCache(path);
-    a.put(
-      "k1",
-      { provider: "openai", model: "m" },
-      { text: "hello", usage: { inputTokens: 3, outputTokens: 1 } },
-    );
-    expect(a.get("k1")).toEqual({ text: "hello", usage: { inputTokens: 3, outputTokens: 1 } });
-    expect(a.get("k2")).toBeUndefined();
-    a.close();
-    const b = new ResponseCache(path);
-    expect(b.get("k1")?.text).toBe("hello");
-    expect(b.size()).toBe(1);
-    b.close();
-  });
 
   it("turns a file that is not SQLite into a UserError naming it", () => {
     const path = join(dir, "not-a-db.sqlite");

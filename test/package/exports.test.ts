@@ -138,7 +138,7 @@ describe("package exports", () => {
     expect(names["instructzero/tasks"]).toEqual(expect.arrayContaining(["loadTask", "MAX_EXAMPLE_CHARS"]));
     expect(names["instructzero/optimizers"]).toEqual(expect.arrayContaining(["executeRun", "openRunDeps"]));
     expect(names["instructzero/session"]).toEqual(
-      expect.arrayContaining(["RunSession", "openStore", "runSweep", "planDryRun"]),
+      expect.arrayContaining(["RunSession", "openRunStore", "runSweep", "planDryRun"]),
     );
     for (const internal of ["propose", "openLedger", "openGenerator", "executeRun", "Rng"])
       expect(names.instructzero, internal).not.toContain(internal);

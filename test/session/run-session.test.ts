@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
 import { RunSession } from "../../src/session/run-session.js";
-import { openStore } from "../../src/session/store.js";
+import { openRunStore } from "../../src/session/store.js";
 import { examplesFromObjects, examplesSha256 } from "../../src/tasks/user-file.js";
 
 const reverse = (w: string) => [...w].reverse().join("");
@@ -49,7 +49,7 @@ describe("RunSession", () => {
     await expect(
       RunSession.open({ config: configOf(join(dir, "missing")), examples, store, blackBoxFunction }),
     ).rejects.toThrow();
-    const ledger = openStore(store, { create: false });
+    const ledger = openRunStore(store, { create: false });
     expect(ledger.listRuns()).toHaveLength(0);
     ledger.close();
   });
@@ -68,7 +68,7 @@ describe("RunSession", () => {
     expect(outcome.status).toBe("completed");
 
     // the same configuration with reuse: read back, nothing opened
-    const ledger = openStore(store);
+    const ledger = openRunStore(store);
     const again = await RunSession.open({ config, store: ledger, reuse: true });
     expect(again.runId).toBe(runId);
     expect(again.blackBox).toBeUndefined();

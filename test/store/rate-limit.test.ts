@@ -1,7 +1,7 @@
 /**
  * The shared rate limit on the SQLite store: processes of one machine using the same ledger file take
- * turns (BEGIN IMMEDIATE), so together they stay within the allowance of each window. The Postgres
- * store's limiter is tested in test/postgres (several connections) and in the distributed sweep.
+ * turns (BEGIN IMMEDIATE), so together they stay within the allowance of each window. The limiter's
+ * behaviours on both backends are in ./conformance/cache.test.ts; Postgres also in the distributed sweep.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLedger } from "../../src/store/ledger.js";
-import { RATE_WINDOW_MS, rateWindowMs, StoreRateLimiter } from "../../src/store/rate-limit.js";
+import { RATE_WINDOW_MS, rateWindowMs } from "../../src/store/rate-limit.js";
 
 let dir: string;
 afterEach(() => {
@@ -22,28 +22,6 @@ describe("StoreRateLimiter on SQLite", () => {
     expect(rateWindowMs({})).toBe(RATE_WINDOW_MS);
     expect(rateWindowMs({ INSTRUCTZERO_RATE_WINDOW_MS: "1500" })).toBe(1500);
     expect(rateWindowMs({ INSTRUCTZERO_RATE_WINDOW_MS: "nope" })).toBe(RATE_WINDOW_MS);
-  });
-
-  it("counts requests and tokens per key, waits for the oldest to leave the window", async () => {
-    const ledger = openLedger(":memory:");
-    const limiter = new StoreRateLimiter(ledger.driver, { rpm: 180, tpm: 6000 }, 1000); // 3 requests, 100 tokens
-    expect(limiter.tryTake("a", 10)).toBe(0);
-    expect(limiter.tryTake("a", 10)).toBe(0);
-    expect(limiter.tryTake("a", 90)).toBeGreaterThan(0); // tokens: 20 + 90 > 100
-    expect(limiter.tryTake("a", 10)).toBe(0);
-    expect(limiter.tryTake("a", 10)).toBeGreaterThan(0); // requests: 3 in the window
-    expect(limiter.tryTake("b", 10)).toBe(0);
-    const t0 = performance.now();
-    const ticket = await limiter.acquire("a", 10);
-    ticket.sent();
-    expect(performance.now() - t0).toBeGreaterThan(900);
-    expect(limiter.tryTake("a", 10)).toBe(0);
-    expect(limiter.tryTake("a", 10)).toBe(0); // the window is full again
-    const controller = new AbortController();
-    const waiting = limiter.acquire("a", 10, controller.signal);
-    controller.abort(new Error("stop"));
-    await expect(waiting).rejects.toThrow("stop");
-    ledger.close();
   });
 
   it("holds across processes sharing a ledger file", async () => {

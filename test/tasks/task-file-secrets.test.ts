@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openLedger } from "../../src/store/ledger.js";
-import { assertNoSecrets } from "../../src/store/secrets.js";
 import { loadTask } from "../../src/tasks/load.js";
 import { UserError } from "../../src/util/errors.js";
+import { assertNoSecrets } from "../../src/util/secrets.js";
 import { makeConfig } from "../store/synthetic.js";
 
 function userError(fn: () => unknown): UserError {

@@ -1,14 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
+import { isPostgresUrl } from "../../db/location.js";
 import { methodNames } from "../../optimizers/methods/index.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
 import { type CellStatus, statusSummary, sweepStatus } from "../../queue/status.js";
 import { type CellJob, configHash, SweepQueue } from "../../queue/sweep-queue.js";
 import { renderSweepHtml } from "../../report/sweep-html.js";
-import { openStore } from "../../session/store.js";
+import { openRunStore } from "../../session/store.js";
 import { runSweep } from "../../session/sweep.js";
-import { isPostgresUrl } from "../../store/driver/types.js";
 import type { RunConfig } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";
 import { redactUrl } from "../../util/redact.js";
@@ -131,7 +131,7 @@ export function registerBenchCommand(program: Command): void {
       throw new UserError("--status needs --queue postgres://... (the database the cells were enqueued in)");
     if (!opts.tasks) throw new UserError("--tasks is required (a comma-separated list of tasks)");
     const tasks = opts.tasks;
-    const ledger = openStore(ledgerPathOption(opts));
+    const ledger = openRunStore(ledgerPathOption(opts));
     try {
       const cells = await runSweep(
         { tasks, methods: opts.methods, seeds: opts.seeds },
@@ -188,7 +188,7 @@ async function enqueue(url: string, opts: BenchOptions, command: Command): Promi
         cells.push({ task, method, seed, key: configHash(config), config });
       }
   // the ledger's tables first (the workers write runs there), then the queue
-  const ledger = openStore(url);
+  const ledger = openRunStore(url);
   let queue: SweepQueue | undefined;
   try {
     queue = await SweepQueue.open(url);
@@ -210,7 +210,7 @@ async function enqueue(url: string, opts: BenchOptions, command: Command): Promi
 
 /** `bench --status --queue URL`: every enqueued cell and the results of those done. */
 async function showStatus(url: string, opts: BenchOptions): Promise<void> {
-  const ledger = openStore(url);
+  const ledger = openRunStore(url);
   let queue: SweepQueue | undefined;
   let status: CellStatus[];
   try {

@@ -14,7 +14,7 @@ import { requirePrices } from "../../optimizers/setup.js";
 import type { ProgressEvent } from "../../optimizers/types.js";
 import { planDryRun } from "../../session/dry-run.js";
 import { type RunLimits, RunSession } from "../../session/run-session.js";
-import { openStore } from "../../session/store.js";
+import { openRunStore } from "../../session/store.js";
 import type { Ledger } from "../../store/ledger.js";
 import type { Task } from "../../tasks/types.js";
 import { UserError } from "../../util/errors.js";
@@ -102,7 +102,7 @@ export function registerOptimizeCommands(program: Command): void {
       );
       return;
     }
-    const ledger = openStore(ledgerPathOption(opts));
+    const ledger = openRunStore(ledgerPathOption(opts));
     try {
       await runAndReport({ config, task }, ledger, opts.json);
     } finally {
@@ -126,7 +126,7 @@ export function registerOptimizeCommands(program: Command): void {
       id: string,
       opts: { ledger?: string; store?: string; json?: boolean; maxCalls?: number; maxCost?: number },
     ) => {
-      const ledger = openStore(ledgerPathOption(opts), { create: false });
+      const ledger = openRunStore(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
         // new limits are stored only once the run's black box, metric and generator opened

@@ -1,10 +1,8 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import type { Command } from "commander";
+import { isFileLocation, ledgerLocation } from "../../db/location.js";
 import { runsTable } from "../../report/text.js";
-import { isPostgresUrl } from "../../store/driver/types.js";
-import { defaultLedgerPath, openLedger } from "../../store/ledger.js";
-import { UserError } from "../../util/errors.js";
+import { openLedger } from "../../store/ledger.js";
 import { formatTable } from "../table.js";
 
 /**
@@ -32,12 +30,7 @@ export function ledgerPathOption(
   opts: { ledger?: string; store?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (opts.store !== undefined && opts.ledger !== undefined && opts.store !== opts.ledger) {
-    throw new UserError("give either --store or --ledger, not both");
-  }
-  const chosen = opts.store ?? opts.ledger ?? (env.INSTRUCTZERO_STORE || undefined);
-  if (isPostgresUrl(chosen)) return chosen.trim();
-  return resolve(chosen ?? defaultLedgerPath(env));
+  return ledgerLocation(opts, env);
 }
 
 /** Register `instructzero runs`. */
@@ -48,12 +41,12 @@ export function registerRunsCommand(program: Command): void {
     .option("--json", "print the list as JSON");
   addLedgerOption(cmd).action((opts: { ledger?: string; store?: string; json?: boolean }) => {
     const path = ledgerPathOption(opts);
-    if (!isPostgresUrl(path) && !existsSync(path)) {
+    if (isFileLocation(path) && !existsSync(path)) {
       process.stdout.write(opts.json ? "[]\n" : `No runs yet (no ledger at ${path}).\n`);
       return;
     }
     // a Postgres store is opened (and its tables created) like a new ledger file would be
-    const ledger = openLedger(path, { create: isPostgresUrl(path), readonly: true });
+    const ledger = openLedger(path, { create: !isFileLocation(path), readonly: true });
     try {
       const runs = ledger.listRuns();
       if (opts.json) {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { isPostgresUrl } from "../../db/location.js";
 import { SweepQueue } from "../../queue/sweep-queue.js";
 import { runWorker } from "../../queue/worker.js";
-import { openStore } from "../../session/store.js";
-import { isPostgresUrl } from "../../store/driver/types.js";
+import { openRunStore } from "../../session/store.js";
 import { UserError } from "../../util/errors.js";
 import { intOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
@@ -33,7 +33,7 @@ export function registerWorkerCommand(program: Command): void {
         throw new UserError(
           "worker needs --store postgres://user:password@host:port/database (or INSTRUCTZERO_STORE): the database holding the queue and the shared run ledger",
         );
-      const ledger = openStore(url);
+      const ledger = openRunStore(url);
       const controller = new AbortController();
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {

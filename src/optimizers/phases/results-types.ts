@@ -1,55 +1,8 @@
-/** What the phases after the search record: selection, baselines and the winner's comparisons. */
-
-/** One candidate re-scored on the selection split. */
-export interface SelectionCandidate {
-  /** Its evaluation index. */
-  index: number;
-  instruction: string;
-  validationScore: number;
-  /** Mean score on the selection split. */
-  score: number;
-  /** Per selection example. */
-  scores: number[];
-}
-
-/** The selection step of a run. */
-export interface SelectionResult {
-  /** The rule actually used ("validation" when the task left too few fresh examples). */
-  rule: "fresh" | "validation";
-  /** Why the rule differs from the one asked for, if it does. */
-  note?: string;
-  /** Examples in the selection split (0 with the validation rule). */
-  size: number;
-  candidates: SelectionCandidate[];
-  /** Evaluation index of the winner. */
-  winner: number;
-}
-
-/** Where a baseline instruction came from. */
-export type BaselineKind = "none" | "human" | "user";
-
-/** A baseline's scores. */
-export interface BaselineResult {
-  /** "no instruction", "human instruction", "baseline 1" ... */
-  name: string;
-  kind: BaselineKind;
-  /** The instruction ("" for no instruction). */
-  instruction: string;
-  validation: { score: number; scores: number[] };
-  test: { score: number; scores: number[]; low: number; high: number } | null;
-}
-
-/** The winner against one baseline on the same test examples. */
-export interface Comparison {
-  baseline: string;
-  /** Mean test score difference (winner - baseline) and its 95% interval. */
-  diff: number;
-  low: number;
-  high: number;
-  /** Exact McNemar p-value (0/1 metrics) or the paired bootstrap's. */
-  pValue: number | null;
-  test: "mcnemar" | "paired-bootstrap";
-  verdict: "better" | "worse" | "indistinguishable";
-  /** In words: "better than human instruction by +0.12 (95% CI +0.05 to +0.19)". */
-  text: string;
-}
+/** The phases' result types live with the ledger that stores them (src/store/results-types.ts). */
+export type {
+  BaselineKind,
+  BaselineResult,
+  Comparison,
+  SelectionCandidate,
+  SelectionResult,
+} from "../../store/results-types.js";

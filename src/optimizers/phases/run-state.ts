@@ -1,16 +1,12 @@
 /**
- * Typed checkpoints of a run's phases (timing, selection, baselines) in the ledger's state table: each
- * key has one type.
+ * Typed checkpoints of a run's phases in the ledger's state table: each key (named in
+ * src/store/checkpoints.ts CHECKPOINT_KEYS) has one type here.
  */
-import type { Ledger } from "../../store/ledger.js";
+import { CHECKPOINT_KEYS, type Checkpoint, type Ledger } from "../../store/ledger.js";
 import type { PhaseTiming } from "../types.js";
 import type { BaselineResult, SelectionCandidate, SelectionResult } from "./results-types.js";
 
-/** One typed checkpoint. */
-export interface Checkpoint<T> {
-  get(): T | undefined;
-  put(value: T): void;
-}
+export type { Checkpoint };
 
 function checkpoint<T>(ledger: Ledger, runId: string, key: string): Checkpoint<T> {
   return {
@@ -23,12 +19,12 @@ function checkpoint<T>(ledger: Ledger, runId: string, key: string): Checkpoint<T
 export function runState(ledger: Ledger, runId: string) {
   return {
     /** Wall time per phase, summed over sessions. */
-    timing: checkpoint<PhaseTiming & { wallMs: number }>(ledger, runId, "timing"),
+    timing: checkpoint<PhaseTiming & { wallMs: number }>(ledger, runId, CHECKPOINT_KEYS.timing),
     /** Candidates scored on the selection split so far. */
-    selectionProgress: checkpoint<SelectionCandidate[]>(ledger, runId, "selection:progress"),
+    selectionProgress: checkpoint<SelectionCandidate[]>(ledger, runId, CHECKPOINT_KEYS.selectionProgress),
     /** The selection step's result. */
-    selection: checkpoint<SelectionResult>(ledger, runId, "selection"),
+    selection: checkpoint<SelectionResult>(ledger, runId, CHECKPOINT_KEYS.selection),
     /** Baselines scored so far. */
-    baselines: checkpoint<BaselineResult[]>(ledger, runId, "baselines"),
+    baselines: checkpoint<BaselineResult[]>(ledger, runId, CHECKPOINT_KEYS.baselines),
   };
 }

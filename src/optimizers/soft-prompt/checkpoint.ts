@@ -1,4 +1,4 @@
-import type { Ledger } from "../../store/ledger.js";
+import { CHECKPOINT_KEYS, type Ledger } from "../../store/ledger.js";
 
 /** A batch as checkpointed in the ledger: its points before anything else, its instructions once generated. */
 export interface StoredBatch {
@@ -28,7 +28,7 @@ export interface BatchCheckpoints {
 
 /** The run's batch checkpoints, stored in the ledger's state as JSON under `batch:<it>`. */
 export function batchCheckpoints(ledger: Ledger, runId: string): BatchCheckpoints {
-  const key = (it: number) => `batch:${it}`;
+  const key = CHECKPOINT_KEYS.batch;
   return {
     get: (it) => ledger.getState<StoredBatch>(runId, key(it)),
     put: (it, batch) => ledger.setState(runId, key(it), batch),

@@ -2,8 +2,8 @@
  * Guard that keeps secrets out of the ledger: a run configuration is stored verbatim and shown in
  * reports, so it must never carry an API key.
  */
-import { isTaskFilePath } from "../tasks/user-file.js";
-import { UserError } from "../util/errors.js";
+import { extname } from "node:path";
+import { UserError } from "./errors.js";
 
 /** Key names that hold secrets (`apiKey`, `api_key`, `openaiApiKey`, `secret`, `hfToken`, `password` ...). */
 const SECRET_KEY = /api[_-]?key|secret|passw(or)?d|credential|authorization|(^|[^a-z])token$|[a-z]Token$/i;
@@ -33,6 +33,12 @@ const NON_SK_VALUES = SECRET_VALUES.filter((p) => !SK_VALUES.includes(p));
  * ".csv"), so the "sk-" patterns do not apply to it; every other pattern does.
  */
 const TASK_PATH_FIELDS: ReadonlySet<string> = new Set(["task", "taskFile"]);
+/** The extensions of task files (src/tasks/user-file.ts TASK_FILE_EXTENSIONS; util sits below tasks/). */
+const TASK_FILE_EXTENSIONS: readonly string[] = [".jsonl", ".csv"];
+
+function isTaskFilePath(name: string): boolean {
+  return TASK_FILE_EXTENSIONS.includes(extname(name).toLowerCase());
+}
 
 /**
  * Throw a UserError if `value` (a run configuration) holds something that looks like a secret: a

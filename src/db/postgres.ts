@@ -20,16 +20,24 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
-import { UserError } from "../../util/errors.js";
-import { redactUrl } from "../../util/redact.js";
+import { InstructZeroError, UserError } from "../util/errors.js";
+import { redactUrl } from "../util/redact.js";
+import {
+  type Backend,
+  type Dialect,
+  insertInto,
+  type RunInfo,
+  type SqlDriver,
+  type SqlValue,
+  upsertOnConflict,
+} from "./driver.js";
 import type { PgReply, PgRequest } from "./postgres-worker.js";
-import type { RunInfo, SqlDriver, SqlValue } from "./types.js";
 
 /** The lock name of ledger write transactions (Postgres: an advisory lock key derived from it). */
 export const LEDGER_WRITE_LOCK = "instructzero.ledger";
 
 /** An error reported by the server (SQLSTATE in `code`). */
-export class PostgresError extends Error {
+export class PostgresError extends InstructZeroError {
   constructor(
     message: string,
     readonly code?: string,
@@ -52,10 +60,7 @@ let nextId = 1;
  */
 function workerPath(): string {
   const dir = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(dir, "postgres-worker.js"),
-    join(dir, "../../../dist/store/driver/postgres-worker.js"),
-  ];
+  const candidates = [join(dir, "postgres-worker.js"), join(dir, "../../dist/db/postgres-worker.js")];
   const found = candidates.find((p) => existsSync(p));
   if (!found)
     throw new Error(`the Postgres store needs its worker module (${candidates[0]}): run \`npm run build\``);
@@ -116,8 +121,39 @@ export function advisoryKey(name: string): number {
   return h | 0;
 }
 
+/** True for a PostgreSQL connection URL (postgres:// or postgresql://). */
+export function isPostgresUrl(location: string | undefined): location is string {
+  return typeof location === "string" && /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/** The server's clock in ms (clock_timestamp: the time now, not the transaction's start). */
+const PG_CLOCK_MS = "EXTRACT(EPOCH FROM clock_timestamp()) * 1000";
+
+/** PostgreSQL's SQL primitives. */
+export const postgresDialect: Dialect = {
+  name: "postgres",
+  bigint: "BIGINT",
+  // no WITHOUT ROWID; 8-byte floats for REAL
+  ddl: (sql) => sql.replace(/\)\s*WITHOUT ROWID;/g, ");").replace(/\bREAL\b/g, "DOUBLE PRECISION"),
+  tables: (db) =>
+    db.column<string>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+    ),
+  hasTable: (db, name) =>
+    db.value(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+      [name],
+    ) !== undefined,
+  nowMs: (db) => Math.floor(Number(db.value(`SELECT ${PG_CLOCK_MS} AS ms`))),
+  clockMs: PG_CLOCK_MS,
+  greatestInt: (column, expr) => `GREATEST(${column}, (${expr})::bigint)`,
+  upsert: upsertOnConflict,
+  insertOrIgnore: (table, columns, key) =>
+    `${insertInto(table, columns)} ON CONFLICT (${key.join(", ")}) DO NOTHING`,
+};
+
 export class PostgresDriver implements SqlDriver {
-  readonly dialect = "postgres" as const;
+  readonly dialect = postgresDialect;
   readonly location: string;
   private readonly id: number;
   private depth = 0;
@@ -248,3 +284,12 @@ export class PostgresDriver implements SqlDriver {
     );
   }
 }
+
+/** PostgreSQL as a store backend: a postgres:// URL, one connection per URL and process. */
+export const postgresBackend: Backend = {
+  name: "postgres",
+  claims: isPostgresUrl,
+  key: (url) => url.trim(),
+  connect: (url, what) => new PostgresDriver(url.trim(), what),
+  isFile: false,
+};

@@ -1,0 +1,166 @@
+/**
+ * The run lock: one process at a time runs a run. The holder (host, pid) keeps a heartbeat in the
+ * ledger; a lock whose holder died (its process is gone on this host, or its heartbeat is stale) is
+ * taken over, and a "running" run without a live holder reads as "interrupted".
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { UserError } from "../util/errors.js";
+import { type LedgerContext, requireRun } from "./context.js";
+import type { RunStatus } from "./types.js";
+
+/** Who holds a run: one process at a time runs it. */
+export interface RunLockHolder {
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+}
+
+/** A run is being run by another live process. */
+export class RunLockedError extends UserError {
+  constructor(
+    message: string,
+    readonly holder: RunLockHolder,
+  ) {
+    super(message);
+    this.name = "RunLockedError";
+  }
+}
+
+/** A held run lock: keep it alive with `heartbeat()` (done on a timer), give it back with `release()`. */
+export interface RunLock {
+  readonly runId: string;
+  heartbeat(): void;
+  release(): void;
+}
+
+/** A lock whose heartbeat is older than this is stale (its holder died or hangs) [30 s]. */
+export const RUN_LOCK_STALE_MS = 30_000;
+/** How often a holder refreshes its heartbeat [5 s]. */
+export const RUN_LOCK_HEARTBEAT_MS = 5_000;
+
+/**
+ * The staleness limit in force: INSTRUCTZERO_LOCK_STALE_MS when set (a positive number of ms; tests and
+ * clusters that want a dead machine's runs taken over sooner), else {@link RUN_LOCK_STALE_MS}.
+ */
+export function runLockStaleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.INSTRUCTZERO_LOCK_STALE_MS);
+  return env.INSTRUCTZERO_LOCK_STALE_MS && Number.isFinite(v) && v > 0 ? v : RUN_LOCK_STALE_MS;
+}
+
+/** The heartbeat period for a staleness limit: at most every 5 s, at least three beats per limit. */
+function heartbeatMs(staleMs: number): number {
+  return Math.max(50, Math.min(RUN_LOCK_HEARTBEAT_MS, Math.floor(staleMs / 3)));
+}
+
+/** See {@link Ledger.lockHolder}. */
+export function lockHolder(ctx: LedgerContext, runId: string): RunLockHolder | null {
+  const row = ctx.db.get("SELECT pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?", [
+    runId,
+  ]) as { pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
+  return row
+    ? { pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at }
+    : null;
+}
+
+/** See {@link Ledger.isStale}. */
+export function isStale(ctx: LedgerContext, h: RunLockHolder): boolean {
+  if (ctx.now().getTime() - Date.parse(h.heartbeatAt) > runLockStaleMs()) return true;
+  if (h.host !== hostname()) return false;
+  if (h.pid === process.pid) return false;
+  try {
+    process.kill(h.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * A "running" run whose process is gone (no lock, or a stale one) is shown as "interrupted": it can
+ * be resumed. The stored status is not changed by reading.
+ */
+export function withLiveStatus<T extends { id: string; status: RunStatus; statusMessage: string | null }>(
+  ctx: LedgerContext,
+  rec: T,
+): T {
+  if (rec.status !== "running") return rec;
+  const holder = lockHolder(ctx, rec.id);
+  if (holder && !isStale(ctx, holder)) return rec;
+  return {
+    ...rec,
+    status: "interrupted",
+    statusMessage: holder
+      ? `its process ${holder.pid} on ${holder.host} stopped (last heartbeat ${holder.heartbeatAt}); resume it`
+      : "its process stopped before finishing; resume it",
+  };
+}
+
+/** See {@link Ledger.acquireRunLock}. */
+export function acquireRunLock(ctx: LedgerContext, runId: string): RunLock {
+  const { db } = ctx;
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  db.transaction(() => {
+    requireRun(ctx, runId);
+    const holder = lockHolder(ctx, runId);
+    if (holder && !isStale(ctx, holder)) {
+      const ago = Math.max(0, Math.round((ctx.now().getTime() - Date.parse(holder.heartbeatAt)) / 1000));
+      throw new RunLockedError(
+        `run ${runId} is being run by process ${holder.pid} on ${holder.host} (since ${holder.acquiredAt}, last heartbeat ${ago} s ago); ` +
+          "wait for it to finish or stop it (Ctrl-C) before resuming",
+        holder,
+      );
+    }
+    const at = ctx.now().toISOString();
+    db.run(
+      `INSERT INTO run_locks (run_id, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host,
+           acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
+      [runId, owner, process.pid, hostname(), at, at],
+    );
+  });
+  let released = false;
+  const heartbeat = () => {
+    if (released || ctx.isClosed()) return;
+    db.run("UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ? AND owner = ?", [
+      ctx.now().toISOString(),
+      runId,
+      owner,
+    ]);
+  };
+  const timer = setInterval(() => {
+    try {
+      heartbeat();
+    } catch {
+      // a busy ledger: the next beat will do
+    }
+  }, heartbeatMs(runLockStaleMs()));
+  timer.unref();
+  return {
+    runId,
+    heartbeat,
+    release: () => {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      if (!ctx.isClosed()) db.run("DELETE FROM run_locks WHERE run_id = ? AND owner = ?", [runId, owner]);
+    },
+  };
+}
+
+/** The run this process locked at or after `since` (else its only locked run); else an error. */
+export function runLockedSince(ctx: LedgerContext, since: string): string {
+  const held = ctx.db.all("SELECT run_id, acquired_at FROM run_locks WHERE host = ? AND pid = ?", [
+    hostname(),
+    process.pid,
+  ]) as { run_id: string; acquired_at: string }[];
+  const recent = held.filter((h) => h.acquired_at >= since);
+  const ids = (recent.length > 0 ? recent : held).map((h) => h.run_id);
+  if (ids.length === 1) return ids[0];
+  throw new Error(
+    ids.length === 0
+      ? "batch API: no run of this process holds its lock, so provider batches cannot be recorded (pass the run id to ledger.batchStore)"
+      : `batch API: runs ${ids.join(", ")} of this process run at once; pass the run id to ledger.batchStore`,
+  );
+}

@@ -10,7 +10,7 @@
  */
 
 /** The name of a driver's SQL dialect. */
-export type DialectName = "sqlite" | "postgres";
+export type DialectName = string;
 
 /** A value bound to a placeholder. */
 export type SqlValue = string | number | bigint | null;
@@ -26,7 +26,13 @@ export interface RunInfo {
  * its SQL in one place): everything else is written once in portable SQL.
  */
 export interface Dialect {
+  /** The backend's name ("sqlite", "postgres"). */
   readonly name: DialectName;
+  /**
+   * True when the database is a file of ours alone (SQLite): any table in it is ours. False for a
+   * server database that may hold other tables (the job queue's, the user's own).
+   */
+  readonly ownsDatabase: boolean;
   /** The column type of a 64-bit integer (milliseconds since 1970). */
   readonly bigint: string;
   /** SQLite DDL (REAL, WITHOUT ROWID ...) in this dialect. */
@@ -90,6 +96,8 @@ export interface SqlDriver {
  */
 export interface Backend {
   readonly name: DialectName;
+  /** Its SQL primitives. */
+  readonly dialect: Dialect;
   /** True when `location` is this backend's (the file backend, last, takes everything else). */
   claims(location: string): boolean;
   /** The key under which connections to `location` are shared in a process (undefined: never shared). */

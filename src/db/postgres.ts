@@ -132,6 +132,7 @@ const PG_CLOCK_MS = "EXTRACT(EPOCH FROM clock_timestamp()) * 1000";
 /** PostgreSQL's SQL primitives. */
 export const postgresDialect: Dialect = {
   name: "postgres",
+  ownsDatabase: false,
   bigint: "BIGINT",
   // no WITHOUT ROWID; 8-byte floats for REAL
   ddl: (sql) => sql.replace(/\)\s*WITHOUT ROWID;/g, ");").replace(/\bREAL\b/g, "DOUBLE PRECISION"),
@@ -288,6 +289,7 @@ export class PostgresDriver implements SqlDriver {
 /** PostgreSQL as a store backend: a postgres:// URL, one connection per URL and process. */
 export const postgresBackend: Backend = {
   name: "postgres",
+  dialect: postgresDialect,
   claims: isPostgresUrl,
   key: (url) => url.trim(),
   connect: (url, what) => new PostgresDriver(url.trim(), what),

@@ -17,6 +17,7 @@ import {
 /** SQLite's SQL primitives. */
 export const sqliteDialect: Dialect = {
   name: "sqlite",
+  ownsDatabase: true,
   bigint: "INTEGER",
   ddl: (sql) => sql,
   tables: (db) => db.column<string>("SELECT name FROM sqlite_master WHERE type = 'table'"),
@@ -153,6 +154,7 @@ export function sqliteFailure(err: unknown): SqliteFailure | undefined {
 /** SQLite as a store backend: any file path (absolute), or ":memory:" (its own database, never shared). */
 export const sqliteBackend: Backend = {
   name: "sqlite",
+  dialect: sqliteDialect,
   claims: () => true,
   key: (file) => (file === ":memory:" ? undefined : file),
   connect: (file) => connectSqlite(file),

@@ -2,7 +2,7 @@
  * A run's outcome: what `executeRun` returns and what a finished (or unfinished) run reads back as. The
  * one place that turns ledger rows into an outcome, and that sums a run's totals from the spend log.
  */
-import { zeroJudgeUsage } from "../evaluation/evaluate.js";
+import { zeroUsage } from "../blackbox/usage.js";
 import type { JudgeUsage } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunResult, RunStatus, RunTotals, TestResult } from "../store/types.js";
@@ -94,8 +94,6 @@ export function loadOutcome(ledger: Ledger, runId: string): RunOutcome {
   return { ...outcomeOf(run.id, run.status, evaluations, null, totals), ...reason };
 }
 
-const ZERO_USAGE = { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-
 /**
  * Totals of a run: `calls`, tokens and `costUsd` are the black box's (validation, proposals, test);
  * `judge*` fields the LLM judge's; `totalCostUsd` both. Times: the stored sessions' plus `clock`'s.
@@ -111,11 +109,7 @@ export function totalsOf(
   const now = clock?.timing ?? { generationMs: 0, evaluationMs: 0, boMs: 0 };
   const t: RunTotals = {
     evaluations: evaluations.length,
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
+    ...zeroUsage(),
     reused: evaluations.filter((e) => e.reused).length,
     distinctInstructions: new Set(evaluations.map((e) => e.instruction)).size,
     wallMs: (prev?.wallMs ?? 0) + (clock ? performance.now() - clock.start : 0),
@@ -123,8 +117,8 @@ export function totalsOf(
     evaluationMs: (prev?.evaluationMs ?? 0) + now.evaluationMs,
     boMs: (prev?.boMs ?? 0) + now.boMs,
   };
-  const judge: JudgeUsage = zeroJudgeUsage();
-  for (const e of [...evaluations, ...(test ? [test.usage ?? ZERO_USAGE] : [])]) t.cacheHits += e.cacheHits;
+  const judge: JudgeUsage = zeroUsage();
+  for (const e of [...evaluations, ...(test ? [test.usage ?? zeroUsage()] : [])]) t.cacheHits += e.cacheHits;
   for (const e of [...evaluations, ...(test ? [test] : [])])
     if (e.judge) judge.cacheHits += e.judge.cacheHits;
   // calls, tokens and dollars: the spend log, i.e. every answered request of every session (also those

@@ -9,7 +9,7 @@ import type { RunConfig } from "../config/schema.js";
 import { evaluateInstruction } from "../evaluation/evaluate.js";
 import { createJudgeScorer } from "../metrics/judge.js";
 import { builtinScorer } from "../metrics/scorer.js";
-import type { Ledger } from "../store/ledger.js";
+import { CHECKPOINT_KEYS, type Ledger } from "../store/ledger.js";
 import { metricForTask } from "../tasks/metrics.js";
 import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
@@ -78,7 +78,7 @@ async function transferRows(
   targets: readonly string[],
   options: TransferOptions,
 ): Promise<{ rows: TransferRow[]; stopped?: string }> {
-  const stored = ledger.getState<TransferRow[]>(runId, "transfer") ?? [];
+  const stored = ledger.getState<TransferRow[]>(runId, CHECKPOINT_KEYS.transfer) ?? [];
   const rows = [...stored];
   const prices = resolvePrices(undefined, options.env ?? process.env);
   const budget = new RunBudget({ maxCalls: options.maxCalls, maxCost: options.maxCost }, undefined, {
@@ -113,7 +113,7 @@ async function transferRows(
         const ci = testInterval(ev.scores, config.seed, `transfer:${target}:${item.name}`);
         const row: TransferRow = { target, ...item, score: ev.score, low: ci.low, high: ci.high };
         rows.push(row);
-        ledger.setState(runId, "transfer", rows);
+        ledger.setState(runId, CHECKPOINT_KEYS.transfer, rows);
         options.onRow?.(row);
       }
     }

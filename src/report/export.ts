@@ -2,9 +2,10 @@
  * `exportRun`: one run of the ledger as a self-describing, versioned JSON document (the format is
  * documented field by field in docs/run-format.md). The HTML report and `instructzero show` read it.
  */
+import { zeroUsage } from "../blackbox/usage.js";
 import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
 import type { TransferRow } from "../optimizers/transfer.js";
-import type { Ledger } from "../store/ledger.js";
+import { CHECKPOINT_KEYS, type Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunConfig, RunStatus, RunTotals, TestResult } from "../store/types.js";
 import type { Example } from "../tasks/types.js";
 import { VERSION } from "../version.js";
@@ -168,7 +169,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     selectionExamples: ledger.getExamples(run.id, "selection"),
     baselines: result?.baselines ?? [],
     comparisons: result?.comparisons ?? [],
-    transfer: ledger.getState<TransferRow[]>(run.id, "transfer") ?? [],
+    transfer: ledger.getState<TransferRow[]>(run.id, CHECKPOINT_KEYS.transfer) ?? [],
     notes: result?.notes ?? [],
   };
 }
@@ -177,11 +178,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
 function sumTotals(evaluations: EvaluationRecord[]): RunTotals {
   const t: RunTotals = {
     evaluations: evaluations.length,
-    calls: 0,
-    cacheHits: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUsd: 0,
+    ...zeroUsage(),
     generationMs: 0,
     evaluationMs: 0,
   };

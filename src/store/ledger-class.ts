@@ -53,7 +53,7 @@ export class Ledger {
    * ledger file (the cache file).
    */
   sharedCacheLocation(): string | undefined {
-    return this.db.dialect.name === "sqlite" ? undefined : this.db.target;
+    return this.db.dialect.ownsDatabase ? undefined : this.db.target;
   }
 
   /**

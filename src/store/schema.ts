@@ -4,9 +4,8 @@
  * backend: the DDL is written for SQLite and put in the backend's dialect.
  */
 import { migrateConfigV1 } from "../config/migrate.js";
+import { BACKENDS } from "../db/backends.js";
 import type { DialectName, SqlDriver } from "../db/driver.js";
-import { postgresDialect } from "../db/postgres.js";
-import { sqliteDialect } from "../db/sqlite.js";
 import { UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
 
@@ -116,9 +115,11 @@ export const TABLES = [
   "batch_jobs",
 ];
 
-/** The SQLite DDL above in a dialect (kept for callers: the dialect object does it). */
+/** The SQLite DDL above in the dialect of the backend named `dialect` (the dialect object does it). */
 export function ddlFor(dialect: DialectName, sql: string): string {
-  return (dialect === "sqlite" ? sqliteDialect : postgresDialect).ddl(sql);
+  const backend = BACKENDS.find((b) => b.dialect.name === dialect);
+  if (!backend) throw new Error(`no store backend named ${dialect}`);
+  return backend.dialect.ddl(sql);
 }
 
 /** What opening found: an empty store, a ledger of this version, or one to migrate. */
@@ -133,10 +134,10 @@ export type Inspection = "empty" | "ok" | { migrateFrom: number };
 export function inspectTables(db: SqlDriver, broken: (what: string) => UserError): Inspection {
   const tables = db.dialect.tables(db);
   const ours = TABLES.filter((t) => tables.includes(t));
-  if (db.dialect.name === "sqlite" ? tables.length === 0 : ours.length === 0) return "empty";
+  if (db.dialect.ownsDatabase ? tables.length === 0 : ours.length === 0) return "empty";
   if (!tables.includes("meta")) {
     throw broken(
-      db.dialect.name === "sqlite"
+      db.dialect.ownsDatabase
         ? "is a SQLite database but not an instructzero run ledger (it has no meta table)"
         : `has ledger tables (${ours.join(", ")}) but no meta table: it is not an instructzero run ledger`,
     );
@@ -173,8 +174,9 @@ function checkVersion(
 /** Create the tables of a new ledger, unless another process did meanwhile (checked inside the transaction). */
 export function createSchema(db: SqlDriver, now: Date): void {
   db.transaction(() => {
-    const exists =
-      db.dialect.name === "sqlite" ? db.dialect.tables(db).length > 0 : db.dialect.hasTable(db, "meta");
+    const exists = db.dialect.ownsDatabase
+      ? db.dialect.tables(db).length > 0
+      : db.dialect.hasTable(db, "meta");
     if (exists) return;
     db.exec(db.dialect.ddl(SCHEMA));
     const put = "INSERT INTO meta (key, value) VALUES (?, ?)";

@@ -6,7 +6,7 @@ export function normalCdf(z: number): number {
   return 0.5 * erfc(-z * Math.SQRT1_2);
 }
 
-// Acklam's rational approximation (relative error 1.15e-9), refined by one Halley step on erfc.
+// Acklam's rational approximation (relative error 1.15e-9), refined by two Halley steps on erfc.
 const A = [
   -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
   2.506628277459239,
@@ -42,7 +42,11 @@ export function normalQuantile(p: number): number {
       -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) /
       ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1);
   }
-  const e = normalCdf(x) - p;
-  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
-  return x - u / (1 + (x * u) / 2);
+  for (let i = 0; i < 2; i++) {
+    // Phi(x) - p, without cancellation in the upper tail: (1 - p) - Phi(-x)
+    const e = x < 0 ? normalCdf(x) - p : 1 - p - normalCdf(-x);
+    const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+    x -= u / (1 + (x * u) / 2);
+  }
+  return x;
 }

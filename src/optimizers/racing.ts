@@ -187,7 +187,9 @@ function isZeroOne(xs: readonly number[]): boolean {
 
 /**
  * The rank racing guards (see the module comment): `selectionTopK` under fresh selection (any of the
- * top k can win on the selection split), 1 under the validation rule (only the best can win).
+ * top k can win on the selection split), 1 under the validation rule (only the best can win). A run
+ * whose task turns out too small for a selection split falls back to the validation rule after the
+ * search; its races guarded the top k, which is only more cautious.
  */
 export function racingRank(config: { selection?: SelectionRule; selectionTopK?: number }): number {
   return config.selection === "fresh" ? Math.max(1, config.selectionTopK ?? 1) : 1;

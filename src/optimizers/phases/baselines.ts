@@ -2,7 +2,7 @@
  * Baselines: what the winner must beat. Every run scores, on the validation set and on the test split,
  * (a) no instruction (the query without its instruction line), (b) the task's human-written
  * instruction when it has one (the 24 annotated instruction-induction tasks), (c) the user's own
- * (`baselines`). Their test scores carry 95% bootstrap intervals; the winner is compared with each on the
+ * (`baselines`). Their test scores carry 95% intervals (stats/interval.ts); the winner is compared with each on the
  * same test examples (see src/stats). Scores are stored as each baseline finishes (resumable).
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";

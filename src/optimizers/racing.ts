@@ -211,6 +211,11 @@ export function raceDecision(
   for (const x of prefix) sum += x;
   // best possible mean: every remaining example scores 1
   if (compareScore((sum + (total - prefix.length)) / total, incumbent.score) < 0) return { reason: "bound" };
+  // not behind the incumbent on these examples: either test's p-value is at least about 1/2 (the
+  // null distribution is symmetric), so no level below 0.4 can stop it; skip the work
+  let incumbentSum = 0;
+  for (let i = 0; i < prefix.length; i++) incumbentSum += incumbent.scores[i];
+  if (alpha < 0.4 && compareScore(sum, incumbentSum) >= 0) return null;
   const t = pairedTestWorse(prefix, incumbent.scores);
   if (t.pValue < alpha) return { reason: "test", pValue: t.pValue };
   return null;

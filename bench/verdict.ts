@@ -1,9 +1,11 @@
 /**
  * The verdict at small n (issue 20, item 4): coverage of the score intervals and type-I error of the
  * better/worse verdict, measured by simulation at n = 10, 20, 50, 100 (prints a markdown table; not a
- * test). Each row is one simulated situation, seeded; "new" is src/stats as it is (Wilson, Newcombe,
- * studentized bootstrap, verdict read off the interval), "old" the rules before (percentile bootstrap
- * intervals; exact McNemar for 0/1 verdicts, the percentile interval for graded ones).
+ * test). Each row is one simulated situation, seeded; "new" is src/stats as it is (Wilson,
+ * Bonett-Price, studentized bootstrap, verdict read off the interval), "old" the rules before (percentile bootstrap
+ * intervals; exact McNemar for 0/1 verdicts, the percentile interval for graded ones). Paired 0/1 rows also
+ * show Newcombe's hybrid score interval (the first choice, replaced by Bonett-Price for its
+ * undercoverage at small n).
  *
  * Rows:
  *   - mean 0/1, accuracy p: coverage of the 95% interval of a mean of n Bernoulli(p) scores;
@@ -25,6 +27,7 @@ import { bootstrapMeanCI, pairedBootstrapDiffCI } from "../src/stats/bootstrap.j
 import { compareScores } from "../src/stats/compare.js";
 import { meanInterval } from "../src/stats/interval.js";
 import { mcnemarExact } from "../src/stats/mcnemar.js";
+import { newcombePairedInterval, pairedTable } from "../src/stats/newcombe.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 const args = process.argv.slice(2);
@@ -68,7 +71,7 @@ interface Row {
   name: string;
   what: "coverage" | "type-I";
   reps: number;
-  run(rng: Rng, n: number, seed: number): { oldHit: boolean; newHit: boolean };
+  run(rng: Rng, n: number, seed: number): { oldHit: boolean; newHit: boolean; altHit?: boolean };
 }
 
 const TRUE_F1 = bigMean(f1Like);
@@ -111,15 +114,26 @@ const binaryPaired = (name: string, what: Row["what"], p10: number, p01: number)
       const a = pairs.map((x) => x[0]);
       const b = pairs.map((x) => x[1]);
       const c = compareScores(a, b, { seed, resamples: RESAMPLES });
+      const nc = newcombePairedInterval(pairedTable(a, b), 0.95);
       const d = p10 - p01;
       if (what === "type-I")
-        return { oldHit: mcnemarExact(a, b).pValue < 0.05, newHit: c.verdict !== "indistinguishable" };
+        return {
+          oldHit: mcnemarExact(a, b).pValue < 0.05,
+          newHit: c.verdict !== "indistinguishable",
+          altHit: nc.low > 0 || nc.high < 0,
+        };
       const o = pairedBootstrapDiffCI(a, b, { seed, resamples: RESAMPLES });
-      return { oldHit: o.low <= d && d <= o.high, newHit: c.low <= d && d <= c.high };
+      return {
+        oldHit: o.low <= d && d <= o.high,
+        newHit: c.low <= d && d <= c.high,
+        altHit: nc.low <= d && d <= nc.high,
+      };
     },
   });
 binaryPaired("paired 0/1, H0 (10% / 10% discordant)", "type-I", 0.1, 0.1);
+binaryPaired("paired 0/1, H0 (20% / 20% discordant)", "type-I", 0.2, 0.2);
 binaryPaired("paired 0/1, gain 0.1 (15% / 5% discordant)", "coverage", 0.15, 0.05);
+binaryPaired("paired 0/1, gain 0.2 (25% / 5% discordant)", "coverage", 0.25, 0.05);
 const gradedPaired = (name: string, what: Row["what"], gain: number) =>
   rows.push({
     name,
@@ -142,7 +156,7 @@ gradedPaired("paired graded, gain ~0.1", "coverage", 0.1);
 
 const t0 = performance.now();
 console.log(
-  `Verdict at small n: 95% intervals (nominal coverage 0.95) and the better/worse verdict (nominal type-I 0.05); old -> new; seed ${SEED}, ${RESAMPLES} bootstrap resamples.`,
+  `Verdict at small n: 95% intervals (nominal coverage 0.95) and the better/worse verdict (nominal type-I 0.05); old -> new (N: Newcombe); seed ${SEED}, ${RESAMPLES} bootstrap resamples.`,
 );
 console.log("");
 console.log(`| situation | measured | reps | ${NS.map((n) => `n = ${n}`).join(" | ")} |`);
@@ -153,12 +167,17 @@ for (const row of rows) {
     const rng = new Rng(seedFor(SEED, `${row.name}:${n}`));
     let oldHits = 0;
     let newHits = 0;
+    let altHits = 0;
+    let alt = false;
     for (let r = 0; r < row.reps; r++) {
       const h = row.run(rng, n, seedFor(SEED, `${row.name}:${n}:${r}`));
       if (h.oldHit) oldHits++;
       if (h.newHit) newHits++;
+      if (h.altHit !== undefined) alt = true;
+      if (h.altHit) altHits++;
     }
-    cells.push(`${(oldHits / row.reps).toFixed(3)} -> ${(newHits / row.reps).toFixed(3)}`);
+    const f = (k: number) => (k / row.reps).toFixed(3);
+    cells.push(`${f(oldHits)} -> ${f(newHits)}${alt ? ` (N ${f(altHits)})` : ""}`);
   }
   console.log(`| ${row.name} | ${row.what} | ${row.reps} | ${cells.join(" | ")} |`);
 }

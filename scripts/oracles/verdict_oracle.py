@@ -6,6 +6,8 @@ power.ts; test/stats/verdict-oracle.test.ts), computed with numpy/scipy independ
     reference only (the Wilson interval lies inside it or close to it);
   - newcombe: Newcombe's (1998) hybrid score interval for paired proportions (method 10), from the
     2x2 table, as Fagerland, Lydersen and Laake (2014) state it;
+  - bonettPrice: the Bonett-Price (2012) adjusted Wald interval for paired proportions and its p-value
+    2 (1 - Phi(|d| / se)), from the discordant counts;
   - studentized: the bootstrap-t interval of a mean from a recorded index stream (numpy's generator,
     resample-major), replayed in TypeScript through studentizedReplicates(values, B, nextIndex);
   - power: the smallest detectable gain, solved with scipy.optimize.brentq.
@@ -54,6 +56,15 @@ def newcombe(n11, n10, n01, n00, level):
     return d, max(-1.0, lo), min(1.0, hi)
 
 
+def bonett_price(n10, n01, n, level):
+    a = (n10 + 1) / (n + 2)
+    b = (n01 + 1) / (n + 2)
+    d = a - b
+    se = math.sqrt((a + b - d * d) / (n + 2))
+    z = norm.ppf(1 - (1 - level) / 2)
+    return d, max(-1.0, d - z * se), min(1.0, d + z * se), float(min(1.0, 2 * norm.sf(abs(d) / se)))
+
+
 def studentized(values, indices, level, rng_range):
     x = np.asarray(values, dtype=float)
     n = len(x)
@@ -92,6 +103,7 @@ out = {
     "normalQuantile": [{"p": p, "z": float(norm.ppf(p))} for p in [1e-10, 0.001, 0.01, 0.025, 0.1, 0.5, 0.8, 0.975, 0.995, 1 - 1e-9]],
     "wilson": [],
     "newcombe": [],
+    "bonettPrice": [],
     "studentized": [],
     "power": [],
 }
@@ -107,6 +119,12 @@ for t in TABLES:
     for level in [0.95, 0.99]:
         d, lo, hi = newcombe(*t, level)
         out["newcombe"].append({"table": list(t), "level": level, "diff": d, "low": lo, "high": hi})
+for t in TABLES:
+    n11, n10, n01, n00 = t
+    n = sum(t)
+    for level in [0.95, 0.99]:
+        d, lo, hi, p = bonett_price(n10, n01, n, level)
+        out["bonettPrice"].append({"n10": n10, "n01": n01, "n": n, "level": level, "center": d, "low": lo, "high": hi, "pValue": p})
 for n, graded in [(10, True), (15, True), (20, True), (8, False)]:
     if graded:
         values = [float(round(v, 2)) for v in rng.beta(2, 1, size=n)]

@@ -4,8 +4,8 @@
  *
  * - The size of the effect is the mean paired difference winner - baseline, with an interval at level
  *   1 - alpha that holds at small n (./interval.ts): both score vectors 0/1 (em, contains, es ...),
- *   **Newcombe's hybrid score interval** for paired proportions; otherwise (f1, judge scores ...) the
- *   **studentized bootstrap** of the per-example differences.
+ *   the **Bonett-Price adjusted Wald interval** for paired proportions (./paired-wald.ts); otherwise
+ *   (f1, judge scores ...) the **studentized bootstrap** of the per-example differences.
  * - The verdict is read off that interval, so the two agree by construction: "better" when the whole
  *   interval is above 0, "worse" when it is below 0, else "indistinguishable". The p-value is the
  *   interval inverted: the smallest alpha at which the interval excludes 0 ({@link intervalPValue}),
@@ -20,10 +20,10 @@ import { intervalPValue, pairedIntervalFamily } from "./interval.js";
 
 export type ComparisonVerdict = "better" | "worse" | "indistinguishable";
 /**
- * The interval (and test) used: "newcombe" (0/1 scores) or "studentized-bootstrap" (graded scores);
- * "mcnemar" and "paired-bootstrap" only in results stored by earlier versions.
+ * The interval (and test) used: "bonett-price" (0/1 scores) or "studentized-bootstrap" (graded
+ * scores); "mcnemar" and "paired-bootstrap" only in results stored by earlier versions.
  */
-export type ComparisonTest = "newcombe" | "studentized-bootstrap" | "mcnemar" | "paired-bootstrap";
+export type ComparisonTest = "bonett-price" | "studentized-bootstrap" | "mcnemar" | "paired-bootstrap";
 
 export interface ComparisonOptions {
   /** Seed of the bootstrap resampling (required: the result is reproducible). */
@@ -37,7 +37,7 @@ export interface ComparisonOptions {
 export interface Comparison {
   /** Mean of winner - baseline over the paired examples. */
   diff: number;
-  /** Interval of `diff` at level 1 - alpha (Newcombe or studentized bootstrap). */
+  /** Interval of `diff` at level 1 - alpha (Bonett-Price or studentized bootstrap). */
   low: number;
   high: number;
   /** Two-sided p-value of "no difference": the smallest alpha at which the interval excludes 0. */
@@ -72,7 +72,7 @@ export function compareScores(
   const p = intervalPValue(f);
   // the verdict is the interval's; the p-value agrees with it even at the bisection's last digit
   const pValue = verdict === "indistinguishable" ? Math.max(p, alpha) : Math.min(p, alpha * (1 - 1e-12));
-  const test = f.method === "newcombe" ? "newcombe" : "studentized-bootstrap";
+  const test = f.method === "bonett-price" ? "bonett-price" : "studentized-bootstrap";
   return { diff: f.estimate, low, high, pValue, test, verdict, level, n: winner.length };
 }
 

@@ -34,6 +34,7 @@ export {
 export { binomialTwoSidedHalf, isBinary, type McNemarResult, mcnemarExact } from "./mcnemar.js";
 export { newcombePairedInterval, type PairedTable, pairedTable } from "./newcombe.js";
 export { normalCdf, normalQuantile } from "./normal.js";
+export { bonettPriceInterval, bonettPricePValue } from "./paired-wald.js";
 export { minDetectableGain, type PowerOptions } from "./power.js";
 export { meanAndSe, studentizedInterval, studentizedReplicates } from "./studentized.js";
 export { type MeanStdErr, meanStdErr, type WinTieLoss, winTieLoss } from "./sweep.js";

@@ -3,8 +3,8 @@
  *
  * - Mean score: 0/1 scores get the Wilson score interval (./wilson.ts); graded scores the studentized
  *   bootstrap (./studentized.ts).
- * - Paired difference winner - baseline: both 0/1, Newcombe's hybrid score interval (./newcombe.ts);
- *   otherwise the studentized bootstrap of the per-example differences.
+ * - Paired difference winner - baseline: both 0/1, the Bonett-Price adjusted Wald interval
+ *   (./paired-wald.ts); otherwise the studentized bootstrap of the per-example differences.
  * - The test is the interval: at level 1 - alpha, "the difference is not 0" exactly when the interval
  *   excludes 0, and the p-value is the smallest alpha at which it does (the interval family inverted by
  *   bisection, on the same resamples), so a verdict and its interval can never disagree.
@@ -14,11 +14,12 @@
 import { Rng } from "../util/rng.js";
 import { DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean } from "./bootstrap.js";
 import { isBinary } from "./mcnemar.js";
-import { newcombePairedInterval, pairedTable } from "./newcombe.js";
+import { pairedTable } from "./newcombe.js";
+import { bonettPriceInterval } from "./paired-wald.js";
 import { studentizedInterval, studentizedReplicates } from "./studentized.js";
 import { wilsonInterval } from "./wilson.js";
 
-export type IntervalMethod = "wilson" | "newcombe" | "studentized-bootstrap";
+export type IntervalMethod = "wilson" | "bonett-price" | "studentized-bootstrap";
 
 export interface IntervalOptions {
   /** Seed of the resampling (graded scores). */
@@ -60,7 +61,7 @@ export function meanIntervalFamily(values: readonly number[], options: IntervalO
   return bootstrapT(values, options, unitRange(values) ? [0, 1] : [-Infinity, Infinity]);
 }
 
-/** The paired difference mean(a - b) and its interval family (Newcombe for 0/1, bootstrap-t otherwise). */
+/** The paired difference mean(a - b) and its interval family (Bonett-Price for 0/1, bootstrap-t otherwise). */
 export function pairedIntervalFamily(
   a: readonly number[],
   b: readonly number[],
@@ -75,9 +76,9 @@ export function pairedIntervalFamily(
     const diff = (t.n10 - t.n01) / a.length;
     return {
       estimate: diff,
-      method: "newcombe",
+      method: "bonett-price",
       at: (level) => {
-        const r = newcombePairedInterval(t, checkLevel(level));
+        const r = bonettPriceInterval(t.n10, t.n01, a.length, checkLevel(level));
         return { low: r.low, high: r.high };
       },
     };

@@ -1,8 +1,9 @@
 /**
  * Newcombe's hybrid score interval for the difference of two paired proportions (Newcombe 1998,
  * method 10; recommended by Fagerland, Lydersen and Laake 2014, "Recommended tests and confidence
- * intervals for paired binomial proportions"): the interval for winner - baseline when both are scored
- * 0/1 on the same examples.
+ * intervals for paired binomial proportions"). Not the one a run uses: its coverage fell to 0.86-0.93
+ * at n = 10-20 in our simulations, so comparisons use the Bonett-Price interval (./paired-wald.ts);
+ * {@link pairedTable} is shared, and this remains for library users and for comparison.
  *
  * With the 2x2 table of the paired scores (n11: both right, n10: only a right, n01: only b right,
  * n00: neither), p1 = (n11 + n10) / n, p2 = (n11 + n01) / n, Wilson intervals [l1, u1], [l2, u2] at the

@@ -37,13 +37,13 @@ describe("mcnemarExact", () => {
 });
 
 describe("compareScores", () => {
-  // issue 20 item 4: the verdict is read off an interval that holds at small n (Newcombe for 0/1,
+  // issue 20 item 4: the verdict is read off an interval that holds at small n (Bonett-Price for 0/1,
   // studentized bootstrap for graded scores) and the p-value is that interval inverted; before, 0/1
   // verdicts came from McNemar beside a percentile interval (they disagreed on 4% of tables).
-  it("uses Newcombe's interval for 0/1 scores: clearly better, worse, and indistinguishable", () => {
+  it("uses the Bonett-Price interval for 0/1 scores: clearly better, worse, and indistinguishable", () => {
     const [w, b] = table(20, 3, 25, 52);
     const c = compareScores(w, b, { seed: 1 });
-    expect(c.test).toBe("newcombe");
+    expect(c.test).toBe("bonett-price");
     expect(c.verdict).toBe("better");
     expect(c.diff).toBeCloseTo(0.22, 12);
     expect(c.pValue).toBeLessThan(0.001);

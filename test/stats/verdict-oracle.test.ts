@@ -1,8 +1,10 @@
 /** The small-n verdict's pieces against scipy (scripts/oracles/verdict_oracle.py). */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { intervalPValue, pairedIntervalFamily } from "../../src/stats/interval.js";
 import { newcombePairedInterval } from "../../src/stats/newcombe.js";
 import { normalQuantile } from "../../src/stats/normal.js";
+import { bonettPriceInterval, bonettPricePValue } from "../../src/stats/paired-wald.js";
 import { minDetectableGain } from "../../src/stats/power.js";
 import { studentizedInterval, studentizedReplicates } from "../../src/stats/studentized.js";
 import { wilsonInterval } from "../../src/stats/wilson.js";
@@ -17,6 +19,16 @@ interface Oracle {
     diff: number;
     low: number;
     high: number;
+  }[];
+  bonettPrice: {
+    n10: number;
+    n01: number;
+    n: number;
+    level: number;
+    center: number;
+    low: number;
+    high: number;
+    pValue: number;
   }[];
   studentized: {
     values: number[];
@@ -58,6 +70,20 @@ describe("verdict statistics against the scipy oracle", () => {
       close(r.diff, c.diff, 1e-12);
       close(r.low, c.low, 1e-12);
       close(r.high, c.high, 1e-12);
+    }
+  });
+
+  it("bonettPriceInterval and its p-value match the adjusted Wald formula; the inverted interval gives the same p", () => {
+    for (const c of oracle.bonettPrice) {
+      const r = bonettPriceInterval(c.n10, c.n01, c.n, c.level);
+      close(r.center, c.center, 1e-12);
+      close(r.low, c.low, 1e-12);
+      close(r.high, c.high, 1e-12);
+      close(bonettPricePValue(c.n10, c.n01, c.n), c.pValue, 1e-9);
+      const a = [...Array(c.n10).fill(1), ...Array(c.n01).fill(0), ...Array(c.n - c.n10 - c.n01).fill(1)];
+      const b = [...Array(c.n10).fill(0), ...Array(c.n01).fill(1), ...Array(c.n - c.n10 - c.n01).fill(1)];
+      const p = intervalPValue(pairedIntervalFamily(a, b, { seed: 0 }));
+      expect(Math.abs(p - c.pValue)).toBeLessThan(1e-9);
     }
   });
 

@@ -35,7 +35,7 @@ export { binomialTwoSidedHalf, isBinary, type McNemarResult, mcnemarExact } from
 export { newcombePairedInterval, type PairedTable, pairedTable } from "./newcombe.js";
 export { normalCdf, normalQuantile } from "./normal.js";
 export { bonettPriceInterval, bonettPricePValue } from "./paired-wald.js";
-export { minDetectableGain, type PowerOptions } from "./power.js";
+export { examplesForGain, minDetectableGain, type PowerOptions } from "./power.js";
 export { meanAndSe, studentizedInterval, studentizedReplicates } from "./studentized.js";
 export { type MeanStdErr, meanStdErr, type WinTieLoss, winTieLoss } from "./sweep.js";
 export { type ShipVerdict, type ShipWord, shipVerdict, type VerdictInput } from "./verdict.js";

@@ -50,3 +50,26 @@ export function minDetectableGain(n: number, baseline: number, options: PowerOpt
   }
   return hi;
 }
+
+/**
+ * The inverse of {@link minDetectableGain}: the fewest test examples on which a gain of `gain` over
+ * `baseline` is detected with probability `power` (same approximation):
+ * ceil((z_{1 - alpha/2} + z_power)^2 (p0 (1 - p0) + p1 (1 - p1)) / gain^2), p1 = p0 + gain. For sizing a
+ * test split (within a cap) by the gain worth detecting.
+ */
+export function examplesForGain(gain: number, baseline: number, options: PowerOptions = {}): number {
+  if (!(baseline >= 0 && baseline <= 1))
+    throw new RangeError(`examplesForGain: baseline must be in [0, 1], got ${baseline}`);
+  if (!(gain > 0 && baseline + gain <= 1))
+    throw new RangeError(`examplesForGain: gain must be in (0, 1 - baseline], got ${gain}`);
+  const alpha = options.alpha ?? 0.05;
+  const power = options.power ?? 0.8;
+  if (!(alpha > 0 && alpha < 1))
+    throw new RangeError(`examplesForGain: alpha must be in (0, 1), got ${alpha}`);
+  if (!(power > 0 && power < 1))
+    throw new RangeError(`examplesForGain: power must be in (0, 1), got ${power}`);
+  const z = normalQuantile(1 - alpha / 2) + normalQuantile(power);
+  const p1 = baseline + gain;
+  const n = (z * z * (baseline * (1 - baseline) + p1 * (1 - p1))) / (gain * gain);
+  return Math.max(1, Math.ceil(n - 1e-9));
+}

@@ -1,7 +1,7 @@
 /** The ship verdict, the power plan and the small-n intervals (issue 20, item 4). */
 import { describe, expect, it } from "vitest";
 import { intervalPValue, meanInterval, pairedIntervalFamily } from "../../src/stats/interval.js";
-import { minDetectableGain } from "../../src/stats/power.js";
+import { examplesForGain, minDetectableGain } from "../../src/stats/power.js";
 import { shipVerdict } from "../../src/stats/verdict.js";
 
 const cmp = (baseline: string, diff: number, low: number, high: number, n = 20) => ({
@@ -50,6 +50,22 @@ describe("minDetectableGain", () => {
     expect(minDetectableGain(10, 0.9)).toBeNull();
     expect(minDetectableGain(100, 1)).toBeNull();
     expect(() => minDetectableGain(0, 0.5)).toThrow(RangeError);
+  });
+});
+
+describe("examplesForGain", () => {
+  it("is the inverse of minDetectableGain: the fewest examples whose detectable gain is at most the gain", () => {
+    for (const baseline of [0, 0.3, 0.5, 0.8])
+      for (const gain of [0.05, 0.1, 0.15, 0.2]) {
+        const n = examplesForGain(gain, baseline);
+        expect(minDetectableGain(n, baseline) as number).toBeLessThanOrEqual(gain + 1e-9);
+        if (n > 1) {
+          const g = minDetectableGain(n - 1, baseline);
+          expect(g === null || g > gain - 1e-9).toBe(true);
+        }
+      }
+    expect(() => examplesForGain(0, 0.5)).toThrow(RangeError);
+    expect(() => examplesForGain(0.6, 0.5)).toThrow(RangeError);
   });
 });
 

@@ -6,23 +6,37 @@
  * repeated until nothing changes, so the function is idempotent, and no rule adds text, so the result is
  * never longer than the input):
  *
- * 1. Line ends are normalised; code-fence lines (```), horizontal rules (---) and zero-width characters
+ * 1. Model special tokens: turn markers (<|im_start|>assistant, Llama 3 headers, <start_of_turn>model,
+ *    [INST], <s>) are removed; the first end-of-turn token after some text (<|im_end|>, <|eot_id|>,
+ *    </s>, <|endoftext|>, <|end|>, <end_of_turn>) ends the answer; other <|...|> tokens are removed.
+ *    Line ends are normalised; code-fence lines (```), horizontal rules (---) and zero-width characters
  *    are removed.
  * 2. Leading chatter and prefixes are dropped, repeatedly, also across lines and inside markdown
  *    (`**Instruction:**`, `## Instruction`): interjections ("Sure!", "Certainly,", "Of course.",
- *    "Okay,", "I'd be happy to help!", "Thank you for the examples!"), lead-ins ("Here is/Here's (the|an) instruction ...:"; a
- *    "Here is ..." line without a colon is dropped whole), "Based on the examples," and similar,
+ *    "Okay,", "I'd be happy to help!", "Thank you for the examples!", "Here you go!"), the model talking
+ *    about itself ("As an AI language model,", "I'm an AI assistant and ...", "I cannot be certain,
+ *    but", "I don't have access to ..., but", "I analyzed the examples."), lead-ins ("Here is/Here's
+ *    (the|an) instruction ...:"; a "Here is ..." line without a colon is dropped whole; only when the
+ *    lead-in names the answer, instruction, prompt, steps ..., so that "Here is a word; give its
+ *    opposite." stays), "Based on the examples," and similar,
  *    hedges ("It seems that", "I think"), restatements ("The instruction was (to)", "The instruction
- *    is:", "The task is to", "The friend was asked to", an optional "to" after a colon) and labels
+ *    is:", "The task is to", "The friend was asked to", "it was probably to", an optional "to" after a
+ *    colon) and labels
  *    ("Instruction:", "Prompt:", "Answer:", a heading line "Instruction").
- * 3. Invented demos: leading "Input:"/"Output:"/"Example" lines are dropped; the text is cut at the
+ * 3. Invented demos: leading "Input:"/"Output:"/"Example" lines are dropped (but not a first "Output:"
+ *    line with three words or more and no "Input" before it: "Output: the first letter of the word." is
+ *    an instruction); the text is cut at the
  *    first later such line, at a line starting with "Note:"/"Explanation:"/"This instruction ...", and
  *    at an inline "Input:"/"Output:"/"For example" after the end of a sentence.
  * 4. The first paragraph (blocks separated by blank lines) that has a letter or digit is kept: an
- *    instruction is one sentence or a few.
- * 5. Lists: a paragraph that starts with a list item (-, *, •, 1., 1), a), "Instruction 1:") keeps its
- *    first item only (small models list alternative instructions); otherwise the list markers of its
- *    lines are removed. Empty items are ignored.
+ *    instruction is one sentence or a few. A paragraph ending with a colon or a numbered item goes on
+ *    into the next one when that starts with a list item (steps under "Follow these steps:").
+ * 5. Lists: a paragraph that starts with a list item (-, *, •, 1., 1), a), "Instruction 1:", "Step 1:")
+ *    keeps its first item only (small models list alternative instructions), unless it is a list of
+ *    steps: numbered items, a lead-in (dropped by rule 2) that does not announce alternatives, and
+ *    either a lead-in that announces steps, "Step N" labels or a later item starting with a sequence
+ *    word ("Then", "Finally" ...): then every step is kept. Otherwise the list markers of its lines are
+ *    removed. Empty items are ignored.
  * 6. Whitespace is collapsed to single spaces (lines are joined).
  * 7. Wrappers around the whole instruction are removed, repeatedly: headings (#), block quotes (>),
  *    **bold**, __bold__, *italic*, _italic_, `code`, and matching quotes ("", '', “”, ‘’, «», „“); a
@@ -96,18 +110,40 @@ const EOL = String.raw`[ \t]*(?=\n|$)`;
 
 const prefix = (body: string) => new RegExp(`^${MD_OPEN}(?:${body})`, "i");
 
+/** A "Here is ..." lead-in talks about the answer when it names one of these (rule 2). */
+const ABOUT_ANSWER = String.raw`\b(?:(?:instruction|prompt|answer|response|task|guess|attempt|suggestion|option|version|alternative|step)s?\b|(?:what|my|mine|one|it|you go)\b)`;
+
 /** Leading chatter and prefixes (rule 2), tried in turn at the start of the text until none matches. */
 const PREFIXES: readonly RegExp[] = [
   // interjections: followed by punctuation or the end of the line
   prefix(
-    String.raw`(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|great|got it|no problem|yes|gladly|happy to help|great question|good question)${MD_CLOSE}(?:[ \t]*[!.,:;]+|${EOL})`,
+    String.raw`(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|all right|great|got it|no problem|yes|gladly|happy to help|great question|good question|here you go|here it is|there you go)${MD_CLOSE}(?:[ \t]*[!.,:;]+|${EOL})`,
   ),
   prefix(
     String.raw`(?:i can help(?: you)? with (?:that|this)|i(?:'d|’d| would) be (?:happy|glad) to help(?: with (?:that|this))?|let(?:'s|’s| me) (?:see|think|figure[^\n.!?:]*)|i understand(?: the (?:task|pattern))?|thanks?(?: you)?(?: for [^\n.!?:]{0,60})?)[ \t]*[.!:]+`,
   ),
   // "Here is the instruction:" (up to a colon), or a whole "Here is ..." line without one
-  prefix(String.raw`(?:here(?:'s|’s| is| are)|below is)\b[^\n:：]{0,100}[:：]${MD_CLOSE}`),
-  prefix(String.raw`(?:here(?:'s|’s| is| are)|below is)\b[^\n.!?:：,]{0,100}[.!]?${MD_CLOSE}${EOL}`),
+  // (only when the line is about the answer: "Here is a word; give its opposite." is an instruction)
+  prefix(
+    String.raw`(?:here(?:'s|’s| is| are)|below is)\b(?=[^\n:：]*${ABOUT_ANSWER})[^\n:：]{0,100}[:：]${MD_CLOSE}`,
+  ),
+  prefix(
+    String.raw`(?:here(?:'s|’s| is| are)|below is)\b(?=[^\n.!?:：,]*${ABOUT_ANSWER})[^\n.!?:：,]{0,100}[.!]?${MD_CLOSE}${EOL}`,
+  ),
+  // the model talking about itself: "As an AI language model,", "I'm an AI assistant and ...",
+  // "I cannot be certain, but", "I don't have access to ..., but", "I analyzed the examples."
+  prefix(
+    String.raw`as an?[ \t]+(?:(?:ai|artificial intelligence|large|helpful|virtual|honest|text-based)[ \t]+)*(?:ai|language model|model|assistant|llm|chatbot|bot)\b[^\n,.:;!?]{0,60}[,:;]?`,
+  ),
+  prefix(
+    String.raw`i(?:'m|’m| am)[ \t]+(?:just[ \t]+|only[ \t]+|not[ \t]+)?an?[ \t]+(?:(?:ai|large|helpful|virtual)[ \t]+)*(?:ai|language model|model|assistant|llm|chatbot|bot)\b[^\n.!?]{0,120}[.!]`,
+  ),
+  prefix(
+    String.raw`i[ \t]+(?:cannot|can't|can’t|can not|could not|couldn't|couldn’t|do not|don't|don’t|am not (?:able|sure|certain)|am unable|have no|do not have|don't have|don’t have)\b[^\n.!?]{0,150}?(?:,[ \t]*but\b|[.!])`,
+  ),
+  prefix(
+    String.raw`i[ \t]+(?:have[ \t]+)?(?:analy[sz]ed|looked at|reviewed|examined|studied|considered|went through|checked|read)\b[^\n.!?:]{0,120}[.!:]`,
+  ),
   // "Based on the examples,"
   prefix(String.raw`based on\b[^\n,:：.]{0,80}[,:：]`),
   prefix(
@@ -123,6 +159,9 @@ const PREFIXES: readonly RegExp[] = [
   ),
   prefix(
     String.raw`(?:so,?[ \t]+)?(?:the|your|my)[ \t]+(?:task|goal|job|objective)[ \t]+(?:was|is|would be|seems to be)(?:${COLON}(?:[ \t]*to\b)?|[ \t]+to\b)(?:${COLON})?`,
+  ),
+  prefix(
+    String.raw`(?:it|that)[ \t]+(?:was|is|would be)(?:[ \t]+(?:most likely|very likely|likely|probably|simply))?[ \t]+to\b`,
   ),
   prefix(
     String.raw`(?:the|my|your)[ \t]+friend[ \t]+(?:was|is|had been)[ \t]+(?:told|asked|instructed|supposed)[ \t]+to\b(?:${COLON})?`,
@@ -147,7 +186,26 @@ const INLINE_DEMO =
   /(?<=[.!?:;)"”'’])[ \t]+(?:(?:Input|INPUT|Output|OUTPUT)(?:[ \t]*\d+)?[ \t]*:|(?:For example|Example|Examples|E\.g\.)\b)/;
 /** A list item marker (rule 5). */
 const LIST_ITEM =
-  /^[ \t]*(?:[-*+•●▪◦‣]|\d{1,2}[.)]|\(\d{1,2}\)|[a-z][.)](?=[ \t])|(?:\*\*|__)?(?:instruction|option|alternative)[ \t]*\d{1,2}[ \t]*(?:\*\*|__)?[ \t]*[:.)](?:\*\*|__)?)[ \t]+/i;
+  /^[ \t]*(?:[-*+•●▪◦‣]|\d{1,2}[.)]|\(\d{1,2}\)|[a-z][.)](?=[ \t])|(?:\*\*|__)?(?:instruction|option|alternative|step)[ \t]*\d{1,2}[ \t]*(?:\*\*|__)?[ \t]*[:.)](?:\*\*|__)?)[ \t]+/i;
+/** A numbered list item: "1.", "2)", "(3)", "Step 4:" (rule 5: only numbered lists can be steps). */
+const NUMBERED_ITEM =
+  /^[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\)|(?:\*\*|__)?step[ \t]*\d{1,2}[ \t]*(?:\*\*|__)?[ \t]*[:.)](?:\*\*|__)?)[ \t]+/i;
+/** An item labelled "Step N" (rule 5). */
+const STEP_LABEL = /^[ \t]*(?:\*\*|__)?step[ \t]*\d/i;
+/** A later item that continues a procedure (rule 5). */
+const SEQUENCE_WORD =
+  /^(?:then|next|after(?:wards| that| this)?|finally|lastly|second(?:ly)?|third(?:ly)?|now|last)\b/i;
+/** A lead-in announcing steps, or alternatives (rule 5). */
+const STEPS_CUE = /\bsteps?\b|\bprocedure\b|\bprocess\b/i;
+const ALTERNATIVES_CUE =
+  /\b(?:instructions|options|alternatives|possibilities|versions|variants|candidates|possible|suggest\w*|ways)\b/i;
+/** Model special tokens: the end of a turn (the answer ends there) and other markers (removed). */
+const END_TOKEN =
+  /<\|(?:im_end|eot_id|eom_id|endoftext|end_of_text|end|end▁of▁sentence)\|>|<\/s>|<end_of_turn>|<\|end_of_turn\|>/;
+const TURN_START =
+  /<\|im_start\|>[ \t]*(?:system|user|assistant)?|<\|start_header_id\|>[^<\n]{0,20}<\|end_header_id\|>|<start_of_turn>(?:[ \t]*(?:model|user))?|<\|(?:assistant|user|system)\|>|\[\/?INST\]|<<\/?SYS>>|<s>|<\|begin_of_text\|>/g;
+const OTHER_TOKEN = /<\|[A-Za-z0-9_▁]{1,40}\|>/g;
+
 /** Trailing chatter sentences (rule 8). */
 const TRAILING_CHATTER =
   /(?:^|(?<=[.!?:;)"”'’]))[ \t]*(?:i hope (?:this|that|it) helps|hope (?:this|that|it) helps|let me know\b|feel free to (?:ask|reach out|let me know|contact)\b|(?:is there )?anything else (?:i can|you need|you(?:'d|’d) like)\b|good luck\b|happy [a-z]+ing\b|thanks?(?: you)?\b|cheers\b)[^.!?]*[.!?]*[ \t]*(?:\p{Extended_Pictographic}[ \t]*)*$/iu;
@@ -166,7 +224,7 @@ const QUOTES: Record<string, string> = {
 
 /** One pass of the rules. */
 function cleanOnce(input: string): string {
-  let s = input
+  let s = specialTokensRemoved(input)
     .replace(/\r\n?/g, "\n")
     .replace(/[\u200B-\u200D\uFEFF]/g, "")
     .replace(/^[ \t]*(?:```|~~~)[^\n]*$/gm, "")
@@ -175,11 +233,13 @@ function cleanOnce(input: string): string {
 
   // rule 2: leading chatter and prefixes
   let stripped = false;
+  let lead = "";
   for (let changed = true; changed; ) {
     changed = false;
     for (const re of PREFIXES) {
       const m = re.exec(s);
       if (m && m[0].length > 0) {
+        lead += ` ${m[0]}`;
         s = s.slice(m[0].length).trimStart();
         stripped = true;
         changed = true;
@@ -191,7 +251,12 @@ function cleanOnce(input: string): string {
   // rule 3: invented demos and notes
   let lines = s.split("\n");
   let first = 0;
-  while (first < lines.length && (lines[first].trim() === "" || DEMO_LINE.test(lines[first]))) first++;
+  let sawInput = false;
+  while (first < lines.length && (lines[first].trim() === "" || DEMO_LINE.test(lines[first]))) {
+    if (!sawInput && lines[first].trim() !== "" && isOutputInstruction(lines[first])) break;
+    if (/input/i.test(lines[first])) sawInput = true;
+    first++;
+  }
   lines = lines.slice(first);
   const cut = lines.findIndex((l, i) => i > 0 && (DEMO_LINE.test(l) || CUT_LINE.test(l)));
   if (cut >= 0) lines = lines.slice(0, cut);
@@ -200,11 +265,11 @@ function cleanOnce(input: string): string {
   if (inline) s = s.slice(0, inline.index);
 
   // rule 4: the first paragraph with content
-  s = s.split(/\n[ \t]*\n/).find((p) => HAS_CONTENT.test(p)) ?? "";
+  s = firstParagraph(s);
 
   // rule 5: lists
   lines = s.split("\n").filter((l) => l.replace(LIST_ITEM, "").trim() !== "");
-  if (lines.length > 0 && LIST_ITEM.test(lines[0])) {
+  if (lines.length > 0 && LIST_ITEM.test(lines[0]) && !isStepList(lines, lead)) {
     const next = lines.findIndex((l, i) => i > 0 && LIST_ITEM.test(l));
     lines = lines.slice(0, next < 0 ? lines.length : next);
   }
@@ -272,4 +337,72 @@ function balancedInner(inner: string, open: string, close: string): boolean {
     if (!apostrophe) return false;
   }
   return true;
+}
+
+/**
+ * Rule 1: model special tokens. Turn markers (<|im_start|>assistant, Llama 3 headers, <start_of_turn>,
+ * [INST], <s>) are removed; the first end-of-turn token (<|im_end|>, <|eot_id|>, </s>, <|endoftext|>,
+ * <|end|>, <end_of_turn>) after some text ends the answer (what follows is another turn); one before any
+ * text is removed; any other <|...|> token is removed.
+ */
+function specialTokensRemoved(text: string): string {
+  let s = text.replace(TURN_START, "\n");
+  for (let m = END_TOKEN.exec(s); m; m = END_TOKEN.exec(s)) {
+    const before = s.slice(0, m.index);
+    s = HAS_CONTENT.test(before.replace(OTHER_TOKEN, "")) ? before : s.slice(m.index + m[0].length);
+  }
+  return s.replace(OTHER_TOKEN, " ");
+}
+
+/**
+ * Rule 3: a leading "Output: ..." line that is an instruction ("Output: the first letter of the word."),
+ * not the output of an invented demo: no "Input" line before it and at least three words after the label.
+ */
+function isOutputInstruction(line: string): boolean {
+  const m = /^[ \t]*(?:\*\*|__)?[ \t]*outputs?[ \t]*(?:\*\*|__)?[ \t]*[:：](?:\*\*|__)?[ \t]*(.*)$/i.exec(
+    line,
+  );
+  return (
+    !!m &&
+    m[1]
+      .trim()
+      .split(/\s+/)
+      .filter((w) => HAS_CONTENT.test(w)).length >= 3
+  );
+}
+
+/**
+ * Rule 4: the first paragraph with content, continued by the paragraphs of its list: a paragraph that
+ * ends with a colon ("Follow these steps:") or with a numbered item takes in the next one when that
+ * starts with a list item.
+ */
+function firstParagraph(s: string): string {
+  const paras = s.split(/\n[ \t]*\n/);
+  let i = paras.findIndex((p) => HAS_CONTENT.test(p));
+  if (i < 0) return "";
+  let p = paras[i];
+  while (i + 1 < paras.length && LIST_ITEM.test(paras[i + 1])) {
+    const last = p.split("\n").at(-1) ?? "";
+    if (!/[:：][ \t]*(?:\*\*|__)?[ \t]*$/.test(p) && !NUMBERED_ITEM.test(last)) break;
+    p += `\n${paras[++i]}`;
+  }
+  return p;
+}
+
+/**
+ * Rule 5: a list that starts the paragraph is a list of steps (kept whole) rather than alternative
+ * instructions (first kept) when its items are numbered (1., 2), Step 3:), its lead-in (the prefixes
+ * dropped by rule 2) does not announce alternatives ("possible instructions:"), and either the lead-in
+ * announces steps ("Here are the steps:"), the items are labelled "Step N", or a later item goes on
+ * with a sequence word ("Then ...", "Finally, ...").
+ */
+function isStepList(lines: readonly string[], lead: string): boolean {
+  const items = lines.filter((l) => LIST_ITEM.test(l));
+  if (items.length < 2 || !items.every((l) => NUMBERED_ITEM.test(l)) || ALTERNATIVES_CUE.test(lead))
+    return false;
+  return (
+    STEPS_CUE.test(lead) ||
+    items.every((l) => STEP_LABEL.test(l)) ||
+    items.slice(1).some((l) => SEQUENCE_WORD.test(l.replace(LIST_ITEM, "").replace(/^[*_]+/, "")))
+  );
 }

@@ -8,7 +8,7 @@ import {
 import type { EvaluationRecord } from "../store/types.js";
 import type { Candidate } from "./candidate.js";
 import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
-import { blocksOf, type Incumbent, incumbentOf, raceDecision } from "./racing.js";
+import { blocksOf, type Incumbent, incumbentOf, raceDecision, racingRank } from "./racing.js";
 import type { MethodContext } from "./types.js";
 
 /**
@@ -26,7 +26,7 @@ export async function scoreCandidate(
   const total = ctx.splits.validation.length;
   const race: RaceContext | undefined =
     ctx.config.racing && candidate.origin !== "init"
-      ? { incumbent: async () => incumbentOf(previous, total) }
+      ? { incumbent: async () => incumbentOf(previous, total, racingRank(ctx.config)) }
       : undefined;
   const record = await evaluateCandidate(ctx, candidate, seen, race);
   if (!record) throw new Error(`candidate ${candidate.index}: race stopped without an incumbent`);

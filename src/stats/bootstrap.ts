@@ -1,6 +1,11 @@
 /**
  * Bootstrap confidence intervals for a mean score and for a paired difference of mean scores.
  *
+ * A run's test intervals and verdicts no longer use these percentile intervals: they come from
+ * ./interval.ts (Wilson for 0/1 scores, the studentized bootstrap for graded ones), which hold at small
+ * n (README, Statistics). These remain for library users and as the "old" column of `npm run
+ * bench:verdict`; {@link quantileSorted} is shared with ./studentized.ts.
+ *
  * Choices:
  * - **Percentile bootstrap** (Efron): resample the examples with replacement, take the mean of each
  *   resample, and report the `(1 - level) / 2` and `(1 + level) / 2` quantiles of those means. It makes

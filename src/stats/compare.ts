@@ -2,29 +2,28 @@
  * Paired comparison of the winning instruction against a baseline on the same test examples, and the
  * sentence that reports it ("better than human instruction by +0.12 (95% CI +0.05 to +0.19)").
  *
- * - The size of the effect is always the mean paired difference winner - baseline with a paired
- *   percentile-bootstrap interval at level 1 - alpha (see ./bootstrap.ts for why percentile).
- * - The verdict:
- *   - both score vectors 0/1 (em, contains, es ...): the **exact McNemar test** (./mcnemar.ts) at
- *     `alpha`; "better"/"worse" when p < alpha, by the sign of the difference, else
- *     "indistinguishable". Exact because the number of discordant examples is usually small, where
- *     the chi-square approximation and the bootstrap (which is discrete and too narrow for small n)
- *     are both unreliable.
- *   - otherwise (f1, judge scores in [0, 1] ...): the **paired bootstrap**: "better" when the whole
- *     interval is above 0, "worse" when it is below 0, else "indistinguishable". The reported p-value
- *     is the bootstrap's two-sided achieved significance, min(1, 2 min(P*(d* <= 0), P*(d* >= 0))) over
- *     the same resamples; it is informative only, the verdict comes from the interval.
- *   With 0/1 scores the McNemar verdict and the bootstrap interval can disagree at the margin (e.g.
- *   p = 0.04 with an interval that touches 0); the verdict follows the test, the interval shows the size.
- * - `alpha` = 0.05 by default, i.e. 95% intervals.
+ * - The size of the effect is the mean paired difference winner - baseline, with an interval at level
+ *   1 - alpha that holds at small n (./interval.ts): both score vectors 0/1 (em, contains, es ...),
+ *   the **Bonett-Price adjusted Wald interval** for paired proportions (./paired-wald.ts); otherwise
+ *   (f1, judge scores ...) the **studentized bootstrap** of the per-example differences.
+ * - The verdict is read off that interval, so the two agree by construction: "better" when the whole
+ *   interval is above 0, "worse" when it is below 0, else "indistinguishable". The p-value is the
+ *   interval inverted: the smallest alpha at which the interval excludes 0 ({@link intervalPValue}),
+ *   so p < alpha exactly when the verdict is not "indistinguishable". (Before, 0/1 verdicts came from
+ *   an exact McNemar test beside a percentile-bootstrap interval, and the two disagreed on 4% of
+ *   tables; graded verdicts had false-positive rates up to 0.108 at n = 10.)
+ * - `alpha` = 0.05 by default, i.e. 95% intervals. Measured coverage and type-I error: README,
+ *   Statistics (`npm run bench:verdict`).
  */
 
-import { Rng } from "../util/rng.js";
-import { bootstrapMeans, DEFAULT_RESAMPLES, mean, percentileInterval } from "./bootstrap.js";
-import { isBinary, mcnemarExact } from "./mcnemar.js";
+import { intervalPValue, pairedIntervalFamily } from "./interval.js";
 
 export type ComparisonVerdict = "better" | "worse" | "indistinguishable";
-export type ComparisonTest = "mcnemar" | "paired-bootstrap";
+/**
+ * The interval (and test) used: "bonett-price" (0/1 scores) or "studentized-bootstrap" (graded
+ * scores); "mcnemar" and "paired-bootstrap" only in results stored by earlier versions.
+ */
+export type ComparisonTest = "bonett-price" | "studentized-bootstrap" | "mcnemar" | "paired-bootstrap";
 
 export interface ComparisonOptions {
   /** Seed of the bootstrap resampling (required: the result is reproducible). */
@@ -38,10 +37,10 @@ export interface ComparisonOptions {
 export interface Comparison {
   /** Mean of winner - baseline over the paired examples. */
   diff: number;
-  /** Paired percentile-bootstrap interval of `diff` at level 1 - alpha. */
+  /** Interval of `diff` at level 1 - alpha (Bonett-Price or studentized bootstrap). */
   low: number;
   high: number;
-  /** Exact McNemar p-value, or the bootstrap's achieved significance (see the module comment). */
+  /** Two-sided p-value of "no difference": the smallest alpha at which the interval excludes 0. */
   pValue: number;
   test: ComparisonTest;
   verdict: ComparisonVerdict;
@@ -67,28 +66,14 @@ export function compareScores(
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`compareScores: alpha must be in (0, 1), got ${alpha}`);
   const level = 1 - alpha;
-  const d = winner.map((x, i) => x - baseline[i]);
-  const diff = mean(d);
-  const rng = new Rng(options.seed);
-  const reps = bootstrapMeans(d, options.resamples ?? DEFAULT_RESAMPLES, (n) => rng.int(0, n - 1));
-  let atOrBelow = 0;
-  let atOrAbove = 0;
-  for (const r of reps) {
-    if (r <= 0) atOrBelow++;
-    if (r >= 0) atOrAbove++;
-  }
-  const bootP = Math.min(1, (2 * Math.min(atOrBelow, atOrAbove)) / reps.length);
-  const ci = percentileInterval(reps, level);
-  const low = Math.min(ci.low, diff);
-  const high = Math.max(ci.high, diff);
-
-  if (isBinary(winner) && isBinary(baseline)) {
-    const { pValue } = mcnemarExact(winner, baseline);
-    const verdict: ComparisonVerdict = pValue < alpha ? (diff > 0 ? "better" : "worse") : "indistinguishable";
-    return { diff, low, high, pValue, test: "mcnemar", verdict, level, n: d.length };
-  }
+  const f = pairedIntervalFamily(winner, baseline, { seed: options.seed, resamples: options.resamples });
+  const { low, high } = f.at(level);
   const verdict: ComparisonVerdict = low > 0 ? "better" : high < 0 ? "worse" : "indistinguishable";
-  return { diff, low, high, pValue: bootP, test: "paired-bootstrap", verdict, level, n: d.length };
+  const p = intervalPValue(f);
+  // the verdict is the interval's; the p-value agrees with it even at the bisection's last digit
+  const pValue = verdict === "indistinguishable" ? Math.max(p, alpha) : Math.min(p, alpha * (1 - 1e-12));
+  const test = f.method === "bonett-price" ? "bonett-price" : "studentized-bootstrap";
+  return { diff: f.estimate, low, high, pValue, test, verdict, level, n: winner.length };
 }
 
 /** A signed score with `digits` decimals ("+0.12", "-0.04", "0.00" when it rounds to zero). */
@@ -103,7 +88,7 @@ export function formatSigned(x: number, digits = 2): string {
  * "better than human instruction by +0.12 (95% CI +0.05 to +0.19)",
  * "worse than no instruction by -0.08 (95% CI -0.14 to -0.02)",
  * "not distinguishable from no instruction (difference +0.01, 95% CI -0.04 to +0.06)".
- * Differences are winner - baseline; the interval is the paired bootstrap interval at `c.level`.
+ * Differences are winner - baseline; the interval is the comparison's interval at `c.level`.
  */
 export function describeComparison(
   c: Pick<Comparison, "diff" | "low" | "high" | "verdict"> & { level?: number },

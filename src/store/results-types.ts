@@ -1,4 +1,5 @@
 /** What the phases after the search record: selection, baselines and the winner's comparisons. */
+import type { ComparisonTest } from "../stats/compare.js";
 
 /** One candidate re-scored on the selection split. */
 export interface SelectionCandidate {
@@ -46,9 +47,9 @@ export interface Comparison {
   diff: number;
   low: number;
   high: number;
-  /** Exact McNemar p-value (0/1 metrics) or the paired bootstrap's. */
+  /** Two-sided p-value read off the interval (see stats/compare.ts). */
   pValue: number | null;
-  test: "mcnemar" | "paired-bootstrap";
+  test: ComparisonTest;
   verdict: "better" | "worse" | "indistinguishable";
   /** In words: "better than human instruction by +0.12 (95% CI +0.05 to +0.19)". */
   text: string;

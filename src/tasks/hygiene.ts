@@ -116,3 +116,22 @@ export function cleaningNotes(clean: CleanExamples, hasTestFile: boolean): strin
   }
   return notes;
 }
+
+/**
+ * The examples of `pool` whose input is none of `used`, each input once (its first occurrence), in
+ * `pool`'s order. Inputs are compared by {@link inputKey}, the normalisation hygiene uses, so a
+ * whitespace variant of a validation, test or demo input ("cat " for "cat") counts as used. Used for
+ * the selection split (examples the search never saw).
+ */
+export function unusedExamples(pool: readonly Example[], used: Iterable<string>): Example[] {
+  const seen = new Set<string>();
+  for (const input of used) seen.add(inputKey(input));
+  const out: Example[] = [];
+  for (const ex of pool) {
+    const key = inputKey(ex.input);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(ex);
+  }
+  return out;
+}

@@ -125,9 +125,9 @@ const summary = (evals: EvaluationRecord[]) =>
   evals.map((r) => `${r.index} ${r.instruction} ${r.scores.join("")}`);
 
 /** Every record obeys the racing rule against the incumbent of its position (records before it). */
-function expectRaced(evals: EvaluationRecord[], block: number, alpha: number): void {
+function expectRaced(evals: EvaluationRecord[], block: number, alpha: number, rank = 1): void {
   for (const [j, r] of evals.entries()) {
-    const incumbent = incumbentOf(evals.slice(0, j), TOTAL);
+    const incumbent = incumbentOf(evals.slice(0, j), TOTAL, rank);
     expect(r.scored === undefined || r.scored === r.scores.length).toBe(true);
     expect(r.score).toBeCloseTo(r.scores.reduce((a, b) => a + b, 0) / r.scores.length, 12);
     if (r.reused) {
@@ -164,6 +164,16 @@ describe("racing inside the search", () => {
     // the chosen instruction is fully scored
     expect(out.best?.scores).toHaveLength(TOTAL);
     for (const r of evals) validateRecord(r);
+  });
+
+  it("under fresh selection races against the top-k-th best (issue 20 item 3), batch by batch and resumed alike", async () => {
+    const options = { racingAlpha: 0.05, selection: "fresh" as const, selectionTopK: 3 };
+    const { out, evals } = await racingRun(options);
+    expect(out.status).toBe("completed");
+    expectRaced(evals, 2, 0.05, 3);
+    expect(evals.some((r) => r.scores.length < TOTAL)).toBe(true); // racing still stops some
+    const stopped = await racingRun(options, { stopAfter: [2, 9, 15] });
+    expect(stopped.evals.map(strip)).toEqual(evals.map(strip));
   });
 
   it("is deterministic: answers arriving in any order give the same records", async () => {

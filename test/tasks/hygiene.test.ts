@@ -10,7 +10,12 @@ import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerTasksCommand } from "../../src/cli/commands/tasks.js";
 import { BIGBENCH_II_TASKS, INSTRUCTION_INDUCTION_TASKS } from "../../src/tasks/catalog.js";
-import { cleanTaskExamples, inputKey, mergeDuplicateInputs } from "../../src/tasks/hygiene.js";
+import {
+  cleanTaskExamples,
+  inputKey,
+  mergeDuplicateInputs,
+  unusedExamples,
+} from "../../src/tasks/hygiene.js";
 import { parseInstructionInductionFile } from "../../src/tasks/instruction-induction.js";
 import { benchmarkTaskNames, loadTask } from "../../src/tasks/load.js";
 import { splitTask } from "../../src/tasks/splits.js";
@@ -427,5 +432,28 @@ describe("instructzero tasks", () => {
       rows.filter((r) => r.alsoInTestFile > 0).map((r) => [r.name, r.alsoInTestFile]),
     );
     expect(withOverlap).toEqual({ auto_debugging: 1, periodic_elements: 2, sentence_similarity: 1 });
+  });
+});
+
+describe("unusedExamples (the selection split's exclusion)", () => {
+  it("excludes whitespace variants of used inputs, by the same key hygiene uses", () => {
+    const pool = [
+      { input: "cat ", answers: ["a"] },
+      { input: "dog", answers: ["b"] },
+      { input: "\tbird\n", answers: ["c"] },
+      { input: " dog", answers: ["d"] },
+      { input: "fish", answers: ["e"] },
+    ];
+    const out = unusedExamples(pool, ["cat", "  bird"]);
+    expect(out.map((e) => e.answers[0])).toEqual(["b", "e"]);
+    for (const e of out) expect(["cat", "bird"]).not.toContain(inputKey(e.input));
+  });
+
+  it("keeps everything, in order, when nothing is used and there are no duplicates", () => {
+    const pool = [
+      { input: "a", answers: ["1"] },
+      { input: "b", answers: ["2"] },
+    ];
+    expect(unusedExamples(pool, [])).toEqual(pool);
   });
 });

@@ -2,11 +2,11 @@
  * Baselines: what the winner must beat. Every run scores, on the validation set and on the test split,
  * (a) no instruction (the query without its instruction line), (b) the task's human-written
  * instruction when it has one (the 24 annotated instruction-induction tasks), (c) the user's own
- * (`baselines`). Their test scores carry 95% bootstrap intervals; the winner is compared with each on the
+ * (`baselines`). Their test scores carry 95% intervals (stats/interval.ts); the winner is compared with each on the
  * same test examples (see src/stats). Scores are stored as each baseline finishes (resumable).
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
-import { bootstrapMeanCI } from "../../stats/bootstrap.js";
+import { meanInterval } from "../../stats/interval.js";
 import type { Task, TaskSplits } from "../../tasks/types.js";
 import { seedFor } from "../../util/rng.js";
 import type { MethodContext } from "../types.js";
@@ -33,9 +33,9 @@ export function baselineList(
   return list;
 }
 
-/** 95% interval of a mean test score (seeded per name, so a run reports the same interval every time). */
+/** 95% interval of a mean test score (stats/interval.ts; seeded per name, so a run reports the same interval every time). */
 export function testInterval(scores: number[], seed: number, name: string) {
-  return bootstrapMeanCI(scores, { seed: seedFor(seed, `bootstrap:${name}`) });
+  return meanInterval(scores, { seed: seedFor(seed, `bootstrap:${name}`) });
 }
 
 /** Score every baseline on validation and (when `test`) on the test split. */

@@ -13,6 +13,7 @@
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../../store/types.js";
+import { unusedExamples } from "../../tasks/hygiene.js";
 import type { Example, Task, TaskSplits } from "../../tasks/types.js";
 import { Rng, seedFor } from "../../util/rng.js";
 import { selectWinner, topDistinct } from "../select.js";
@@ -34,14 +35,7 @@ export function selectionSplit(
     ...splits.test.map((e) => e.input),
     ...(options.demoInputs ?? splits.promptGen.map((e) => e.input)),
   ]);
-  const seen = new Set<string>();
-  const pool: Example[] = [];
-  for (const ex of [...task.induce, ...task.execute]) {
-    const key = ex.input.trim();
-    if (used.has(ex.input) || seen.has(key)) continue;
-    seen.add(key);
-    pool.push(ex);
-  }
+  const pool = unusedExamples([...task.induce, ...task.execute], used);
   const examples = new Rng(seedFor(options.seed, "selection")).shuffled(pool).slice(0, options.size);
   if (examples.length < MIN_SELECTION_SIZE) {
     return {

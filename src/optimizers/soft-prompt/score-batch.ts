@@ -1,9 +1,8 @@
 import { DEFAULTS } from "../../blackbox/options.js";
 import type { EvaluationRecord } from "../../store/types.js";
 import { evaluateEvent } from "../progress.js";
-import { type Incumbent, incumbentOf, isPerfect } from "../racing.js";
+import { type Incumbent, incumbentOf, isPerfect, racingRank } from "../racing.js";
 import { evaluateCandidate, type RaceContext } from "../score-candidate.js";
-import { compareScore } from "../select.js";
 import type { MethodContext, PhaseTiming } from "../types.js";
 import type { Pick } from "./pick.js";
 
@@ -38,22 +37,21 @@ export async function scoreBatch(
   const firstOf = new Map<string, Promise<EvaluationRecord | null>>();
   const tasks: Promise<EvaluationRecord | null>[] = [];
   let ended = false; // a perfect record was stored: later candidates are not needed
-  // incumbent of candidate j: the best fully scored record before it (memoised chain over the batch)
-  const before = incumbentOf(records, total);
-  const decided: Promise<Incumbent | null | undefined>[] = [];
-  const incumbentBefore = (j: number): Promise<Incumbent | null | undefined> => {
-    if (j === from) return Promise.resolve(before);
-    decided[j] ??= incumbentBefore(j - 1).then(async (inc) => {
-      if (inc === undefined) return undefined;
+  // incumbent of candidate j: from the records before it (memoised chain over the batch; racing.ts)
+  const rank = racingRank(config);
+  const earlier = records.slice();
+  const decided: Promise<EvaluationRecord[] | undefined>[] = [];
+  const recordsBefore = (j: number): Promise<EvaluationRecord[] | undefined> => {
+    if (j === from) return Promise.resolve(earlier);
+    decided[j] ??= recordsBefore(j - 1).then(async (rs) => {
+      if (rs === undefined) return undefined;
       const r = await tasks[j - 1];
-      if (!r) return undefined;
-      if (r.empty || r.scores.length < total) return inc;
-      return !inc || compareScore(r.score, inc.score) > 0
-        ? { index: r.index, score: r.score, scores: r.scores }
-        : inc;
+      return r ? [...rs, r] : undefined;
     });
     return decided[j];
   };
+  const incumbentBefore = (j: number): Promise<Incumbent | null | undefined> =>
+    recordsBefore(j).then((rs) => (rs === undefined ? undefined : incumbentOf(rs, total, rank)));
   const launch = (j: number) => {
     tasks[j] = picks[j].then(async (pick) => {
       if (!pick || ctx.signal?.aborted || ended) return null;

@@ -147,7 +147,7 @@ export function createBatchBlackBox(modelId: string, options: BatchBlackBoxOptio
     keyBaseURL ?? (provider === "openai" ? OPENAI_DEFAULT_BASE_URL : ANTHROPIC_DEFAULT_BASE_URL);
   const apiKey =
     options.apiKey || (provider === "openai" ? env.OPENAI_API_KEY : env.ANTHROPIC_API_KEY) || undefined;
-  const keyHint = `the ${provider === "openai" ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"} environment variable (or the apiKey option)`;
+  const keyHint = `the ${provider === "openai" ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"} environment variable (from code: createBlackBox's apiKey option)`;
   const sdkTimeout = Math.max(s.timeoutMs, TRANSFER_TIMEOUT_MS) + 1000;
   const api =
     options.api ??

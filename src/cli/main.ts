@@ -3,6 +3,7 @@ import { CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
+import { UserCodeError } from "../util/user-code-error.js";
 import { showDownloadProgress } from "./download-progress.js";
 import { buildProgram } from "./program.js";
 
@@ -65,12 +66,22 @@ async function main(): Promise<void> {
         `error: ${err.message}\n(answers received before the failure are cached: rerun to continue)\n`,
       );
       process.exitCode = 1;
+    } else if (err instanceof UserCodeError) {
+      // The user's own module failed: the message names the file and where it ran.
+      printError(`error: ${err.message}\n`);
+      if (!process.env.INSTRUCTZERO_DEBUG)
+        printError("(INSTRUCTZERO_DEBUG=1 prints the stack trace, with the line of your code)\n");
+      process.exitCode = 1;
     } else {
       printError(`error: ${errorMessage(err)}\n`);
       process.exitCode = 1;
     }
-    // INSTRUCTZERO_DEBUG=1: the stack trace too, for a bug report (README, Exit codes; --help)
-    if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error && err.stack) printError(`${err.stack}\n`);
+    // INSTRUCTZERO_DEBUG=1: the stack trace too (and its cause's), for a bug report (README, Exit codes)
+    if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error && err.stack) {
+      printError(`${err.stack}\n`);
+      const cause = err.cause;
+      if (cause instanceof Error && cause.stack) printError(`caused by: ${cause.stack}\n`);
+    }
   }
 }
 

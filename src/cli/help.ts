@@ -19,7 +19,7 @@ export function reflow(text: string): string {
 /** The first sentence of `text` (a full stop followed by a capital letter ends it). */
 export function firstSentence(text: string): string {
   const flat = reflow(text).split("\n\n")[0] ?? "";
-  const end = flat.search(/\.\s+(?=[A-Z`])/);
+  const end = flat.search(/\.\s+(?=[A-Z\x60])/);
   return end < 0 ? flat : flat.slice(0, end + 1);
 }
 

@@ -75,7 +75,7 @@ const FLAGS = new Map(optionFields().map((f) => [f.name, f.flag]));
  * An option's --help text: the schema's description as the CLI says it (other options named by their
  * flags, notes meant for the config file and library left out), with its default when it has one.
  */
-export function describe(f: OptionField): string {
+function describe(f: OptionField): string {
   let d = f.description
     .replace(/ \(CLI: [^)]*\)/g, "")
     .replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (w) => FLAGS.get(w) ?? w)

@@ -1,50 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
+import { CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
-import { VERSION } from "../version.js";
-import { registerBenchCommand } from "./commands/bench.js";
-import { registerEvalCommand } from "./commands/eval.js";
-import { registerGenerateCommand } from "./commands/generate.js";
-import { registerModelCommand } from "./commands/model.js";
-import { registerOptimizeCommands } from "./commands/optimize.js";
-import { registerReportCommand } from "./commands/report.js";
-import { registerRunsCommand } from "./commands/runs.js";
-import { registerShowCommand } from "./commands/show.js";
-import { registerTasksCommand } from "./commands/tasks.js";
-import { registerTransferCommand } from "./commands/transfer.js";
-import { registerWorkerCommand } from "./commands/worker.js";
+import { UserCodeError } from "../util/user-code-error.js";
 import { showDownloadProgress } from "./download-progress.js";
-
-/** Build the `instructzero` command tree . */
-function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name("instructzero")
-    .description(
-      "Find the best instruction for a black-box LLM from a few input/output examples\n" +
-        "(InstructZero: soft prompts for an open-source generator + Bayesian optimisation).",
-    )
-    .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)")
-    // commander prints usage errors itself (they may repeat an option value such as a URL)
-    .configureOutput({ writeErr: (text) => process.stderr.write(redactUrl(text)) })
-    // usage errors (unknown option, missing or invalid value) exit 2 like every other input error
-    .exitOverride();
-  registerTasksCommand(program);
-  registerEvalCommand(program);
-  registerGenerateCommand(program);
-  registerModelCommand(program);
-  registerOptimizeCommands(program);
-  registerBenchCommand(program);
-  registerWorkerCommand(program);
-  registerRunsCommand(program);
-  registerShowCommand(program);
-  registerReportCommand(program);
-  registerTransferCommand(program);
-  return program;
-}
+import { buildProgram } from "./program.js";
 
 /** Print to stderr, URL credentials removed: the last line of defence for every error shown. */
 function printError(text: string): void {
@@ -105,10 +66,21 @@ async function main(): Promise<void> {
         `error: ${err.message}\n(answers received before the failure are cached: rerun to continue)\n`,
       );
       process.exitCode = 1;
+    } else if (err instanceof UserCodeError) {
+      // The user's own module failed: the message names the file and where it ran.
+      printError(`error: ${err.message}\n`);
+      if (!process.env.INSTRUCTZERO_DEBUG)
+        printError("(INSTRUCTZERO_DEBUG=1 prints the stack trace, with the line of your code)\n");
+      process.exitCode = 1;
     } else {
       printError(`error: ${errorMessage(err)}\n`);
-      if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error) printError(`${err.stack}\n`);
       process.exitCode = 1;
+    }
+    // INSTRUCTZERO_DEBUG=1: the stack trace too (and its cause's), for a bug report (README, Exit codes)
+    if (process.env.INSTRUCTZERO_DEBUG && err instanceof Error && err.stack) {
+      printError(`${err.stack}\n`);
+      const cause = err.cause;
+      if (cause instanceof Error && cause.stack) printError(`caused by: ${cause.stack}\n`);
     }
   }
 }

@@ -48,10 +48,12 @@ function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
         : ["maxRetries", "batchMaxRetries"].includes(f.name)
           ? 0
           : 1;
+    // the seed may be any safe integer: "an integer", not ">= -9007199254740991"
+    const what = min === Number.MIN_SAFE_INTEGER ? "an integer" : `an integer >= ${min}`;
     return (v) => {
       const n = Number(v);
-      if (v.trim() === "" || !Number.isInteger(n) || n < min)
-        throw new InvalidArgumentError(`${f.flag} must be an integer >= ${min}`);
+      if (v.trim() === "" || !Number.isSafeInteger(n) || n < min)
+        throw new InvalidArgumentError(`${f.flag} must be ${what}`);
       return n;
     };
   }
@@ -66,11 +68,25 @@ function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
   return undefined;
 }
 
+/** Every option's flag by its camelCase name (the schema's descriptions name options that way). */
+const FLAGS = new Map(optionFields().map((f) => [f.name, f.flag]));
+
+/**
+ * An option's --help text: the schema's description as the CLI says it (other options named by their
+ * flags, notes meant for the config file and library left out), with its default when it has one.
+ */
 function describe(f: OptionField): string {
-  let d = f.description;
+  let d = f.description
+    .replace(/ \(CLI: [^)]*\)/g, "")
+    .replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (w) => FLAGS.get(w) ?? w)
+    // "racing true, --stop-at-perfect true" -> "--racing, --stop-at-perfect"
+    .replace(/(--[a-z-]+|\b[a-z]+) true\b/g, (m, w: string) => (w.startsWith("--") ? w : FLAGS.get(w)) ?? m);
   if (f.name === "method") d = `search method: ${methodNames().join(" | ")}`;
-  if (f.default !== undefined && f.kind !== "boolean" && f.kind !== "boolean-or-string")
-    d += ` (default ${f.default})`;
+  if (f.name === "cache")
+    d = "response cache file (default $INSTRUCTZERO_CACHE, else ~/.cache/instructzero/responses.sqlite)";
+  const shown = Array.isArray(f.default) ? f.default.join(", ") : f.default;
+  if (shown !== undefined && shown !== "" && f.kind !== "boolean" && f.kind !== "boolean-or-string")
+    d += ` (default ${shown})`;
   return d;
 }
 
@@ -82,7 +98,7 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
     if (f.kind === "boolean") {
       // both forms, so a flag can override a --config file or a --preset either way
       if (f.default === true) {
-        cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not: ${describe(f)}`));
+        cmd.addOption(new Option(`--no-${f.flag.slice(2)}`, `do not ${describe(f)}`));
         cmd.addOption(new Option(f.flag, "(the default)").hideHelp());
       } else {
         cmd.addOption(new Option(f.flag, describe(f)));
@@ -101,7 +117,12 @@ export function addRunOptions(cmd: Command, omit: readonly string[] = []): Comma
           ).argParser(collect),
         );
       } else if (f.name === "initInstructions") {
-        cmd.addOption(new Option("--init-instructions <file>", `${describe(f)}`).argParser(collect));
+        cmd.addOption(
+          new Option(
+            "--init-instructions <file>",
+            `${describe(f)}: a file, one per line; repeatable`,
+          ).argParser(collect),
+        );
       } else {
         cmd.addOption(new Option(`${f.flag} <value>`, `${describe(f)}; repeatable`).argParser(collect));
       }

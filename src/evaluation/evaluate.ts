@@ -4,6 +4,7 @@ import { builtinScorer, checkMetricValue, metricExample } from "../metrics/score
 import type { JudgeUsage, Scorer } from "../metrics/types.js";
 import { type QueryTemplate, renderQuery } from "../tasks/templates.js";
 import type { Example, MetricName } from "../tasks/types.js";
+import { quoted, UserCodeError } from "../util/user-code-error.js";
 
 /** Default cap on black-box answer tokens: the metrics only read the first sentence of an answer. */
 export const DEFAULT_ANSWER_TOKENS = 64;
@@ -18,6 +19,8 @@ export interface EvaluateOptions {
   maxTokens?: number;
   /** Name of the example set in error messages ("validation", "test") [validation or test by template]. */
   split?: string;
+  /** The run phase, for error messages ("search", "selection", "baselines", "test") [not named]. */
+  phase?: string;
   /** Called as each example is scored (in completion order). */
   onExample?: (result: ExampleResult, index: number) => void;
 }
@@ -76,12 +79,21 @@ export async function evaluateInstruction(
   const maxTokens = options.maxTokens ?? DEFAULT_ANSWER_TOKENS;
   const scorer = typeof options.metric === "string" ? builtinScorer(options.metric) : options.metric;
   const split = options.split ?? template;
+  // where a failure of the user's code (black-box module, metric) happened, for its message
+  const where = (i: number, input: string) =>
+    `${split} example ${i} (input ${quoted(input)}) of instruction ${quoted(instruction)}` +
+    (options.phase ? ` (${options.phase})` : "");
+  const placed = (i: number, input: string) => (err: unknown) => {
+    throw err instanceof UserCodeError ? err.at(where(i, input)) : err;
+  };
   const settled = await Promise.allSettled(
     examples.map(async (ex, i): Promise<ExampleResult> => {
       const prompt = renderQuery(instruction, ex.input, template);
-      const c = await blackBox.complete({ prompt, maxTokens, parts: { instruction, input: ex.input } });
+      const c = await blackBox
+        .complete({ prompt, maxTokens, parts: { instruction, input: ex.input } })
+        .catch(placed(i, ex.input));
       const example = metricExample(ex);
-      const scored = await scorer.score(c.text, example);
+      const scored = await scorer.score(c.text, example).catch(placed(i, ex.input));
       checkMetricValue(scorer, scored, { split, index: i, example });
       const result: ExampleResult = {
         input: ex.input,

@@ -27,6 +27,7 @@
  * dynamically quantised activations (q8: one scale per tensor, over every row and position of a pass)
  * give slightly different logits in a different batch composition; see the tests for the agreement.
  */
+import "./ort-env.js"; // telemetry off before the runtime loads
 import * as ort from "onnxruntime-node";
 import { argmax, extraFeeds, type KvCache, lastLogits, type PreparedDecoder } from "./decoder.js";
 import { RowKvCache } from "./kv-buffers.js";

@@ -15,6 +15,7 @@
  *   step about 2.5x slower.
  * - "present": feed past_key_values.*, fetch present.* (any export; the fallback).
  */
+import "./ort-env.js"; // telemetry off before the runtime loads
 import * as ort from "onnxruntime-node";
 import { UserError } from "../util/errors.js";
 import { RowKvCache } from "./kv-buffers.js";

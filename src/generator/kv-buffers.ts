@@ -1,4 +1,5 @@
 /** Preallocated KV buffers for step-by-step decoding (see {@link RowKvCache}). */
+import "./ort-env.js"; // telemetry off before the runtime loads
 import * as ort from "onnxruntime-node";
 import type { KvLayout } from "./kv-layout.js";
 import type { KvData } from "./prefix-cache.js";

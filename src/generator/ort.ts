@@ -6,6 +6,7 @@
  * {@link loadOrt} before importing a module that imports onnxruntime-node, so a missing runtime is
  * one UserError saying what to install instead of a module-resolution crash.
  */
+import "./ort-env.js"; // telemetry off before the runtime loads (see there)
 import { UserError } from "../util/errors.js";
 
 /** The onnxruntime-node module. */

@@ -138,7 +138,10 @@ export interface ZeroConfigPlan {
     totalSeconds: number | undefined;
     basis: string;
   };
+  /** Everything worth saying, the models whose speed is not estimated included. */
   notes: string[];
+  /** The notes on what the estimate leaves out (models without a measured speed, an API's time). */
+  unestimated: string[];
 }
 
 /** org/name of an hf: source (revision dropped), else undefined. */
@@ -154,6 +157,7 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
   const cores = input.cores ?? 2;
   const isCached = input.isCached ?? (() => false);
   const notes: string[] = [];
+  const unestimated: string[] = [];
   const models: PlannedModel[] = [];
   const plan = (role: PlannedModel["role"], source: string, dtype: string): PlannedModel => {
     const repoId = repoOf(source);
@@ -201,7 +205,13 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
         m.downloadBytes -= known.textFilesBytes;
       models.push(m);
     }
-    if (input.generator && repoOf(input.generator) === repoOf(local) && generatorDtype !== targetDtype)
+    const downloading = models.some((m) => !m.cached);
+    if (
+      downloading &&
+      input.generator &&
+      repoOf(input.generator) === repoOf(local) &&
+      generatorDtype !== targetDtype
+    )
       notes.push(
         `the generator (${generatorDtype}) and the black box (${targetDtype}) are two variants of one model: both are downloaded`,
       );
@@ -225,10 +235,10 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
       blackBoxSeconds =
         (input.blackBoxCalls * (bb.msPerQuery + Math.max(0, answerTokens - 4) * bb.msPerExtraToken) * scale) /
         1000;
-    else notes.push(`no measured speed for the black box ${local} (${targetDtype})`);
+    else unestimated.push(`no measured speed for the black box ${local} (${targetDtype})`);
   } else {
     blackBoxSeconds = undefined;
-    notes.push(`black box ${input.target}: time depends on the API (not estimated)`);
+    unestimated.push(`black box ${input.target}: time depends on the API (not estimated)`);
   }
   let generatorSeconds: number | undefined = 0;
   if (input.generator) {
@@ -239,7 +249,7 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
           scale) /
         1000
       : undefined;
-    if (!g) notes.push(`no measured speed for the generator ${input.generator} (${generatorDtype})`);
+    if (!g) unestimated.push(`no measured speed for the generator ${input.generator} (${generatorDtype})`);
   }
   const totalSeconds =
     blackBoxSeconds !== undefined && generatorSeconds !== undefined
@@ -259,7 +269,8 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
         `${MEASURED_SPEEDS["onnx-community/Qwen2.5-0.5B-Instruct"].source}, scaled to ${cores} cores; ` +
         `${answerTokens} tokens per answer, ${instructionTokens} per instruction`,
     },
-    notes,
+    notes: [...notes, ...unestimated],
+    unestimated,
   };
 }
 
@@ -273,7 +284,12 @@ function duration(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`;
 }
 
-/** The lines the CLI prints before a zero-config run starts. */
+/**
+ * The lines the CLI prints before a zero-config run starts. Notes on what the time estimate leaves out
+ * come only with an estimate (the two variants of one model are noted only while downloading, in
+ * zeroConfigPlan): a run of models already downloaded and without a measured speed (a test model, an
+ * API target) prints no note every time.
+ */
 export function describeZeroConfigPlan(p: ZeroConfigPlan): string[] {
   const lines: string[] = [];
   for (const m of p.models) {
@@ -299,6 +315,7 @@ export function describeZeroConfigPlan(p: ZeroConfigPlan): string[] {
   if (e.totalSeconds !== undefined)
     lines.push(`estimated time: ~${duration(e.totalSeconds)} (${parts.join(", ")})`);
   else if (parts.length) lines.push(`estimated time: ${parts.join(", ")}`);
-  for (const n of p.notes) lines.push(`note: ${n}`);
+  const unestimated = new Set(p.unestimated);
+  for (const n of p.notes) if (!unestimated.has(n) || parts.length > 0) lines.push(`note: ${n}`);
   return lines;
 }

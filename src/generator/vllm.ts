@@ -86,7 +86,8 @@ function httpError(status: number, body: string, url: string, model: string): Vl
   const msg = serverMessage(body);
   let hint = "";
   if (status === 401 || status === 403)
-    hint = " (check the API key given to the client / the server's --api-key)";
+    hint =
+      " (check the API key: $VLLM_API_KEY must be the key the vLLM server was started with, its --api-key)";
   else if (status === 404)
     hint = ` (is the model served under the name "${model}"? GET /v1/models lists them)`;
   else if (/enable.prompt.embeds/i.test(msg)) hint = " (start vLLM with --enable-prompt-embeds)";

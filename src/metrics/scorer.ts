@@ -2,6 +2,7 @@
 import { isMetricName, METRICS, scoreMetric } from "../tasks/metrics.js";
 import type { MetricName } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
+import { UserCodeError } from "../util/user-code-error.js";
 import type { MetricExample, MetricFunction, MetricValue, ScoredAnswer, Scorer } from "./types.js";
 
 /** A built-in metric (reference normalisation; see src/tasks/metrics.ts). */
@@ -13,16 +14,34 @@ export function builtinScorer(name: MetricName): Scorer {
   };
 }
 
-/** A user's metric function; its value is checked by {@link checkMetricValue} where the example is known. */
+/** How messages name a scorer: `metric module /x/metric.mjs` (name `module:/x/metric.mjs`), `metric em`. */
+export function metricLabel(scorer: Pick<Scorer, "name">): string {
+  return scorer.name.startsWith("module:")
+    ? `metric module ${scorer.name.slice("module:".length)}`
+    : `metric ${scorer.name}`;
+}
+
+/**
+ * A user's metric function; its value is checked by {@link checkMetricValue} where the example is known.
+ * What it throws becomes a {@link UserCodeError} naming it (the evaluation adds the example).
+ */
 export function functionScorer(fn: MetricFunction, name = "function"): Scorer {
   if (typeof fn !== "function")
     throw new UserError("metric must be a function, a metric name or judgeMetric(...)");
-  return {
+  const scorer: Scorer = {
     name,
     async score(prediction, example) {
-      return toScored(await fn({ prediction, example: { ...example, answers: [...example.answers] } }));
+      let value: MetricValue;
+      try {
+        value = await fn({ prediction, example: { ...example, answers: [...example.answers] } });
+      } catch (err) {
+        if (err instanceof UserCodeError || err instanceof UserError) throw err;
+        throw new UserCodeError(metricLabel(scorer), { kind: "threw", error: err });
+      }
+      return toScored(value);
     },
   };
+  return scorer;
 }
 
 function toScored(v: MetricValue): ScoredAnswer {
@@ -50,7 +69,7 @@ export function checkMetricValue(
     where.example.input.length > 60 ? `${where.example.input.slice(0, 57)}...` : where.example.input;
   const got = typeof s === "number" ? String(s) : JSON.stringify(s);
   throw new UserError(
-    `metric ${scorer.name} returned ${got}${value.feedback && Number.isNaN(s) ? ` (${value.feedback})` : ""} for ${where.split} example ${where.index} (input ${JSON.stringify(input)}); a metric must return a number in [0, 1] or { score, feedback }`,
+    `${metricLabel(scorer)} returned ${got}${value.feedback && Number.isNaN(s) ? ` (${value.feedback})` : ""} for ${where.split} example ${where.index} (input ${JSON.stringify(input)}); a metric must return a number in [0, 1] or { score, feedback }`,
   );
 }
 

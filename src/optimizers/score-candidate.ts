@@ -76,7 +76,7 @@ export async function evaluateCandidate(
       ...p,
       evaluationMs: 0,
     };
-  const options = { metric: ctx.metric, maxTokens: ctx.maxTokens, split: "validation" };
+  const options = { metric: ctx.metric, maxTokens: ctx.maxTokens, split: "validation", phase: "search" };
   if (!race || !ctx.config.racing) {
     const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, options);
     return recordOf(candidate, [ev], total, ev.ms);

@@ -58,4 +58,42 @@ describe("zero-config plan", () => {
     const folder = zeroConfigPlan({ target: "local:./models/qwen", blackBoxCalls: 10, instructions: 0 });
     expect(folder.models[0]).toMatchObject({ sizeFrom: "local", downloadBytes: 0, dtype: "auto" });
   });
+
+  it("prints notes only when relevant: no note on every run of cached models without a measured speed", () => {
+    // a test model and an API target, already downloaded: nothing to estimate, nothing to say
+    const cached = zeroConfigPlan({
+      generator: "hf:someone/test-model",
+      target: "openai:gpt-4o-mini",
+      blackBoxCalls: 3000,
+      instructions: 150,
+      isCached: () => true,
+    });
+    expect(cached.notes).toHaveLength(2); // still in the plan
+    const lines = describeZeroConfigPlan(cached);
+    expect(lines.filter((l) => l.startsWith("note:"))).toEqual([]);
+    // the default generator has a measured speed: the estimate says what it leaves out
+    const api = zeroConfigPlan({
+      generator: QWEN,
+      target: "openai:gpt-4o-mini",
+      blackBoxCalls: 3000,
+      instructions: 150,
+      isCached: () => true,
+    });
+    const apiLines = describeZeroConfigPlan(api);
+    expect(apiLines.some((l) => l.startsWith("estimated time: generator 150 instructions"))).toBe(true);
+    expect(apiLines).toContain("note: black box openai:gpt-4o-mini: time depends on the API (not estimated)");
+    // two variants of one model: said while they are to be downloaded, not once they are
+    const variants = (isCached: () => boolean) =>
+      zeroConfigPlan({
+        generator: QWEN,
+        generatorDtype: "q8",
+        target: `local:${QWEN}`,
+        targetDtype: "fp32",
+        blackBoxCalls: 10,
+        instructions: 1,
+        isCached,
+      }).notes.join(" ");
+    expect(variants(() => false)).toMatch(/two variants of one model/);
+    expect(variants(() => true)).not.toMatch(/two variants/);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Runs are safe to stop: SIGTERM is handled like Ctrl-C (stop after the evaluations under way, exit 130,
  * resumable); a second signal quits at once and leaves the run resumable; Ctrl-C in the test phase
- * stops it; a read-only ledger can still be listed, shown and reported.
+ * stops it; a read-only ledger can still be listed, shown and reported (as root: by root without the
+ * capabilities that bypass file permissions).
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
@@ -119,9 +120,13 @@ describe("a read-only ledger", () => {
       chmodSync(file, 0o444);
       chmodSync(dir, 0o555);
       chmodSync(fx.dir, 0o755); // a temp folder is private to its owner
-      // root ignores permissions: run the CLI as nobody then
+      // root ignores permissions: run the CLI as root without the capabilities that bypass them
+      // (owner root, mode 0444 in a 0555 folder: it cannot write), not as another user, who may not
+      // be able to reach the checkout (a clone in a private folder)
       const asUser =
-        process.getuid?.() === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
+        process.getuid?.() === 0
+          ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+          : [];
       const cli = (...a: string[]) => {
         const [cmd, ...rest] = [...asUser, process.execPath, CLI, ...a];
         return spawnSync(cmd, rest, {
@@ -129,6 +134,9 @@ describe("a read-only ledger", () => {
           env: { PATH: process.env.PATH ?? "", HOME: "/tmp" },
         });
       };
+      // the CLI below really cannot write the ledger
+      const [sh, ...shArgs] = [...asUser, "sh", "-c", 'printf x >> "$0"', file];
+      expect(spawnSync(sh, shArgs, { encoding: "utf8" }).status).not.toBe(0);
       const runs = cli("runs", "--ledger", file, "--json");
       expect(runs.status, runs.stderr).toBe(0);
       expect(JSON.parse(runs.stdout)[0].id).toBe(runId);

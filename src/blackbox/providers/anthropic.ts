@@ -35,7 +35,7 @@ export function createAnthropicProvider(model: string, options: ProviderFactoryO
       : ANTHROPIC_DEFAULT_BASE_URL;
   const custom = baseURL !== ANTHROPIC_DEFAULT_BASE_URL;
   const apiKey = options.apiKey || env.ANTHROPIC_API_KEY || undefined;
-  const keyHint = "the ANTHROPIC_API_KEY environment variable (or the apiKey option)";
+  const keyHint = "the ANTHROPIC_API_KEY environment variable (from code: createBlackBox's apiKey option)";
   if (!apiKey && !custom) {
     throw new AuthenticationError(`no API key for anthropic:${model}: set ${keyHint}`);
   }

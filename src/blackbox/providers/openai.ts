@@ -40,7 +40,7 @@ export function createOpenAIProvider(model: string, options: ProviderFactoryOpti
       : OPENAI_DEFAULT_BASE_URL;
   const custom = baseURL !== OPENAI_DEFAULT_BASE_URL;
   const apiKey = options.apiKey || env.OPENAI_API_KEY || undefined;
-  const keyHint = "the OPENAI_API_KEY environment variable (or the apiKey option)";
+  const keyHint = "the OPENAI_API_KEY environment variable (from code: createBlackBox's apiKey option)";
   if (!apiKey && !custom) {
     throw new AuthenticationError(
       `no API key for openai:${model}: set ${keyHint}, or point OPENAI_BASE_URL / --base-url at a server that needs none`,

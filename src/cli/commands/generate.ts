@@ -63,7 +63,7 @@ export function registerGenerateCommand(program: Command): void {
     program
       .command("generate")
       .description(
-        "Print the instructions the generator writes for N soft prompts (scrambled Sobol points in\n" +
+        "Print the instructions the generator writes for N soft prompts (scrambled Sobol points in " +
           "[-1, 1]^d), from a task's demos, with timings. No black box is called.",
       )
       .requiredOption("--generator <source>", "generator model folder or hf:org/name[@revision]")

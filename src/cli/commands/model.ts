@@ -26,7 +26,7 @@ export function registerModelCommand(program: Command): void {
   model
     .command("build-test")
     .description(
-      "Write a random-weight LLaMA-shaped model + small tokenizer (with chat template) in the\n" +
+      "Write a random-weight LLaMA-shaped model + small tokenizer (with chat template) in the " +
         "transformers.js folder layout, for offline tests and demos.",
     )
     .argument("<dir>", "output folder")
@@ -76,7 +76,7 @@ export function registerModelCommand(program: Command): void {
   model
     .command("prepare")
     .description(
-      "Rewrite a decoder to take inputs_embeds and split out embed_tokens.onnx (beside the originals),\n" +
+      "Rewrite a decoder to take inputs_embeds and split out embed_tokens.onnx (beside the originals), " +
         "checking the logits on a few tokens. Cached: does nothing when already up to date.",
     )
     .argument("<source>", "model folder or hf:org/name[@revision]")

@@ -12,7 +12,7 @@ export function registerReportCommand(program: Command): void {
   const cmd = program
     .command("report")
     .description(
-      "write a run's report: a self-contained HTML page (default) or, with --json, the run in the documented JSON format (docs/run-format.md)",
+      "Write a run's report: a self-contained HTML page (default) or, with --json, the run in the documented JSON format (docs/run-format.md).",
     )
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
     .option("--out <file>", 'output file (default ./RUN.html or ./RUN.json; "-" for standard output)')

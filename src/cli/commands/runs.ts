@@ -37,7 +37,7 @@ export function ledgerPathOption(
 export function registerRunsCommand(program: Command): void {
   const cmd = program
     .command("runs")
-    .description("list the optimisation runs recorded in the run ledger")
+    .description("List the optimisation runs recorded in the run ledger.")
     .option("--json", "print the list as JSON");
   addLedgerOption(cmd).action((opts: { ledger?: string; store?: string; json?: boolean }) => {
     const path = ledgerPathOption(opts);

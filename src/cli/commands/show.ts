@@ -9,7 +9,7 @@ import { addLedgerOption, ledgerPathOption } from "./runs.js";
 export function registerShowCommand(program: Command): void {
   const cmd = program
     .command("show")
-    .description("print one run: config, status, best instruction, scores, cost and top instructions")
+    .description("Print one run: config, status, best instruction, scores, cost and top instructions.")
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
     .option("--top <n>", "how many of the best instructions to list", intOption("--top", 0), 10);
   addLedgerOption(cmd).action((run: string, opts: { ledger?: string; store?: string; top: number }) => {

@@ -34,9 +34,9 @@ export function registerTasksCommand(program: Command): void {
     program
       .command("tasks")
       .description(
-        "List every benchmark task with its example counts, reference splits and metric, and what the\n" +
-          "data needed cleaning: duplicate inputs merged, inputs also in the test file kept out of\n" +
-          "demos and validation.\n" +
+        "List every benchmark task with its example counts, reference splits and metric. The list also " +
+          "says what the data needed cleaning: duplicate inputs merged, inputs also in the test file " +
+          "kept out of demos and validation.\n\n" +
           "Your own tasks are .jsonl/.csv files of input/output examples, passed as --task FILE.",
       ),
   )

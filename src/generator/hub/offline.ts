@@ -21,7 +21,7 @@ export function offlineMissError(
 ): UserError {
   return new UserError(
     `model ${repoId}@${revision} (${onnxFile}) is not complete in the hub cache ${cacheRoot} ` +
-      `(missing: ${missing.join(", ")}) and offline mode is on (HF_HUB_OFFLINE / --offline). Download it once ` +
+      `(missing: ${missing.join(", ")}) and offline mode is on (HF_HUB_OFFLINE is set in the environment). Download it once ` +
       `online, or pass the path of a local model folder (config.json, tokenizer.json, tokenizer_config.json, onnx/model*.onnx) instead`,
   );
 }

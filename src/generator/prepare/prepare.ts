@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import "../ort-env.js"; // telemetry off before the runtime loads
 import * as ort from "onnxruntime-node";
 import { UserError } from "../../util/errors.js";
 import { extraFeeds, floatData, openSession, PreparedDecoder } from "../decoder.js";

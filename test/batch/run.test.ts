@@ -150,6 +150,58 @@ describe("--batch-api in a run", () => {
   });
 
   it.skipIf(!existsSync(CLI))(
+    "the CLI killed (SIGKILL) while a batch file uploads: nothing was billable, the resumed run counts each request once",
+    async () => {
+      // the first upload hangs: the process is killed while the provider has no batch of these requests
+      let hold = true;
+      const server = await startFakeBatchOpenAI({ holdUpload: () => hold });
+      try {
+        const ledgerPath = join(dir, "upload-kill.sqlite");
+        const env = { OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(dir, "home") };
+        const taskFile = join(dir, "antonyms-upload.jsonl");
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(taskFile, `${examples.map((e) => JSON.stringify(e)).join("\n")}\n`);
+        const common = ["--ledger", ledgerPath];
+        const killed = await runCli(
+          [
+            "optimize",
+            ...["--task", taskFile, "--target", "openai:gpt-4o-mini", "--base-url", server.url],
+            ...["--generator", model, "--method", "uniform", "--budget", "6", "--initial-points", "3"],
+            ...["--batch-size", "3", "--validation-size", "4", "--selection", "validation", "--no-test"],
+            ...["--batch-api", "--batch-poll-ms", "5"],
+            ...["--cache", join(dir, "upload-kill.cache.sqlite"), ...common, "--json"],
+          ],
+          {
+            env,
+            onSpawn: (kill) => {
+              const t = setInterval(() => {
+                if (server.stats().uploadsHeld >= 1) {
+                  clearInterval(t);
+                  kill("SIGKILL");
+                }
+              }, 5);
+            },
+          },
+        );
+        expect(killed.signal, killed.stderr).toBe("SIGKILL");
+        expect(server.stats().batchesCreated).toBe(0);
+        const runId = /run (\S+) \(resume/.exec(killed.stderr)?.[1] ?? "";
+        expect(runId).not.toBe("");
+        hold = false;
+        const resumed = await runCli(["resume", runId, ...common, "--json"], { env });
+        expect(resumed.code, resumed.stderr).toBe(0);
+        const out = JSON.parse(resumed.stdout);
+        expect(out.status).toBe("completed");
+        expect(server.lines().length).toBeGreaterThan(0);
+        // every request the provider ran is counted once: none twice for the killed upload
+        expect(out.totals.calls).toBe(server.lines().length);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it.skipIf(!existsSync(CLI))(
     "the CLI killed (SIGKILL) while a batch is polled; resume polls it, submits nothing twice",
     async () => {
       // the first batch stays in progress long enough to be killed while it is polled

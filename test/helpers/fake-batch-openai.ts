@@ -47,6 +47,8 @@ export interface FakeBatchOpenAIOptions {
   apiKey?: string;
   /** HTTP status to answer request number n (1-based over all routes) with instead, e.g. 500. */
   fault?: (n: number, method: string, path: string) => number | undefined;
+  /** True to never answer upload number n (1-based; the client sees a hung upload) [none]. */
+  holdUpload?: (n: number) => boolean;
 }
 
 /** A batch as the fake holds it. */
@@ -69,6 +71,8 @@ export interface FakeOpenAIBatch {
 export interface FakeBatchStats {
   requests: number;
   uploads: number;
+  /** Uploads received and never answered (holdUpload). */
+  uploadsHeld: number;
   batchesCreated: number;
   retrieves: number;
   lists: number;
@@ -95,6 +99,7 @@ export async function startFakeBatchOpenAI(options: FakeBatchOpenAIOptions = {})
   const stats: FakeBatchStats = {
     requests: 0,
     uploads: 0,
+    uploadsHeld: 0,
     batchesCreated: 0,
     retrieves: 0,
     lists: 0,
@@ -294,6 +299,10 @@ export async function startFakeBatchOpenAI(options: FakeBatchOpenAIOptions = {})
       return send(res, fault, { error: { message: `injected fault ${fault}`, type: "server_error" } });
 
     if (method === "POST" && path === "/v1/files") {
+      if (options.holdUpload?.(stats.uploads + stats.uploadsHeld + 1)) {
+        stats.uploadsHeld++;
+        return; // never answered: the connection stays open until the client goes or the server closes
+      }
       const form = await new Response(raw, {
         headers: { "content-type": String(req.headers["content-type"] ?? "") },
       }).formData();

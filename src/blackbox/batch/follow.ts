@@ -43,8 +43,15 @@ export async function followBatch(ctx: FollowContext, job: Job): Promise<void> {
   try {
     let state: BatchState;
     if (!rec.batchId) {
-      if (!job.resumed) for (const e of job.entries.values()) ctx.send(e);
+      // A request is paid for once it is in a batch the provider may run, so its spend is logged after
+      // the upload (a process killed while uploading logged nothing: the next session submits the
+      // requests again and logs them then) and before the file id is recorded (a session resuming from
+      // the recorded file does not log them again).
+      const logSends = () => {
+        if (!job.resumed) for (const e of job.entries.values()) ctx.send(e);
+      };
       let created: { id: string; state: BatchState } | undefined;
+      if (!api.upload || rec.fileId) logSends();
       if (api.upload) {
         if (!rec.fileId) {
           const lines = job.lines as BatchLine[];
@@ -61,6 +68,7 @@ export async function followBatch(ctx: FollowContext, job: Job): Promise<void> {
             (signal) => api.upload!(lines, rec.key, signal),
             BATCH_TRANSFER_TIMEOUT_MS,
           );
+          logSends();
           rec.status = "uploaded";
           ctx.store.put(rec);
         } else if (api.findByFile) {

@@ -12,9 +12,8 @@ import { join } from "node:path";
 import { startFakeOpenAI } from "../fixtures/fake-openai.js";
 import { instructionQualityAnswer, makeOptimizeFixture } from "../fixtures/optimize.js";
 import { buildTestModel } from "../src/generator/test-model/build.js";
-import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
-import { openRunDeps } from "../src/optimizers/setup.js";
-import { openLedger } from "../src/store/ledger.js";
+import { makeRunConfig } from "../src/optimizers/run.js";
+import { RunSession } from "../src/session/run-session.js";
 
 const fx = makeOptimizeFixture();
 const model = join(mkdtempSync(join(tmpdir(), "iz-caps-")), "micro");
@@ -33,7 +32,6 @@ console.log(
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const maxCost of [0.0002, 0.001, 0.005]) {
   for (const concurrency of [1, 8]) {
-    const ledger = openLedger(":memory:");
     const config = makeRunConfig({
       task: fx.taskFile,
       target: "openai:gpt-4o-mini",
@@ -49,10 +47,9 @@ for (const maxCost of [0.0002, 0.001, 0.005]) {
       maxCost,
       seed: 1,
     });
-    const runId = ledger.createRun(config);
-    const deps = await openRunDeps(config, ledger);
-    const out = await executeRun(runId, deps);
-    await deps.close();
+    const session = await RunSession.open({ config, store: false });
+    const out = await session.run();
+    await session.close();
     const spent = out.totals.costUsd;
     const mean = spent / out.totals.calls;
     // the longest query of the run (instruction + input) as the admission sees it
@@ -60,7 +57,6 @@ for (const maxCost of [0.0002, 0.001, 0.005]) {
     console.log(
       `| $${maxCost} | ${concurrency} | ${out.totals.calls} | $${spent.toFixed(7)} | $${(maxCost - spent).toFixed(7)} | ${((maxCost - spent) / mean).toFixed(1)} | ~$${worst.toFixed(7)} | ${spent > maxCost ? "YES" : "no"} |`,
     );
-    ledger.close();
   }
 }
 await server.close();

@@ -17,9 +17,8 @@ import { join } from "node:path";
 import { startFakeOpenAI } from "../fixtures/fake-openai.js";
 import { instructionQualityAnswer, reverse } from "../fixtures/optimize.js";
 import { buildTestModel, parsePreset } from "../src/generator/test-model/build.js";
-import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
-import { openRunDeps } from "../src/optimizers/setup.js";
-import { openLedger } from "../src/store/ledger.js";
+import { makeRunConfig } from "../src/optimizers/run.js";
+import { RunSession } from "../src/session/run-session.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +44,6 @@ const words = Array.from({ length: 80 }, (_, i) => `word${i}`);
 writeFileSync(taskFile, words.map((w) => JSON.stringify({ input: w, output: reverse(w) })).join("\n") + "\n");
 
 const server = await startFakeOpenAI({ answer: instructionQualityAnswer, latencyMs });
-const ledger = openLedger(join(dir, "runs.sqlite"));
 const config = makeRunConfig({
   task: taskFile,
   target: "openai:bench",
@@ -60,14 +58,16 @@ const config = makeRunConfig({
   concurrency,
   cache: join(dir, "cache.sqlite"),
 });
-const runId = ledger.createRun(config);
-const deps = await openRunDeps(config, ledger, { blackBoxOptions: { apiKey: "bench" } });
+const session = await RunSession.open({
+  config,
+  store: join(dir, "runs.sqlite"),
+  blackBoxOptions: { apiKey: "bench" },
+});
 t = performance.now();
-const out = await executeRun(runId, deps);
+const out = await session.run();
 const wall = performance.now() - t;
-await deps.close();
+await session.close();
 await server.close();
-ledger.close();
 
 const g = out.totals.generationMs ?? 0;
 const b = out.totals.boMs ?? 0;

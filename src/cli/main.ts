@@ -2,7 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
 import { errorMessage, UserError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
+import { hasUrlPassword, redactUrl } from "../util/redact.js";
 import { VERSION } from "../version.js";
 import { registerBenchCommand } from "./commands/bench.js";
 import { registerEvalCommand } from "./commands/eval.js";
@@ -69,11 +69,37 @@ function isFileError(err: unknown): err is NodeJS.ErrnoException {
 }
 
 /**
+ * A reader that stops early (`instructzero tasks | head`) closes the pipe: the rest of the output has
+ * nowhere to go, so the command ends quietly (exit 0) instead of crashing with EPIPE.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
+/**
+ * A password in a command-line argument (`--store postgres://user:secret@host/db`) is readable by every
+ * user of the machine in the process list: say so once, and where to put it instead.
+ */
+function warnPasswordOnCommandLine(args: readonly string[]): void {
+  if (!args.some(hasUrlPassword)) return;
+  process.stderr.write(
+    "warning: a password given on the command line (e.g. in --store) is visible to every user of this machine " +
+      "in the process list; leave it out of the URL and set PGPASSWORD or use ~/.pgpass, or give the whole URL " +
+      "in INSTRUCTZERO_STORE\n",
+  );
+}
+
+/**
  * Exit codes, the same for every command: 0 ok, 1 runtime failure (the provider failed for good,
  * an unexpected error), 2 usage or input error (bad option, file, task, key, model), 130 interrupted
  * (set by the commands that handle Ctrl-C).
  */
 async function main(): Promise<void> {
+  quietOnClosedStdout();
+  warnPasswordOnCommandLine(process.argv.slice(2));
   // model downloads report progress by callback; the CLI draws it (a bar on a terminal, lines in logs)
   showDownloadProgress();
   try {

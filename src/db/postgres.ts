@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
 import { InstructZeroError, UserError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
+import { redactUrl, unencodedPasswordProblem } from "../util/redact.js";
 import {
   type Backend,
   type Dialect,
@@ -163,12 +163,17 @@ export class PostgresDriver implements SqlDriver {
 
   /**
    * Connect to `url` (postgres://user:password@host:port/database?...). A server that cannot be
-   * reached or refuses the login is a UserError naming the URL without its password.
+   * reached or refuses the login is a UserError naming the URL without its password; so is a URL whose
+   * password holds an unencoded "/", "?" or "#" (not repeated). Without a password in the URL, `pg`
+   * takes it from PGPASSWORD or ~/.pgpass (PGPASSFILE), as libpq does.
    */
   constructor(
     private readonly url: string,
     what = "store",
   ) {
+    const problem = unencodedPasswordProblem(url);
+    // the URL is not repeated: a password cut at "#", "/" or "?" would show its rest as host or path
+    if (problem) throw new UserError(`the ${what} URL cannot be used: ${problem}`);
     this.location = redactUrl(url);
     this.id = nextId++;
     const reply = worker()({

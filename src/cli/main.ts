@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
+import { LockLostError } from "../store/ledger.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { hasUrlPassword, redactUrl } from "../util/redact.js";
 import { VERSION } from "../version.js";
@@ -95,7 +96,8 @@ function warnPasswordOnCommandLine(args: readonly string[]): void {
 /**
  * Exit codes, the same for every command: 0 ok, 1 runtime failure (the provider failed for good,
  * an unexpected error), 2 usage or input error (bad option, file, task, key, model), 130 interrupted
- * (set by the commands that handle Ctrl-C).
+ * (set by the commands that handle Ctrl-C), 3 the run was taken over by another process while this one
+ * was paused or stalled (LockLostError: it stood down without writing).
  */
 async function main(): Promise<void> {
   quietOnClosedStdout();
@@ -108,6 +110,12 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       // commander already printed the message (or the help / version)
       process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof LockLostError) {
+      // paused or stalled past the lock's staleness limit, and the run was taken over meanwhile
+      printError(`error: ${err.message}\n`);
+      process.exitCode = 3;
       return;
     }
     if (

@@ -12,7 +12,7 @@
 import { hostname } from "node:os";
 import type { RunOutcome } from "../optimizers/outcome.js";
 import { RunSession } from "../session/run-session.js";
-import { type Ledger, RunLockedError } from "../store/ledger.js";
+import { type Ledger, LockLostError, RunLockedError } from "../store/ledger.js";
 import { sleep } from "../util/async/index.js";
 import { errorMessage } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
@@ -121,6 +121,12 @@ export async function runWorker(
           );
         }
       } catch (err) {
+        if (err instanceof LockLostError) {
+          // another process took the run over while this one was paused: the cell is its own now (its
+          // job too, when it is a worker), so this worker drops it without completing or failing the job
+          log(`[${slot}] ${name}: dropped: ${err.message}`);
+          continue;
+        }
         const message = redactUrl(errorMessage(err));
         await queue
           .fail(job.id, {

@@ -4,6 +4,7 @@
  */
 import type { SqlDriver } from "../db/driver.js";
 import { UserError } from "../util/errors.js";
+import type { RunFence } from "./run-lock.js";
 import type { RunStatus } from "./types.js";
 
 /** One open ledger, as its parts see it. */
@@ -14,6 +15,8 @@ export interface LedgerContext {
   readonly now: () => Date;
   /** True once the ledger is closed. */
   readonly isClosed: () => boolean;
+  /** The fences of the runs whose lock this ledger holds (./run-lock.ts): their writes are checked. */
+  readonly fences: Map<string, RunFence>;
 }
 
 /** Two different results recorded for the same evaluation index of a run. */

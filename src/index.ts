@@ -82,7 +82,7 @@ export {
   type SessionOptions,
   type StoredRunOptions,
 } from "./session/run-session.js";
-export { LedgerConflictError, LockLostError, RunLockedError } from "./store/ledger.js";
+export { LedgerConflictError, RunLockedError } from "./store/ledger.js";
 export type { RunStatus, RunTotals } from "./store/types.js";
 export { type LoadTaskOptions, loadTask } from "./tasks/load.js";
 export { METRICS, scoreMetric } from "./tasks/metrics.js";

@@ -32,6 +32,7 @@ import {
   upsertOnConflict,
 } from "./driver.js";
 import type { PgReply, PgRequest } from "./postgres-worker.js";
+import { reconnectMs } from "./reconnect.js";
 
 /** The lock name of ledger write transactions (Postgres: an advisory lock key derived from it). */
 export const LEDGER_WRITE_LOCK = "instructzero.ledger";
@@ -223,7 +224,25 @@ export class PostgresDriver implements SqlDriver {
     return this.all<Record<string, unknown>>(sql, params).map((r) => Object.values(r)[0] as T);
   }
 
+  /**
+   * See {@link SqlDriver.transaction}. An outermost transaction cut by a lost connection (the server
+   * restarted) is run again once the connection is back, within the reconnection window
+   * (INSTRUCTZERO_RECONNECT_MS): the server rolled it back, and the ledger's writes are idempotent or
+   * err on the side of counting (a request logged twice as pending counts twice, never zero times).
+   */
   transaction<T>(fn: () => T, lock: string = LEDGER_WRITE_LOCK): T {
+    if (this.depth > 0) return this.transactionOnce(fn, lock);
+    const deadline = Date.now() + reconnectMs();
+    for (;;) {
+      try {
+        return this.transactionOnce(fn, lock);
+      } catch (err) {
+        if (!(err instanceof PostgresError && err.lost) || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  private transactionOnce<T>(fn: () => T, lock: string): T {
     const outer = this.depth === 0;
     if (outer) this.query(`BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(lock)})`);
     else this.query(`SAVEPOINT sp${this.depth}`);
@@ -265,7 +284,7 @@ export class PostgresDriver implements SqlDriver {
     params: readonly SqlValue[] = [],
   ): { rows: Record<string, unknown>[]; rowCount: number } {
     if (this.isClosed) throw new Error(`the store ${this.location} is closed`);
-    const reply = worker()({
+    const request: PgRequest = {
       op: "query",
       id: this.id,
       sql,
@@ -273,7 +292,12 @@ export class PostgresDriver implements SqlDriver {
         typeof p === "bigint" ? p.toString() : typeof p === "string" ? encodeText(p) : p,
       ),
       reconnect: this.depth === 0,
-    });
+      reconnectMs: reconnectMs(),
+    };
+    let reply = worker()(request);
+    // a statement outside a transaction cut by a lost connection: once more on a new connection (made
+    // with backoff for the reconnection window); the ledger's single statements are reads or idempotent
+    if (!reply.ok && reply.error.lost && this.depth === 0) reply = worker()(request);
     if (reply.ok) {
       for (const row of reply.rows)
         for (const [k, v] of Object.entries(row)) if (typeof v === "string") row[k] = decodeText(v);

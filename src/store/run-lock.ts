@@ -21,6 +21,8 @@ export interface RunLockHolder {
   host: string;
   acquiredAt: string;
   heartbeatAt: string;
+  /** Which acquisition of the lock this is (host, pid and a random part). */
+  owner?: string;
 }
 
 /** A run is being run by another live process. */
@@ -140,19 +142,31 @@ function heartbeatMs(staleMs: number): number {
 
 /** See {@link Ledger.lockHolder}. */
 export function lockHolder(ctx: LedgerContext, runId: string): RunLockHolder | null {
-  const row = ctx.db.get("SELECT pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?", [
-    runId,
-  ]) as { pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
+  const row = ctx.db.get(
+    "SELECT owner, pid, host, acquired_at, heartbeat_at FROM run_locks WHERE run_id = ?",
+    [runId],
+  ) as { owner: string; pid: number; host: string; acquired_at: string; heartbeat_at: string } | undefined;
   return row
-    ? { pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at }
+    ? {
+        pid: Number(row.pid),
+        host: row.host,
+        acquiredAt: row.acquired_at,
+        heartbeatAt: row.heartbeat_at,
+        owner: row.owner,
+      }
     : null;
 }
+
+/** The owners of the run locks this process holds now. */
+const liveOwners = new Set<string>();
 
 /** See {@link Ledger.isStale}. */
 export function isStale(ctx: LedgerContext, h: RunLockHolder): boolean {
   if (ctx.now().getTime() - Date.parse(h.heartbeatAt) > runLockStaleMs()) return true;
   if (h.host !== hostname()) return false;
-  if (h.pid === process.pid) return false;
+  // a lock of this process is live while this process holds it (one it could not delete, the database
+  // being down at its release, is not)
+  if (h.pid === process.pid) return h.owner !== undefined && !liveOwners.has(h.owner);
   try {
     process.kill(h.pid, 0);
     return false;
@@ -209,6 +223,7 @@ export function acquireRunLock(ctx: LedgerContext, runId: string): RunLock {
   });
   const fence: RunFence = { runId, owner, generation, onLost: [] };
   ctx.fences.set(runId, fence);
+  liveOwners.add(owner);
   let released = false;
   const heartbeat = () => {
     if (released || ctx.isClosed()) return;
@@ -251,8 +266,16 @@ export function acquireRunLock(ctx: LedgerContext, runId: string): RunLock {
       released = true;
       clearInterval(timer);
       if (ctx.fences.get(runId) === fence) ctx.fences.delete(runId);
-      // only our own row: a lock taken over meanwhile belongs to its new holder
-      if (!ctx.isClosed()) db.run("DELETE FROM run_locks WHERE run_id = ? AND owner = ?", [runId, owner]);
+      liveOwners.delete(owner);
+      // only our own row: a lock taken over meanwhile belongs to its new holder. A database that is down
+      // keeps the row; it is stale at once for this process, and after the staleness limit for others.
+      if (!ctx.isClosed()) {
+        try {
+          db.run("DELETE FROM run_locks WHERE run_id = ? AND owner = ?", [runId, owner]);
+        } catch (err) {
+          if (!(err as { lost?: unknown }).lost) throw err;
+        }
+      }
     },
   };
 }

@@ -103,13 +103,18 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     throw err;
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
-    try {
-      if (!lock.lost) saveTiming(ledger, runId, clock);
-    } catch (err) {
-      if (!(err instanceof LockLostError)) throw err;
-    } finally {
-      lock.release();
-    }
+    endSession(ledger, runId, clock, lock);
+  }
+}
+
+/** Save the session's time (unless the run was taken over: nothing more is written), then give the lock back. */
+function endSession(ledger: Ledger, runId: string, clock: SessionClock, lock: RunLock): void {
+  try {
+    if (!lock.lost) saveTiming(ledger, runId, clock);
+  } catch (err) {
+    if (!(err instanceof LockLostError)) throw err;
+  } finally {
+    lock.release();
   }
 }
 

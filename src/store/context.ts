@@ -3,9 +3,20 @@
  * the checks they share (the run exists) and the ledger's own error.
  */
 import type { SqlDriver } from "../db/driver.js";
-import { UserError } from "../util/errors.js";
-import type { RunFence } from "./run-lock.js";
+import { type InstructZeroError, UserError } from "../util/errors.js";
 import type { RunStatus } from "./types.js";
+
+/** What a run lock's holder keeps to check that the run is still its own (./run-lock.ts; one per locked run and ledger). */
+export interface RunFence {
+  readonly runId: string;
+  readonly owner: string;
+  /** The run's lock generation when this process took the lock. */
+  readonly generation: number;
+  /** The LockLostError, once the lock was found lost. */
+  lost?: InstructZeroError;
+  /** Called once when the lock is found lost. */
+  readonly onLost: (() => void)[];
+}
 
 /** One open ledger, as its parts see it. */
 export interface LedgerContext {

@@ -12,7 +12,10 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { InstructZeroError, UserError } from "../util/errors.js";
-import { type LedgerContext, requireRun } from "./context.js";
+import { type LedgerContext, type RunFence, requireRun } from "./context.js";
+
+export type { RunFence };
+
 import type { RunStatus } from "./types.js";
 
 /** Who holds a run: one process at a time runs it. */
@@ -55,18 +58,6 @@ export class LockLostError extends InstructZeroError {
   }
 }
 
-/** What a lock holder keeps to check that the run is still its own (one per locked run and ledger). */
-export interface RunFence {
-  readonly runId: string;
-  readonly owner: string;
-  /** The run's lock generation when this process took the lock. */
-  readonly generation: number;
-  /** Set once the lock was found lost. */
-  lost?: LockLostError;
-  /** Called once when the lock is found lost. */
-  readonly onLost: (() => void)[];
-}
-
 /** A held run lock: keep it alive with `heartbeat()` (done on a timer), give it back with `release()`. */
 export interface RunLock {
   readonly runId: string;
@@ -84,7 +75,7 @@ export interface RunLock {
 
 /** Find the fence of `runId` lost: remember it and tell its listeners (once). */
 function markLost(ctx: LedgerContext, fence: RunFence): LockLostError {
-  if (fence.lost) return fence.lost;
+  if (fence.lost) return fence.lost as LockLostError;
   fence.lost = new LockLostError(fence.runId, lockHolder(ctx, fence.runId));
   for (const fn of fence.onLost.splice(0)) {
     try {
@@ -93,7 +84,7 @@ function markLost(ctx: LedgerContext, fence: RunFence): LockLostError {
       // a listener's failure must not hide the lost lock
     }
   }
-  return fence.lost;
+  return fence.lost as LockLostError;
 }
 
 /**
@@ -250,7 +241,7 @@ export function acquireRunLock(ctx: LedgerContext, runId: string): RunLock {
     runId,
     generation,
     get lost() {
-      return fence.lost;
+      return fence.lost as LockLostError | undefined;
     },
     check: () => {
       if (!released && !ctx.isClosed()) checkFence(ctx, runId);

@@ -121,7 +121,9 @@ describe("workers through a database outage", () => {
     }
     const logs = workers.map((w) => w.stderr()).join("");
     // the server really went away under them (pg-boss reports its lost connections)
-    expect(logs).toMatch(/terminating connection due to administrator command|cannot be reached|reconnecting/);
+    expect(logs).toMatch(
+      /terminating connection due to administrator command|cannot be reached|reconnecting/,
+    );
     expect(logs).not.toMatch(/: failed/);
 
     const csv = join(fx.dir, "outage.csv");

@@ -6,7 +6,8 @@
  *   results equal a single-process sweep's;
  * - four graceful stops (SIGINT) of workers in the middle of the same cell give it back to the queue
  *   without using up its retries (the cell is never marked failed), and a later worker finishes it;
- * - `bench --status` shows a cell whose worker died as "stalled", not "running".
+ * - `bench --status` shows a cell whose worker died as "stalled", not "running";
+ * - a single run on the Postgres store rides out the same restart and ends as an uninterrupted run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -194,5 +195,78 @@ describe("graceful stops and dead workers", () => {
     expect(r.code, last.stderr()).toBe(0);
     const done = await runCli(["bench", "--status", "--queue", url], { env });
     expect(done.stdout).toContain("1 cells: 1 done, 0 running, 0 waiting, 0 failed");
+  }, 300_000);
+});
+
+describe("a single run through a database outage", () => {
+  it("optimize --store postgres://... rides out a restart and ends identical to an uninterrupted run", async () => {
+    const url = await pgServer.createDatabase("single");
+    const args = [
+      "optimize",
+      "--task",
+      fx.taskFile,
+      ...runArgs(),
+      "--method",
+      "uniform",
+      "--seed",
+      "3",
+      "--json",
+    ];
+    const ref = await runCli(
+      [
+        ...args,
+        "--ledger",
+        join(fx.dir, "single-ref.sqlite"),
+        "--cache",
+        join(fx.dir, "single-ref-cache.sqlite"),
+      ],
+      {
+        env,
+      },
+    );
+    expect(ref.code, ref.stderr).toBe(0);
+    const refOut = JSON.parse(ref.stdout);
+    const seen = server.requests.length;
+    const child = spawn(process.execPath, [CLI, ...args, "--store", url], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        ...env,
+        INSTRUCTZERO_RECONNECT_MS: "90s",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await until("requests of the run", () => server.requests.length >= seen + 8 || child.exitCode !== null);
+      expect(child.exitCode, stderr).toBeNull();
+      await pgServer.stopServer("fast");
+      await sleep(3000);
+      expect(child.exitCode, stderr).toBeNull();
+      await pgServer.restartServer();
+      expect(await exit, stderr).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const out = JSON.parse(stdout);
+    expect(out.status).toBe("completed");
+    expect(out.best.instruction).toBe(refOut.best.instruction);
+    expect(out.test.scores).toEqual(refOut.test.scores);
+    const a = openLedger(join(fx.dir, "single-ref.sqlite"), { create: false });
+    const b = openLedger(url, { create: false });
+    try {
+      expect(b.evaluations(out.runId).map(resultOf)).toEqual(a.evaluations(refOut.runId).map(resultOf));
+    } finally {
+      a.close();
+      b.close();
+    }
   }, 300_000);
 });

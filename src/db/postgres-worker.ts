@@ -14,6 +14,10 @@ import pg from "pg";
 import { runAsWorker } from "synckit";
 import { isConnectionLoss, withReconnect } from "./reconnect.js";
 
+// pg reads ~/.pgpass (PGPASSFILE) itself when the URL has no password, as libpq does, and says once
+// that this is deprecated in pg 9: not the user's concern, so this thread's deprecation notes are off
+process.noDeprecation = true;
+
 // COUNT(*) and SUM(integer) are int8 and NUMERIC: numbers, like SQLite's (ledger counts are small).
 pg.types.setTypeParser(20, (v: string) => Number(v));
 pg.types.setTypeParser(1700, (v: string) => Number(v));

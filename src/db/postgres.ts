@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
 import { InstructZeroError, UserError } from "../util/errors.js";
-import { redactUrl, unencodedPasswordProblem } from "../util/redact.js";
+import { hasUrlPassword, redactUrl, unencodedPasswordProblem } from "../util/redact.js";
 import {
   type Backend,
   type Dialect,
@@ -184,8 +184,13 @@ export class PostgresDriver implements SqlDriver {
       applicationName: `instructzero ${hostname()}:${process.pid}`,
     });
     if (!reply.ok) {
+      const noPassword = /password/i.test(reply.error.message) && !hasUrlPassword(url);
       throw new UserError(
-        `cannot connect to the ${what} ${this.location}: ${redactUrl(reply.error.message)}. Check that the server runs and that the URL (host, port, database, user) is right.`,
+        `cannot connect to the ${what} ${this.location}: ${redactUrl(reply.error.message)}. ${
+          noPassword
+            ? "The server wants a password and none was given: set PGPASSWORD or put it in ~/.pgpass (PGPASSFILE), or give the URL with it in INSTRUCTZERO_STORE."
+            : "Check that the server runs and that the URL (host, port, database, user) is right."
+        }`,
       );
     }
   }

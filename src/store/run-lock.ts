@@ -13,10 +13,9 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { InstructZeroError, UserError } from "../util/errors.js";
 import { type LedgerContext, type RunFence, requireRun } from "./context.js";
+import type { RunStatus } from "./types.js";
 
 export type { RunFence };
-
-import type { RunStatus } from "./types.js";
 
 /** Who holds a run: one process at a time runs it. */
 export interface RunLockHolder {

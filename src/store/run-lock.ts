@@ -49,7 +49,7 @@ export class LockLostError extends InstructZeroError {
     readonly holder: RunLockHolder | null,
   ) {
     super(
-      `run ${runId} was taken over by ${holder ? `process ${holder.pid} on ${holder.host} (since ${holder.acquiredAt})` : "another process"} ` +
+      `run ${runId} was taken over by ${holder ? `process ${holder.pid} on ${holder.host} (since ${holder.acquiredAt})` : "another process (which has already given it back)"} ` +
         "while this process was paused or stalled past the lock's staleness limit; this process stood down without " +
         "writing anything more (the run continues there)",
     );

@@ -104,7 +104,13 @@ export async function runWorker(
     });
   const loop = async (slot: number): Promise<void> => {
     while (!options.signal?.aborted) {
-      const job = await patient(() => queue.take());
+      let job: Awaited<ReturnType<SweepQueue["take"]>>;
+      try {
+        job = await patient(() => queue.take());
+      } catch (err) {
+        if (options.signal?.aborted) return; // Ctrl-C while the store was away
+        throw err;
+      }
       if (!job) {
         if (options.exitWhenDone && (await patient(() => queue.unfinished())) === 0) return;
         await sleep(options.pollMs ?? 2000, options.signal, "resolve");

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
+import { LockLostError } from "../store/ledger.js";
 import { errorMessage, UserError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
+import { hasUrlPassword, redactUrl } from "../util/redact.js";
 import { UserCodeError } from "../util/user-code-error.js";
 import { showDownloadProgress } from "./download-progress.js";
 import { buildProgram } from "./program.js";
@@ -30,11 +31,38 @@ function isFileError(err: unknown): err is NodeJS.ErrnoException {
 }
 
 /**
+ * A reader that stops early (`instructzero tasks | head`) closes the pipe: the rest of the output has
+ * nowhere to go, so the command ends quietly (exit 0) instead of crashing with EPIPE.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
+/**
+ * A password in a command-line argument (`--store postgres://user:secret@host/db`) is readable by every
+ * user of the machine in the process list: say so once, and where to put it instead.
+ */
+function warnPasswordOnCommandLine(args: readonly string[]): void {
+  if (!args.some(hasUrlPassword)) return;
+  process.stderr.write(
+    "warning: a password given on the command line (e.g. in --store) is visible to every user of this machine " +
+      "in the process list; leave it out of the URL and set PGPASSWORD or use ~/.pgpass, or give the whole URL " +
+      "in INSTRUCTZERO_STORE\n",
+  );
+}
+
+/**
  * Exit codes, the same for every command: 0 ok, 1 runtime failure (the provider failed for good,
  * an unexpected error), 2 usage or input error (bad option, file, task, key, model), 130 interrupted
- * (set by the commands that handle Ctrl-C).
+ * (set by the commands that handle Ctrl-C), 3 the run was taken over by another process while this one
+ * was paused or stalled (LockLostError: it stood down without writing).
  */
 async function main(): Promise<void> {
+  quietOnClosedStdout();
+  warnPasswordOnCommandLine(process.argv.slice(2));
   // model downloads report progress by callback; the CLI draws it (a bar on a terminal, lines in logs)
   showDownloadProgress();
   try {
@@ -43,6 +71,12 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       // commander already printed the message (or the help / version)
       process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof LockLostError) {
+      // paused or stalled past the lock's staleness limit, and the run was taken over meanwhile
+      printError(`error: ${err.message}\n`);
+      process.exitCode = 3;
       return;
     }
     if (

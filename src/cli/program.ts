@@ -50,9 +50,11 @@ Environment:
   INSTRUCTZERO_DATA      benchmark data folder (as --data-dir)
   INSTRUCTZERO_PRICES    JSON file of prices per provider:model ($/1M tokens)
   INSTRUCTZERO_DEBUG=1   print an error's stack trace after its message
+  INSTRUCTZERO_RECONNECT_MS  ms to wait for a lost Postgres store [300000]
 
 Exit codes: 0 done (also a run stopped by --max-calls or --max-cost), 1 runtime
-failure, 2 usage or input error, 130 interrupted (\`instructzero resume RUN\`).`,
+failure, 2 usage or input error, 3 the run was taken over by another process,
+130 interrupted (\`instructzero resume RUN\`).`,
   );
   registerTasksCommand(program);
   registerEvalCommand(program);

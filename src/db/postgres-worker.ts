@@ -4,10 +4,19 @@
  * (synckit: Atomics.wait on a shared buffer). Errors come back as data (message, SQLSTATE code, detail),
  * never as thrown objects, so the main thread rebuilds them whole.
  *
- * Self-contained on purpose (only `pg` and `synckit`): it is loaded as a separate module graph.
+ * Self-contained on purpose (only `pg`, `synckit` and the reconnection loop of ./reconnect.ts): it is
+ * loaded as a separate module graph.
+ *
+ * A connection lost while idle (the server restarted) is made again before the next statement outside a
+ * transaction, with backoff for up to `reconnectMs` (the main thread waits meanwhile).
  */
 import pg from "pg";
 import { runAsWorker } from "synckit";
+import { isConnectionLoss, withReconnect } from "./reconnect.js";
+
+// pg reads ~/.pgpass (PGPASSFILE) itself when the URL has no password, as libpq does, and says once
+// that this is deprecated in pg 9: not the user's concern, so this thread's deprecation notes are off
+process.noDeprecation = true;
 
 // COUNT(*) and SUM(integer) are int8 and NUMERIC: numbers, like SQLite's (ledger counts are small).
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -16,7 +25,7 @@ pg.types.setTypeParser(1700, (v: string) => Number(v));
 /** What the main thread asks. */
 export type PgRequest =
   | { op: "open"; id: number; url: string; applicationName: string }
-  | { op: "query"; id: number; sql: string; params?: unknown[]; reconnect?: boolean }
+  | { op: "query"; id: number; sql: string; params?: unknown[]; reconnect?: boolean; reconnectMs?: number }
   | { op: "close"; id: number };
 
 /** What it gets back. */
@@ -87,7 +96,12 @@ async function handle(req: PgRequest): Promise<PgReply> {
     if (!req.reconnect) return failure(new Error(`the connection to the store was lost: ${conn.lost}`), true);
     try {
       await conn.client.end().catch(() => {});
-      conns.set(req.id, await connect(conn.url, conn.applicationName));
+      // the server may be restarting: keep trying, with backoff, for the reconnection window
+      const fresh = await withReconnect(() => connect(conn.url, conn.applicationName), {
+        windowMs: req.reconnectMs ?? 0,
+        retryable: () => true,
+      });
+      conns.set(req.id, fresh);
     } catch (err) {
       return failure(err, true);
     }
@@ -99,6 +113,8 @@ async function handle(req: PgRequest): Promise<PgReply> {
     const last = Array.isArray(res) ? res[res.length - 1] : res;
     return { ok: true, rows: (last?.rows ?? []) as Record<string, unknown>[], rowCount: last?.rowCount ?? 0 };
   } catch (err) {
+    // the server went away under the statement: the next one outside a transaction reconnects
+    if (current.lost === undefined && isConnectionLoss(err)) current.lost = (err as Error).message;
     return failure(err, current.lost !== undefined);
   }
 }

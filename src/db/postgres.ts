@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
 import { InstructZeroError, UserError } from "../util/errors.js";
-import { redactUrl } from "../util/redact.js";
+import { hasUrlPassword, redactUrl, unencodedPasswordProblem } from "../util/redact.js";
 import {
   type Backend,
   type Dialect,
@@ -32,6 +32,7 @@ import {
   upsertOnConflict,
 } from "./driver.js";
 import type { PgReply, PgRequest } from "./postgres-worker.js";
+import { reconnectMs } from "./reconnect.js";
 
 /** The lock name of ledger write transactions (Postgres: an advisory lock key derived from it). */
 export const LEDGER_WRITE_LOCK = "instructzero.ledger";
@@ -163,12 +164,17 @@ export class PostgresDriver implements SqlDriver {
 
   /**
    * Connect to `url` (postgres://user:password@host:port/database?...). A server that cannot be
-   * reached or refuses the login is a UserError naming the URL without its password.
+   * reached or refuses the login is a UserError naming the URL without its password; so is a URL whose
+   * password holds an unencoded "/", "?" or "#" (not repeated). Without a password in the URL, `pg`
+   * takes it from PGPASSWORD or ~/.pgpass (PGPASSFILE), as libpq does.
    */
   constructor(
     private readonly url: string,
     what = "store",
   ) {
+    const problem = unencodedPasswordProblem(url);
+    // the URL is not repeated: a password cut at "#", "/" or "?" would show its rest as host or path
+    if (problem) throw new UserError(`the ${what} URL cannot be used: ${problem}`);
     this.location = redactUrl(url);
     this.id = nextId++;
     const reply = worker()({
@@ -178,8 +184,13 @@ export class PostgresDriver implements SqlDriver {
       applicationName: `instructzero ${hostname()}:${process.pid}`,
     });
     if (!reply.ok) {
+      const noPassword = /password/i.test(reply.error.message) && !hasUrlPassword(url);
       throw new UserError(
-        `cannot connect to the ${what} ${this.location}: ${redactUrl(reply.error.message)}. Check that the server runs and that the URL (host, port, database, user) is right.`,
+        `cannot connect to the ${what} ${this.location}: ${redactUrl(reply.error.message)}. ${
+          noPassword
+            ? "The server wants a password and none was given: set PGPASSWORD or put it in ~/.pgpass (PGPASSFILE), or give the URL with it in INSTRUCTZERO_STORE."
+            : "Check that the server runs and that the URL (host, port, database, user) is right."
+        }`,
       );
     }
   }
@@ -218,7 +229,25 @@ export class PostgresDriver implements SqlDriver {
     return this.all<Record<string, unknown>>(sql, params).map((r) => Object.values(r)[0] as T);
   }
 
+  /**
+   * See {@link SqlDriver.transaction}. An outermost transaction cut by a lost connection (the server
+   * restarted) is run again once the connection is back, within the reconnection window
+   * (INSTRUCTZERO_RECONNECT_MS): the server rolled it back, and the ledger's writes are idempotent or
+   * err on the side of counting (a request logged twice as pending counts twice, never zero times).
+   */
   transaction<T>(fn: () => T, lock: string = LEDGER_WRITE_LOCK): T {
+    if (this.depth > 0) return this.transactionOnce(fn, lock);
+    const deadline = Date.now() + reconnectMs();
+    for (;;) {
+      try {
+        return this.transactionOnce(fn, lock);
+      } catch (err) {
+        if (!(err instanceof PostgresError && err.lost) || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  private transactionOnce<T>(fn: () => T, lock: string): T {
     const outer = this.depth === 0;
     if (outer) this.query(`BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(lock)})`);
     else this.query(`SAVEPOINT sp${this.depth}`);
@@ -260,7 +289,7 @@ export class PostgresDriver implements SqlDriver {
     params: readonly SqlValue[] = [],
   ): { rows: Record<string, unknown>[]; rowCount: number } {
     if (this.isClosed) throw new Error(`the store ${this.location} is closed`);
-    const reply = worker()({
+    const request: PgRequest = {
       op: "query",
       id: this.id,
       sql,
@@ -268,7 +297,12 @@ export class PostgresDriver implements SqlDriver {
         typeof p === "bigint" ? p.toString() : typeof p === "string" ? encodeText(p) : p,
       ),
       reconnect: this.depth === 0,
-    });
+      reconnectMs: reconnectMs(),
+    };
+    let reply = worker()(request);
+    // a statement outside a transaction cut by a lost connection: once more on a new connection (made
+    // with backoff for the reconnection window); the ledger's single statements are reads or idempotent
+    if (!reply.ok && reply.error.lost && this.depth === 0) reply = worker()(request);
     if (reply.ok) {
       for (const row of reply.rows)
         for (const [k, v] of Object.entries(row)) if (typeof v === "string") row[k] = decodeText(v);

@@ -108,6 +108,8 @@ export class RunBudget {
     spent: Spent = { calls: 0, costUsd: 0 },
     /** The spend log: every admitted request is written before it is sent, and settled after. */
     private readonly log?: SpendLog,
+    /** Checked before every admission: throws when the run's lock was lost (another process took it over). */
+    private readonly fence?: { check(): void },
   ) {
     this.paid = spent.calls;
     this.cost = spent.costUsd;
@@ -160,6 +162,7 @@ export class RunBudget {
   async admit(worstUsd: number): Promise<void> {
     const { maxCalls, maxCost } = this.limits;
     for (;;) {
+      this.fence?.check();
       if (this.stop.signal.aborted) throw new RunInterrupted();
       const callsOk = maxCalls === undefined || this.paid + this.reservedCalls + this.kept.calls < maxCalls;
       const costOk =

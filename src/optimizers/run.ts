@@ -10,7 +10,7 @@ import { type RunConfig, RunOptionsSchema } from "../config/schema.js";
 import { createJudgeScorer } from "../metrics/judge.js";
 import { builtinScorer } from "../metrics/scorer.js";
 import type { JudgeMetric, Scorer } from "../metrics/types.js";
-import type { Ledger } from "../store/ledger.js";
+import { type Ledger, LockLostError, type RunLock } from "../store/ledger.js";
 import type { TestResult } from "../store/types.js";
 import { BudgetedBlackBox, type RunBudget, RunInterrupted } from "./budget.js";
 import { getMethod, type SearchMethod } from "./methods/index.js";
@@ -76,7 +76,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   const { ledger } = deps;
   const run = ledger.getRun(runId);
   if (run.status === "completed" && run.result) return loadOutcome(ledger, runId);
-  const lock = ledger.acquireRunLock(runId); // one process per run: a second one stops here
+  // one process per run: a second one stops here; the lock is fenced (a takeover bumps its generation)
+  const lock = ledger.acquireRunLock(runId);
   ledger.setStatus(runId, "running");
   const clock = startClock();
   let budget: RunBudget | undefined;
@@ -86,17 +87,34 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     if (budget && budget.phase !== "search" && budget.phase !== "init") budget.interrupt();
   };
   deps.signal?.addEventListener("abort", onAbort);
+  // taken over (this process was paused past the staleness limit): admit nothing more, at once
+  lock.onLost(() => budget?.interrupt());
   try {
-    const prepared = await prepareRun(runId, run.config, deps, clock);
+    const prepared = await prepareRun(runId, run.config, deps, clock, lock);
     budget = prepared.budget;
-    return await runPhases(prepared, deps);
+    if (lock.lost) budget.interrupt();
+    const outcome = await runPhases(prepared, deps);
+    if (lock.lost && outcome.status !== "completed") throw lock.lost;
+    return outcome;
   } catch (err) {
+    // stood down: the run is another process's now, nothing more is written for it
+    if (lock.lost) throw lock.lost;
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
+    endSession(ledger, runId, clock, lock);
+  }
+}
+
+/** Save the session's time (unless the run was taken over: nothing more is written), then give the lock back. */
+function endSession(ledger: Ledger, runId: string, clock: SessionClock, lock: RunLock): void {
+  try {
+    if (!lock.lost) saveTiming(ledger, runId, clock);
+  } catch (err) {
+    if (!(err instanceof LockLostError)) throw err;
+  } finally {
     lock.release();
-    saveTiming(ledger, runId, clock);
   }
 }
 
@@ -120,6 +138,7 @@ async function prepareRun(
   config: RunConfig,
   deps: RunDeps,
   clock: SessionClock,
+  lock: RunLock,
 ): Promise<PreparedRun> {
   const { ledger } = deps;
   const method = getMethod(config.method);
@@ -130,7 +149,7 @@ async function prepareRun(
     ledger.setExamples(runId, "test", layout.splits.test);
   }
   const prices = resolvePrices(undefined, process.env);
-  const budget = openRunBudget(ledger, runId, config);
+  const budget = openRunBudget(ledger, runId, config, lock);
   const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
   const judgeBox = deps.judge
     ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })

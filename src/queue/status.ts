@@ -1,7 +1,9 @@
 /**
  * `bench --status --queue URL`: where each enqueued cell stands, read from the shared store: done (its
- * run completed), running (the run lock's host and pid), waiting (queued or waiting for a retry),
- * failed (the error the worker reported), and the results of the cells done.
+ * run completed), running (the run lock's host and pid), stalled (held by a worker that stopped: its
+ * run's heartbeat went stale or the job's lease lapsed; pg-boss hands it to another worker at its next
+ * maintenance), waiting (queued or waiting for a retry), failed (the error the worker reported), and
+ * the results of the cells done.
  */
 import { loadOutcome } from "../optimizers/outcome.js";
 import { type SweepCell, sweepCellOf } from "../optimizers/sweep.js";
@@ -9,7 +11,7 @@ import type { Ledger } from "../store/ledger.js";
 import { type CellOutput, enqueuedCells, type SweepQueue } from "./sweep-queue.js";
 
 /** What a cell is doing. */
-export type CellState = "done" | "running" | "waiting" | "failed" | "stopped";
+export type CellState = "done" | "running" | "stalled" | "waiting" | "failed" | "stopped";
 
 /** One line of the status. */
 export interface CellStatus {
@@ -21,7 +23,7 @@ export interface CellStatus {
   runId: string | null;
   /** Evaluations recorded so far. */
   evaluations: number;
-  /** running: host and pid holding the run; failed: why; waiting: the queue state and tries. */
+  /** running: host and pid holding the run; stalled: whose lease lapsed; failed: why; waiting: the queue state and tries. */
   detail: string;
   /** The finished cell (done or stopped by its budget), for the results table. */
   cell?: SweepCell;
@@ -56,11 +58,19 @@ export async function sweepStatus(ledger: Ledger, queue: SweepQueue): Promise<Ce
         detail: `${why} (after ${job.retryCount + 1} tries; enqueue again to retry)`,
       });
     } else if (job?.state === "active") {
-      out.push({
-        ...base,
-        state: "running",
-        detail: holder ? `taken over from ${holder.host} (pid ${holder.pid})` : "starting",
-      });
+      // held by a worker, but no live process runs the cell: its worker died or lost the database
+      const leaseEnd = new Date(job.startedOn).getTime() + Number(job.expireInSeconds) * 1000;
+      const lapsed = Number.isFinite(leaseEnd) && leaseEnd <= ledger.driver.dialect.nowMs(ledger.driver);
+      const who = holder ? `its worker on ${holder.host} (pid ${holder.pid}) stopped` : undefined;
+      if (holder || lapsed) {
+        out.push({
+          ...base,
+          state: "stalled",
+          detail: `${who ?? "its worker stopped"}; ${lapsed ? "lease lapsed" : `lease lapses at ${new Date(leaseEnd).toISOString()}`}, another worker takes it`,
+        });
+      } else {
+        out.push({ ...base, state: "running", detail: "starting" });
+      }
     } else {
       const state = job?.state ?? "not in the queue";
       const last = typeof output.message === "string" ? `; last try: ${output.message}` : "";
@@ -78,5 +88,6 @@ export async function sweepStatus(ledger: Ledger, queue: SweepQueue): Promise<Ce
 export function statusSummary(status: readonly CellStatus[]): string {
   const n = (s: CellState) => status.filter((c) => c.state === s).length;
   const stopped = n("stopped");
-  return `${status.length} cells: ${n("done")} done${stopped ? `, ${stopped} stopped by their budget` : ""}, ${n("running")} running, ${n("waiting")} waiting, ${n("failed")} failed`;
+  const stalled = n("stalled");
+  return `${status.length} cells: ${n("done")} done${stopped ? `, ${stopped} stopped by their budget` : ""}, ${n("running")} running${stalled ? `, ${stalled} stalled` : ""}, ${n("waiting")} waiting, ${n("failed")} failed`;
 }

@@ -269,7 +269,21 @@ export class SweepQueue {
     await this.boss.complete(this.name, id, output as unknown as object);
   }
 
-  /** The cell failed (or its worker stopped): it is tried again after the retry delay while retries remain. */
+  /**
+   * Give a cell this worker holds back to the queue without using up one of its retries (its worker is
+   * stopping gracefully: the cell is healthy). pg-boss 10 has no call for this ("fail" counts a try, and
+   * a job fetched again after a start counts one too), so the job goes back to "created" with no start
+   * time, its retry count unchanged; a job no longer active is left alone.
+   */
+  async giveBack(id: string, output: CellOutput): Promise<void> {
+    await this.boss.getDb().executeSql(
+      `UPDATE pgboss.job SET state = 'created', started_on = NULL, start_after = now(), output = $3::jsonb
+          WHERE name = $1 AND id = $2 AND state = 'active'`,
+      [this.name, id, JSON.stringify(output)],
+    );
+  }
+
+  /** The cell failed: it is tried again after the retry delay while retries remain. */
   async fail(id: string, output: CellOutput): Promise<void> {
     await this.boss.fail(this.name, id, output as unknown as object);
   }

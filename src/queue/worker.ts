@@ -10,9 +10,10 @@
  * over and resumed from the ledger: nothing answered is paid twice, the result is the same.
  */
 import { hostname } from "node:os";
+import { withReconnect } from "../db/reconnect.js";
 import type { RunOutcome } from "../optimizers/outcome.js";
 import { RunSession } from "../session/run-session.js";
-import { type Ledger, RunLockedError } from "../store/ledger.js";
+import { type Ledger, LockLostError, RunLockedError } from "../store/ledger.js";
 import { sleep } from "../util/async/index.js";
 import { errorMessage } from "../util/errors.js";
 import { redactUrl } from "../util/redact.js";
@@ -30,6 +31,12 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** A line of progress (stderr in the CLI). */
   log?: (line: string) => void;
+  /**
+   * How long to keep trying when the database goes away (a restart, a failover), ms [the reconnection
+   * window: INSTRUCTZERO_RECONNECT_MS, 5 min]: the queue is asked again and a cell cut by the outage is
+   * resumed, with backoff; the worker exits only once the database stayed away for longer.
+   */
+  reconnectMs?: number;
 }
 
 /** Run one cell to its end (or until `signal`); waits while another live process holds its run. */
@@ -80,11 +87,32 @@ export async function runWorker(
   const log = options.log ?? (() => {});
   const where = { host: hostname(), pid: process.pid };
   let ended = 0;
+  let outage = false;
+  // the queue through an outage: asked again with backoff for the reconnection window
+  const patient = <T>(fn: () => Promise<T>): Promise<T> =>
+    withReconnect(fn, {
+      windowMs: options.reconnectMs,
+      signal: options.signal,
+      onRetry: (err) => {
+        if (!outage) log(`the store cannot be reached (${redactUrl(errorMessage(err))}); reconnecting`);
+        outage = true;
+      },
+    }).then((v) => {
+      if (outage) log("the store is back");
+      outage = false;
+      return v;
+    });
   const loop = async (slot: number): Promise<void> => {
     while (!options.signal?.aborted) {
-      const job = await queue.take();
+      let job: Awaited<ReturnType<SweepQueue["take"]>>;
+      try {
+        job = await patient(() => queue.take());
+      } catch (err) {
+        if (options.signal?.aborted) return; // Ctrl-C while the store was away
+        throw err;
+      }
       if (!job) {
-        if (options.exitWhenDone && (await queue.unfinished()) === 0) return;
+        if (options.exitWhenDone && (await patient(() => queue.unfinished())) === 0) return;
         await sleep(options.pollMs ?? 2000, options.signal, "resolve");
         continue;
       }
@@ -101,7 +129,16 @@ export async function runWorker(
         Math.max(200, (Number(job.expireInSeconds) * 1000) / 3),
       );
       try {
-        const outcome = await runCell(cell, ledger, { signal: options.signal, log });
+        // a cell cut by a database outage is resumed once the database is back (its run lock, left
+        // behind if the outage outlived its release, is this process's own: taken back at once)
+        const outcome = await withReconnect(() => runCell(cell, ledger, { signal: options.signal, log }), {
+          windowMs: options.reconnectMs,
+          signal: options.signal,
+          onRetry: (err) =>
+            log(
+              `[${slot}] ${name}: the store went away (${redactUrl(errorMessage(err))}); resuming when it is back`,
+            ),
+        });
         const output: CellOutput = {
           runId: outcome.runId,
           status: outcome.status,
@@ -110,21 +147,35 @@ export async function runWorker(
           test: outcome.test?.score ?? null,
         };
         if (outcome.status === "interrupted") {
-          // this worker is stopping: the cell goes back to the queue and resumes elsewhere
-          await queue.fail(job.id, { ...output, message: `worker ${where.host}:${where.pid} stopped` });
+          // this worker is stopping: the cell goes back to the queue (no retry used) and resumes elsewhere
+          await patient(() =>
+            queue.giveBack(job.id, { ...output, message: `worker ${where.host}:${where.pid} stopped` }),
+          );
           log(`[${slot}] ${name}: interrupted (run ${outcome.runId}); back in the queue`);
         } else {
-          await queue.complete(job.id, output);
+          await patient(() => queue.complete(job.id, output));
           ended++;
           log(
             `[${slot}] ${name}: ${outcome.status}, test ${outcome.test?.score.toFixed(3) ?? "-"} (run ${outcome.runId})`,
           );
         }
       } catch (err) {
+        if (err instanceof LockLostError) {
+          // another process took the run over while this one was paused: the cell is its own now (its
+          // job too, when it is a worker), so this worker drops it without completing or failing the job
+          log(`[${slot}] ${name}: dropped: ${err.message}`);
+          continue;
+        }
         const message = redactUrl(errorMessage(err));
+        let runId = "";
+        try {
+          runId = ledger.findRunByConfig(cell.config) ?? "";
+        } catch {
+          // the store is still away: the job's message says why
+        }
         await queue
           .fail(job.id, {
-            runId: ledger.findRunByConfig(cell.config) ?? "",
+            runId,
             status: "failed",
             ...where,
             message,

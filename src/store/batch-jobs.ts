@@ -1,7 +1,7 @@
 /** Provider batches of a run (`--batch-api`), recorded so a resumed run collects them instead of paying twice. */
 import type { BatchJobRecord, BatchProviderName, BatchStore } from "../blackbox/batch/types.js";
 import type { LedgerContext } from "./context.js";
-import { runLockedSince } from "./run-lock.js";
+import { fenced, runLockedSince } from "./run-lock.js";
 
 /** A row of batch_jobs. */
 interface BatchJobRow {
@@ -89,7 +89,10 @@ export function batchStore(ctx: LedgerContext, runId?: string): BatchStore {
   };
   return {
     get: (key) => getBatchJob(ctx, run(), key),
-    put: (job) => putBatchJob(ctx, run(), job),
+    put: (job) => {
+      const id = run();
+      fenced(ctx, id, () => putBatchJob(ctx, id, job));
+    },
     open: () => batchJobs(ctx, run(), { open: true }),
   };
 }

@@ -3,8 +3,20 @@
  * the checks they share (the run exists) and the ledger's own error.
  */
 import type { SqlDriver } from "../db/driver.js";
-import { UserError } from "../util/errors.js";
+import { type InstructZeroError, UserError } from "../util/errors.js";
 import type { RunStatus } from "./types.js";
+
+/** What a run lock's holder keeps to check that the run is still its own (./run-lock.ts; one per locked run and ledger). */
+export interface RunFence {
+  readonly runId: string;
+  readonly owner: string;
+  /** The run's lock generation when this process took the lock. */
+  readonly generation: number;
+  /** The LockLostError, once the lock was found lost. */
+  lost?: InstructZeroError;
+  /** Called once when the lock is found lost. */
+  readonly onLost: (() => void)[];
+}
 
 /** One open ledger, as its parts see it. */
 export interface LedgerContext {
@@ -14,6 +26,8 @@ export interface LedgerContext {
   readonly now: () => Date;
   /** True once the ledger is closed. */
   readonly isClosed: () => boolean;
+  /** The fences of the runs whose lock this ledger holds (./run-lock.ts): their writes are checked. */
+  readonly fences: Map<string, RunFence>;
 }
 
 /** Two different results recorded for the same evaluation index of a run. */

@@ -8,6 +8,7 @@ export {
   Ledger,
   LedgerConflictError,
   type LedgerOptions,
+  LockLostError,
   openLedger,
   RUN_LOCK_STALE_MS,
   type RunLock,

@@ -2,6 +2,9 @@
  * The run ledger's one public face: a `Ledger` with every operation of the concepts kept in the files
  * beside it (runs, evaluations, checkpoints, examples, run lock, spend log, batch jobs, results), so
  * callers hold one object. Obtain it with `openLedger` (./open-ledger.ts).
+ *
+ * Every write for a run whose lock this ledger holds is fenced (`lock.fenced`): it checks, in its own
+ * transaction, that the lock's generation is still this holder's, and throws LockLostError otherwise.
  */
 import type { BatchJobRecord, BatchStore } from "../blackbox/batch/types.js";
 import type { DialectName, SqlDriver } from "../db/driver.js";
@@ -34,7 +37,7 @@ export class Ledger {
     /** True when this is a snapshot copy of a file this process cannot write (nothing written lands). */
     readonly isSnapshot = false,
   ) {
-    this.ctx = { db, path, now, isClosed: () => this.closed };
+    this.ctx = { db, path, now, isClosed: () => this.closed, fences: new Map() };
   }
 
   /** The database connection (the rate limiter and the sweep queue keep their tables beside the ledger's). */
@@ -127,17 +130,17 @@ export class Ledger {
    * at its worst case: the provider may have answered it.
    */
   openSpend(runId: string, entry: { phase: string; source: string; worstCostUsd: number }): number {
-    return spend.openSpend(this.ctx, runId, entry);
+    return lock.fenced(this.ctx, runId, () => spend.openSpend(this.ctx, runId, entry));
   }
 
   /** Settle a pending request: paid (its real usage), or `null` when nothing was paid (failed, cached). */
   closeSpend(runId: string, seq: number, paid: SpendEntry | null): void {
-    spend.closeSpend(this.ctx, runId, seq, paid);
+    lock.fenced(this.ctx, runId, () => spend.closeSpend(this.ctx, runId, seq, paid));
   }
 
   /** Record one paid request at once (no pending step). */
   recordSpend(runId: string, entry: SpendEntry): void {
-    spend.recordSpend(this.ctx, runId, entry);
+    lock.fenced(this.ctx, runId, () => spend.recordSpend(this.ctx, runId, entry));
   }
 
   /**
@@ -145,7 +148,7 @@ export class Ledger {
    * counted as paid at their worst case. Call it holding the run's lock. Returns how many.
    */
   markLostSpend(runId: string): number {
-    return spend.markLostSpend(this.ctx, runId);
+    return lock.fenced(this.ctx, runId, () => spend.markLostSpend(this.ctx, runId));
   }
 
   /**
@@ -162,7 +165,7 @@ export class Ledger {
    * that stopped at its budget. Nothing else of a run's configuration can change: it defines the run.
    */
   updateLimits(runId: string, limits: { maxCalls?: number | null; maxCost?: number | null }): RunConfig {
-    return runs.updateLimits(this.ctx, runId, limits);
+    return lock.fenced(this.ctx, runId, () => runs.updateLimits(this.ctx, runId, limits));
   }
 
   /** Every run in creation order, with evaluation counts, best score and cost. */
@@ -178,7 +181,7 @@ export class Ledger {
    * arrive in any order. Returns true when the record was added, false for a no-op.
    */
   appendEvaluation(runId: string, record: EvaluationRecord): boolean {
-    return evals.appendEvaluation(this.ctx, runId, record);
+    return lock.fenced(this.ctx, runId, () => evals.appendEvaluation(this.ctx, runId, record));
   }
 
   /** All evaluations of a run, by index. */
@@ -193,7 +196,7 @@ export class Ledger {
 
   /** Store an optimiser checkpoint value (any JSON value) under `key`; `undefined` deletes it. */
   setState(runId: string, key: string, value: unknown): void {
-    checkpoints.setState(this.ctx, runId, key, value);
+    lock.fenced(this.ctx, runId, () => checkpoints.setState(this.ctx, runId, key, value));
   }
 
   /** A checkpoint value stored by `setState`, or undefined. */
@@ -211,7 +214,7 @@ export class Ledger {
    * `scores`/`outputs`, "test") so reports can show input / expected / output per example.
    */
   setExamples(runId: string, split: string, list: Example[]): void {
-    examples.setExamples(this.ctx, runId, split, list);
+    lock.fenced(this.ctx, runId, () => examples.setExamples(this.ctx, runId, split, list));
   }
 
   /**
@@ -219,7 +222,7 @@ export class Ledger {
    * without them. Storing different examples for the same run is an error.
    */
   setTaskExamples(runId: string, sha256: string, list: Example[]): void {
-    examples.setTaskExamples(this.ctx, runId, sha256, list);
+    lock.fenced(this.ctx, runId, () => examples.setTaskExamples(this.ctx, runId, sha256, list));
   }
 
   /** The in-memory task examples stored by `setTaskExamples`, or null. */
@@ -234,12 +237,12 @@ export class Ledger {
 
   /** Set a run's status ("interrupted", "stopped", "failed" ... ) with an optional message (e.g. the error). */
   setStatus(runId: string, status: RunStatus, message?: string): void {
-    runs.setStatus(this.ctx, runId, status, message);
+    lock.fenced(this.ctx, runId, () => runs.setStatus(this.ctx, runId, status, message));
   }
 
   /** Record the final result (chosen evaluation, test score, totals) and mark the run "completed". */
   finishRun(runId: string, result: RunResult): void {
-    finishRun(this.ctx, runId, result);
+    lock.fenced(this.ctx, runId, () => finishRun(this.ctx, runId, result));
   }
 
   /** A provider batch of a run (`--batch-api`), by its key; undefined when none is recorded. */
@@ -249,7 +252,7 @@ export class Ledger {
 
   /** Record (insert or replace) a provider batch of a run; its creation time is kept. Committed on return. */
   putBatchJob(runId: string, job: BatchJobRecord): void {
-    batch.putBatchJob(this.ctx, runId, job);
+    lock.fenced(this.ctx, runId, () => batch.putBatchJob(this.ctx, runId, job));
   }
 
   /** A run's provider batches in creation order; `open`: only those not yet collected (to resume or cancel). */

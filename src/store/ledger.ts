@@ -15,6 +15,7 @@ export { LedgerConflictError } from "./context.js";
 export { Ledger } from "./ledger-class.js";
 export { type LedgerOptions, openLedger } from "./open-ledger.js";
 export {
+  LockLostError,
   RUN_LOCK_HEARTBEAT_MS,
   RUN_LOCK_STALE_MS,
   type RunLock,

@@ -12,9 +12,15 @@ import { VERSION } from "../version.js";
 /**
  * Version of the ledger's table layout and stored configuration, in `meta.schema_version`.
  * 2: configurations follow src/config/schema.ts (option names of the CLI flags, defaults stored);
- * table task_examples (tasks given in memory). Version-1 ledgers are migrated when opened.
+ * table task_examples (tasks given in memory). 3: `runs.lock_generation`, the run lock's fencing token
+ * (./run-lock.ts). Older ledgers are migrated when opened.
  */
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 3;
+
+/** What schema version 3 adds: the run lock's generation (fencing token), bumped at every acquisition. */
+export const SCHEMA_V3_ADDITIONS = `
+ALTER TABLE runs ADD COLUMN lock_generation INTEGER NOT NULL DEFAULT 0;
+`;
 
 /** Tables added by schema version 2. */
 export const SCHEMA_V2_ADDITIONS = `
@@ -101,7 +107,7 @@ CREATE TABLE examples (
   examples TEXT NOT NULL,
   PRIMARY KEY (run_id, split)
 ) WITHOUT ROWID;
-${SCHEMA_V2_ADDITIONS}`;
+${SCHEMA_V2_ADDITIONS}${SCHEMA_V3_ADDITIONS}`;
 /** The ledger's tables. */
 export const TABLES = [
   "meta",
@@ -189,29 +195,36 @@ export function createSchema(db: SqlDriver, now: Date): void {
 /**
  * Bring a ledger of an older schema version to {@link LEDGER_SCHEMA_VERSION}, in one transaction
  * (a failure leaves the file as it was). 1 -> 2: every run's configuration through
- * `migrateConfigV1`, table task_examples added.
+ * `migrateConfigV1`, tables task_examples, spend, run_locks and batch_jobs added. 2 -> 3: column
+ * runs.lock_generation (0: no lock taken since).
  */
 export function migrate(db: SqlDriver, file: string, from: number, now: Date): void {
   db.transaction(() => {
     const v = Number(db.value("SELECT value FROM meta WHERE key = 'schema_version'"));
     if (v !== from) return; // another process migrated it meanwhile
-    const rows = db.all<{ id: string; config: string }>("SELECT id, config FROM runs");
-    for (const row of rows) {
-      let config: unknown;
-      try {
-        config = migrateConfigV1(JSON.parse(row.config) as Record<string, unknown>);
-      } catch (err) {
-        throw new UserError(
-          `run ledger ${file}: cannot migrate run ${row.id} from schema version 1: ${(err as Error).message}. The file was left untouched.`,
-        );
-      }
-      db.run("UPDATE runs SET config = ? WHERE id = ?", [JSON.stringify(config), row.id]);
-    }
-    db.exec(db.dialect.ddl(SCHEMA_V2_ADDITIONS));
+    if (from < 2) migrateV1(db, file);
+    if (from < 3) db.exec(db.dialect.ddl(SCHEMA_V3_ADDITIONS));
     db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(LEDGER_SCHEMA_VERSION)]);
     db.run(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       [`migrated_from_${from}`, `${now.toISOString()} by instructzero ${VERSION}`],
     );
   });
+}
+
+/** 1 -> 2: every run's configuration through `migrateConfigV1`, the version-2 tables added. */
+function migrateV1(db: SqlDriver, file: string): void {
+  const rows = db.all<{ id: string; config: string }>("SELECT id, config FROM runs");
+  for (const row of rows) {
+    let config: unknown;
+    try {
+      config = migrateConfigV1(JSON.parse(row.config) as Record<string, unknown>);
+    } catch (err) {
+      throw new UserError(
+        `run ledger ${file}: cannot migrate run ${row.id} from schema version 1: ${(err as Error).message}. The file was left untouched.`,
+      );
+    }
+    db.run("UPDATE runs SET config = ? WHERE id = ?", [JSON.stringify(config), row.id]);
+  }
+  db.exec(db.dialect.ddl(SCHEMA_V2_ADDITIONS));
 }

@@ -31,6 +31,13 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   /** Stop the server at once and delete its directory (idempotent). */
   stop(): Promise<void>;
+  /**
+   * Shut the server down (fault tests: clients lose their connections; "fast": sessions are
+   * terminated), keeping its data; {@link restartServer} starts it again on the same port.
+   */
+  stopServer(mode?: "fast" | "immediate"): Promise<void>;
+  /** Start a server stopped by {@link stopServer} again (same port, same data). */
+  restartServer(): Promise<void>;
 }
 
 /** Where initdb and pg_ctl are: $INSTRUCTZERO_PG_BIN, Debian's /usr/lib/postgresql/N/bin, pg_config, PATH. */
@@ -112,10 +119,11 @@ export async function startPostgres(options: { bin?: string } = {}): Promise<Tes
   const init = run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   if (init.status !== 0) fail(`initdb (${bin})`, init);
   let port = 0;
+  const optsFor = (p: number) =>
+    `-p ${p} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-    const start = run("pg_ctl", ["-D", data, "-o", opts, "-l", log, "-w", "-t", "60", "start"]);
+    const start = run("pg_ctl", ["-D", data, "-o", optsFor(port), "-l", log, "-w", "-t", "60", "start"]);
     if (start.status === 0) break;
     if (attempt >= 2) fail(`pg_ctl start (port ${port})`, start);
   }
@@ -146,6 +154,14 @@ export async function startPostgres(options: { bin?: string } = {}): Promise<Tes
     },
     async stop() {
       stopNow();
+    },
+    async stopServer(mode: "fast" | "immediate" = "fast") {
+      const r = run("pg_ctl", ["-D", data, "stop", "-m", mode, "-w", "-t", "60"]);
+      if (r.status !== 0) throw new Error(`pg_ctl stop failed: ${r.stderr}${r.stdout}`);
+    },
+    async restartServer() {
+      const r = run("pg_ctl", ["-D", data, "-o", optsFor(port), "-l", log, "-w", "-t", "60", "start"]);
+      if (r.status !== 0) throw new Error(`pg_ctl start failed: ${r.stderr}${r.stdout}`);
     },
   };
 }

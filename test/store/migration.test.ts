@@ -16,7 +16,7 @@ import { parseRunConfig } from "../../src/config/parse.js";
 import { executeRun } from "../../src/optimizers/run.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
 import { openRunDeps } from "../../src/optimizers/setup.js";
-import { openLedger } from "../../src/store/ledger.js";
+import { LEDGER_SCHEMA_VERSION, openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { CLI, runCli } from "../helpers/cli.js";
@@ -137,7 +137,7 @@ describe("ledger migration v1 -> v2 (library)", () => {
       ledger.close();
     }
     const m = meta(file);
-    expect(m.schema_version).toBe("2");
+    expect(m.schema_version).toBe(String(LEDGER_SCHEMA_VERSION));
     expect(m.migrated_from_1).toMatch(/^2031-02-03T04:05:06\.000Z by instructzero /);
     expect(m.created_by).toBe("instructzero 0.1.0");
   });
@@ -160,7 +160,7 @@ describe("ledger migration v1 -> v2 (library)", () => {
     const results = await Promise.all([openInChild(file), openInChild(file), openInChild(file)]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const m = meta(file);
-    expect(m.schema_version).toBe("2");
+    expect(m.schema_version).toBe(String(LEDGER_SCHEMA_VERSION));
     expect(Object.keys(m).filter((k) => k.startsWith("migrated_from_"))).toEqual(["migrated_from_1"]);
     const ledger = openLedger(file, { create: false });
     try {
@@ -237,7 +237,7 @@ describe("ledger migration v1 -> v2 (CLI)", () => {
     expect(exp.config).toMatchObject({ demos: 5, cache: false, test: true });
     for (const k of V1_ONLY) expect(exp.config).not.toHaveProperty(k);
     expect(() => parseRunConfig(exp.config)).not.toThrow();
-    expect(meta(file).schema_version).toBe("2");
+    expect(meta(file).schema_version).toBe(String(LEDGER_SCHEMA_VERSION));
   });
 
   describe("resume of the interrupted v1 run", () => {
@@ -288,7 +288,7 @@ describe("ledger migration v1 -> v2 (CLI)", () => {
       }
       expect(resumed).toHaveLength(6);
       expect(resumed.slice(0, 3)).toEqual(before);
-      expect(meta(file).schema_version).toBe("2");
+      expect(meta(file).schema_version).toBe(String(LEDGER_SCHEMA_VERSION));
 
       // the same configuration run from scratch, in process, with today's code
       const config = makeRunConfig({
@@ -331,5 +331,31 @@ describe("ledger migration v1 -> v2 (CLI)", () => {
       expect(reference).toHaveLength(6);
       expect(essence(resumed)).toEqual(essence(reference));
     });
+  });
+});
+
+describe("ledger migration v2 -> v3 (the run lock's generation)", () => {
+  it("adds runs.lock_generation to a version-2 ledger; its runs keep their rows and lock with generation 1", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "iz-v2-")), "runs.sqlite");
+    const ledger = openLedger(file);
+    const id = ledger.createRun(makeRunConfig({ task: "antonyms", target: "openai:gpt-4o-mini", budget: 4 }));
+    ledger.close();
+    // as version 2 wrote it: no lock_generation column
+    const db = new Database(file);
+    db.exec("ALTER TABLE runs DROP COLUMN lock_generation");
+    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
+    db.close();
+    const again = openLedger(file, { create: false, now: () => new Date("2031-05-06T00:00:00.000Z") });
+    try {
+      expect(again.getRun(id).config.budget).toBe(4);
+      const lock = again.acquireRunLock(id);
+      expect(lock.generation).toBe(1);
+      lock.release();
+    } finally {
+      again.close();
+    }
+    const m = meta(file);
+    expect(m.schema_version).toBe("3");
+    expect(m.migrated_from_2).toMatch(/^2031-05-06/);
   });
 });

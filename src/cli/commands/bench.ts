@@ -95,7 +95,7 @@ export function registerBenchCommand(program: Command): void {
     )
     .option(
       "--status",
-      "with --queue: show each enqueued cell (done, running where, waiting, failed why) and the results so far",
+      "with --queue: show each enqueued cell (done, running where, stalled: its worker stopped, waiting, failed why) and the results so far",
     )
     .option(
       "--lease <seconds>",

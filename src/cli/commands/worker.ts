@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { isPostgresUrl } from "../../db/location.js";
+import { parseDuration, reconnectMs, setReconnectMs } from "../../db/reconnect.js";
 import { SweepQueue } from "../../queue/sweep-queue.js";
 import { runWorker } from "../../queue/worker.js";
 import { openRunStore } from "../../session/store.js";
@@ -19,7 +20,12 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option("--concurrency <n>", "cells run at once by this process", intOption("--concurrency", 1), 1)
     .option("--poll <ms>", "how often an idle worker asks for a cell", intOption("--poll", 100), 2000)
-    .option("--exit-when-done", "exit once no cell is queued, waiting for a retry or held by any worker");
+    .option("--exit-when-done", "exit once no cell is queued, waiting for a retry or held by any worker")
+    .option(
+      "--reconnect-for <duration>",
+      "when the database goes away, keep reconnecting (with backoff) this long before exiting, e.g. 30s, 5m, 1h [$INSTRUCTZERO_RECONNECT_MS, else 5m]",
+      (v: string) => parseDuration(v, "--reconnect-for"),
+    );
   addLedgerOption(cmd).action(
     async (opts: {
       ledger?: string;
@@ -27,7 +33,9 @@ export function registerWorkerCommand(program: Command): void {
       concurrency: number;
       poll: number;
       exitWhenDone?: boolean;
+      reconnectFor?: number;
     }) => {
+      if (opts.reconnectFor !== undefined) setReconnectMs(opts.reconnectFor);
       const url = ledgerPathOption(opts);
       if (!isPostgresUrl(url))
         throw new UserError(
@@ -55,6 +63,7 @@ export function registerWorkerCommand(program: Command): void {
           concurrency: opts.concurrency,
           pollMs: opts.poll,
           exitWhenDone: opts.exitWhenDone,
+          reconnectMs: reconnectMs(),
           signal: controller.signal,
           log: (line) => process.stderr.write(`${line}\n`),
         });

@@ -15,8 +15,14 @@ import type { RunLayout } from "../run-layout.js";
 /**
  * The budget of a run's session: its limits, less what every earlier session paid (requests a dead
  * session left in flight are first counted as paid: worst case); every paid request goes to the spend log.
+ * `fence`: the run lock, checked before every admission (a process that lost it admits nothing more).
  */
-export function openRunBudget(ledger: Ledger, runId: string, config: RunConfig): RunBudget {
+export function openRunBudget(
+  ledger: Ledger,
+  runId: string,
+  config: RunConfig,
+  fence?: { check(): void },
+): RunBudget {
   ledger.markLostSpend(runId);
   const spentBefore = Object.values(ledger.spendBySource(runId));
   return new RunBudget(
@@ -29,6 +35,7 @@ export function openRunBudget(ledger: Ledger, runId: string, config: RunConfig):
       open: (entry) => ledger.openSpend(runId, entry),
       close: (id, paid) => ledger.closeSpend(runId, id, paid),
     },
+    fence,
   );
 }
 

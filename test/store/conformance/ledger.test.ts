@@ -15,6 +15,7 @@ import { makeRunConfig } from "../../../src/optimizers/run-config.js";
 import {
   LEDGER_SCHEMA_VERSION,
   LedgerConflictError,
+  LockLostError,
   openLedger,
   RUN_LOCK_STALE_MS,
 } from "../../../src/store/ledger.js";
@@ -397,6 +398,87 @@ describe.each(storeBackends())("ledger on $name", (backend) => {
     ]);
     expect(b.getRun(id).status).toBe("interrupted");
     b.acquireRunLock(id).release();
+    a.close();
+    b.close();
+  });
+
+  it("fences the run lock: a holder taken over while paused writes nothing more and learns who holds the run", async () => {
+    const location = await backend.fresh("fence");
+    const a = openLedger(location);
+    const b = openLedger(location, { ownConnection: true });
+    const id = a.createRun(makeConfig());
+    const lockA = a.acquireRunLock(id);
+    expect(lockA.generation).toBe(1);
+    const seqA = a.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.01 });
+    a.appendEvaluation(id, makeRecord(0));
+    let told = 0;
+    lockA.onLost(() => told++);
+    // A is paused: its heartbeat goes stale, B takes the run over (generation 2) and marks A's request lost
+    await backend.sql(location, "UPDATE run_locks SET heartbeat_at = ? WHERE run_id = ?", [
+      new Date(Date.now() - RUN_LOCK_STALE_MS - 1000).toISOString(),
+      id,
+    ]);
+    const lockB = b.acquireRunLock(id);
+    expect(lockB.generation).toBe(2);
+    expect(b.markLostSpend(id)).toBe(1);
+    // A wakes: every write for the run, its admission check and its heartbeat refuse, naming B
+    const lost = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(LockLostError);
+        return err as LockLostError;
+      }
+      throw new Error("expected a LockLostError");
+    };
+    const err = lost(() =>
+      a.closeSpend(id, seqA, {
+        phase: "search",
+        source: "target",
+        inputTokens: 1,
+        outputTokens: 1,
+        costUsd: 0.001,
+      }),
+    );
+    expect(err.message).toContain(`was taken over by process ${process.pid} on ${hostname()}`);
+    expect(err.holder?.pid).toBe(process.pid);
+    expect(told).toBe(1);
+    expect(lockA.lost).toBe(err);
+    lost(() => lockA.check());
+    lost(() => lockA.heartbeat());
+    lost(() => a.appendEvaluation(id, makeRecord(1)));
+    lost(() => a.setState(id, "k", 1));
+    lost(() => a.setStatus(id, "failed", "x"));
+    lost(() => a.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.01 }));
+    lost(() =>
+      a.putBatchJob(id, {
+        key: "k",
+        provider: "openai",
+        model: "m",
+        fileId: null,
+        batchId: null,
+        status: "uploaded",
+        attempt: 0,
+        customIds: [],
+      }),
+    );
+    // nothing of A landed after the takeover; B's lock is untouched by A's release
+    lockA.release();
+    expect(b.evaluations(id).map((e) => e.index)).toEqual([0]);
+    expect(b.spendBySource(id).target).toMatchObject({ calls: 1, lost: 1 });
+    expect(b.getState(id, "k")).toBeUndefined();
+    expect(b.lockHolder(id)?.pid).toBe(process.pid);
+    lockB.check();
+    b.appendEvaluation(id, makeRecord(1));
+    b.setStatus(id, "interrupted");
+    lockB.release();
+    // another ledger of this process that holds no lock writes as before (limits, status)
+    a.setStatus(id, "interrupted", "by hand");
+    // a later holder gets a higher generation, never a reused one
+    const lockC = a.acquireRunLock(id);
+    expect(lockC.generation).toBe(3);
+    a.appendEvaluation(id, makeRecord(2));
+    lockC.release();
     a.close();
     b.close();
   });

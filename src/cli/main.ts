@@ -14,6 +14,7 @@ import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
 import { registerTasksCommand } from "./commands/tasks.js";
 import { registerTransferCommand } from "./commands/transfer.js";
+import { registerUiCommand } from "./commands/ui.js";
 import { registerWorkerCommand } from "./commands/worker.js";
 import { showDownloadProgress } from "./download-progress.js";
 
@@ -43,6 +44,7 @@ function buildProgram(): Command {
   registerShowCommand(program);
   registerReportCommand(program);
   registerTransferCommand(program);
+  registerUiCommand(program);
   return program;
 }
 

@@ -15,11 +15,18 @@ import type { EvaluationRecord } from "../store/types.js";
 import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd } from "../util/format.js";
 import { type HeatmapColumn, heatmapCss, instructionTags, renderHeatmap } from "./charts/heatmap.js";
 import { intervalBar } from "./charts/interval.js";
+import { similarityCss } from "./charts/similarity.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { ExampleResult, RunExport } from "./export.js";
 import { configRows, totalsRows } from "./labels.js";
 import { BASE_CSS, htmlPage } from "./page.js";
-import { runCostChart, runDistributionChart, runProgressChart } from "./run-charts.js";
+import {
+  runCostChart,
+  runDistributionChart,
+  runProgressChart,
+  runSimilarityMap,
+  SIMILARITY_TOP,
+} from "./run-charts.js";
 
 /** Instructions shown in the heatmap. */
 export const HEATMAP_TOP = 10;
@@ -84,6 +91,7 @@ ul.notes { margin: 6px 0; padding-left: 20px; color: var(--muted); }
 .heatmap .rank { color: var(--muted); font-variant-numeric: tabular-nums; }
 .heatmap-scroll { border: 1px solid var(--line); }
 ${heatmapCss()}
+${similarityCss()}
 `;
 
 const card = (k: string, v: string, sub?: string) =>
@@ -107,7 +115,7 @@ function instructionCell(text: string, tags: { chosen?: boolean; init?: boolean;
 }
 
 /** A per-example table (input, expected, output, score; the metric's feedback when there is any). */
-function examplesTable(id: string, rows: ExampleResult[]): string {
+export function examplesTable(id: string, rows: ExampleResult[]): string {
   const withFeedback = rows.some((r) => r.feedback !== undefined);
   const body = rows
     .map(
@@ -275,7 +283,9 @@ export function renderRunBody(run: RunExport, options: RunViewOptions = {}): str
   const cut = (shown: number, all: number) =>
     shown < all
       ? `<p class="note table-cut">Showing ${esc(fmtInt(shown))} of ${esc(fmtInt(all))}${
-          options.candidatesHref ? `: <a href="${esc(options.candidatesHref)}">every candidate, sortable</a>` : ""
+          options.candidatesHref
+            ? `: <a href="${esc(options.candidatesHref)}">every candidate, sortable</a>`
+            : ""
         }.</p>`
       : "";
   const byIndex = new Map(run.evaluations.map((e) => [e.index, e]));
@@ -446,6 +456,10 @@ ${runDistributionChart(run.evaluations)}
 ${selectionSection(run, tagsOf)}
 <section id="heatmap"><h2>Top ${esc(fmtInt(heatRows.length))} instructions on each validation example</h2>
 ${heatmap}
+</section>
+<section id="similarity"><h2>Similarity map of the instructions</h2>
+${runSimilarityMap(run.instructions, (i) => byIndex.get(i)?.z ?? null, summary.bestIndex)}
+<p class="legend">Each dot is a distinct instruction${run.instructions.length > SIMILARITY_TOP ? ` (the best ${SIMILARITY_TOP})` : ""}, coloured by its validation score (red 0, green 1; ringed: the winner); near dots are alike: their soft prompts (the search's view) when the run has them, else the words they use. Hover a dot for its instruction.</p>
 </section>
 <section id="instructions"><h2>All instructions (${esc(fmtInt(summary.distinctInstructions))} distinct, best first)</h2>
 <table id="instruction-table"><thead><tr><th class="num">rank</th><th class="num">score</th><th>instruction</th><th class="num">first evaluation</th><th class="num">iteration</th><th class="num">times proposed</th></tr></thead>

@@ -7,6 +7,7 @@ import type { EvaluationRecord } from "../store/types.js";
 import { type ChartBaseline, renderChart } from "./chart.js";
 import { renderCostChart } from "./charts/cost.js";
 import { type DistributionGroup, renderDistribution } from "./charts/distribution.js";
+import { renderSimilarityMap, type SimilarityPoint } from "./charts/similarity.js";
 
 /** What a run chart needs of an evaluation (a full record, or the live pages' lighter rows). */
 export type ChartEvaluation = Pick<
@@ -68,4 +69,26 @@ export function runCostChart(evaluations: readonly ChartEvaluation[]): string {
     judgeCostUsd: evaluations.map((e) => e.judge?.costUsd ?? 0),
     calls: evaluations.map((e) => e.calls),
   });
+}
+
+/** Instructions drawn on the similarity map: the best this many. */
+export const SIMILARITY_TOP = 500;
+
+/**
+ * The similarity map (`svg#similarity-map`) of a run's distinct instructions (best first, the best
+ * {@link SIMILARITY_TOP}), placed by the soft prompt of their first evaluation.
+ */
+export function runSimilarityMap(
+  instructions: readonly { instruction: string; score: number; firstIndex: number }[],
+  zOf: (index: number) => readonly number[] | null,
+  chosenIndex: number | null,
+): string {
+  const points: SimilarityPoint[] = instructions.slice(0, SIMILARITY_TOP).map((s) => ({
+    instruction: s.instruction,
+    score: s.score,
+    index: s.firstIndex,
+    z: zOf(s.firstIndex),
+    chosen: s.firstIndex === chosenIndex,
+  }));
+  return renderSimilarityMap(points);
 }

@@ -267,7 +267,10 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
 
   // ---- compare
   app.get("/compare", (c) => {
-    const ids = [...new Set(c.req.queries("run") ?? [])].slice(0, COMPARE_MAX);
+    const ids = [...new Set((c.req.queries("run") ?? []).map((id) => ledger.resolveRunId(id)))].slice(
+      0,
+      COMPARE_MAX,
+    );
     const runs: RunExport[] = ids.map((id) => exportRun(ledger, id));
     const recent = runsPage(ledger, {}, { limit: RUNS_PER_PAGE }).rows;
     return c.html(renderComparePage(page, { runs, recent }));

@@ -29,6 +29,15 @@ export function newToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/**
+ * The token a server on `host` requires: the one given, else $INSTRUCTZERO_UI_TOKEN, else a new one
+ * when `host` is not loopback; undefined (none) on loopback without one.
+ */
+export function tokenFor(host: string, given: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = env[TOKEN_ENV]?.trim() || undefined;
+  return given ?? fromEnv ?? (isLoopback(host) ? undefined : newToken());
+}
+
 /** Compare two secrets in constant time. */
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -10,7 +10,7 @@ import { openLedger } from "../store/ledger.js";
 import { UserError } from "../util/errors.js";
 import { VERSION } from "../version.js";
 import { createUiApp } from "./app.js";
-import { isLoopback, newToken, TOKEN_ENV } from "./security.js";
+import { TOKEN_ENV, tokenFor } from "./security.js";
 
 /** The default port of `instructzero ui`. */
 export const UI_DEFAULT_PORT = 8765;
@@ -55,8 +55,7 @@ export async function startUiServer(o: UiServerOptions = {}): Promise<UiServer> 
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UserError(`--port must be a whole number from 0 to 65535, not ${port}`);
   }
-  const envToken = env[TOKEN_ENV]?.trim() || undefined;
-  const token = o.token ?? envToken ?? (isLoopback(host) ? undefined : newToken());
+  const token = tokenFor(host, o.token, env);
   if (token !== undefined && token.length < 16) {
     throw new UserError(`the dashboard's token (${TOKEN_ENV} or --token) must have at least 16 characters`);
   }

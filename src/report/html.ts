@@ -264,6 +264,8 @@ export interface RunViewOptions {
   candidateHref?: (index: number) => string;
   /** Where the full candidates table is, named under a cut table. */
   candidatesHref?: string;
+  /** HTML put right after the header (the live pages' panel); built with escaping by the caller. */
+  afterHeader?: string;
 }
 
 /** The HTML page for an exported run (a complete document, UTF-8). */
@@ -431,6 +433,7 @@ export function renderRunBody(run: RunExport, options: RunViewOptions = {}): str
     fmtDate(run.run.createdAt),
   )}${run.run.finishedAt ? ` · finished ${esc(fmtDate(run.run.finishedAt))}` : ""}</p>
 </header>
+${options.afterHeader ?? ""}
 <section id="summary"><div class="cards">
 ${cards}
 </div></section>
@@ -459,7 +462,7 @@ ${heatmap}
 </section>
 <section id="similarity"><h2>Similarity map of the instructions</h2>
 ${runSimilarityMap(run.instructions, (i) => byIndex.get(i)?.z ?? null, summary.bestIndex)}
-<p class="legend">Each dot is a distinct instruction${run.instructions.length > SIMILARITY_TOP ? ` (the best ${SIMILARITY_TOP})` : ""}, coloured by its validation score (red 0, green 1; ringed: the winner); near dots are alike: their soft prompts (the search's view) when the run has them, else the words they use. Hover a dot for its instruction.</p>
+<p class="legend">Each dot is a distinct instruction${run.instructions.length > SIMILARITY_TOP ? ` (the best ${SIMILARITY_TOP})` : ""}, coloured by its validation score (red 0, green 1; ringed: the winner); near dots are alike: their soft prompts (the search's view) when the run has them, else their text (character trigrams). Hover a dot for its instruction.</p>
 </section>
 <section id="instructions"><h2>All instructions (${esc(fmtInt(summary.distinctInstructions))} distinct, best first)</h2>
 <table id="instruction-table"><thead><tr><th class="num">rank</th><th class="num">score</th><th>instruction</th><th class="num">first evaluation</th><th class="num">iteration</th><th class="num">times proposed</th></tr></thead>

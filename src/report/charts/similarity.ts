@@ -1,6 +1,6 @@
 /**
  * The instructions' similarity map: each distinct instruction a dot on a plane where near means alike
- * (its soft prompt when the search had one, else the words it uses), coloured by its validation score.
+ * (its soft prompt when the search had one, else the character trigrams of its text), coloured by its validation score.
  * The plane is the first two principal components (deterministic power iteration, no randomness).
  */
 import { fmtScore } from "../../util/format.js";
@@ -14,7 +14,7 @@ export interface SimilarityPoint {
   score: number;
   /** Evaluation index (first evaluation of this instruction). */
   index: number;
-  /** Its soft prompt, or null (APE, extra candidates): then its words place it. */
+  /** Its soft prompt, or null (APE, extra candidates): then its text places it. */
   z: readonly number[] | null;
   chosen?: boolean;
 }
@@ -22,33 +22,34 @@ export interface SimilarityPoint {
 const W = 960;
 const H = 360;
 const M: Margins = { left: 16, right: 16, top: 16, bottom: 16 };
-const VOCAB = 300;
 
-/** Lower-case words of a text. */
-const words = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+/** Buckets of the hashed character trigrams that place a written instruction. */
+const BUCKETS = 256;
 
-/** One vector per point: the soft prompts when every point has one of a common length, else word counts. */
+/** FNV-1a hash of a string. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** An instruction's character trigrams (lower case, blanks folded), hashed into buckets, unit length. */
+function trigramVector(text: string): number[] {
+  const t = ` ${text.toLowerCase().replace(/\s+/g, " ").trim()} `;
+  const v = new Array<number>(BUCKETS).fill(0);
+  for (let i = 0; i + 3 <= t.length; i++) v[fnv(t.slice(i, i + 3)) % BUCKETS] += 1;
+  const norm = Math.hypot(...v);
+  return norm > 0 ? v.map((x) => x / norm) : v;
+}
+
+/** One vector per point: the soft prompts when every point has one of a common length, else its text's trigrams. */
 export function similarityVectors(points: readonly SimilarityPoint[]): number[][] {
   const dims = new Set(points.map((p) => p.z?.length ?? -1));
   if (points.length > 0 && !dims.has(-1) && dims.size === 1) return points.map((p) => [...(p.z ?? [])]);
-  const counts = new Map<string, number>();
-  for (const p of points)
-    for (const w of new Set(words(p.instruction))) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const vocab = [...counts.entries()]
-    .filter(([, n]) => n < points.length || points.length === 1)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, VOCAB)
-    .map(([w]) => w);
-  const at = new Map(vocab.map((w, i) => [w, i]));
-  return points.map((p) => {
-    const v = new Array<number>(vocab.length).fill(0);
-    const ws = words(p.instruction);
-    for (const w of ws) {
-      const i = at.get(w);
-      if (i !== undefined) v[i] += 1 / Math.sqrt(ws.length);
-    }
-    return v;
-  });
+  return points.map((p) => trigramVector(p.instruction));
 }
 
 /** The first `k` principal-component coordinates of the rows of `x` (power iteration, deflation). */

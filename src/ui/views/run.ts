@@ -99,13 +99,12 @@ export function renderRunPage(
   )}">compare with other runs</a> · <a href="${esc(`${href}/report.html`)}">static report</a> · <a href="${esc(
     `${href}/export.json`,
   )}">JSON export</a></p>`;
-  const body = `${livePanel(run.run.id, o.live, o.storeFlag)}
-${links}
-${renderRunBody(run, {
-  rowLimit: RUN_PAGE_ROWS,
-  candidateHref: (i) => `${href}/candidates/${i}`,
-  candidatesHref: `${href}/candidates`,
-})}`;
+  const body = renderRunBody(run, {
+    rowLimit: RUN_PAGE_ROWS,
+    candidateHref: (i) => `${href}/candidates/${i}`,
+    candidatesHref: `${href}/candidates`,
+    afterHeader: `${links}\n${livePanel(run.run.id, o.live, o.storeFlag)}`,
+  });
   return uiPage(ctx, {
     title: `instructzero · ${run.config.task} · ${run.run.id}`,
     body,

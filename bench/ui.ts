@@ -29,7 +29,9 @@ const CHROMIUM = "/usr/bin/chromium";
 
 /** A synthetic evaluation of `n` examples. */
 function record(rng: Rng, index: number, n: number): EvaluationRecord {
-  const scores: number[] = Array.from({ length: n }, (): number => (rng.uniform() < 0.4 + (0.4 * (index % 13)) / 13 ? 1 : 0));
+  const scores: number[] = Array.from({ length: n }, (): number =>
+    rng.uniform() < 0.4 + (0.4 * (index % 13)) / 13 ? 1 : 0,
+  );
   return {
     index,
     iteration: index < 8 ? 0 : 1 + Math.floor((index - 8) / 8),

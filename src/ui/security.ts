@@ -33,7 +33,11 @@ export function newToken(): string {
  * The token a server on `host` requires: the one given, else $INSTRUCTZERO_UI_TOKEN, else a new one
  * when `host` is not loopback; undefined (none) on loopback without one.
  */
-export function tokenFor(host: string, given: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export function tokenFor(
+  host: string,
+  given: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   const fromEnv = env[TOKEN_ENV]?.trim() || undefined;
   return given ?? fromEnv ?? (isLoopback(host) ? undefined : newToken());
 }

@@ -33,7 +33,11 @@ const a = await optimizeInstruction({ ...common, baseUrl: fast.url, budget: 24, 
 const b = await optimizeInstruction({ ...common, baseUrl: fast.url, budget: 24, seed: 2 });
 const ui = await startUiServer({ store, port: 0, pollMs: 300 });
 const origin = ui.origin.replace(/\/$/, "");
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox"],
+});
 const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const shot = async (path: string, name: string, fullPage = false) => {
   await page.goto(origin + path, { waitUntil: "load" });

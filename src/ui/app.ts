@@ -199,7 +199,7 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
       for (const e of evaluationsAfter(ledger, id, last)) evaluations.push(chartRow(e));
       const run = ledger.getRun(id);
       const live = liveStateOf(ledger, run, evaluations.length);
-      const baselines = (run.result?.baselines ?? []).map((b) => ({
+      const baselines = live.baselines.map((b) => ({
         name: b.name,
         score: b.validation.score,
       }));

@@ -3,6 +3,8 @@
  * its progress through the search budget, an ETA from the pace of its latest evaluations, and its spend
  * against its caps. Read from the ledger with a handful of small queries.
  */
+import type { BaselineResult } from "../optimizers/phases/results-types.js";
+import { runState } from "../optimizers/phases/run-state.js";
 import type { Ledger } from "../store/ledger.js";
 import { latestPhase, recentEvaluationTimes } from "../store/queries.js";
 import type { RunRecord } from "../store/types.js";
@@ -13,6 +15,10 @@ export interface LiveState {
   statusMessage: string | null;
   /** Phase of the latest request (search, selection, baselines, test ...), or null before any. */
   phase: string | null;
+  /** Progress within the selection or baselines phase (from the run's checkpoints), else null. */
+  phaseProgress: { done: number; total: number | null; of: string } | null;
+  /** Baselines scored so far (the result's once the run completed, else the checkpoint's). */
+  baselines: BaselineResult[];
   evaluations: number;
   budget: number;
   /** Seconds until the search's budget is used at the recent pace (running searches only). */
@@ -53,10 +59,25 @@ export function liveStateOf(ledger: Ledger, run: RunRecord, evaluations: number)
     }
   }
   const holder = run.status === "running" ? ledger.lockHolder(run.id) : null;
+  const state = runState(ledger, run.id);
+  const baselines = run.result?.baselines ?? state.baselines.get() ?? [];
+  let phaseProgress: LiveState["phaseProgress"] = null;
+  if (!run.result && phase === "selection") {
+    const done = state.selectionProgress.get()?.length ?? 0;
+    phaseProgress = {
+      done,
+      total: run.config.selectionTopK ?? null,
+      of: "candidates scored on the selection split",
+    };
+  } else if (!run.result && phase === "baselines") {
+    phaseProgress = { done: baselines.length, total: null, of: "baselines scored" };
+  }
   return {
     status: run.status,
     statusMessage: run.statusMessage,
     phase,
+    phaseProgress,
+    baselines,
     evaluations,
     budget,
     etaSeconds,

@@ -42,7 +42,22 @@ export function livePanel(runId: string, live: LiveState, storeFlag: string): st
     }</div>`,
     `<div class="live-item"><div class="k">phase</div><div class="v" id="live-phase">${esc(
       live.status === "completed" ? "done" : (live.phase ?? "starting"),
-    )}</div></div>`,
+    )}</div>${
+      live.phaseProgress
+        ? `<div class="sub" id="live-phase-progress">${esc(
+            `${live.phaseProgress.done}${live.phaseProgress.total !== null ? ` / ${live.phaseProgress.total}` : ""} ${live.phaseProgress.of}`,
+          )}</div>${
+            live.phaseProgress.total !== null
+              ? bar(
+                  "phase-progress",
+                  live.phaseProgress.done,
+                  Math.max(1, live.phaseProgress.total),
+                  "phase progress",
+                )
+              : ""
+          }`
+        : ""
+    }</div>`,
     `<div class="live-item"><div class="k">search</div><div class="v" id="live-evaluations">${esc(fmtInt(live.evaluations))} / ${esc(
       fmtInt(live.budget),
     )} evaluations</div>${bar("search-progress", live.evaluations, Math.max(1, live.budget), "search progress")}${

@@ -293,12 +293,7 @@ export function recentEvaluationTimes(ledger: Ledger, runId: string, n: number):
 
 /** Whether the ledger's database holds table `name` (e.g. the sweep queue's `sweep_cells`), read-only. */
 export function hasTable(ledger: Ledger, name: string): boolean {
-  try {
-    ledger.driver.value(`SELECT 1 FROM ${name.replace(/[^a-z_]/g, "")} LIMIT 1`);
-    return true;
-  } catch {
-    return false;
-  }
+  return ledger.driver.dialect.hasTable(ledger.driver, name);
 }
 
 /** A run's stored row as the sweeps view needs it (configuration, live status, result). */

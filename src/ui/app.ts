@@ -125,7 +125,13 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
       try {
         let beat = 0;
         while (!s.aborted && !s.closed) {
-          const msg = next();
+          let msg: ReturnType<typeof next> = null;
+          try {
+            msg = next();
+          } catch (err) {
+            // the store may be briefly unreachable (a server restart): say so, keep watching
+            process.stderr.write(`instructzero ui: ${redactUrl((err as Error).message)}\n`);
+          }
           if (msg) {
             await s.writeSSE({ event: "update", data: JSON.stringify(msg) });
             if (msg.done) break;

@@ -64,7 +64,7 @@ async function expectInert(b: Browsing): Promise<void> {
 beforeAll(async () => {
   fake = await startFakeOpenAI({ answer: hostileAnswer });
   // the second run answers slowly, so that it is still running while the pages watch it
-  slow = await startFakeOpenAI({ answer: hostileAnswer, latencyMs: 250 });
+  slow = await startFakeOpenAI({ answer: hostileAnswer, latencyMs: 400 });
   const r = await runCli(optimizeArgs(fx, { baseUrl: fake.url, ledger, budget: 10, seed: 1 }), {
     env: { OPENAI_API_KEY: "sk-test-never-shown" },
   });

@@ -38,7 +38,7 @@ import { renderCandidatesPage } from "./views/candidates.js";
 import { renderComparePage } from "./views/compare.js";
 import { type PageContext, uiPage } from "./views/layout.js";
 import { renderRunPage, runFragments } from "./views/run.js";
-import { renderRunsPage, runsBody } from "./views/runs.js";
+import { renderRunsPage, runsBody, runsCount } from "./views/runs.js";
 import { type QueuedCellView, queuedSection, renderSweepsPage } from "./views/sweeps.js";
 
 /** What the routes need. */
@@ -180,7 +180,12 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
       if (f === seen) return null;
       seen = f;
       const runs = runsPage(ledger, filter, { offset, limit: RUNS_PER_PAGE });
-      return { replace: { "runs-body": runsBody({ page: runs, storeFlag: o.storeFlag }) } };
+      return {
+        replace: {
+          "runs-count": runsCount({ page: runs, filter }),
+          "runs-body": runsBody({ page: runs, storeFlag: o.storeFlag }),
+        },
+      };
     });
   });
 

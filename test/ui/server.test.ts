@@ -167,7 +167,7 @@ describe("the server", () => {
   it("streams a first update of the runs page at once", async () => {
     const r = await get(open.port, "/events/runs", { host: `127.0.0.1:${open.port}` });
     expect(r.headers["content-type"]).toContain("text/event-stream");
-    expect(r.body).toMatch(/^event: update\ndata: \{"replace":\{"runs-body":/);
+    expect(r.body).toMatch(/^event: update\ndata: \{"replace":\{"runs-count":".*","runs-body":/);
   });
 
   it("shows the interrupted run's resume command and never writes to the store", async () => {

@@ -58,16 +58,9 @@ ${rows.join("\n") || empty}
 </tbody>`;
 }
 
-function select(name: string, label: string, options: readonly string[], value: string | undefined): string {
-  const opts = options
-    .map((o) => `<option value="${esc(o)}"${o === value ? " selected" : ""}>${esc(o)}</option>`)
-    .join("");
-  return `<label>${esc(label)} <select name="${name}"><option value="">any</option>${opts}</select></label>`;
-}
-
-/** The runs page. */
-export function renderRunsPage(ctx: PageContext, view: RunsView): string {
-  const { page, filter, facets } = view;
+/** The `p#runs-count` line: how many runs match, which are shown, links to the other pages. */
+export function runsCount(view: Pick<RunsView, "page" | "filter">): string {
+  const { page, filter } = view;
   const from = page.total === 0 ? 0 : page.offset + 1;
   const to = Math.min(page.total, page.offset + page.rows.length);
   const prev =
@@ -78,6 +71,21 @@ export function renderRunsPage(ctx: PageContext, view: RunsView): string {
     page.offset + page.limit < page.total
       ? `<a href="/${esc(filterQuery(filter, page.offset + page.limit))}" rel="next">older →</a>`
       : "";
+  return `<p class="meta" id="runs-count">${esc(fmtInt(page.total))} run${page.total === 1 ? "" : "s"}${
+    page.total > 0 ? ` · showing ${esc(fmtInt(from))} to ${esc(fmtInt(to))}` : ""
+  } ${prev} ${next}</p>`;
+}
+
+function select(name: string, label: string, options: readonly string[], value: string | undefined): string {
+  const opts = options
+    .map((o) => `<option value="${esc(o)}"${o === value ? " selected" : ""}>${esc(o)}</option>`)
+    .join("");
+  return `<label>${esc(label)} <select name="${name}"><option value="">any</option>${opts}</select></label>`;
+}
+
+/** The runs page. */
+export function renderRunsPage(ctx: PageContext, view: RunsView): string {
+  const { filter, facets } = view;
   const body = `<header><h1>Runs</h1>
 <form class="filters" method="get" action="/">
 ${select("status", "status", RUN_STATUSES, filter.status)}
@@ -89,9 +97,7 @@ ${select("target", "black box", facets.targets, filter.target)}
 </form>
 <form id="compare-form" method="get" action="/compare"><button type="submit">compare the ticked runs</button></form>
 </header>
-<p class="meta" id="runs-count">${esc(fmtInt(page.total))} run${page.total === 1 ? "" : "s"}${
-    page.total > 0 ? ` · showing ${esc(fmtInt(from))} to ${esc(fmtInt(to))}` : ""
-  } · ${prev} ${next}</p>
+${runsCount(view)}
 <div class="scroll"><table id="runs-table"><thead><tr><th></th><th>run</th><th>status</th><th>task</th><th>method</th><th>black box</th><th class="num">best validation</th><th class="num">test</th><th class="num">evaluations</th><th class="num">calls</th><th class="num">dollars</th><th>started</th><th>ended</th></tr></thead>
 ${runsBody(view)}
 </table></div>`;
@@ -99,6 +105,6 @@ ${runsBody(view)}
     title: "instructzero · runs",
     body,
     active: "runs",
-    events: `/events/runs${filterQuery(filter, page.offset)}`,
+    events: `/events/runs${filterQuery(filter, view.page.offset)}`,
   });
 }

@@ -177,6 +177,7 @@ describe("instructzero ui in headless Chromium", () => {
         // the new run appears in the open runs page
         await untilCount(page, "#runs-body tr.run-row", (n) => n === 2, 60_000);
         expect(await page.evaluate("window.__sameDocument")).toBe(true);
+        expect(await page.locator("#runs-count").textContent()).toContain("2 runs");
         secondRun = (await page.locator("#runs-body tr.run-row").first().getAttribute("data-run")) ?? "";
         expect(secondRun).not.toBe(firstRun);
         expect(await page.locator("#runs-body tr.run-row").first().locator(".status").textContent()).toBe(

@@ -165,13 +165,26 @@ export function runFacets(ledger: Ledger): { tasks: string[]; methods: string[];
   return { tasks: col("task"), methods: col("method"), targets: col("target") };
 }
 
-/** A value that changes whenever a run is added or changed (a new evaluation touches its run). */
+/**
+ * A value that changes whenever a run is added or changed: a new evaluation or status touches its run;
+ * the spend of running runs (read by primary key, not by scanning the whole log) and the run locks'
+ * heartbeats change as they run.
+ */
 export function ledgerFingerprint(ledger: Ledger): string {
-  const r = ledger.driver.get<{ n: number; u: string | null; s: number | null }>(
+  const db = ledger.driver;
+  const r = db.get<{ n: number; u: string | null; s: number | null }>(
     "SELECT COUNT(*) AS n, MAX(updated_at) AS u, MAX(seq) AS s FROM runs",
   );
-  const spend = ledger.driver.value<number>("SELECT COUNT(*) FROM spend");
-  const locks = ledger.driver.value<string | null>("SELECT MAX(heartbeat_at) FROM run_locks");
+  const running = db.column<string>("SELECT id FROM runs WHERE status = 'running' ORDER BY id");
+  const spend =
+    running.length > 0
+      ? db.all<{ run_id: string; s: number }>(
+          `SELECT run_id, MAX(seq) AS s FROM spend WHERE run_id IN (${placeholders(running.length)})
+             GROUP BY run_id ORDER BY run_id`,
+          running,
+        )
+      : [];
+  const locks = db.value<string | null>("SELECT MAX(heartbeat_at) FROM run_locks");
   return JSON.stringify([r?.n, r?.u, r?.s, spend, locks]);
 }
 

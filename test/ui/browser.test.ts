@@ -105,6 +105,7 @@ describe("instructzero ui in headless Chromium", () => {
         expect(await page.locator("svg#progress-chart circle.eval-point").count()).toBe(10);
         expect(await page.locator("svg#similarity-map circle.sim-point").count()).toBeGreaterThan(1);
         expect(await page.locator("#live-status").textContent()).toBe("completed");
+        expect(await page.locator("#live-done").count()).toBe(0);
         expect(await page.locator("#verdict").count()).toBe(1);
         expect(await page.locator("#validation-examples tbody tr").count()).toBe(5);
         const box = await page.locator("svg#progress-chart").boundingBox();
@@ -197,6 +198,7 @@ describe("instructzero ui in headless Chromium", () => {
         expect(done.code, done.stderr).toBe(0);
         await untilCount(page, "svg#progress-chart circle.eval-point", (n) => n === 24, 30_000);
         await page.locator("#live-status", { hasText: "completed" }).waitFor({ timeout: 30_000 });
+        expect(await page.locator("#live-done").count()).toBe(1);
         expect(await page.evaluate("window.__sameDocument")).toBe(true);
         expect(Number(await page.evaluate("document.body.dataset.updates"))).toBeGreaterThan(1);
         await expectInert(b);

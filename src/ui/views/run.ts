@@ -29,8 +29,8 @@ function bar(cls: string, value: number, max: number, label: string): string {
   return `<progress class="${cls}" value="${esc(String(v))}" max="${esc(String(max))}" aria-label="${esc(label)}"></progress>`;
 }
 
-/** The live panel (`div#live-panel`). */
-export function livePanel(runId: string, live: LiveState, storeFlag: string): string {
+/** The live panel (`div#live-panel`); `streamed`: drawn for the event stream (then a finished run says to reload). */
+export function livePanel(runId: string, live: LiveState, storeFlag: string, streamed = false): string {
   const statusText = live.statusMessage ? `${live.status}: ${live.statusMessage}` : live.status;
   const parts = [
     `<div class="live-item"><div class="k">status</div><div class="v"><span class="status status-${esc(live.status)}" id="live-status">${esc(
@@ -80,7 +80,7 @@ export function livePanel(runId: string, live: LiveState, storeFlag: string): st
         )}</code></p>`
       : "";
   const done =
-    live.status === "completed"
+    live.status === "completed" && streamed
       ? `<p class="note" id="live-done">The run has finished: <a href="${esc(runHref(runId))}">reload</a> for its verdict.</p>`
       : "";
   return `<div id="live-panel" class="live-panel" data-status="${esc(live.status)}"><div class="cards">${parts.join("\n")}</div>${resume}${done}</div>`;
@@ -95,7 +95,7 @@ export function runFragments(
   storeFlag: string,
 ): Record<string, string> {
   return {
-    "live-panel": livePanel(runId, live, storeFlag),
+    "live-panel": livePanel(runId, live, storeFlag, true),
     "progress-chart": runProgressChart(evaluations, baselines),
     "distribution-chart": runDistributionChart(evaluations),
     "cost-chart": runCostChart(evaluations),

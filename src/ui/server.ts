@@ -43,6 +43,11 @@ export interface UiServer {
   token: string | undefined;
   /** Where it reads (credentials removed). */
   store: string;
+  /**
+   * True when this process cannot write the ledger file's folder (SQLite needs it to share the WAL with
+   * writers): it shows a copy taken at start, which does not follow the runs.
+   */
+  snapshot: boolean;
   /** Stop serving, end the live streams and close the ledger. */
   close(): Promise<void>;
 }
@@ -103,6 +108,7 @@ export async function startUiServer(o: UiServerOptions = {}): Promise<UiServer> 
     port: bound,
     token,
     store: ledger.path,
+    snapshot: ledger.isSnapshot,
     close: async () => {
       closeStreams();
       await new Promise<void>((resolve) => {

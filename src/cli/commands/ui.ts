@@ -26,6 +26,9 @@ export function registerUiCommand(program: Command): void {
       process.stdout.write(
         `instructzero ui: reading ${server.store} (read-only)\n` +
           `open ${server.url}\n` +
+          (server.snapshot
+            ? "note: this process cannot write the ledger's folder, so it shows a copy taken now: runs will not update live\n"
+            : "") +
           (server.token !== undefined
             ? "every request needs this token (the link sets it once); keep it private\n"
             : "") +

@@ -193,7 +193,11 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
   app.get("/runs/:id", (c) => {
     const run = exportRun(ledger, c.req.param("id"));
     const record = ledger.getRun(run.run.id);
-    const live = liveStateOf(ledger, record, run.evaluations.length);
+    const best =
+      run.summary.bestIndex !== null
+        ? { index: run.summary.bestIndex, score: run.summary.bestScore ?? 0 }
+        : null;
+    const live = liveStateOf(ledger, record, run.evaluations.length, best);
     return c.html(
       renderRunPage(page, { run, live, storeFlag: o.storeFlag, follow: record.status !== "completed" }),
     );
@@ -209,7 +213,15 @@ export function createUiApp(o: UiAppOptions): { app: Hono; closeStreams: () => v
       const last = evaluations.length > 0 ? evaluations[evaluations.length - 1].index : -1;
       for (const e of evaluationsAfter(ledger, id, last)) evaluations.push(chartRow(e));
       const run = ledger.getRun(id);
-      const live = liveStateOf(ledger, run, evaluations.length);
+      let best: { index: number; score: number } | null = null;
+      for (const e of evaluations)
+        if (best === null || e.score > best.score) best = { index: e.index, score: e.score };
+      if (run.result)
+        best = {
+          index: run.result.bestIndex,
+          score: evaluations.find((e) => e.index === run.result?.bestIndex)?.score ?? best?.score ?? 0,
+        };
+      const live = liveStateOf(ledger, run, evaluations.length, best);
       const baselines = live.baselines.map((b) => ({
         name: b.name,
         score: b.validation.score,

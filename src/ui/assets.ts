@@ -23,7 +23,8 @@ a { color: var(--accent); }
 .status-interrupted, .status-failed { color: var(--bad); } .status-stopped, .status-waiting { color: var(--base); }
 .resume { font-size: 12px; color: var(--muted); }
 .live-panel { margin: 8px 0 12px; }
-.live-panel .cards { grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); }
+.live-panel .cards { grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); }
+.live-item .v a { font-size: 12px; font-weight: normal; }
 .live-item { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .live-item .k { color: var(--muted); font-size: 12px; } .live-item .v { font-size: 16px; font-weight: 600; }
 .live-item .sub { color: var(--muted); font-size: 12px; }

@@ -20,6 +20,8 @@ export interface LiveState {
   /** Baselines scored so far (the result's once the run completed, else the checkpoint's). */
   baselines: BaselineResult[];
   evaluations: number;
+  /** The best validation score so far and its evaluation, or null. */
+  best: { index: number; score: number } | null;
   budget: number;
   /** Seconds until the search's budget is used at the recent pace (running searches only). */
   etaSeconds: number | null;
@@ -35,8 +37,13 @@ export interface LiveState {
 /** Evaluations whose pace gives the ETA. */
 const PACE_WINDOW = 20;
 
-/** The live state of `run` (a record just read) with `evaluations` recorded. */
-export function liveStateOf(ledger: Ledger, run: RunRecord, evaluations: number): LiveState {
+/** The live state of `run` (a record just read) with `evaluations` recorded, the best of them `best`. */
+export function liveStateOf(
+  ledger: Ledger,
+  run: RunRecord,
+  evaluations: number,
+  best: { index: number; score: number } | null,
+): LiveState {
   const spend = ledger.spendBySource(run.id);
   let calls = 0;
   let costUsd = 0;
@@ -79,6 +86,7 @@ export function liveStateOf(ledger: Ledger, run: RunRecord, evaluations: number)
     phaseProgress,
     baselines,
     evaluations,
+    best,
     budget,
     etaSeconds,
     calls,

@@ -17,6 +17,7 @@ const live = (o: Partial<LiveState> = {}): LiveState => ({
   phaseProgress: null,
   baselines: [],
   evaluations: 7,
+  best: { index: 4, score: 0.75 },
   budget: 20,
   etaSeconds: 65,
   calls: 40,
@@ -67,6 +68,9 @@ describe("views", () => {
     expect(html).not.toContain("<img");
     expect(html).toContain('id="live-phase">search<');
     expect(html).toContain("7 / 20 evaluations");
+    expect(html).toContain(
+      'id="live-best">0.750 <a class="sub" href="/runs/r-1/candidates/4">evaluation 4</a>',
+    );
     expect(html).toContain("about 1 min 05 s left in the search");
     expect(html).toContain("$0.5000 of $2.00");
     expect(html).toContain('<progress class="spend-progress" value="0.5" max="2"');

@@ -14,7 +14,7 @@ import {
   runDistributionChart,
   runProgressChart,
 } from "../../report/run-charts.js";
-import { fmtDuration, fmtInt, fmtUsd } from "../../util/format.js";
+import { fmtDuration, fmtInt, fmtScore, fmtUsd } from "../../util/format.js";
 import type { LiveState } from "../live-state.js";
 import { type PageContext, uiPage } from "./layout.js";
 
@@ -65,6 +65,11 @@ export function livePanel(runId: string, live: LiveState, storeFlag: string, str
         ? `<div class="sub" id="live-eta">about ${esc(fmtDuration(live.etaSeconds * 1000))} left in the search</div>`
         : ""
     }</div>`,
+    `<div class="live-item"><div class="k">${live.status === "completed" ? "chosen" : "best so far"}</div><div class="v" id="live-best">${
+      live.best
+        ? `${esc(fmtScore(live.best.score))} <a class="sub" href="${esc(`${runHref(runId)}/candidates/${live.best.index}`)}">evaluation ${esc(String(live.best.index))}</a>`
+        : "-"
+    }</div><div class="sub">validation score</div></div>`,
     `<div class="live-item"><div class="k">spent</div><div class="v" id="live-spent">${esc(fmtUsd(live.costUsd))}${
       live.maxCost !== null ? ` of ${esc(fmtUsd(live.maxCost))}` : ""
     }</div>${live.maxCost !== null ? bar("spend-progress", live.costUsd, live.maxCost, "dollars against the cap") : ""}<div class="sub">${esc(

@@ -12,6 +12,7 @@ import { registerRunsCommand } from "./commands/runs.js";
 import { registerShowCommand } from "./commands/show.js";
 import { registerTasksCommand } from "./commands/tasks.js";
 import { registerTransferCommand } from "./commands/transfer.js";
+import { registerUiCommand } from "./commands/ui.js";
 import { registerWorkerCommand } from "./commands/worker.js";
 import { HELP } from "./help.js";
 
@@ -67,5 +68,6 @@ failure, 2 usage or input error, 3 the run was taken over by another process,
   registerShowCommand(program);
   registerReportCommand(program);
   registerTransferCommand(program);
+  registerUiCommand(program);
   return program;
 }

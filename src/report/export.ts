@@ -151,13 +151,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
           iteration: chosen.iteration,
           instruction: chosen.instruction,
           score: chosen.score,
-          validation: chosen.scores.map((score, i) => ({
-            input: validationExamples?.[i]?.input ?? null,
-            answers: validationExamples?.[i]?.answers ?? null,
-            output: chosen.outputs[i],
-            score,
-            ...(chosen.feedback?.[i] != null ? { feedback: chosen.feedback[i]! } : {}),
-          })),
+          validation: exampleResultsOf(chosen, validationExamples),
           test,
         }
       : null,
@@ -172,6 +166,20 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     transfer: ledger.getState<TransferRow[]>(run.id, CHECKPOINT_KEYS.transfer) ?? [],
     notes: result?.notes ?? [],
   };
+}
+
+/** An evaluation's result on each validation example it was scored on, joined with the examples. */
+export function exampleResultsOf(
+  e: Pick<EvaluationRecord, "scores" | "outputs" | "feedback">,
+  validationExamples: readonly Example[] | null,
+): ExampleResult[] {
+  return e.scores.map((score, i) => ({
+    input: validationExamples?.[i]?.input ?? null,
+    answers: validationExamples?.[i]?.answers ?? null,
+    output: e.outputs[i],
+    score,
+    ...(e.feedback?.[i] != null ? { feedback: e.feedback[i]! } : {}),
+  }));
 }
 
 /** Sums of the evaluations' accounting fields (a run without final totals). */

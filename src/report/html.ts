@@ -13,20 +13,26 @@
 import type { BaselineResult, Comparison } from "../optimizers/phases/results-types.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd } from "../util/format.js";
-import { renderChart } from "./chart.js";
-import { renderCostChart } from "./charts/cost.js";
-import { type DistributionGroup, renderDistribution } from "./charts/distribution.js";
 import { type HeatmapColumn, heatmapCss, instructionTags, renderHeatmap } from "./charts/heatmap.js";
 import { intervalBar } from "./charts/interval.js";
+import { similarityCss } from "./charts/similarity.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { ExampleResult, RunExport } from "./export.js";
 import { configRows, totalsRows } from "./labels.js";
 import { BASE_CSS, htmlPage } from "./page.js";
+import {
+  runCostChart,
+  runDistributionChart,
+  runProgressChart,
+  runSimilarityMap,
+  SIMILARITY_TOP,
+} from "./run-charts.js";
 
 /** Instructions shown in the heatmap. */
 export const HEATMAP_TOP = 10;
 
-const CSS = `${BASE_CSS}
+/** The run report's styles (the live run page of `instructzero ui` uses them too). */
+export const RUN_REPORT_CSS = `${BASE_CSS}
 .instruction { white-space: pre-wrap; background: var(--soft); border-left: 4px solid var(--accent);
   margin: 0; padding: 10px 14px; font-size: 15px; }
 #totals-table, #config-table { width: auto; min-width: 50%; }
@@ -85,6 +91,7 @@ ul.notes { margin: 6px 0; padding-left: 20px; color: var(--muted); }
 .heatmap .rank { color: var(--muted); font-variant-numeric: tabular-nums; }
 .heatmap-scroll { border: 1px solid var(--line); }
 ${heatmapCss()}
+${similarityCss()}
 `;
 
 const card = (k: string, v: string, sub?: string) =>
@@ -108,7 +115,7 @@ function instructionCell(text: string, tags: { chosen?: boolean; init?: boolean;
 }
 
 /** A per-example table (input, expected, output, score; the metric's feedback when there is any). */
-function examplesTable(id: string, rows: ExampleResult[]): string {
+export function examplesTable(id: string, rows: ExampleResult[]): string {
   const withFeedback = rows.some((r) => r.feedback !== undefined);
   const body = rows
     .map(
@@ -249,24 +256,40 @@ ${rows}
 </section>`;
 }
 
-/** Evaluations grouped by iteration (the user's extra candidates apart). */
-function distributionGroups(evaluations: readonly EvaluationRecord[]): DistributionGroup[] {
-  const groups = new Map<string, DistributionGroup>();
-  for (const e of evaluations) {
-    const key = e.origin === "init" ? "extra" : e.iteration === 0 ? "initial" : String(e.iteration);
-    const g = groups.get(key) ?? { label: key, scores: [], reused: [] };
-    g.scores.push(e.score);
-    g.reused!.push(e.reused);
-    groups.set(key, g);
-  }
-  const order = (k: string) => (k === "initial" ? -1 : k === "extra" ? Number.MAX_SAFE_INTEGER : Number(k));
-  return [...groups.entries()].sort((a, b) => order(a[0]) - order(b[0])).map(([, g]) => g);
+/** Options of {@link renderRunBody} (the live pages' links and limits; the static report uses none). */
+export interface RunViewOptions {
+  /** Show at most this many rows of the instruction and evaluation tables (default: all). */
+  rowLimit?: number;
+  /** A link to an evaluation's own page (its index); escaped here. */
+  candidateHref?: (index: number) => string;
+  /** Where the full candidates table is, named under a cut table. */
+  candidatesHref?: string;
+  /** HTML put right after the header (the live pages' panel); built with escaping by the caller. */
+  afterHeader?: string;
 }
 
 /** The HTML page for an exported run (a complete document, UTF-8). */
 export function renderHtmlReport(run: RunExport): string {
+  const title = `instructzero · ${run.config.task} · ${run.run.id}`;
+  return htmlPage({ title, css: RUN_REPORT_CSS, body: renderRunBody(run) });
+}
+
+/** The report's body for an exported run: every section, the charts drawn by ./run-charts.ts. */
+export function renderRunBody(run: RunExport, options: RunViewOptions = {}): string {
   const { config, summary, totals, best } = run;
-  const title = `instructzero · ${config.task} · ${run.run.id}`;
+  const limit = options.rowLimit ?? Number.POSITIVE_INFINITY;
+  const indexCell = (index: number) =>
+    options.candidateHref
+      ? td(`<a href="${esc(options.candidateHref(index))}">${esc(String(index))}</a>`, "num")
+      : numCell(String(index));
+  const cut = (shown: number, all: number) =>
+    shown < all
+      ? `<p class="note table-cut">Showing ${esc(fmtInt(shown))} of ${esc(fmtInt(all))}${
+          options.candidatesHref
+            ? `: <a href="${esc(options.candidatesHref)}">every candidate, sortable</a>`
+            : ""
+        }.</p>`
+      : "";
   const byIndex = new Map(run.evaluations.map((e) => [e.index, e]));
   const firstOf = new Map<string, EvaluationRecord>();
   for (const e of run.evaluations) if (!firstOf.has(e.instruction)) firstOf.set(e.instruction, e);
@@ -301,34 +324,28 @@ export function renderHtmlReport(run: RunExport): string {
       : "";
 
   const chartBaselines = run.baselines.map((b) => ({ name: b.name, score: b.validation.score }));
-  const chart = renderChart({
-    scores: run.evaluations.map((e) => e.score),
-    bestSoFar: run.bestSoFar,
-    iterations: run.evaluations.map((e) => e.iteration),
-    reused: run.evaluations.map((e) => e.reused),
-    init: run.evaluations.map((e) => e.origin === "init"),
-    empty: run.evaluations.map((e) => Boolean(e.empty)),
-    baselines: chartBaselines,
-  });
+  const chart = runProgressChart(run.evaluations, chartBaselines, run.bestSoFar);
   const hasInit = run.evaluations.some((e) => e.origin === "init");
   const hasEmpty = run.evaluations.some((e) => e.empty);
 
   const instructionRows = run.instructions
+    .slice(0, limit)
     .map(
       (s, rank) =>
         `<tr${s.firstIndex === summary.bestIndex ? ' class="chosen"' : ""}>${numCell(String(rank + 1))}${numCell(
           fmtScore(s.score),
-        )}${instructionCell(s.instruction, { chosen: s.firstIndex === summary.bestIndex, ...tagsOf(s.instruction) })}${numCell(
-          String(s.firstIndex),
+        )}${instructionCell(s.instruction, { chosen: s.firstIndex === summary.bestIndex, ...tagsOf(s.instruction) })}${indexCell(
+          s.firstIndex,
         )}${numCell(String(s.iteration))}${numCell(String(s.proposals))}</tr>`,
     )
     .join("\n");
 
   const withJudge = run.evaluations.some((e) => e.judge);
   const evaluationRows = run.evaluations
+    .slice(0, limit)
     .map(
       (e, i) =>
-        `<tr>${numCell(String(e.index))}${numCell(e.origin === "init" ? "extra" : String(e.iteration))}${numCell(
+        `<tr>${indexCell(e.index)}${numCell(e.origin === "init" ? "extra" : String(e.iteration))}${numCell(
           fmtScore(e.score),
         )}${numCell(fmtScore(run.bestSoFar[i]))}${td(e.reused ? "yes" : "")}${numCell(fmtInt(e.calls))}${numCell(
           fmtUsd(e.costUsd),
@@ -406,7 +423,7 @@ export function renderHtmlReport(run: RunExport): string {
   const statusText = run.run.statusMessage ? `${run.run.status}: ${run.run.statusMessage}` : run.run.status;
   const judgePaid = run.evaluations.some((e) => (e.judge?.costUsd ?? 0) > 0);
 
-  const body = `<header>
+  return `<header>
 <h1>Run ${esc(run.run.id)}</h1>
 <p class="meta">task <strong>${esc(config.task)}</strong> · method <strong>${esc(config.method)}</strong> · target <strong>${esc(
     config.target,
@@ -416,6 +433,7 @@ export function renderHtmlReport(run: RunExport): string {
     fmtDate(run.run.createdAt),
   )}${run.run.finishedAt ? ` · finished ${esc(fmtDate(run.run.finishedAt))}` : ""}</p>
 </header>
+${options.afterHeader ?? ""}
 <section id="summary"><div class="cards">
 ${cards}
 </div></section>
@@ -433,7 +451,7 @@ ${chart}
   } · dashed lines separate iterations</p>
 </section>
 <section id="distribution"><h2>Scores per iteration</h2>
-${renderDistribution(distributionGroups(run.evaluations))}
+${runDistributionChart(run.evaluations)}
 <p class="legend">Validation scores of the candidates of each iteration (initial design, then each batch${
     hasInit ? "; extra: the candidates you gave" : ""
   }): box from the first to the third quartile, line at the median, whisker from worst to best, one dot per evaluation.</p>
@@ -442,11 +460,16 @@ ${selectionSection(run, tagsOf)}
 <section id="heatmap"><h2>Top ${esc(fmtInt(heatRows.length))} instructions on each validation example</h2>
 ${heatmap}
 </section>
+<section id="similarity"><h2>Similarity map of the instructions</h2>
+${runSimilarityMap(run.instructions, (i) => byIndex.get(i)?.z ?? null, summary.bestIndex)}
+<p class="legend">Each dot is a distinct instruction${run.instructions.length > SIMILARITY_TOP ? ` (the best ${SIMILARITY_TOP})` : ""}, coloured by its validation score (red 0, green 1; ringed: the winner); near dots are alike: their soft prompts (the search's view) when the run has them, else their text (character trigrams). Hover a dot for its instruction.</p>
+</section>
 <section id="instructions"><h2>All instructions (${esc(fmtInt(summary.distinctInstructions))} distinct, best first)</h2>
 <table id="instruction-table"><thead><tr><th class="num">rank</th><th class="num">score</th><th>instruction</th><th class="num">first evaluation</th><th class="num">iteration</th><th class="num">times proposed</th></tr></thead>
 <tbody>
 ${instructionRows}
 </tbody></table>
+${cut(Math.min(limit, run.instructions.length), run.instructions.length)}
 <details><summary>Every evaluation (${esc(fmtInt(summary.evaluations))})</summary>
 <table id="evaluation-table"><thead><tr><th class="num">index</th><th class="num">iteration</th><th class="num">score</th><th class="num">best so far</th><th>reused</th><th class="num">calls</th><th class="num">cost</th>${
     withJudge ? '<th class="num">judge cost</th>' : ""
@@ -454,6 +477,7 @@ ${instructionRows}
 <tbody>
 ${evaluationRows}
 </tbody></table>
+${cut(Math.min(limit, run.evaluations.length), run.evaluations.length)}
 </details>
 </section>
 ${transferSection(run)}
@@ -464,11 +488,7 @@ ${validationSection}
 ${testSection}
 </section>
 <section id="cost"><h2>Cost and totals</h2>
-${renderCostChart({
-  costUsd: run.evaluations.map((e) => e.costUsd),
-  judgeCostUsd: run.evaluations.map((e) => e.judge?.costUsd ?? 0),
-  calls: run.evaluations.map((e) => e.calls),
-})}
+${runCostChart(run.evaluations)}
 <p class="legend">Cumulative ${judgePaid ? "black box + judge dollars (dashed: black box alone)" : "spending"} over the search's evaluations. The selection step, the baselines and the test split come after the search: they are in the totals below.</p>
 <p class="note">${run.totalsSource === "final" ? "Final totals of the run (every phase)." : "Sums over the recorded evaluations (the run has not completed)."}</p>
 <table id="totals-table"><tbody>
@@ -481,6 +501,4 @@ ${configBody.join("\n")}
 </tbody></table>
 </section>
 <footer><p>${esc(run.producer)} · ${esc(run.format)} format v${esc(String(run.formatVersion))} · ledger run ${esc(run.run.id)}</p></footer>`;
-
-  return htmlPage({ title, css: CSS, body });
 }

@@ -26,7 +26,8 @@ export interface SweepReportOptions {
 
 type WTL = { win: number; tie: number; loss: number };
 
-const CSS = `${BASE_CSS}
+/** The sweep report's styles (the sweeps page of `instructzero ui` uses them too). */
+export const SWEEP_REPORT_CSS = `${BASE_CSS}
 .sweep-table { width: auto; min-width: 60%; }
 .sweep-table tr.top td.mean { font-weight: 700; }
 td.wtl { white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -78,6 +79,19 @@ function addWtl(into: WTL, w: WTL | undefined): void {
 
 /** The sweep report page (a complete HTML document, UTF-8). */
 export function renderSweepHtml(
+  cells: readonly SweepCell[],
+  rows: readonly SweepRow[],
+  options: SweepReportOptions = {},
+): string {
+  return htmlPage({
+    title: options.title ?? "instructzero sweep",
+    css: SWEEP_REPORT_CSS,
+    body: renderSweepBody(cells, rows, options),
+  });
+}
+
+/** The sweep report's body: the average over tasks, each task's table, every cell. */
+export function renderSweepBody(
   cells: readonly SweepCell[],
   rows: readonly SweepRow[],
   options: SweepReportOptions = {},
@@ -184,7 +198,7 @@ ${body}
   const totalCost = cells.reduce((a, c) => a + c.costUsd, 0);
   const totalCalls = cells.reduce((a, c) => a + c.calls, 0);
 
-  const body = `<header>
+  return `<header>
 <h1>${esc(options.title ?? "instructzero sweep")}</h1>
 <p class="meta">${esc(fmtInt(tasks.length))} task${tasks.length === 1 ? "" : "s"} × ${esc(fmtInt(methods.length))} method${
     methods.length === 1 ? "" : "s"
@@ -220,6 +234,4 @@ ${cellRows}
 </details>
 </section>
 <footer><p>${esc(options.producer ?? "instructzero")} · sweep report</p></footer>`;
-
-  return htmlPage({ title: options.title ?? "instructzero sweep", css: CSS, body });
 }

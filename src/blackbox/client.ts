@@ -8,21 +8,31 @@
  *     -> persistent cache hit?            (no request, cost 0)
  *     -> identical request in flight?     (share its answer, cost 0)
  *     -> batch mode (the provider's Batch API, `Provider.batch`)?
- *          hand it to the batch dispatcher (./batch/dispatcher.ts): collected into one provider batch,
- *          submitted, polled, its answer routed back (at the batch price)
- *     -> otherwise: limiter slot -> attempt loop: provider.complete with timeout signal
- *          transient error -> wait (Retry-After or backoff) -> next attempt, at most maxRetries
+ *          admitted once by the caller's budget, then handed to the batch dispatcher
+ *          (./batch/dispatcher.ts): collected into one provider batch, submitted, polled, its answer
+ *          routed back (at the batch price)
+ *     -> otherwise: claim the key in the cache's database (another process answering it: wait for its
+ *        answer instead) -> limiter slot -> attempt loop:
+ *          admitted by the caller's budget (`options.attempts`) and logged at its worst case
+ *          -> provider.complete with timeout signal
+ *          answer          -> settled at the usage the provider reports
+ *          transient error -> settled (timeout / lost connection: possibly billed, kept at its worst
+ *                             case; error answer: nothing) -> wait (Retry-After or backoff) -> next
+ *                             attempt, at most maxRetries
  *          other error     -> throw at once
- *     -> write to cache, account tokens and cost
+ *     -> write to cache (then release the claim), account tokens and cost
  *
  * Once a request is refused with 401/403 (AuthenticationError), the key is known to be bad: every
  * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
+
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { exponentialBackoff, Limiter, sleep as realSleep, retry, type Sleep } from "../util/async/index.js";
 import { UserError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
-import { gaveUp, scrub, withTimeout } from "./attempt.js";
+import { gaveUp, mayBeBilled, scrub, withTimeout } from "./attempt.js";
 import { BatchDispatcher } from "./batch/dispatcher.js";
 import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
@@ -39,6 +49,7 @@ import { Refusal } from "./refusal.js";
 import { batchProviders, parseModelId, providerFactory, providerTraits } from "./registry.js";
 import { resolveBatchSettings, resolveSettings, type Settings } from "./settings.js";
 import type {
+  AdmittedAttempt,
   BlackBox,
   CompleteOptions,
   Completion,
@@ -131,6 +142,7 @@ export function emptyUsageTotals(): Required<UsageTotals> {
     requests: 0,
     cacheHits: 0,
     retries: 0,
+    abandoned: 0,
     inputTokens: 0,
     outputTokens: 0,
     costUsd: 0,
@@ -184,8 +196,23 @@ export function createFunctionBlackBox(
 interface Answered {
   /** Function black boxes may report the dollars of their answer (`costUsd`). */
   response: ProviderResponse;
-  /** False for answers of a provider batch an earlier session paid for (served as cache hits). */
+  /**
+   * False for answers of a provider batch an earlier session paid for, and for answers another process
+   * paid for while this one waited on its claim (served as cache hits).
+   */
   paid: boolean;
+}
+
+/** How long a claim on a request lasts unless renewed [30 s; INSTRUCTZERO_CLAIM_LEASE_MS]. */
+const DEFAULT_CLAIM_LEASE_MS = 30_000;
+/** How often a process waiting on another's claim looks for the answer. */
+const DEFAULT_CLAIM_POLL_MS = 200;
+
+/** The claim lease in force: `option`, else INSTRUCTZERO_CLAIM_LEASE_MS (a positive number), else 30 s. */
+function claimLeaseMs(option: number | undefined, env: NodeJS.ProcessEnv): number {
+  if (option !== undefined) return option;
+  const v = Number(env.INSTRUCTZERO_CLAIM_LEASE_MS);
+  return env.INSTRUCTZERO_CLAIM_LEASE_MS && Number.isFinite(v) && v > 0 ? v : DEFAULT_CLAIM_LEASE_MS;
 }
 
 /** The one black box; see the module comment. */
@@ -204,6 +231,14 @@ export class WrappedBlackBox implements BlackBox {
   private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
+  /** This black box's name in the claims of the cache's database (other processes wait on it). */
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  /** Keys this black box has claimed and not yet released (their leases are renewed). */
+  private readonly claimed = new Set<string>();
+  private renewal: NodeJS.Timeout | undefined;
+  private readonly leaseMs: number;
+  /** Every attempt goes through the caller's budget (`options.attempts`), see CompleteOptions. */
+  readonly admitsAttempts = true;
 
   constructor(
     readonly id: string,
@@ -232,6 +267,7 @@ export class WrappedBlackBox implements BlackBox {
     this.rng = new Rng(options.seed ?? 0);
     this.sleep = options.sleep ?? ((ms) => realSleep(ms));
     this.refusal = new Refusal(id);
+    this.leaseMs = claimLeaseMs(options.claimLeaseMs, options.env ?? process.env);
     if (batch && !(made instanceof Promise) && made.batch) {
       const capability = made.batch;
       this.dispatcher = new BatchDispatcher({
@@ -305,8 +341,8 @@ export class WrappedBlackBox implements BlackBox {
     if (pending) return this.hit(callId, (await pending).response);
 
     const run = this.dispatcher
-      ? this.dispatcher.enqueue(callId, key, full, options)
-      : this.sendOne(
+      ? this.batched(callId, key, full, options)
+      : this.claimAndSend(
           callId,
           provider,
           request.parts ? { ...full, parts: { ...request.parts } } : full,
@@ -317,8 +353,7 @@ export class WrappedBlackBox implements BlackBox {
     try {
       const { response: res, paid } = await run;
       if (!paid) return this.hit(callId, res);
-      const known = (res as { costUsd?: number }).costUsd;
-      const { costUsd, priced } = known !== undefined ? { costUsd: known, priced: true } : this.priced(res);
+      const { costUsd, priced } = this.costOf(res);
       this.t.completions++;
       this.t.inputTokens += res.usage.inputTokens;
       this.t.outputTokens += res.usage.outputTokens;
@@ -361,10 +396,130 @@ export class WrappedBlackBox implements BlackBox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopRenewal();
+    for (const key of this.claimed) {
+      try {
+        this.cache?.release(key, this.owner);
+      } catch {
+        // the lease lapses on its own
+      }
+    }
+    this.claimed.clear();
     this.dispatcher?.close();
     this.cache?.close();
     const p = this.provider ?? (await this.providerReady.catch(() => undefined));
     await p?.close?.();
+  }
+
+  /** The dollars of a paid answer: as reported (function black boxes), else by the price table. */
+  private costOf(res: ProviderResponse): { costUsd: number; priced: boolean } {
+    const known = (res as { costUsd?: number }).costUsd;
+    return known !== undefined ? { costUsd: known, priced: true } : this.priced(res);
+  }
+
+  /**
+   * Batch mode: the request admitted once by the caller's budget (a batch line is billed only when
+   * answered), logged when it goes into a batch, settled with its answer.
+   */
+  private async batched(
+    callId: string,
+    key: string,
+    full: CompletionRequest,
+    options: CompleteOptions,
+  ): Promise<Answered> {
+    const attempt = options.attempts ? await options.attempts.admit() : undefined;
+    let answered: Answered;
+    try {
+      answered = await (this.dispatcher as BatchDispatcher).enqueue(callId, key, full, {
+        ...options,
+        onSend: () => {
+          attempt?.sent();
+          options.onSend?.();
+        },
+      });
+    } catch (err) {
+      attempt?.unbilled();
+      throw err;
+    }
+    if (answered.paid) attempt?.answered(answered.response.usage, this.costOf(answered.response).costUsd);
+    else attempt?.unbilled();
+    return answered;
+  }
+
+  /**
+   * Share the request with other processes through the cache's database: claim its key, or, while
+   * another process holds a live claim, wait for its answer (polling, at most about the time that
+   * process may take with its retries); a claim whose lease lapsed (its holder died) is taken over. The
+   * claim is released once the answer is stored or the request failed.
+   */
+  private async claimAndSend(
+    callId: string,
+    provider: Provider,
+    full: CompletionRequest,
+    key: string,
+    options: CompleteOptions,
+  ): Promise<Answered> {
+    const cache = this.cache;
+    if (!cache?.claims) return this.sendOne(callId, provider, full, key, options);
+    const pollMs = this.options.claimPollMs ?? DEFAULT_CLAIM_POLL_MS;
+    const maxWaitMs = (this.s.timeoutMs + this.s.backoff.maxDelayMs) * (this.s.maxRetries + 1) + this.leaseMs;
+    const started = Date.now();
+    let mine = false;
+    for (;;) {
+      let got: ReturnType<typeof cache.claim>;
+      try {
+        got = cache.claim(key, this.owner, this.leaseMs);
+      } catch {
+        break; // the claims table cannot be used now: send without sharing
+      }
+      if (got === "answered") {
+        const stored = cache.get(key);
+        if (stored) return { response: stored, paid: false };
+        continue;
+      }
+      if (got === "claimed") {
+        mine = true;
+        break;
+      }
+      if (Date.now() - started > maxWaitMs) break; // waited long enough: send it ourselves
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+      await realSleep(pollMs, options.signal);
+    }
+    if (!mine) return this.sendOne(callId, provider, full, key, options);
+    this.claimed.add(key);
+    this.startRenewal();
+    try {
+      return await this.sendOne(callId, provider, full, key, options);
+    } finally {
+      this.claimed.delete(key);
+      if (this.claimed.size === 0) this.stopRenewal();
+      try {
+        cache.release(key, this.owner);
+      } catch {
+        // the lease lapses on its own
+      }
+    }
+  }
+
+  /** Renew the leases of this black box's claims every third of a lease while it holds any. */
+  private startRenewal(): void {
+    if (this.renewal) return;
+    this.renewal = setInterval(
+      () => {
+        try {
+          this.cache?.renewClaims(this.owner, this.leaseMs);
+        } catch {
+          // the database is busy or gone: a lapsed claim only lets another process send too
+        }
+      },
+      Math.max(10, this.leaseMs / 3),
+    );
+    this.renewal.unref();
+  }
+
+  private stopRenewal(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = undefined;
   }
 
   /** The dollars of a paid answer by the price table (times the batch price factor in batch mode). */
@@ -388,9 +543,9 @@ export class WrappedBlackBox implements BlackBox {
   }
 
   /**
-   * One request sent alone: a limiter slot, the shared rate limit, then the attempt loop. A call queued
-   * behind the request that got a 401/403 is refused when its slot comes; a call whose caller gave up
-   * (options.signal: the run was interrupted) is not sent when its slot comes.
+   * One request sent alone: a limiter slot, then the attempt loop. A call queued behind the request that
+   * got a 401/403 is refused when its slot comes; a call whose caller gave up (options.signal: the run
+   * was interrupted) is not sent when its slot comes.
    */
   private sendOne(
     callId: string,
@@ -402,35 +557,52 @@ export class WrappedBlackBox implements BlackBox {
     return this.limiter.run(async () => {
       this.refusal.check();
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      // a shared rate limit (requests / tokens per minute across processes): wait for room
-      const ticket = this.options.rateLimiter ? await this.rateLimit(full, options.signal) : undefined;
-      this.refusal.check();
-      options.onSend?.();
-      return { response: await this.attempts(callId, provider, full, key, ticket), paid: true };
+      return { response: await this.attempts(callId, provider, full, key, options), paid: true };
     });
   }
 
-  /** The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. */
+  /**
+   * The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. Each attempt is
+   * admitted by the caller's budget (it may wait, or stop the run), then waits for the shared rate limit,
+   * is logged and sent, and is settled: answered (the usage the provider reports), abandoned (timeout,
+   * lost connection, unreadable answer: the provider may have billed it) or unbilled (an error answer).
+   */
   private attempts(
     callId: string,
     provider: Provider,
     request: CompletionRequest,
     key: string,
-    firstTicket?: RateTicket | undefined,
+    options: CompleteOptions,
   ): Promise<ProviderResponse & { costUsd?: number }> {
     return retry(
       async (attempt) => {
         this.refusal.check(); // refused while this call waited to retry
-        const ticket =
-          attempt === 0 ? firstTicket : this.options.rateLimiter ? await this.rateLimit(request) : undefined;
-        // the rate limit counts the request from now, when it leaves (not from when it was admitted)
+        const admitted: AdmittedAttempt | undefined = options.attempts
+          ? await options.attempts.admit()
+          : undefined;
+        let ticket: RateTicket | undefined;
+        try {
+          // a shared rate limit (requests / tokens per minute across processes): wait for room
+          ticket = this.options.rateLimiter
+            ? await this.rateLimit(request, attempt === 0 ? options.signal : undefined)
+            : undefined;
+          this.refusal.check();
+        } catch (err) {
+          admitted?.unbilled();
+          throw err;
+        }
+        // logged (at its worst case) before it leaves; the rate limit counts it from now
+        admitted?.sent();
         ticket?.sent();
+        if (attempt === 0) options.onSend?.();
         this.t.requests++;
         this.emit({ type: "request", id: callId, attempt });
+        let got: (ProviderResponse & { costUsd?: number }) | undefined;
         try {
-          return await withTimeout(
+          const res = await withTimeout(
             async (signal) => {
               const res = await provider.complete(request, { signal });
+              got = res;
               if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
               this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
               return res;
@@ -438,7 +610,17 @@ export class WrappedBlackBox implements BlackBox {
             this.s.timeoutMs,
             `${this.id}: no response within ${this.s.timeoutMs} ms`,
           );
+          admitted?.answered(res.usage, this.costOf(res).costUsd);
+          return res;
         } catch (err) {
+          const usage = (got as ProviderResponse | undefined)?.usage;
+          // answered, but unusable or not stored: billed at the usage it reports
+          if (usage && typeof usage.inputTokens === "number" && typeof usage.outputTokens === "number")
+            admitted?.answered(usage, this.costOf(got as ProviderResponse).costUsd);
+          else if (got !== undefined || mayBeBilled(err)) {
+            this.t.abandoned++;
+            admitted?.abandoned();
+          } else admitted?.unbilled();
           scrub(err);
           this.refusal.note(err);
           throw err;

@@ -1,23 +1,39 @@
 /**
  * A run's spending limits, held exactly. Every paid request of a run (the black box, the APE proposer,
- * an LLM judge; search and test phases) goes through one {@link RunBudget}: a request is admitted only
- * when its worst case fits in what is left (prompt tokens bounded by the prompt's UTF-8 bytes, plus its
- * max answer tokens, at the model's price), counting what is already spent and what requests in flight
- * may still cost. A request that does not fit waits for those in flight (they usually cost less than
- * their worst case); when nothing is in flight and it still does not fit, the run stops cleanly.
- * Every answered request is written to the ledger's spend log the moment it is counted, so totals,
- * limits and resumes all read the same numbers.
+ * an LLM judge; search and test phases) goes through one {@link RunBudget}, and so does every ATTEMPT of
+ * it (a retry after a timeout is paid again: the provider may have processed the abandoned one): an
+ * attempt is admitted only when its worst case fits in what is left (prompt tokens bounded by the
+ * prompt's UTF-8 bytes, plus its max answer tokens, at the model's price), counting what is already spent
+ * and what attempts in flight may still cost. An attempt that does not fit waits for those in flight
+ * (they usually cost less than their worst case); when nothing is in flight and it still does not fit,
+ * the run stops cleanly. Every attempt is written to the ledger's spend log before it is sent (at its
+ * worst case) and settled with what the provider reports (an answer: its usage; an attempt abandoned at
+ * the timeout: still its worst case; an error answer: nothing), so totals, limits and resumes all read
+ * the same numbers. Once the settled total is over the cap (a provider that bills more than a request's
+ * worst case), nothing more is admitted.
  */
 import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
-import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
+import type {
+  AdmittedAttempt,
+  AttemptGate,
+  BlackBox,
+  Completion,
+  CompletionRequest,
+  UsageTotals,
+} from "../blackbox/types.js";
 import type { SpendEntry } from "../store/ledger.js";
 import { InstructZeroError, UserError } from "../util/errors.js";
 import { fmtUsd } from "../util/format.js";
 
-/** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
+/**
+ * Where a budget logs attempts: before sending (pending, at the worst case), then settled: paid (the
+ * provider's usage), nothing billed (`close(id, null)`: the entry goes), or abandoned (kept at its worst
+ * case: the provider may have billed it).
+ */
 export interface SpendLog {
   open(entry: { phase: string; source: string; worstCostUsd: number }): number;
   close(id: number, paid: SpendEntry | null): void;
+  abandon(id: number): void;
 }
 
 /** Thrown when a call would go over `--max-calls` or `--max-cost`. The run stops cleanly. */
@@ -161,6 +177,9 @@ export class RunBudget {
     const { maxCalls, maxCost } = this.limits;
     for (;;) {
       if (this.stop.signal.aborted) throw new RunInterrupted();
+      // the provider billed more than the worst cases admitted (answers beyond their max tokens): stop now
+      if (maxCost !== undefined && this.cost > maxCost + 1e-12)
+        throw new BudgetExhausted(this.exhausted(worstUsd, true));
       const callsOk = maxCalls === undefined || this.paid + this.reservedCalls + this.kept.calls < maxCalls;
       const costOk =
         maxCost === undefined ||
@@ -171,6 +190,80 @@ export class RunBudget {
     }
     this.reservedCalls++;
     this.reservedCost += worstUsd;
+  }
+
+  /**
+   * Admit one attempt of worst-case cost `worstUsd` (see {@link admit}) for `source`; the returned attempt
+   * is logged when sent and settled once: answered (the provider's usage and dollars; `onAnswered` sees
+   * the dollars), unbilled (an error answer: nothing counted), or abandoned (counted at `worstUsd`).
+   */
+  async admitAttempt(
+    worstUsd: number,
+    source: string,
+    onAnswered?: (costUsd: number) => void,
+  ): Promise<AdmittedAttempt> {
+    await this.admit(worstUsd);
+    let logId: number | undefined;
+    let settled = false;
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.reservedCalls--;
+      this.reservedCost -= worstUsd;
+      return true;
+    };
+    return {
+      sent: () => {
+        if (!settled) logId ??= this.logSent(worstUsd, source);
+      },
+      answered: (usage, costUsd) => {
+        if (!end()) return;
+        this.paid++;
+        this.cost += costUsd;
+        onAnswered?.(costUsd);
+        const entry: SpendEntry = {
+          phase: this.phase,
+          source,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          costUsd,
+        };
+        if (logId !== undefined) this.log?.close(logId, entry);
+        else if (this.log)
+          this.log.close(this.log.open({ phase: this.phase, source, worstCostUsd: 0 }), entry);
+        this.wake();
+      },
+      unbilled: () => {
+        if (!end()) return;
+        if (logId !== undefined) this.log?.close(logId, null);
+        this.wake();
+      },
+      abandoned: () => {
+        if (!end()) return;
+        this.paid++;
+        this.cost += worstUsd;
+        if (this.log)
+          this.log.abandon(logId ?? this.log.open({ phase: this.phase, source, worstCostUsd: worstUsd }));
+        this.wake();
+      },
+    };
+  }
+
+  /**
+   * The run's stop message `reason` (a limit's, given when it stopped) completed with the true figure at
+   * the end: what the run spent in all, and by how much the provider's bills went over the cap when they
+   * did (answers beyond their max tokens). Undefined when there is no reason.
+   */
+  finalReason(reason: string | undefined): string | undefined {
+    if (reason === undefined) return undefined;
+    const { maxCost } = this.limits;
+    if (maxCost === undefined) return `${reason}; ${this.paid} paid calls in all`;
+    const over = this.cost - maxCost;
+    return `${reason}; ${fmtUsd(this.cost)} spent in all (${this.paid} paid calls)${
+      over > 1e-12
+        ? `, ${fmtUsd(over)} over the cap: the provider billed more than the worst case of its requests (answers beyond their max tokens)`
+        : ""
+    }`;
   }
 
   /** Log a request as pending (at its worst case) the moment it is sent; returns the id for {@link settle}. */
@@ -222,6 +315,8 @@ export class RunBudget {
     const later =
       this.kept.calls > 0 || this.kept.costUsd > 0 ? " (the rest is kept for the test phase)" : "";
     if (!callsOk) return `--max-calls ${maxCalls} reached (${this.paid} paid calls${later})`;
+    if (maxCost !== undefined && this.cost > maxCost + 1e-12)
+      return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent: the provider billed more than the worst case of its requests)`;
     return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent; the next call could cost up to ${fmtUsd(worstUsd)}${later})`;
   }
 }
@@ -240,15 +335,19 @@ export interface BudgetedOptions {
 }
 
 /**
- * A black box whose every request goes through the run's budget: admitted at its worst-case cost,
- * counted when answered. Under a dollar cap a model needs a price (a UserError when it is made
- * otherwise); a black box whose answers carry their own cost (a function black box) is admitted at the
- * highest cost it has reported so far.
+ * A black box whose every request goes through the run's budget: each attempt admitted at its worst-case
+ * cost, counted when it ends (see {@link RunBudget.admitAttempt}). Under a dollar cap a model needs a
+ * price (a UserError when it is made otherwise); a black box whose answers carry their own cost (a
+ * function black box) is admitted at the highest cost it has reported so far. When the provider bills
+ * more than a request's worst case (answers beyond their max tokens), later worst cases are scaled by
+ * the largest such ratio seen.
  */
 export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
   readonly budget: RunBudget;
   private highestSeen = 0;
+  /** The largest ratio of billed dollars to the request's worst case seen so far (at least 1). */
+  private overrun = 1;
   private readonly priceFactor: number;
 
   constructor(
@@ -269,10 +368,13 @@ export class BudgetedBlackBox implements BlackBox {
     return this.budget.spent();
   }
 
-  /** The admission cost of `request`: its worst case, or the highest cost seen for unpriced models. */
+  /**
+   * The admission cost of `request`: its worst case (scaled by the provider's largest overrun seen), or
+   * the highest cost seen for unpriced models.
+   */
   worstCase(request: CompletionRequest): number {
-    const worst = worstCaseCost(this.id, request, this.options.prices);
-    return worst === null ? this.highestSeen : worst * this.priceFactor;
+    const worst = this.priced(request);
+    return worst === null ? this.highestSeen : worst * this.overrun;
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
@@ -284,23 +386,32 @@ export class BudgetedBlackBox implements BlackBox {
       this.budget.settle(0, hit, this.options.source, undefined, true);
       return hit;
     }
-    const worst = this.worstCase(request);
-    await this.budget.admit(worst);
-    let logId: number | undefined;
-    let result: Completion | undefined;
+    const base = this.priced(request);
+    const gate: AttemptGate = {
+      admit: () =>
+        this.budget.admitAttempt(this.worstCase(request), this.options.source, (costUsd) => {
+          this.highestSeen = Math.max(this.highestSeen, costUsd);
+          if (base !== null && base > 0) this.overrun = Math.max(this.overrun, costUsd / base);
+        }),
+    };
+    if (this.inner.admitsAttempts)
+      return this.inner.complete(request, { signal: this.budget.signal, attempts: gate });
+    // a black box that does not admit its attempts itself: the call is admitted once, around it
+    const attempt = await gate.admit();
+    let result: Completion;
     try {
       result = await this.inner.complete(request, {
         signal: this.budget.signal,
         // logged when actually sent (not while queued), so a crash counts only requests that went out
-        onSend: () => {
-          logId ??= this.budget.logSent(worst, this.options.source);
-        },
+        onSend: () => attempt.sent(),
       });
-      if (!result.cached) this.highestSeen = Math.max(this.highestSeen, result.costUsd);
-      return result;
-    } finally {
-      this.budget.settle(worst, result, this.options.source, logId);
+    } catch (err) {
+      attempt.unbilled();
+      throw err;
     }
+    if (result.cached) attempt.unbilled();
+    else attempt.answered(result.usage, result.costUsd);
+    return result;
   }
 
   totals(): UsageTotals {
@@ -309,5 +420,11 @@ export class BudgetedBlackBox implements BlackBox {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /** The price-table worst case of `request` (times the price factor); null for a model without a price. */
+  private priced(request: CompletionRequest): number | null {
+    const worst = worstCaseCost(this.id, request, this.options.prices);
+    return worst === null ? null : worst * this.priceFactor;
   }
 }

@@ -28,6 +28,7 @@ export function openRunBudget(ledger: Ledger, runId: string, config: RunConfig):
     {
       open: (entry) => ledger.openSpend(runId, entry),
       close: (id, paid) => ledger.closeSpend(runId, id, paid),
+      abandon: (id) => ledger.abandonSpend(runId, id),
     },
   );
 }

@@ -19,6 +19,7 @@ import type {
   BlackBox,
   Completion,
   CompletionRequest,
+  Usage,
   UsageTotals,
 } from "../blackbox/types.js";
 import type { SpendEntry } from "../store/ledger.js";
@@ -68,23 +69,31 @@ const DEFAULT_WORST_ANSWER_TOKENS = 4096;
 /**
  * An upper bound on the dollars one request to `modelId` can cost: every UTF-8 byte of the prompt (and
  * system message) counted as a token (a byte-level tokenizer never makes more), plus a template margin,
- * plus its max answer tokens. 0 for free (local) models; null when the model has no price.
+ * plus its max answer tokens; each scaled by `overrun` when a provider was seen billing more tokens than
+ * that (answers beyond their max tokens). 0 for free (local) models; null when the model has no price.
  */
 export function worstCaseCost(
   modelId: string,
   request: CompletionRequest,
   prices?: PriceTable,
+  overrun: Overrun = { input: 1, output: 1 },
 ): number | null {
   const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
   const est = estimateCost(
     modelId,
     {
-      inputTokens: bytes + TEMPLATE_TOKENS,
-      outputTokens: request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS,
+      inputTokens: Math.ceil((bytes + TEMPLATE_TOKENS) * overrun.input),
+      outputTokens: Math.ceil((request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS) * overrun.output),
     },
     prices,
   );
   return est.priced ? est.costUsd : null;
+}
+
+/** How many times a request's bound on input and answer tokens a provider was seen billing (>= 1 each). */
+export interface Overrun {
+  input: number;
+  output: number;
 }
 
 /**
@@ -200,7 +209,7 @@ export class RunBudget {
   async admitAttempt(
     worstUsd: number,
     source: string,
-    onAnswered?: (costUsd: number) => void,
+    onAnswered?: (usage: Usage, costUsd: number) => void,
   ): Promise<AdmittedAttempt> {
     await this.admit(worstUsd);
     let logId: number | undefined;
@@ -220,7 +229,7 @@ export class RunBudget {
         if (!end()) return;
         this.paid++;
         this.cost += costUsd;
-        onAnswered?.(costUsd);
+        onAnswered?.(usage, costUsd);
         const entry: SpendEntry = {
           phase: this.phase,
           source,
@@ -346,8 +355,8 @@ export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
   readonly budget: RunBudget;
   private highestSeen = 0;
-  /** The largest ratio of billed dollars to the request's worst case seen so far (at least 1). */
-  private overrun = 1;
+  /** The largest ratios of billed tokens to a request's bounds seen so far (at least 1). */
+  private readonly overrun: Overrun = { input: 1, output: 1 };
   private readonly priceFactor: number;
 
   constructor(
@@ -373,8 +382,8 @@ export class BudgetedBlackBox implements BlackBox {
    * the highest cost seen for unpriced models.
    */
   worstCase(request: CompletionRequest): number {
-    const worst = this.priced(request);
-    return worst === null ? this.highestSeen : worst * this.overrun;
+    const worst = worstCaseCost(this.id, request, this.options.prices, this.overrun);
+    return worst === null ? this.highestSeen : worst * this.priceFactor;
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
@@ -386,13 +395,11 @@ export class BudgetedBlackBox implements BlackBox {
       this.budget.settle(0, hit, this.options.source, undefined, true);
       return hit;
     }
-    const base = this.priced(request);
     const gate: AttemptGate = {
       admit: () =>
-        this.budget.admitAttempt(this.worstCase(request), this.options.source, (costUsd) => {
-          this.highestSeen = Math.max(this.highestSeen, costUsd);
-          if (base !== null && base > 0) this.overrun = Math.max(this.overrun, costUsd / base);
-        }),
+        this.budget.admitAttempt(this.worstCase(request), this.options.source, (usage, costUsd) =>
+          this.observe(request, usage, costUsd),
+        ),
     };
     if (this.inner.admitsAttempts)
       return this.inner.complete(request, { signal: this.budget.signal, attempts: gate });
@@ -422,9 +429,12 @@ export class BudgetedBlackBox implements BlackBox {
     return this.inner.close();
   }
 
-  /** The price-table worst case of `request` (times the price factor); null for a model without a price. */
-  private priced(request: CompletionRequest): number | null {
-    const worst = worstCaseCost(this.id, request, this.options.prices);
-    return worst === null ? null : worst * this.priceFactor;
+  /** Learn from an answer: the highest cost seen, and tokens billed beyond the request's bounds. */
+  private observe(request: CompletionRequest, usage: Usage, costUsd: number): void {
+    this.highestSeen = Math.max(this.highestSeen, costUsd);
+    const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
+    const maxTokens = request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS;
+    this.overrun.input = Math.max(this.overrun.input, usage.inputTokens / (bytes + TEMPLATE_TOKENS));
+    this.overrun.output = Math.max(this.overrun.output, usage.outputTokens / maxTokens);
   }
 }

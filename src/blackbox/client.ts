@@ -27,8 +27,6 @@
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
 
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { exponentialBackoff, Limiter, sleep as realSleep, retry, type Sleep } from "../util/async/index.js";
 import { UserError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
@@ -37,6 +35,7 @@ import { BatchDispatcher } from "./batch/dispatcher.js";
 import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
+import { claimLeaseMs, DEFAULT_CLAIM_POLL_MS, RequestClaims } from "./claims.js";
 import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
 import type { BatchModeOptions, BlackBoxEvent, BlackBoxOptions, RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
@@ -203,18 +202,6 @@ interface Answered {
   paid: boolean;
 }
 
-/** How long a claim on a request lasts unless renewed [30 s; INSTRUCTZERO_CLAIM_LEASE_MS]. */
-const DEFAULT_CLAIM_LEASE_MS = 30_000;
-/** How often a process waiting on another's claim looks for the answer. */
-const DEFAULT_CLAIM_POLL_MS = 200;
-
-/** The claim lease in force: `option`, else INSTRUCTZERO_CLAIM_LEASE_MS (a positive number), else 30 s. */
-function claimLeaseMs(option: number | undefined, env: NodeJS.ProcessEnv): number {
-  if (option !== undefined) return option;
-  const v = Number(env.INSTRUCTZERO_CLAIM_LEASE_MS);
-  return env.INSTRUCTZERO_CLAIM_LEASE_MS && Number.isFinite(v) && v > 0 ? v : DEFAULT_CLAIM_LEASE_MS;
-}
-
 /** The one black box; see the module comment. */
 export class WrappedBlackBox implements BlackBox {
   /** True when answers carry their own dollar cost (function black boxes). */
@@ -231,11 +218,8 @@ export class WrappedBlackBox implements BlackBox {
   private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
-  /** This black box's name in the claims of the cache's database (other processes wait on it). */
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-  /** Keys this black box has claimed and not yet released (their leases are renewed). */
-  private readonly claimed = new Set<string>();
-  private renewal: NodeJS.Timeout | undefined;
+  /** Requests in flight shared with other processes through the cache's database (./claims.ts). */
+  private readonly claims: RequestClaims | undefined;
   private readonly leaseMs: number;
   /** Every attempt goes through the caller's budget (`options.attempts`), see CompleteOptions. */
   readonly admitsAttempts = true;
@@ -268,6 +252,10 @@ export class WrappedBlackBox implements BlackBox {
     this.sleep = options.sleep ?? ((ms) => realSleep(ms));
     this.refusal = new Refusal(id);
     this.leaseMs = claimLeaseMs(options.claimLeaseMs, options.env ?? process.env);
+    this.claims =
+      cache?.claims && !batch
+        ? new RequestClaims(cache, this.leaseMs, options.claimPollMs ?? DEFAULT_CLAIM_POLL_MS)
+        : undefined;
     if (batch && !(made instanceof Promise) && made.batch) {
       const capability = made.batch;
       this.dispatcher = new BatchDispatcher({
@@ -396,15 +384,7 @@ export class WrappedBlackBox implements BlackBox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopRenewal();
-    for (const key of this.claimed) {
-      try {
-        this.cache?.release(key, this.owner);
-      } catch {
-        // the lease lapses on its own
-      }
-    }
-    this.claimed.clear();
+    this.claims?.close();
     this.dispatcher?.close();
     this.cache?.close();
     const p = this.provider ?? (await this.providerReady.catch(() => undefined));
@@ -447,10 +427,8 @@ export class WrappedBlackBox implements BlackBox {
   }
 
   /**
-   * Share the request with other processes through the cache's database: claim its key, or, while
-   * another process holds a live claim, wait for its answer (polling, at most about the time that
-   * process may take with its retries); a claim whose lease lapsed (its holder died) is taken over. The
-   * claim is released once the answer is stored or the request failed.
+   * Share the request with other processes through the cache's database (see ./claims.ts): claim its
+   * key and send it, or take the answer another process paid for while this one waited on its claim.
    */
   private async claimAndSend(
     callId: string,
@@ -459,67 +437,16 @@ export class WrappedBlackBox implements BlackBox {
     key: string,
     options: CompleteOptions,
   ): Promise<Answered> {
-    const cache = this.cache;
-    if (!cache?.claims) return this.sendOne(callId, provider, full, key, options);
-    const pollMs = this.options.claimPollMs ?? DEFAULT_CLAIM_POLL_MS;
+    if (!this.claims) return this.sendOne(callId, provider, full, key, options);
+    // at most about the time a claimant may take with its retries
     const maxWaitMs = (this.s.timeoutMs + this.s.backoff.maxDelayMs) * (this.s.maxRetries + 1) + this.leaseMs;
-    const started = Date.now();
-    let mine = false;
-    for (;;) {
-      let got: ReturnType<typeof cache.claim>;
-      try {
-        got = cache.claim(key, this.owner, this.leaseMs);
-      } catch {
-        break; // the claims table cannot be used now: send without sharing
-      }
-      if (got === "answered") {
-        const stored = cache.get(key);
-        if (stored) return { response: stored, paid: false };
-        continue;
-      }
-      if (got === "claimed") {
-        mine = true;
-        break;
-      }
-      if (Date.now() - started > maxWaitMs) break; // waited long enough: send it ourselves
-      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      await realSleep(pollMs, options.signal);
-    }
-    if (!mine) return this.sendOne(callId, provider, full, key, options);
-    this.claimed.add(key);
-    this.startRenewal();
+    const got = await this.claims.acquire(key, maxWaitMs, options.signal);
+    if ("answer" in got) return { response: got.answer, paid: false };
     try {
       return await this.sendOne(callId, provider, full, key, options);
     } finally {
-      this.claimed.delete(key);
-      if (this.claimed.size === 0) this.stopRenewal();
-      try {
-        cache.release(key, this.owner);
-      } catch {
-        // the lease lapses on its own
-      }
+      got.release();
     }
-  }
-
-  /** Renew the leases of this black box's claims every third of a lease while it holds any. */
-  private startRenewal(): void {
-    if (this.renewal) return;
-    this.renewal = setInterval(
-      () => {
-        try {
-          this.cache?.renewClaims(this.owner, this.leaseMs);
-        } catch {
-          // the database is busy or gone: a lapsed claim only lets another process send too
-        }
-      },
-      Math.max(10, this.leaseMs / 3),
-    );
-    this.renewal.unref();
-  }
-
-  private stopRenewal(): void {
-    if (this.renewal) clearInterval(this.renewal);
-    this.renewal = undefined;
   }
 
   /** The dollars of a paid answer by the price table (times the batch price factor in batch mode). */

@@ -68,6 +68,7 @@ function neverSent(err: unknown): boolean {
     seen.add(e);
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NEVER_SENT.has(code)) return true;
+    if ((e as { message?: unknown }).message === "bad port") return true; // fetch refused the port itself
   }
   return false;
 }

@@ -325,7 +325,7 @@ export class RunBudget {
       this.kept.calls > 0 || this.kept.costUsd > 0 ? " (the rest is kept for the test phase)" : "";
     if (!callsOk) return `--max-calls ${maxCalls} reached (${this.paid} paid calls${later})`;
     if (maxCost !== undefined && this.cost > maxCost + 1e-12)
-      return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent: the provider billed more than the worst case of its requests)`;
+      return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent: over the cap)`;
     return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent; the next call could cost up to ${fmtUsd(worstUsd)}${later})`;
   }
 }

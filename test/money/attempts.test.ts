@@ -125,7 +125,6 @@ describe("every attempt is paid for", () => {
       expect(out.totals.costUsd).toBeLessThanOrEqual(maxCost + worstCase(MAX_TOKENS));
       expect(out.reason).toContain(`${fmtUsd(out.totals.costUsd)} spent in all`);
       // the progress line counts paid attempts (never more than the run's final count), not requests sent
-      console.log(JSON.stringify({ concurrency, totals: out.totals, reason: out.reason, server: s, evals: out.totals.evaluations }), r.stderr);
       const shown = [...r.stderr.matchAll(/calls (\d+), /g)].map((m) => Number(m[1]));
       expect(shown.length).toBeGreaterThan(0);
       expect(shown).toEqual([...shown].sort((x, y) => x - y));

@@ -300,6 +300,23 @@ export class ResponseCache {
     return "claimed";
   }
 
+  /**
+   * Take over `from`'s claim of `key` for `owner` (its holder is known to be dead: a process of this
+   * host that no longer exists); false when the claim changed meanwhile.
+   */
+  takeOver(key: string, from: string, owner: string, leaseMs: number): boolean {
+    if (!this.claims) return true;
+    const now = this.now();
+    return (
+      this.guard(() =>
+        this.db.run(
+          `UPDATE response_claims SET owner = ?, expires_ms = ${now.sql} + ? WHERE key = ? AND owner = ?`,
+          [owner, ...now.params, Math.round(leaseMs), key, from],
+        ),
+      ).changes === 1
+    );
+  }
+
   /** Drop `owner`'s claim of `key` (answer stored, or the request failed: a waiter may send it). */
   release(key: string, owner: string): void {
     if (!this.claims) return;

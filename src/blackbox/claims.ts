@@ -3,8 +3,9 @@
  * cannot answer, a black box claims its key in the cache's database ({@link ResponseCache.claim}); while
  * another process holds a live claim it waits for that process's answer to appear in the cache instead
  * of paying for it again. Claims carry a lease, renewed while the request is under way, so the claim of
- * a process that died lapses and a waiter takes it over; a claim is released once the answer is stored
- * or the request failed (a waiter then sends it itself).
+ * a process that died lapses and a waiter takes it over (at once when that process was of this host and
+ * is gone, as a run lock is: a resume after kill -9 does not wait); a claim is released once the answer
+ * is stored or the request failed (a waiter then sends it itself).
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -61,6 +62,8 @@ export class RequestClaims {
         continue;
       }
       if (got === "claimed") return this.hold(key);
+      // a claimant of this host whose process is gone (killed): take its claim over now
+      if (isDeadHere(got.heldBy) && this.takeOver(key, got.heldBy)) return this.hold(key);
       if (Date.now() - started > maxWaitMs) return { release: () => {} };
       if (signal?.aborted) throw signal.reason ?? new Error("aborted");
       await sleep(this.pollMs, signal);
@@ -71,6 +74,14 @@ export class RequestClaims {
   close(): void {
     for (const key of [...this.held]) this.drop(key);
     this.stopRenewal();
+  }
+
+  private takeOver(key: string, from: string): boolean {
+    try {
+      return this.cache.takeOver(key, from, this.owner, this.leaseMs);
+    } catch {
+      return false;
+    }
   }
 
   private hold(key: string): { release(): void } {
@@ -115,5 +126,18 @@ export class RequestClaims {
   private stopRenewal(): void {
     if (this.renewal) clearInterval(this.renewal);
     this.renewal = undefined;
+  }
+}
+
+/** True when `owner` (host:pid:...) names a process of this host that no longer exists. */
+function isDeadHere(owner: string): boolean {
+  const [host, pidText] = owner.split(":");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
 }

@@ -6,8 +6,9 @@
  * until its lease lapses; a claimant whose request failed releases its claim, and the waiter sends.
  * The two-process test runs the built package (dist/: `npx tsc -p tsconfig.build.json`).
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
@@ -134,6 +135,27 @@ process.stdout.write(JSON.stringify(out.map((r) => ({ text: r.text, cached: r.ca
         expect(r.cached).toBe(false);
         expect(r.text).toBe("cold");
         expect(server.requests.length - from).toBe(1);
+        expect(await backend.sql(location, "SELECT key FROM response_claims")).toEqual([]);
+      } finally {
+        await a.close();
+      }
+    });
+
+    it("the claim of a killed process of this host is taken over at once, whatever its lease", async () => {
+      const location = await backend.fresh("killed-claimant");
+      const a = blackBox(server, location);
+      try {
+        const request = { prompt: "Instruction: give the antonym\n\nInput: fast\n\nOutput:" };
+        const gone = spawnSync(process.execPath, ["-e", ""]).pid; // a process that has exited
+        const now =
+          backend.name === "postgres" ? "EXTRACT(EPOCH FROM clock_timestamp()) * 1000" : String(Date.now());
+        await backend.sql(
+          location,
+          `INSERT INTO response_claims (key, owner, expires_ms) VALUES (?, ?, ${now} + 3600000)`,
+          [a.keyOf(request), `${hostname()}:${gone}:x`],
+        );
+        const r = await a.complete(request);
+        expect(r.text).toBe("slow");
         expect(await backend.sql(location, "SELECT key FROM response_claims")).toEqual([]);
       } finally {
         await a.close();

@@ -23,7 +23,7 @@ afterEach(async () => {
 
 async function setup(
   options: FakeOpenAIOptions,
-  timeoutMs = 300,
+  timeoutMs = 1500,
 ): Promise<{ server: FakeOpenAI; bb: BlackBox }> {
   const server = await startFakeOpenAI(options);
   servers.push(server);
@@ -85,7 +85,7 @@ const prompt = "Instruction: give the antonym\n\nInput: hot\n\nOutput:";
 
 describe("every attempt is admitted and settled", () => {
   it("a timeout is abandoned (possibly billed), an error answer unbilled, the answer settled at its usage", async () => {
-    const { server, bb } = await setup({ faults: { 1: "slow", 2: "500" }, slowMs: 800 });
+    const { server, bb } = await setup({ faults: { 1: "slow", 2: "500" }, slowMs: 2500 });
     const rec = recordingGate();
     const r = await bb.complete({ prompt }, { attempts: rec.gate });
     expect(r.text).toBe("cold");
@@ -93,9 +93,11 @@ describe("every attempt is admitted and settled", () => {
     expect(rec.sent()).toBe(3);
     expect(rec.usages[0]).toEqual(r.usage);
     expect(bb.totals()).toMatchObject({ requests: 3, retries: 2, abandoned: 1 });
-    await new Promise((res) => setTimeout(res, 900));
-    expect(server.requests[0].billed).toBeDefined(); // the server did process (and bill) the abandoned one
-  });
+    // the server still processes (and bills) the abandoned one
+    for (let i = 0; i < 200 && !server.requests[0].billed; i++)
+      await new Promise((res) => setTimeout(res, 50));
+    expect(server.requests[0].billed).toBeDefined();
+  }, 30_000);
 
   it("a connection reset after sending is abandoned; a refused connection is not billed", async () => {
     const { bb } = await setup({ faults: { 1: "reset" } });
@@ -122,7 +124,7 @@ describe("every attempt is admitted and settled", () => {
   });
 
   it("through a RunBudget: a timed-out attempt stays in the spend log at its worst case, the answer at its usage", async () => {
-    const { bb } = await setup({ faults: { 1: "slow" }, slowMs: 800 });
+    const { bb } = await setup({ faults: { 1: "slow" }, slowMs: 2500 });
     const { log, rows } = memoryLog();
     const budget = new RunBudget({ maxCost: 1 }, undefined, log);
     const budgeted = new BudgetedBlackBox(bb, budget);
@@ -133,7 +135,7 @@ describe("every attempt is admitted and settled", () => {
     expect([...rows.values()][0].worst).toBeCloseTo(worst, 15);
     expect(budget.spent().calls).toBe(2);
     expect(budget.spent().costUsd).toBeCloseTo(worst + r.costUsd, 15);
-  });
+  }, 30_000);
 
   it("answers billed beyond max tokens: settled at the reported usage; once over the cap nothing more is admitted", async () => {
     const { server, bb } = await setup({ faults: { 1: "overlong" }, overlongTokens: 5000 });

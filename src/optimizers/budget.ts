@@ -181,7 +181,10 @@ export class RunBudget {
     if (this.limits.maxCost !== undefined) requirePrice(modelId, prices, selfPriced);
   }
 
-  /** Wait until a request of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never will. */
+  /**
+   * Wait until an attempt of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never
+   * will (also at once once the settled total is over the dollar cap).
+   */
   async admit(worstUsd: number): Promise<void> {
     const { maxCalls, maxCost } = this.limits;
     for (;;) {

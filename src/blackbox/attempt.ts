@@ -1,6 +1,6 @@
 /** One attempt of a provider call under a timeout, and the scrubbing of URL credentials from its errors. */
 import { redactUrl } from "../util/redact.js";
-import { BlackBoxError, TimeoutError } from "./errors.js";
+import { BadResponseError, BlackBoxError, ConnectionError, TimeoutError } from "./errors.js";
 
 /**
  * Run `fn` with a signal that aborts after `timeoutMs` with a TimeoutError saying `timeoutMessage`.
@@ -41,4 +41,34 @@ export function scrub(err: unknown, stack = true): void {
 /** Append " (gave up after n attempts)"-style context to a black-box error's message. */
 export function gaveUp(err: unknown, note: string): void {
   if (err instanceof BlackBoxError) err.message = `${err.message} (${note})`;
+}
+
+/** Connection failures that mean the request never reached the server (nothing can have been billed). */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * True when an attempt that failed with `err` may still have been processed (and billed) by the
+ * provider: it timed out, its connection failed after it was sent, or a 2xx answer was unreadable.
+ * False when the provider answered with an error (an HTTP status: 4xx, 429, 5xx), the caller stopped it
+ * before sending, or the connection was refused before anything was sent.
+ */
+export function mayBeBilled(err: unknown): boolean {
+  if (err instanceof TimeoutError || err instanceof BadResponseError) return true;
+  if (err instanceof ConnectionError) return !neverSent(err);
+  return false;
+}
+
+function neverSent(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (
+    let e = err;
+    e && typeof e === "object" && !seen.has(e) && seen.size < 8;
+    e = (e as { cause?: unknown }).cause
+  ) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && NEVER_SENT.has(code)) return true;
+    if ((e as { message?: unknown }).message === "bad port") return true; // fetch refused the port itself
+  }
+  return false;
 }

@@ -8,6 +8,13 @@
  * It sits on the store floor (src/db): opened with `openStore`, so a cache in the ledger's Postgres
  * database shares the ledger's connection.
  *
+ * Identical requests in flight are shared across processes through the same database: a process about
+ * to send a request whose answer is not stored claims its key (table `response_claims`: owner and lease
+ * expiry, by the database's clock on Postgres), renews the lease while it works, and releases the claim
+ * once the answer is stored or the request failed; another process that finds a live claim waits for
+ * the answer instead of paying for it again, and takes the claim over once its lease lapsed (a dead
+ * claimant). See {@link ResponseCache.claim}.
+ *
  * A damaged file is found when it is opened (SQLite's quick_check), not in the middle of a run: a
  * UserError names the file and says what to do. It is never modified or deleted.
  */
@@ -122,6 +129,18 @@ function tableSql(db: Connection): string {
 )`;
 }
 
+/** The claims table: who is answering which key, until when (ms since 1970). */
+function claimsSql(db: Connection): string {
+  return `CREATE TABLE IF NOT EXISTS response_claims (
+  key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_ms ${db.dialect.bigint} NOT NULL
+)`;
+}
+
+/** What {@link ResponseCache.claim} found: the claim is ours, the answer is stored, or another owner holds it. */
+export type ClaimResult = "claimed" | "answered" | { heldBy: string };
+
 const COLUMNS = ["key", "provider", "model", "text", "input_tokens", "output_tokens", "created_at"] as const;
 
 /** The response store. One instance per open file or database; safe to share across black boxes. */
@@ -131,6 +150,9 @@ export class ResponseCache {
 
   /** The file as named in messages (absolute), or the database URL without credentials. */
   private readonly file: string;
+
+  /** True when the claims table is usable (requests in flight are shared across processes). */
+  claims = false;
 
   /**
    * Open (creating if needed) the cache at `path`: a file, ":memory:", or a postgres:// URL (the table
@@ -146,7 +168,11 @@ export class ResponseCache {
       this.path = this.db.location;
       try {
         // concurrent CREATE TABLE IF NOT EXISTS can collide in Postgres: one process at a time
-        this.db.transaction(() => this.db.exec(tableSql(this.db)), "instructzero.cache");
+        this.db.transaction(() => {
+          this.db.exec(tableSql(this.db));
+          this.db.exec(claimsSql(this.db));
+        }, "instructzero.cache");
+        this.claims = true;
       } catch (err) {
         this.db.close();
         throw new UserError(`response cache ${this.file} is not usable: ${(err as Error).message}`, {
@@ -197,6 +223,12 @@ export class ResponseCache {
       }
       tuneSqlite(driver);
       this.db.exec(tableSql(this.db));
+      try {
+        this.db.exec(claimsSql(this.db));
+        this.claims = true;
+      } catch {
+        // a cache that cannot be written (read-only file): answers are read, requests not shared
+      }
       this.putSql = this.db.dialect.upsert("responses", COLUMNS, ["key"]);
       this.db.get("SELECT text, input_tokens, output_tokens FROM responses WHERE key = ?", [""]);
     } catch (err) {
@@ -233,6 +265,81 @@ export class ResponseCache {
         Date.now(),
       ]),
     );
+  }
+
+  /**
+   * Claim `key` for `owner` for `leaseMs`: "claimed" when no live claim of another owner holds it (none,
+   * ours, or one whose lease lapsed: taken over), "answered" when the answer is stored (nothing to
+   * send), else who holds it. One statement decides (an upsert that only replaces a lapsed or own claim),
+   * so two processes never both get a live claim. Times are the database's clock on Postgres.
+   */
+  claim(key: string, owner: string, leaseMs: number): ClaimResult {
+    if (this.get(key)) return "answered";
+    if (!this.claims) return "claimed";
+    const now = this.now();
+    const changed = this.guard(() =>
+      this.db.run(
+        `INSERT INTO response_claims (key, owner, expires_ms) VALUES (?, ?, ${now.sql} + ?)
+           ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_ms = excluded.expires_ms
+           WHERE response_claims.owner = excluded.owner OR response_claims.expires_ms < ${now.sql}`,
+        [key, owner, ...now.params, Math.round(leaseMs), ...now.params],
+      ),
+    ).changes;
+    if (changed === 0) {
+      const holder = this.guard(() =>
+        this.db.value<string>("SELECT owner FROM response_claims WHERE key = ?", [key]),
+      );
+      // released between the upsert and this look: try again next time
+      return { heldBy: holder ?? "" };
+    }
+    // answered and released between the first look and the claim: nothing to send
+    if (this.get(key)) {
+      this.release(key, owner);
+      return "answered";
+    }
+    return "claimed";
+  }
+
+  /**
+   * Take over `from`'s claim of `key` for `owner` (its holder is known to be dead: a process of this
+   * host that no longer exists); false when the claim changed meanwhile.
+   */
+  takeOver(key: string, from: string, owner: string, leaseMs: number): boolean {
+    if (!this.claims) return true;
+    const now = this.now();
+    return (
+      this.guard(() =>
+        this.db.run(
+          `UPDATE response_claims SET owner = ?, expires_ms = ${now.sql} + ? WHERE key = ? AND owner = ?`,
+          [owner, ...now.params, Math.round(leaseMs), key, from],
+        ),
+      ).changes === 1
+    );
+  }
+
+  /** Drop `owner`'s claim of `key` (answer stored, or the request failed: a waiter may send it). */
+  release(key: string, owner: string): void {
+    if (!this.claims) return;
+    this.guard(() => this.db.run("DELETE FROM response_claims WHERE key = ? AND owner = ?", [key, owner]));
+  }
+
+  /** Extend every claim of `owner` to `leaseMs` from now (the claimant is alive and still working). */
+  renewClaims(owner: string, leaseMs: number): void {
+    if (!this.claims) return;
+    const now = this.now();
+    this.guard(() =>
+      this.db.run(`UPDATE response_claims SET expires_ms = ${now.sql} + ? WHERE owner = ?`, [
+        ...now.params,
+        Math.round(leaseMs),
+        owner,
+      ]),
+    );
+  }
+
+  /** The database's clock as SQL (Postgres: the server's) or a bound `Date.now()` (SQLite). */
+  private now(): { sql: string; params: number[] } {
+    const clock = this.db.dialect.clockMs;
+    return clock === undefined ? { sql: "?", params: [Date.now()] } : { sql: `(${clock})`, params: [] };
   }
 
   /** Run a statement; damage found after opening (a page the check did not reach) is a UserError too. */

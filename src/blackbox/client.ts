@@ -8,25 +8,34 @@
  *     -> persistent cache hit?            (no request, cost 0)
  *     -> identical request in flight?     (share its answer, cost 0)
  *     -> batch mode (the provider's Batch API, `Provider.batch`)?
- *          hand it to the batch dispatcher (./batch/dispatcher.ts): collected into one provider batch,
- *          submitted, polled, its answer routed back (at the batch price)
- *     -> otherwise: limiter slot -> attempt loop: provider.complete with timeout signal
- *          transient error -> wait (Retry-After or backoff) -> next attempt, at most maxRetries
+ *          admitted once by the caller's budget, then handed to the batch dispatcher
+ *          (./batch/dispatcher.ts): collected into one provider batch, submitted, polled, its answer
+ *          routed back (at the batch price)
+ *     -> otherwise: claim the key in the cache's database (another process answering it: wait for its
+ *        answer instead) -> limiter slot -> attempt loop:
+ *          admitted by the caller's budget (`options.attempts`) and logged at its worst case
+ *          -> provider.complete with timeout signal
+ *          answer          -> settled at the usage the provider reports
+ *          transient error -> settled (timeout / lost connection: possibly billed, kept at its worst
+ *                             case; error answer: nothing) -> wait (Retry-After or backoff) -> next
+ *                             attempt, at most maxRetries
  *          other error     -> throw at once
- *     -> write to cache, account tokens and cost
+ *     -> write to cache (then release the claim), account tokens and cost
  *
  * Once a request is refused with 401/403 (AuthenticationError), the key is known to be bad: every
  * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
+
 import { exponentialBackoff, Limiter, sleep as realSleep, retry, type Sleep } from "../util/async/index.js";
 import { UserError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
-import { gaveUp, scrub, withTimeout } from "./attempt.js";
+import { gaveUp, mayBeBilled, scrub, withTimeout } from "./attempt.js";
 import { BatchDispatcher } from "./batch/dispatcher.js";
 import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
+import { claimLeaseMs, DEFAULT_CLAIM_POLL_MS, RequestClaims } from "./claims.js";
 import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
 import type { BatchModeOptions, BlackBoxEvent, BlackBoxOptions, RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
@@ -39,6 +48,7 @@ import { Refusal } from "./refusal.js";
 import { batchProviders, parseModelId, providerFactory, providerTraits } from "./registry.js";
 import { resolveBatchSettings, resolveSettings, type Settings } from "./settings.js";
 import type {
+  AdmittedAttempt,
   BlackBox,
   CompleteOptions,
   Completion,
@@ -131,6 +141,7 @@ export function emptyUsageTotals(): Required<UsageTotals> {
     requests: 0,
     cacheHits: 0,
     retries: 0,
+    abandoned: 0,
     inputTokens: 0,
     outputTokens: 0,
     costUsd: 0,
@@ -184,7 +195,10 @@ export function createFunctionBlackBox(
 interface Answered {
   /** Function black boxes may report the dollars of their answer (`costUsd`). */
   response: ProviderResponse;
-  /** False for answers of a provider batch an earlier session paid for (served as cache hits). */
+  /**
+   * False for answers of a provider batch an earlier session paid for, and for answers another process
+   * paid for while this one waited on its claim (served as cache hits).
+   */
   paid: boolean;
 }
 
@@ -204,6 +218,11 @@ export class WrappedBlackBox implements BlackBox {
   private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
+  /** Requests in flight shared with other processes through the cache's database (./claims.ts). */
+  private readonly claims: RequestClaims | undefined;
+  private readonly leaseMs: number;
+  /** Every attempt goes through the caller's budget (`options.attempts`), see CompleteOptions. */
+  readonly admitsAttempts = true;
 
   constructor(
     readonly id: string,
@@ -232,6 +251,11 @@ export class WrappedBlackBox implements BlackBox {
     this.rng = new Rng(options.seed ?? 0);
     this.sleep = options.sleep ?? ((ms) => realSleep(ms));
     this.refusal = new Refusal(id);
+    this.leaseMs = claimLeaseMs(options.claimLeaseMs, options.env ?? process.env);
+    this.claims =
+      cache?.claims && !batch
+        ? new RequestClaims(cache, this.leaseMs, options.claimPollMs ?? DEFAULT_CLAIM_POLL_MS)
+        : undefined;
     if (batch && !(made instanceof Promise) && made.batch) {
       const capability = made.batch;
       this.dispatcher = new BatchDispatcher({
@@ -305,8 +329,8 @@ export class WrappedBlackBox implements BlackBox {
     if (pending) return this.hit(callId, (await pending).response);
 
     const run = this.dispatcher
-      ? this.dispatcher.enqueue(callId, key, full, options)
-      : this.sendOne(
+      ? this.batched(callId, key, full, options)
+      : this.claimAndSend(
           callId,
           provider,
           request.parts ? { ...full, parts: { ...request.parts } } : full,
@@ -317,8 +341,7 @@ export class WrappedBlackBox implements BlackBox {
     try {
       const { response: res, paid } = await run;
       if (!paid) return this.hit(callId, res);
-      const known = (res as { costUsd?: number }).costUsd;
-      const { costUsd, priced } = known !== undefined ? { costUsd: known, priced: true } : this.priced(res);
+      const { costUsd, priced } = this.costOf(res);
       this.t.completions++;
       this.t.inputTokens += res.usage.inputTokens;
       this.t.outputTokens += res.usage.outputTokens;
@@ -361,10 +384,69 @@ export class WrappedBlackBox implements BlackBox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.claims?.close();
     this.dispatcher?.close();
     this.cache?.close();
     const p = this.provider ?? (await this.providerReady.catch(() => undefined));
     await p?.close?.();
+  }
+
+  /** The dollars of a paid answer: as reported (function black boxes), else by the price table. */
+  private costOf(res: ProviderResponse): { costUsd: number; priced: boolean } {
+    const known = (res as { costUsd?: number }).costUsd;
+    return known !== undefined ? { costUsd: known, priced: true } : this.priced(res);
+  }
+
+  /**
+   * Batch mode: the request admitted once by the caller's budget (a batch line is billed only when
+   * answered), logged when it goes into a batch, settled with its answer.
+   */
+  private async batched(
+    callId: string,
+    key: string,
+    full: CompletionRequest,
+    options: CompleteOptions,
+  ): Promise<Answered> {
+    const attempt = options.attempts ? await options.attempts.admit() : undefined;
+    let answered: Answered;
+    try {
+      answered = await (this.dispatcher as BatchDispatcher).enqueue(callId, key, full, {
+        ...options,
+        onSend: () => {
+          attempt?.sent();
+          options.onSend?.();
+        },
+      });
+    } catch (err) {
+      attempt?.unbilled();
+      throw err;
+    }
+    if (answered.paid) attempt?.answered(answered.response.usage, this.costOf(answered.response).costUsd);
+    else attempt?.unbilled();
+    return answered;
+  }
+
+  /**
+   * Share the request with other processes through the cache's database (see ./claims.ts): claim its
+   * key and send it, or take the answer another process paid for while this one waited on its claim.
+   */
+  private async claimAndSend(
+    callId: string,
+    provider: Provider,
+    full: CompletionRequest,
+    key: string,
+    options: CompleteOptions,
+  ): Promise<Answered> {
+    if (!this.claims) return this.sendOne(callId, provider, full, key, options);
+    // at most about the time a claimant may take with its retries
+    const maxWaitMs = (this.s.timeoutMs + this.s.backoff.maxDelayMs) * (this.s.maxRetries + 1) + this.leaseMs;
+    const got = await this.claims.acquire(key, maxWaitMs, options.signal);
+    if ("answer" in got) return { response: got.answer, paid: false };
+    try {
+      return await this.sendOne(callId, provider, full, key, options);
+    } finally {
+      got.release();
+    }
   }
 
   /** The dollars of a paid answer by the price table (times the batch price factor in batch mode). */
@@ -388,9 +470,9 @@ export class WrappedBlackBox implements BlackBox {
   }
 
   /**
-   * One request sent alone: a limiter slot, the shared rate limit, then the attempt loop. A call queued
-   * behind the request that got a 401/403 is refused when its slot comes; a call whose caller gave up
-   * (options.signal: the run was interrupted) is not sent when its slot comes.
+   * One request sent alone: a limiter slot, then the attempt loop. A call queued behind the request that
+   * got a 401/403 is refused when its slot comes; a call whose caller gave up (options.signal: the run
+   * was interrupted) is not sent when its slot comes.
    */
   private sendOne(
     callId: string,
@@ -402,35 +484,52 @@ export class WrappedBlackBox implements BlackBox {
     return this.limiter.run(async () => {
       this.refusal.check();
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      // a shared rate limit (requests / tokens per minute across processes): wait for room
-      const ticket = this.options.rateLimiter ? await this.rateLimit(full, options.signal) : undefined;
-      this.refusal.check();
-      options.onSend?.();
-      return { response: await this.attempts(callId, provider, full, key, ticket), paid: true };
+      return { response: await this.attempts(callId, provider, full, key, options), paid: true };
     });
   }
 
-  /** The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. */
+  /**
+   * The attempt loop: at most maxRetries + 1 requests; only transient errors are retried. Each attempt is
+   * admitted by the caller's budget (it may wait, or stop the run), then waits for the shared rate limit,
+   * is logged and sent, and is settled: answered (the usage the provider reports), abandoned (timeout,
+   * lost connection, unreadable answer: the provider may have billed it) or unbilled (an error answer).
+   */
   private attempts(
     callId: string,
     provider: Provider,
     request: CompletionRequest,
     key: string,
-    firstTicket?: RateTicket | undefined,
+    options: CompleteOptions,
   ): Promise<ProviderResponse & { costUsd?: number }> {
     return retry(
       async (attempt) => {
         this.refusal.check(); // refused while this call waited to retry
-        const ticket =
-          attempt === 0 ? firstTicket : this.options.rateLimiter ? await this.rateLimit(request) : undefined;
-        // the rate limit counts the request from now, when it leaves (not from when it was admitted)
+        const admitted: AdmittedAttempt | undefined = options.attempts
+          ? await options.attempts.admit()
+          : undefined;
+        let ticket: RateTicket | undefined;
+        try {
+          // a shared rate limit (requests / tokens per minute across processes): wait for room
+          ticket = this.options.rateLimiter
+            ? await this.rateLimit(request, attempt === 0 ? options.signal : undefined)
+            : undefined;
+          this.refusal.check();
+        } catch (err) {
+          admitted?.unbilled();
+          throw err;
+        }
+        // logged (at its worst case) before it leaves; the rate limit counts it from now
+        admitted?.sent();
         ticket?.sent();
+        if (attempt === 0) options.onSend?.();
         this.t.requests++;
         this.emit({ type: "request", id: callId, attempt });
+        let got: (ProviderResponse & { costUsd?: number }) | undefined;
         try {
-          return await withTimeout(
+          const res = await withTimeout(
             async (signal) => {
               const res = await provider.complete(request, { signal });
+              got = res;
               if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
               this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
               return res;
@@ -438,7 +537,17 @@ export class WrappedBlackBox implements BlackBox {
             this.s.timeoutMs,
             `${this.id}: no response within ${this.s.timeoutMs} ms`,
           );
+          admitted?.answered(res.usage, this.costOf(res).costUsd);
+          return res;
         } catch (err) {
+          const usage = (got as ProviderResponse | undefined)?.usage;
+          // answered, but unusable or not stored: billed at the usage it reports
+          if (usage && typeof usage.inputTokens === "number" && typeof usage.outputTokens === "number")
+            admitted?.answered(usage, this.costOf(got as ProviderResponse).costUsd);
+          else if (got !== undefined || mayBeBilled(err)) {
+            this.t.abandoned++;
+            admitted?.abandoned();
+          } else admitted?.unbilled();
           scrub(err);
           this.refusal.note(err);
           throw err;

@@ -75,6 +75,15 @@ export interface BlackBoxOptions {
    * tokens per minute shared with other black boxes and processes (`StoreRateLimiter`) [none].
    */
   rateLimiter?: RateLimiter;
+  /**
+   * How long this black box's claim on a request it is sending lasts in the response cache's database
+   * unless renewed (renewed every third of it while the request is under way); other processes sending
+   * the same request wait for its answer meanwhile, and take the claim over once it lapsed (its holder
+   * died), in ms [INSTRUCTZERO_CLAIM_LEASE_MS, else 30 000].
+   */
+  claimLeaseMs?: number;
+  /** How often a black box waiting on another process's claim looks for the answer, in ms [200]. */
+  claimPollMs?: number;
 }
 
 /**

@@ -82,6 +82,11 @@ export interface UsageTotals {
   cacheHits: number;
   /** Retries after transient errors. */
   retries: number;
+  /**
+   * Attempts given up without a usable answer (timeout, lost connection, unreadable answer), which the
+   * provider may have billed. Optional [0].
+   */
+  abandoned?: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
@@ -89,10 +94,42 @@ export interface UsageTotals {
   priced?: boolean;
 }
 
+/**
+ * One attempt admitted by a spending budget (see {@link AttemptGate}): logged when it is sent, then
+ * settled exactly once.
+ */
+export interface AdmittedAttempt {
+  /** The attempt leaves for the provider now: logged as pending at its worst case. */
+  sent(): void;
+  /** The provider answered: counted at the usage it reported (and these dollars). */
+  answered(usage: Usage, costUsd: number): void;
+  /** The provider answered with an error (or the attempt was never sent): nothing billed. */
+  unbilled(): void;
+  /**
+   * Given up without a usable answer (timeout, lost connection, unreadable answer): the provider may
+   * still have processed and billed it, so it stays counted at its worst case.
+   */
+  abandoned(): void;
+}
+
+/**
+ * A spending budget as the black box sees it: every attempt that may be billed (retries included) is
+ * admitted before it is sent. `admit` waits until the attempt's worst case fits, and throws (the
+ * budget's BudgetExhausted / RunInterrupted) when it never will.
+ */
+export interface AttemptGate {
+  admit(): Promise<AdmittedAttempt>;
+}
+
 /** Per-call options of {@link BlackBox.complete}. */
 export interface CompleteOptions {
   signal?: AbortSignal;
   onSend?: () => void;
+  /**
+   * The budget every attempt of this call goes through (black boxes with `admitsAttempts`; others are
+   * admitted once per call by their caller).
+   */
+  attempts?: AttemptGate;
 }
 
 /** The black box every optimiser scores against: text in -> text out, with accounting. */
@@ -107,6 +144,11 @@ export interface BlackBox {
   complete(request: CompletionRequest, options?: CompleteOptions): Promise<Completion>;
   /** True when `request` would be answered from the response cache (nothing paid). Optional. */
   isCached?(request: CompletionRequest): boolean;
+  /**
+   * True when complete() admits every attempt it sends (retries included) through `options.attempts`
+   * and settles it (the wrapped black box). Otherwise a budget admits each call once, around it.
+   */
+  readonly admitsAttempts?: boolean;
   /**
    * True when its answers carry their own dollar cost (function black boxes): a dollar cap then needs no
    * price of it. Optional [false].

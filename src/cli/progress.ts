@@ -1,13 +1,14 @@
 import { SingleBar } from "cli-progress";
-import type { BlackBox } from "../blackbox/types.js";
 import type { ProgressEvent } from "../optimizers/types.js";
 import { fmtUsd } from "../util/format.js";
 
 /**
  * Progress display of a run on stderr: a bar (evaluations, best score, calls, cost) on a terminal,
- * a line per batch otherwise (logs, CI).
+ * a line per batch otherwise (logs, CI). Calls and cost are the run's paid attempts and dollars as its
+ * budget counts them (every session; an attempt abandoned at the timeout at its worst case): the same
+ * numbers as the spend log and the final totals.
  */
-export function createRunProgress(budget: number, blackBox: () => BlackBox | undefined, batchSize: number) {
+export function createRunProgress(budget: number, batchSize: number) {
   const tty = Boolean(process.stderr.isTTY);
   const bar = tty
     ? new SingleBar({
@@ -19,17 +20,13 @@ export function createRunProgress(budget: number, blackBox: () => BlackBox | und
   let started = false;
   let spent = { calls: 0, costUsd: 0 };
   const fields = (e: ProgressEvent) => {
-    // the run's paid calls and dollars so far (all sessions, judge included) when the event has them,
-    // else this session's black-box totals
+    // the run's paid attempts and dollars so far (all sessions, judge included), from its budget
     if (e.spent) spent = e.spent;
-    const t = blackBox()?.totals();
-    const calls = Math.max(spent.calls, t?.requests ?? 0);
-    const cost = Math.max(spent.costUsd, t?.costUsd ?? 0);
     return {
       phase: e.phase.padEnd(8),
       best: e.bestScore === null ? "-" : e.bestScore.toFixed(3),
-      calls,
-      cost: fmtUsd(cost),
+      calls: spent.calls,
+      cost: fmtUsd(spent.costUsd),
     };
   };
   return {

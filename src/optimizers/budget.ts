@@ -1,23 +1,40 @@
 /**
  * A run's spending limits, held exactly. Every paid request of a run (the black box, the APE proposer,
- * an LLM judge; search and test phases) goes through one {@link RunBudget}: a request is admitted only
- * when its worst case fits in what is left (prompt tokens bounded by the prompt's UTF-8 bytes, plus its
- * max answer tokens, at the model's price), counting what is already spent and what requests in flight
- * may still cost. A request that does not fit waits for those in flight (they usually cost less than
- * their worst case); when nothing is in flight and it still does not fit, the run stops cleanly.
- * Every answered request is written to the ledger's spend log the moment it is counted, so totals,
- * limits and resumes all read the same numbers.
+ * an LLM judge; search and test phases) goes through one {@link RunBudget}, and so does every ATTEMPT of
+ * it (a retry after a timeout is paid again: the provider may have processed the abandoned one): an
+ * attempt is admitted only when its worst case fits in what is left (prompt tokens bounded by the
+ * prompt's UTF-8 bytes, plus its max answer tokens, at the model's price), counting what is already spent
+ * and what attempts in flight may still cost. An attempt that does not fit waits for those in flight
+ * (they usually cost less than their worst case); when nothing is in flight and it still does not fit,
+ * the run stops cleanly. Every attempt is written to the ledger's spend log before it is sent (at its
+ * worst case) and settled with what the provider reports (an answer: its usage; an attempt abandoned at
+ * the timeout: still its worst case; an error answer: nothing), so totals, limits and resumes all read
+ * the same numbers. Once the settled total is over the cap (a provider that bills more than a request's
+ * worst case), nothing more is admitted.
  */
 import { estimateCost, type PriceTable } from "../blackbox/pricing.js";
-import type { BlackBox, Completion, CompletionRequest, UsageTotals } from "../blackbox/types.js";
+import type {
+  AdmittedAttempt,
+  AttemptGate,
+  BlackBox,
+  Completion,
+  CompletionRequest,
+  Usage,
+  UsageTotals,
+} from "../blackbox/types.js";
 import type { SpendEntry } from "../store/ledger.js";
 import { InstructZeroError, UserError } from "../util/errors.js";
 import { fmtUsd } from "../util/format.js";
 
-/** Where a budget logs requests: before sending (pending, at the worst case) and once settled. */
+/**
+ * Where a budget logs attempts: before sending (pending, at the worst case), then settled: paid (the
+ * provider's usage), nothing billed (`close(id, null)`: the entry goes), or abandoned (kept at its worst
+ * case: the provider may have billed it).
+ */
 export interface SpendLog {
   open(entry: { phase: string; source: string; worstCostUsd: number }): number;
   close(id: number, paid: SpendEntry | null): void;
+  abandon(id: number): void;
 }
 
 /** Thrown when a call would go over `--max-calls` or `--max-cost`. The run stops cleanly. */
@@ -52,23 +69,31 @@ const DEFAULT_WORST_ANSWER_TOKENS = 4096;
 /**
  * An upper bound on the dollars one request to `modelId` can cost: every UTF-8 byte of the prompt (and
  * system message) counted as a token (a byte-level tokenizer never makes more), plus a template margin,
- * plus its max answer tokens. 0 for free (local) models; null when the model has no price.
+ * plus its max answer tokens; each scaled by `overrun` when a provider was seen billing more tokens than
+ * that (answers beyond their max tokens). 0 for free (local) models; null when the model has no price.
  */
 export function worstCaseCost(
   modelId: string,
   request: CompletionRequest,
   prices?: PriceTable,
+  overrun: Overrun = { input: 1, output: 1 },
 ): number | null {
   const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
   const est = estimateCost(
     modelId,
     {
-      inputTokens: bytes + TEMPLATE_TOKENS,
-      outputTokens: request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS,
+      inputTokens: Math.ceil((bytes + TEMPLATE_TOKENS) * overrun.input),
+      outputTokens: Math.ceil((request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS) * overrun.output),
     },
     prices,
   );
   return est.priced ? est.costUsd : null;
+}
+
+/** How many times a request's bound on input and answer tokens a provider was seen billing (>= 1 each). */
+export interface Overrun {
+  input: number;
+  output: number;
 }
 
 /**
@@ -158,12 +183,18 @@ export class RunBudget {
     if (this.limits.maxCost !== undefined) requirePrice(modelId, prices, selfPriced);
   }
 
-  /** Wait until a request of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never will. */
+  /**
+   * Wait until an attempt of worst-case cost `worstUsd` fits and reserve it; BudgetExhausted if it never
+   * will (also at once once the settled total is over the dollar cap).
+   */
   async admit(worstUsd: number): Promise<void> {
     const { maxCalls, maxCost } = this.limits;
     for (;;) {
       this.fence?.check();
       if (this.stop.signal.aborted) throw new RunInterrupted();
+      // the provider billed more than the worst cases admitted (answers beyond their max tokens): stop now
+      if (maxCost !== undefined && this.cost > maxCost + 1e-12)
+        throw new BudgetExhausted(this.exhausted(worstUsd, true));
       const callsOk = maxCalls === undefined || this.paid + this.reservedCalls + this.kept.calls < maxCalls;
       const costOk =
         maxCost === undefined ||
@@ -174,6 +205,80 @@ export class RunBudget {
     }
     this.reservedCalls++;
     this.reservedCost += worstUsd;
+  }
+
+  /**
+   * Admit one attempt of worst-case cost `worstUsd` (see {@link admit}) for `source`; the returned attempt
+   * is logged when sent and settled once: answered (the provider's usage and dollars; `onAnswered` sees
+   * the dollars), unbilled (an error answer: nothing counted), or abandoned (counted at `worstUsd`).
+   */
+  async admitAttempt(
+    worstUsd: number,
+    source: string,
+    onAnswered?: (usage: Usage, costUsd: number) => void,
+  ): Promise<AdmittedAttempt> {
+    await this.admit(worstUsd);
+    let logId: number | undefined;
+    let settled = false;
+    const end = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.reservedCalls--;
+      this.reservedCost -= worstUsd;
+      return true;
+    };
+    return {
+      sent: () => {
+        if (!settled) logId ??= this.logSent(worstUsd, source);
+      },
+      answered: (usage, costUsd) => {
+        if (!end()) return;
+        this.paid++;
+        this.cost += costUsd;
+        onAnswered?.(usage, costUsd);
+        const entry: SpendEntry = {
+          phase: this.phase,
+          source,
+          inputTokens: usage.inputTokens,
+          outputTokens: usage.outputTokens,
+          costUsd,
+        };
+        if (logId !== undefined) this.log?.close(logId, entry);
+        else if (this.log)
+          this.log.close(this.log.open({ phase: this.phase, source, worstCostUsd: 0 }), entry);
+        this.wake();
+      },
+      unbilled: () => {
+        if (!end()) return;
+        if (logId !== undefined) this.log?.close(logId, null);
+        this.wake();
+      },
+      abandoned: () => {
+        if (!end()) return;
+        this.paid++;
+        this.cost += worstUsd;
+        if (this.log)
+          this.log.abandon(logId ?? this.log.open({ phase: this.phase, source, worstCostUsd: worstUsd }));
+        this.wake();
+      },
+    };
+  }
+
+  /**
+   * The run's stop message `reason` (a limit's, given when it stopped) completed with the true figure at
+   * the end: what the run spent in all, and by how much the provider's bills went over the cap when they
+   * did (answers beyond their max tokens). Undefined when there is no reason.
+   */
+  finalReason(reason: string | undefined): string | undefined {
+    if (reason === undefined) return undefined;
+    const { maxCost } = this.limits;
+    if (maxCost === undefined) return `${reason}; ${this.paid} paid calls in all`;
+    const over = this.cost - maxCost;
+    return `${reason}; ${fmtUsd(this.cost)} spent in all (${this.paid} paid calls)${
+      over > 1e-12
+        ? `, ${fmtUsd(over)} over the cap: the provider billed more than the worst case of its requests (answers beyond their max tokens)`
+        : ""
+    }`;
   }
 
   /** Log a request as pending (at its worst case) the moment it is sent; returns the id for {@link settle}. */
@@ -225,6 +330,8 @@ export class RunBudget {
     const later =
       this.kept.calls > 0 || this.kept.costUsd > 0 ? " (the rest is kept for the test phase)" : "";
     if (!callsOk) return `--max-calls ${maxCalls} reached (${this.paid} paid calls${later})`;
+    if (maxCost !== undefined && this.cost > maxCost + 1e-12)
+      return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent: over the cap)`;
     return `--max-cost ${fmtUsd(maxCost)} reached (${fmtUsd(this.cost)} spent; the next call could cost up to ${fmtUsd(worstUsd)}${later})`;
   }
 }
@@ -243,15 +350,19 @@ export interface BudgetedOptions {
 }
 
 /**
- * A black box whose every request goes through the run's budget: admitted at its worst-case cost,
- * counted when answered. Under a dollar cap a model needs a price (a UserError when it is made
- * otherwise); a black box whose answers carry their own cost (a function black box) is admitted at the
- * highest cost it has reported so far.
+ * A black box whose every request goes through the run's budget: each attempt admitted at its worst-case
+ * cost, counted when it ends (see {@link RunBudget.admitAttempt}). Under a dollar cap a model needs a
+ * price (a UserError when it is made otherwise); a black box whose answers carry their own cost (a
+ * function black box) is admitted at the highest cost it has reported so far. When the provider bills
+ * more than a request's worst case (answers beyond their max tokens), later worst cases are scaled by
+ * the largest such ratio seen.
  */
 export class BudgetedBlackBox implements BlackBox {
   readonly id: string;
   readonly budget: RunBudget;
   private highestSeen = 0;
+  /** The largest ratios of billed tokens to a request's bounds seen so far (at least 1). */
+  private readonly overrun: Overrun = { input: 1, output: 1 };
   private readonly priceFactor: number;
 
   constructor(
@@ -272,9 +383,12 @@ export class BudgetedBlackBox implements BlackBox {
     return this.budget.spent();
   }
 
-  /** The admission cost of `request`: its worst case, or the highest cost seen for unpriced models. */
+  /**
+   * The admission cost of `request`: its worst case (scaled by the provider's largest overrun seen), or
+   * the highest cost seen for unpriced models.
+   */
   worstCase(request: CompletionRequest): number {
-    const worst = worstCaseCost(this.id, request, this.options.prices);
+    const worst = worstCaseCost(this.id, request, this.options.prices, this.overrun);
     return worst === null ? this.highestSeen : worst * this.priceFactor;
   }
 
@@ -287,23 +401,30 @@ export class BudgetedBlackBox implements BlackBox {
       this.budget.settle(0, hit, this.options.source, undefined, true);
       return hit;
     }
-    const worst = this.worstCase(request);
-    await this.budget.admit(worst);
-    let logId: number | undefined;
-    let result: Completion | undefined;
+    const gate: AttemptGate = {
+      admit: () =>
+        this.budget.admitAttempt(this.worstCase(request), this.options.source, (usage, costUsd) =>
+          this.observe(request, usage, costUsd),
+        ),
+    };
+    if (this.inner.admitsAttempts)
+      return this.inner.complete(request, { signal: this.budget.signal, attempts: gate });
+    // a black box that does not admit its attempts itself: the call is admitted once, around it
+    const attempt = await gate.admit();
+    let result: Completion;
     try {
       result = await this.inner.complete(request, {
         signal: this.budget.signal,
         // logged when actually sent (not while queued), so a crash counts only requests that went out
-        onSend: () => {
-          logId ??= this.budget.logSent(worst, this.options.source);
-        },
+        onSend: () => attempt.sent(),
       });
-      if (!result.cached) this.highestSeen = Math.max(this.highestSeen, result.costUsd);
-      return result;
-    } finally {
-      this.budget.settle(worst, result, this.options.source, logId);
+    } catch (err) {
+      attempt.unbilled();
+      throw err;
     }
+    if (result.cached) attempt.unbilled();
+    else attempt.answered(result.usage, result.costUsd);
+    return result;
   }
 
   totals(): UsageTotals {
@@ -312,5 +433,14 @@ export class BudgetedBlackBox implements BlackBox {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /** Learn from an answer: the highest cost seen, and tokens billed beyond the request's bounds. */
+  private observe(request: CompletionRequest, usage: Usage, costUsd: number): void {
+    this.highestSeen = Math.max(this.highestSeen, costUsd);
+    const bytes = Buffer.byteLength(request.prompt, "utf8") + Buffer.byteLength(request.system ?? "", "utf8");
+    const maxTokens = request.maxTokens ?? DEFAULT_WORST_ANSWER_TOKENS;
+    this.overrun.input = Math.max(this.overrun.input, usage.inputTokens / (bytes + TEMPLATE_TOKENS));
+    this.overrun.output = Math.max(this.overrun.output, usage.outputTokens / maxTokens);
   }
 }

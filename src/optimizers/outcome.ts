@@ -127,6 +127,10 @@ export function totalsOf(
   let lost = 0;
   for (const source of ["target", "proposer", "judge"]) lost += spend[source]?.lost ?? 0;
   if (lost > 0) t.lostCalls = lost;
+  // attempts given up at the timeout (or on a lost connection) the provider may have billed
+  let abandoned = 0;
+  for (const source of ["target", "proposer", "judge"]) abandoned += spend[source]?.abandoned ?? 0;
+  if (abandoned > 0) t.abandonedCalls = abandoned;
   for (const source of ["target", "proposer"]) {
     const x = spend[source];
     if (!x) continue;

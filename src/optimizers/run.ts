@@ -173,7 +173,8 @@ async function prepareRun(
     generator: deps.generator,
     pointProposer: deps.pointProposer,
     maxTokens: config.maxTokens,
-    onProgress: deps.onProgress,
+    // every progress event counts the run's paid attempts and dollars (all sessions, judge included)
+    onProgress: deps.onProgress && ((e) => deps.onProgress?.({ ...e, spent: budget.spent() })),
     signal: deps.signal,
     timing: clock.timing,
   };
@@ -226,7 +227,7 @@ async function afterSearch(
   }
   const evaluations = state.evaluations;
   if (evaluations.every((e) => e.empty)) {
-    const reason = searchStop ?? phases.stopReason ?? "no evaluation was made";
+    const reason = p.budget.finalReason(searchStop ?? phases.stopReason) ?? "no evaluation was made";
     ledger.setStatus(runId, "stopped", reason);
     const totals = totalsOf(evaluations, null, ledger, runId, p.clock);
     return { ...outcomeOf(runId, "stopped", evaluations, null, totals), reason };
@@ -262,6 +263,6 @@ async function afterSearch(
     test,
     totals: totalsOf(evaluations, test, ledger, runId, p.clock),
     notes: layout.notes,
-    stopReason: searchStop ?? phases.stopReason,
+    stopReason: p.budget.finalReason(searchStop ?? phases.stopReason),
   });
 }

@@ -84,6 +84,7 @@ async function transferRows(
   const budget = new RunBudget({ maxCalls: options.maxCalls, maxCost: options.maxCost }, undefined, {
     open: (e) => ledger.openSpend(runId, { ...e, phase: "transfer" }),
     close: (id, paid) => ledger.closeSpend(runId, id, paid && { ...paid, phase: "transfer" }),
+    abandon: (id) => ledger.abandonSpend(runId, id),
   });
   budget.phase = "transfer";
   // a dollar cap needs the price of every target: refused before any request (or any black box) is made
@@ -119,7 +120,7 @@ async function transferRows(
     }
     return { rows };
   } catch (err) {
-    if (err instanceof BudgetExhausted) return { rows, stopped: err.reason };
+    if (err instanceof BudgetExhausted) return { rows, stopped: budget.finalReason(err.reason) };
     throw err;
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});

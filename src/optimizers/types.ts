@@ -90,6 +90,9 @@ export interface ProgressEvent {
   bestScore: number | null;
   /** The candidate just scored ("evaluate" events): its index, instruction and validation score. */
   candidate?: { index: number; instruction: string; score: number; reused: boolean };
-  /** Paid black-box calls and dollars of the run so far (validation + proposals), when known. */
+  /**
+   * Paid attempts and dollars of the run so far (every session; black box, proposals and judge; an
+   * attempt abandoned at the timeout counted at its worst case), when known.
+   */
   spent?: { calls: number; costUsd: number };
 }

@@ -22,6 +22,7 @@ export const TOTAL_LABELS: Readonly<Record<string, string>> = {
   judgeCostUsd: "judge cost",
   totalCostUsd: "total cost",
   lostCalls: "requests lost in a crash (counted as paid)",
+  abandonedCalls: "attempts abandoned at the timeout (counted as paid)",
   wallMs: "wall time",
   generationMs: "generating instructions",
   evaluationMs: "waiting for the black box",

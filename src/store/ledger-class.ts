@@ -138,6 +138,15 @@ export class Ledger {
     lock.fenced(this.ctx, runId, () => spend.closeSpend(this.ctx, runId, seq, paid));
   }
 
+  /**
+   * Settle a pending attempt given up without an answer (timeout, lost connection, unreadable answer):
+   * state "abandoned", still counted at its worst case, since the provider may have processed and
+   * billed it.
+   */
+  abandonSpend(runId: string, seq: number): void {
+    spend.abandonSpend(this.ctx, runId, seq);
+  }
+
   /** Record one paid request at once (no pending step). */
   recordSpend(runId: string, entry: SpendEntry): void {
     lock.fenced(this.ctx, runId, () => spend.recordSpend(this.ctx, runId, entry));
@@ -153,7 +162,8 @@ export class Ledger {
 
   /**
    * A run's paid requests summed per source ("target", "proposer", "judge"), optionally of one phase:
-   * answered ones and those lost in a crash (at their worst case; `lost` says how many); pending ones
+   * answered ones, and those lost in a crash or abandoned (at their worst case; `lost` and `abandoned`
+   * say how many); pending ones
    * (in flight now) are not included.
    */
   spendBySource(runId: string, phase?: string): Record<string, SpendTotals> {

@@ -1,6 +1,9 @@
 /**
- * The spend log: every paid request of a run, written before it is sent (pending, at its worst case)
- * and settled when it is answered, so a crash with requests in flight still counts them ("lost").
+ * The spend log: every attempt of a run's requests that the provider may bill, written before it is
+ * sent (pending, at its worst case) and settled once it ends: "paid" (answered: the provider's usage),
+ * "abandoned" (given up at the timeout, connection lost, unreadable answer: the provider may still
+ * have processed and billed it, so it stays counted at its worst case), or deleted (the provider
+ * answered with an error: nothing billed). A crash with attempts in flight counts them too ("lost").
  */
 import { type LedgerContext, requireRun } from "./context.js";
 
@@ -23,6 +26,11 @@ export interface SpendTotals {
   costUsd: number;
   /** Of `calls`, requests in flight when a process died (their tokens unknown, dollars at the worst case). */
   lost: number;
+  /**
+   * Of `calls`, attempts abandoned without an answer (timeout, lost connection, unreadable answer): the
+   * provider may have billed them; their tokens unknown, dollars at the worst case.
+   */
+  abandoned: number;
 }
 
 /** See {@link Ledger.openSpend}. */
@@ -66,6 +74,14 @@ export function closeSpend(ctx: LedgerContext, runId: string, seq: number, paid:
   );
 }
 
+/** See {@link Ledger.abandonSpend}. */
+export function abandonSpend(ctx: LedgerContext, runId: string, seq: number): void {
+  ctx.db.run(
+    "UPDATE spend SET state = 'abandoned', at = ? WHERE run_id = ? AND seq = ? AND state = 'pending'",
+    [ctx.now().toISOString(), runId, seq],
+  );
+}
+
 /** See {@link Ledger.recordSpend}. */
 export function recordSpend(ctx: LedgerContext, runId: string, entry: SpendEntry): void {
   ctx.db.transaction(() => {
@@ -89,12 +105,20 @@ export function spendBySource(
   requireRun(ctx, runId);
   const rows = ctx.db.all(
     `SELECT source, COUNT(*) AS calls, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cost_usd) AS c,
-            SUM(CASE WHEN state = 'lost' THEN 1 ELSE 0 END) AS lost
+            SUM(CASE WHEN state = 'lost' THEN 1 ELSE 0 END) AS lost,
+            SUM(CASE WHEN state = 'abandoned' THEN 1 ELSE 0 END) AS abandoned
        FROM spend WHERE run_id = ? AND state != 'pending'${phase === undefined ? "" : " AND phase = ?"} GROUP BY source`,
     phase === undefined ? [runId] : [runId, phase],
-  ) as { source: string; calls: number; i: number; o: number; c: number; lost: number }[];
+  ) as { source: string; calls: number; i: number; o: number; c: number; lost: number; abandoned: number }[];
   const out: Record<string, SpendTotals> = {};
   for (const r of rows)
-    out[r.source] = { calls: r.calls, inputTokens: r.i, outputTokens: r.o, costUsd: r.c, lost: r.lost };
+    out[r.source] = {
+      calls: Number(r.calls),
+      inputTokens: Number(r.i),
+      outputTokens: Number(r.o),
+      costUsd: Number(r.c),
+      lost: Number(r.lost),
+      abandoned: Number(r.abandoned),
+    };
   return out;
 }

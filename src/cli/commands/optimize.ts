@@ -188,7 +188,7 @@ export async function runAndReport(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const progress = createRunProgress(config.budget, () => session?.blackBox, config.batchSize);
+  const progress = createRunProgress(config.budget, config.batchSize);
   try {
     if ("config" in target) printLocalPlan(config);
     const common = {
@@ -276,6 +276,11 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     lines.push([
       "note",
       `${t.lostCalls} requests were in flight when a process died: counted as paid at their worst case`,
+    ]);
+  if ((t.abandonedCalls ?? 0) > 0)
+    lines.push([
+      "note",
+      `${t.abandonedCalls} attempts were abandoned without an answer (timeout, lost connection): counted as paid at their worst case`,
     ]);
   if (o.status === "interrupted") lines.push(["resume", `instructzero resume ${o.runId}`]);
   process.stdout.write(lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join("\n") + "\n");

@@ -34,6 +34,7 @@ export function openRunBudget(
     {
       open: (entry) => ledger.openSpend(runId, entry),
       close: (id, paid) => ledger.closeSpend(runId, id, paid),
+      abandon: (id) => ledger.abandonSpend(runId, id),
     },
     fence,
   );

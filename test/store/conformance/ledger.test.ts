@@ -339,8 +339,8 @@ describe.each(storeBackends())("ledger on $name", (backend) => {
       costUsd: 0.0002,
     });
     expect(ledger.spendBySource(id)).toEqual({
-      target: { calls: 2, inputTokens: 15, outputTokens: 3, costUsd: 0.0015, lost: 0 },
-      judge: { calls: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.0002, lost: 0 },
+      target: { calls: 2, inputTokens: 15, outputTokens: 3, costUsd: 0.0015, lost: 0, abandoned: 0 },
+      judge: { calls: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.0002, lost: 0, abandoned: 0 },
     });
     const seq = ledger.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.01 });
     expect(ledger.spendBySource(id).target.calls).toBe(2);
@@ -350,8 +350,14 @@ describe.each(storeBackends())("ledger on $name", (backend) => {
     expect(ledger.spendBySource(id).target.calls).toBe(2);
     expect(ledger.markLostSpend(id)).toBe(1);
     expect(ledger.spendBySource(id).target).toMatchObject({ calls: 3, lost: 1, costUsd: 0.0115 });
+    // an attempt abandoned at the timeout: still counted, at its worst case (the provider may bill it)
+    const late = ledger.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.02 });
+    ledger.abandonSpend(id, late);
+    expect(ledger.spendBySource(id).target).toMatchObject({ calls: 4, lost: 1, abandoned: 1 });
+    expect(ledger.spendBySource(id).target.costUsd).toBeCloseTo(0.0315, 12);
+    expect(ledger.markLostSpend(id)).toBe(0);
     expect(Object.keys(ledger.spendBySource(id, "test"))).toEqual(["judge"]);
-    expect(ledger.listRuns()[0]).toMatchObject({ calls: 4 });
+    expect(ledger.listRuns()[0]).toMatchObject({ calls: 5 });
     ledger.close();
   });
 

@@ -144,7 +144,7 @@ export class Ledger {
    * billed it.
    */
   abandonSpend(runId: string, seq: number): void {
-    spend.abandonSpend(this.ctx, runId, seq);
+    lock.fenced(this.ctx, runId, () => spend.abandonSpend(this.ctx, runId, seq));
   }
 
   /** Record one paid request at once (no pending step). */

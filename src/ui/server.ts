@@ -62,7 +62,7 @@ export async function startUiServer(o: UiServerOptions = {}): Promise<UiServer> 
   }
   const token = tokenFor(host, o.token, env);
   if (token !== undefined && token.length < 16) {
-    throw new UserError(`the dashboard's token (${TOKEN_ENV} or --token) must have at least 16 characters`);
+    throw new UserError(`the dashboard's token (${TOKEN_ENV}) must have at least 16 characters`);
   }
   const location = o.store ?? ledgerLocation({}, env);
   const ledger = openLedger(location, { readonly: true, create: false });

@@ -5,7 +5,7 @@
  * always matches the run.
  */
 import type { RunConfig } from "../config/schema.js";
-import { sampleDemos, splitTask } from "../tasks/splits.js";
+import { referenceSplit, sampleDemos, splitTask } from "../tasks/splits.js";
 import type { Demo, Example, Task, TaskSplits } from "../tasks/types.js";
 import { getMethod } from "./methods/index.js";
 import { baselineList } from "./phases/baselines.js";
@@ -24,10 +24,24 @@ export interface RunLayout {
   notes: string[];
 }
 
-/** Lay out a run of `config` on `task` (deterministic in the configuration's seed). */
+/**
+ * Lay out a run of `config` on `task` (deterministic in the configuration's seed; with `splitRule`
+ * "reference" the splits and demos are the reference code's, the same for every seed).
+ */
 export function layoutRun(config: RunConfig, task: Task): RunLayout {
-  const splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize });
-  const demos = sampleDemos(splits.promptGen, config.demos, config.seed);
+  const hygiene = config.hygiene !== "off";
+  let splits: TaskSplits;
+  let demos: Demo[];
+  if (config.splitRule === "reference") {
+    ({ splits, demos } = referenceSplit(task, {
+      validationSize: config.validationSize,
+      demos: config.demos,
+      hygiene,
+    }));
+  } else {
+    splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize, hygiene });
+    demos = sampleDemos(splits.promptGen, config.demos, config.seed);
+  }
   const selection =
     config.selection === "fresh"
       ? selectionSplit(task, splits, {

@@ -14,7 +14,8 @@
  * - "fresh": highest selection score; ties by higher validation score; then the earliest candidate
  *   (smallest `index`, i.e. the one the search found first).
  * - "validation": highest validation score; ties by the earliest candidate, as `bestIndex` in
- *   ./score-candidate.ts.
+ *   ./score-candidate.ts, or (`ties: "latest"`, the reference's `dev_perf >= best_dev_perf`) by the
+ *   latest one.
  * - {@link topDistinct}: by validation score, ties by the earliest index; an instruction that occurs
  *   several times counts once, represented by its best (then earliest) record.
  */
@@ -65,7 +66,11 @@ export function selectionScoreOf(c: SelectionCandidate): number | null {
  * when a candidate has no selection score (fall back to "validation" explicitly, and say so, when the
  * task is too small for a selection split).
  */
-export function selectWinner(candidates: readonly SelectionCandidate[], rule: SelectionRule): Selection {
+export function selectWinner(
+  candidates: readonly SelectionCandidate[],
+  rule: SelectionRule,
+  ties: "earliest" | "latest" = "earliest",
+): Selection {
   if (candidates.length === 0) throw new RangeError("selectWinner: no candidates");
   for (const c of candidates)
     if (!Number.isFinite(c.validationScore))
@@ -75,7 +80,7 @@ export function selectWinner(candidates: readonly SelectionCandidate[], rule: Se
     let best = candidates[0];
     for (const c of candidates.slice(1)) {
       const v = compareScore(c.validationScore, best.validationScore);
-      if (v > 0 || (v === 0 && c.index < best.index)) best = c;
+      if (v > 0 || (v === 0 && (ties === "latest" ? c.index > best.index : c.index < best.index))) best = c;
     }
     const tied = candidates.filter(
       (c) => c !== best && compareScore(c.validationScore, best.validationScore) === 0,
@@ -84,7 +89,7 @@ export function selectWinner(candidates: readonly SelectionCandidate[], rule: Se
       index: best.index,
       reason:
         `highest validation score ${fmt(best.validationScore)}` +
-        (tied.length > 0 ? `; tied with ${list(tied)}, earliest candidate kept` : ""),
+        (tied.length > 0 ? `; tied with ${list(tied)}, ${ties} candidate kept` : ""),
     };
   }
 

@@ -66,6 +66,7 @@ export async function selectBest(
     const w = selectWinner(
       scorable.map((r) => ({ index: r.index, validationScore: r.score })),
       "validation",
+      config.selectionTies,
     );
     const result: SelectionResult = {
       rule,

@@ -40,7 +40,10 @@ import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator }
 export type { RunOutcome } from "./outcome.js";
 export { makeRunConfig } from "./run-config.js";
 
-/** Defaults of a run's configuration (they reproduce the paper), read from the schema (src/config/schema.ts). */
+/**
+ * Defaults of a run's configuration, read from the schema (src/config/schema.ts): the paper's budget and
+ * sizes with this package's split, hygiene, clean-up and selection (`preset: "paper"` for the reference's).
+ */
 export const RUN_DEFAULTS: Readonly<Omit<RunConfig, "task">> = (() => {
   const { task: _task, ...defaults } = RunOptionsSchema.parse({ task: "-" });
   return Object.freeze(defaults);

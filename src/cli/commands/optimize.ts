@@ -50,7 +50,9 @@ export function registerOptimizeCommands(program: Command): void {
     .command("optimize")
     .description(
       "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
-        "Defaults reproduce the paper: 150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples.",
+        "Defaults: the paper's budget (150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples), a seeded split with\n" +
+        "data hygiene, cleaned instructions and selection on fresh data; --preset paper runs the reference implementation's protocol\n" +
+        "(its split rule, no hygiene, raw instructions, best validation score with the latest of ties; README \"Where this differs\").",
     )
     .option("--dry-run", "print the planned calls, tokens and dollars, spend nothing")
     .option("--json", "print the outcome as JSON");

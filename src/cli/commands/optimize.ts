@@ -52,7 +52,7 @@ export function registerOptimizeCommands(program: Command): void {
       "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
         "Defaults: the paper's budget (150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples), a seeded split with\n" +
         "data hygiene, cleaned instructions and selection on fresh data; --preset paper runs the reference implementation's protocol\n" +
-        "(its split rule, no hygiene, raw instructions, best validation score with the latest of ties; README \"Where this differs\").",
+        '(its split rule, no hygiene, raw instructions, best validation score with the latest of ties; README "Where this differs").',
     )
     .option("--dry-run", "print the planned calls, tokens and dollars, spend nothing")
     .option("--json", "print the outcome as JSON");
@@ -238,6 +238,7 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
           selection: o.selection,
           baselines: o.baselines,
           comparisons: o.comparisons,
+          verdict: o.verdict,
           totals: o.totals,
         },
         null,
@@ -258,7 +259,8 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
       "baseline",
       `${b.name}${b.instruction ? ` ${JSON.stringify(b.instruction.length > 60 ? `${b.instruction.slice(0, 57)}...` : b.instruction)}` : ""}: validation ${b.validation.score.toFixed(3)}${b.test ? `, test ${testLine(b.test)}` : ""}`,
     ]),
-    ...(o.comparisons ?? []).map((c): [string, string] => ["verdict", c.text]),
+    ...(o.verdict ? [["verdict", o.verdict.text] as [string, string]] : []),
+    ...(o.comparisons ?? []).map((c): [string, string] => ["compared", c.text]),
     [
       "evaluations",
       `${t.evaluations}/${config.budget} (${t.distinctInstructions ?? "?"} distinct instructions, ${t.reused ?? 0} reused)`,

@@ -3,11 +3,12 @@
  * recorded in the ledger, and its outcome.
  */
 import { compareScores, describeComparison } from "../../stats/compare.js";
+import { shipVerdict } from "../../stats/verdict.js";
 import type { Ledger } from "../../store/ledger.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.js";
 import { seedFor } from "../../util/rng.js";
 import { outcomeOf, type RunOutcome } from "../outcome.js";
-import type { BaselineResult, Comparison, SelectionResult } from "./results-types.js";
+import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
 
 /** The winner against each baseline with a test score, on the same test examples. */
 export function compareWithBaselines(
@@ -33,6 +34,18 @@ export function compareWithBaselines(
   return out;
 }
 
+/**
+ * The run's verdict from its comparisons (ship / don't ship / inconclusive, stats/verdict.ts), on the
+ * `n` paired test examples; null without a test score.
+ */
+export function verdictOf(comparisons: readonly Comparison[], test: TestResult | null): RunVerdict | null {
+  if (!test) return null;
+  const n = test.scores.length;
+  return shipVerdict(
+    comparisons.map((c) => ({ baseline: c.baseline, diff: c.diff, low: c.low, high: c.high, n })),
+  );
+}
+
 /** What the phases after the search produced. */
 export interface RunResults {
   evaluations: EvaluationRecord[];
@@ -52,10 +65,12 @@ export interface RunResults {
 export function recordResult(ledger: Ledger, runId: string, seed: number, r: RunResults): RunOutcome {
   const chosen = r.selection;
   const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed) : [];
+  const verdict = verdictOf(comparisons, r.test);
   const extra = {
     ...(chosen ? { selection: chosen } : {}),
     baselines: r.baselines,
     comparisons,
+    ...(verdict ? { verdict } : {}),
     ...(r.notes.length || chosen?.note
       ? { notes: [...r.notes, ...(chosen?.note ? [chosen.note] : [])] }
       : {}),

@@ -8,6 +8,7 @@ import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js
 import { onnxFileForDtype } from "../../generator/hub/files.js";
 import { describeZeroConfigPlan, zeroConfigPlan } from "../../generator/plan-local.js";
 import { getMethod } from "../../optimizers/methods/index.js";
+import { describePower, powerPlan } from "../../optimizers/plan.js";
 import { makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
@@ -98,6 +99,7 @@ export function registerOptimizeCommands(program: Command): void {
                 `total cost        ${plan.totalCostUsd === null ? "unknown" : fmtUsd(plan.totalCostUsd)}`,
               ]
             : []),
+          `power plan        ${describePower(plan.power)}`,
           ...notes.map((n) => `note              ${n}`),
           "Repeated instructions and cached answers are not paid again, so the real cost is usually lower.",
         ].join("\n") + "\n",
@@ -211,6 +213,15 @@ export async function runAndReport(
     if (runId === undefined) {
       runId = session.runId;
       process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
+      // the power plan: what the test split can detect (the run stores its test split when it starts)
+      const testSize =
+        "config" in target
+          ? target.task
+            ? planDryRun(config, target.task).plan.power.testExamples
+            : 0
+          : (ledger.getExamples(runId, "test")?.length ?? 0);
+      if (config.test && testSize > 0)
+        process.stderr.write(`power plan: ${describePower(powerPlan(testSize))}\n`);
     }
     const outcome = await session.run();
     progress.stop();
@@ -260,6 +271,7 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
       `${b.name}${b.instruction ? ` ${JSON.stringify(b.instruction.length > 60 ? `${b.instruction.slice(0, 57)}...` : b.instruction)}` : ""}: validation ${b.validation.score.toFixed(3)}${b.test ? `, test ${testLine(b.test)}` : ""}`,
     ]),
     ...(o.verdict ? [["verdict", o.verdict.text] as [string, string]] : []),
+    ...powerLines(o),
     ...(o.comparisons ?? []).map((c): [string, string] => ["compared", c.text]),
     [
       "evaluations",
@@ -283,6 +295,14 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     ]);
   if (o.status === "interrupted") lines.push(["resume", `instructzero resume ${o.runId}`]);
   process.stdout.write(lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join("\n") + "\n");
+}
+
+/** The power plan over the best baseline's test score (the smallest gain the test split detects). */
+function powerLines(o: RunOutcome): [string, string][] {
+  const scored = (o.baselines ?? []).filter((b) => b.test);
+  if (!o.test || scored.length === 0) return [];
+  const best = Math.max(...scored.map((b) => b.test!.score));
+  return [["power", describePower(powerPlan(o.test.scores.length, [best]))]];
 }
 
 /** Dollars with enough digits to never print a non-zero cost as 0, the judge's share apart. */

@@ -22,7 +22,13 @@
  * (--beta: one or more "a,b" latent-accuracy distributions separated by "/", one table each.)
  */
 import { loadavg } from "node:os";
-import { type SelectionCandidate, selectWinner, topDistinct } from "../src/optimizers/select.js";
+import {
+  halvingSchedule,
+  rankFresh,
+  type SelectionCandidate,
+  selectWinner,
+  topDistinct,
+} from "../src/optimizers/select.js";
 import { compareScores, describeComparison, meanStdErr, winTieLoss } from "../src/stats/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
@@ -41,6 +47,9 @@ interface SeedResult {
   /** True accuracy of the instruction chosen by each rule. */
   trueVal: number;
   trueFresh: number;
+  trueHalving: number;
+  /** Selection-split calls of successive halving (today's fresh rule: k x selection size). */
+  halvingCalls: number;
   /** Validation score of each choice; selection score of the fresh choice. */
   valScoreVal: number;
   valScoreFresh: number;
@@ -139,6 +148,7 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   });
   const byVal = selectWinner(candidates, "validation").index;
   const byFresh = selectWinner(candidates, "fresh").index;
+  const halving = halvingWinner(candidates);
   if (byVal !== top[0])
     throw new Error(`seed ${seed}: validation rule disagrees with topDistinct's first pick`);
 
@@ -149,6 +159,8 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   return {
     trueVal: acc(byVal),
     trueFresh: acc(byFresh),
+    trueHalving: acc(halving.index),
+    halvingCalls: halving.calls,
     valScoreVal: valScore[instructionOf[byVal]],
     valScoreFresh: valScore[instructionOf[byFresh]],
     selScoreFresh: sel.reduce((x, y) => x + y, 0) / sel.length,
@@ -175,9 +187,9 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     `\n## Latent accuracy ~ Beta(${a},${b}): ${n} seeds, ${distinct.toFixed(1)} distinct instructions per run on average`,
   );
   console.log(
-    "| rule | true accuracy of the chosen (mean ± s.e.) | median | validation score of the chosen | validation - true (winner's curse) | selection score - true | picks the truly best of the top k |",
+    "| rule | selection calls | true accuracy of the chosen (mean ± s.e.) | median | validation score of the chosen | validation - true (winner's curse) | selection score - true | picks the truly best of the top k |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   const tv = col((r) => r.trueVal);
   const tf = col((r) => r.trueFresh);
   const vv = col((r) => r.valScoreVal);
@@ -185,17 +197,30 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
   const sf = col((r) => r.selScoreFresh);
   const minus = (xs: number[], ys: number[]) => ms(xs.map((x, i) => x - ys[i]));
   console.log(
-    `| validation argmax (today's rule) | ${ms(tv)} | ${med(tv)} | ${ms(vv)} | ${minus(vv, tv)} | - | ` +
+    `| validation argmax (the paper's rule, --selection validation) | 0 | ${ms(tv)} | ${med(tv)} | ${ms(vv)} | ${minus(vv, tv)} | - | ` +
       `${pct(rs.filter((r) => r.bestVal).length)} |`,
   );
   console.log(
-    `| fresh selection (top ${p.k} on ${p.selection} ex.) | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
+    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full, the default) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
       `${minus(sf, tf)} | ${pct(rs.filter((r) => r.bestFresh).length)} |`,
+  );
+  const th = col((r) => r.trueHalving);
+  console.log(
+    `| successive halving (--post-search adaptive) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
+      `${pct(rs.filter((r) => r.trueHalving === r.bestTopK).length)} |`,
   );
   const bk = col((r) => r.bestTopK);
   const ba = col((r) => r.bestAll);
-  console.log(`| (oracle) truly best of the top ${p.k} | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
-  console.log(`| (oracle) truly best of the run | ${ms(ba)} | ${med(ba)} | | | | |`);
+  console.log(`| (oracle) truly best of the top ${p.k} | | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
+  console.log(`| (oracle) truly best of the run | | ${ms(ba)} | ${med(ba)} | | | | |`);
+  const wtlH = winTieLoss(
+    rs.map((r) => [r.trueHalving, r.trueFresh]),
+    0,
+  );
+  console.log(
+    `halving vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
+      `mean difference ${ms(th.map((x, i) => x - tf[i]))}`,
+  );
 
   const wtl = winTieLoss(
     rs.map((r) => [r.trueFresh, r.trueVal]),
@@ -206,6 +231,24 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     `fresh vs validation argmax, true accuracy per seed: ${wtl.win} win / ${wtl.tie} tie (same instruction) / ${wtl.loss} loss; ` +
       `fresh selection is ${describeComparison(cmp, "validation argmax", 3)} (paired bootstrap over seeds)`,
   );
+}
+
+/**
+ * The adaptive rule (`postSearch: "adaptive"`): successive halving on prefixes of the same selection
+ * scores (src/optimizers/select.ts halvingSchedule and rankFresh, as phases/selection.ts runs it).
+ */
+function halvingWinner(candidates: readonly SelectionCandidate[]): { index: number; calls: number } {
+  const m = candidates[0]?.selectionScores?.length ?? 0;
+  let alive = [...candidates];
+  let calls = 0;
+  let scored = 0;
+  for (const round of halvingSchedule(candidates.length, m)) {
+    alive = alive.slice(0, round.alive);
+    calls += alive.length * (round.upTo - scored);
+    scored = round.upTo;
+    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: c.selectionScores!.slice(0, scored) })));
+  }
+  return { index: alive[0].index, calls };
 }
 
 /** Mean of n Bernoulli(p) draws. */

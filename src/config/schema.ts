@@ -204,7 +204,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256). efficient: racing true, batchMode distinct, stopAtPerfect true (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it reached the paper protocol's final median accuracy after 400-1,250 calls, where the paper protocol needed 1,100-1,800 (README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it reached the paper protocol's final median accuracy after 400-1,250 calls, where the paper protocol needed 1,100-1,800 (README, Benchmarks)",
     ),
 };
 
@@ -221,7 +221,7 @@ export const PRESETS = {
     selectionTies: "latest",
     maxTokens: 256,
   },
-  efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true },
+  efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true, postSearch: "adaptive" },
 } as const satisfies Record<"paper" | "efficient", Partial<Record<keyof RunOptionsShape, unknown>>>;
 
 type RunOptionsShape = typeof taskSection &
@@ -247,6 +247,12 @@ export const resultsSection = {
   selectionTopK: int(1)
     .default(5)
     .describe("distinct candidates (best by validation) scored on the selection split"),
+  postSearch: z
+    .enum(["full", "adaptive"])
+    .default("full")
+    .describe(
+      "what the phases after the search score: full (default: the top selectionTopK on the whole selection split, every baseline on validation and test, the winner on the whole test split) | adaptive (successive halving among the top selectionTopK on the selection split, baselines on a 10-example validation pilot and on test only as far as the power plan says the verdict needs them, the winner's test sized by the power plan; about a third of the calls at about the same true accuracy, `npm run bench:selection`)",
+    ),
   selectionSize: int(1)
     .default(50)
     .describe(

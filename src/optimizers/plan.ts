@@ -7,8 +7,10 @@ import { renderQuery } from "../tasks/templates.js";
 import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { getMethod } from "./methods/index.js";
+import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
+import { halvingSchedule } from "./select.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -149,12 +151,24 @@ export function planRun(
   const test = options.skipTest ? [] : splits.test;
   const nBaselines = options.baselines ?? 1 + config.baselines.length;
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
+  const adaptive = config.postSearch === "adaptive";
+  // adaptive: successive halving on the selection split, baselines on a validation pilot (and at most
+  // the whole test split each, as full)
+  const selectionSets: QuerySets = adaptive
+    ? halvingSchedule(config.selectionTopK, selection.length).map((r, i, all) => [
+        selection.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
+        r.alive,
+        "validation",
+        "selectionCalls",
+      ])
+    : [[selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"]];
+  const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   // every scoring query of the run: [examples, times, template]
   const sets: QuerySets = [
     [splits.validation, config.budget, "validation", "validationCalls"],
     [splits.validation, config.initInstructions.length, "validation", "initCalls"],
-    [selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"],
-    [splits.validation, nBaselines, "validation", "baselineCalls"],
+    ...selectionSets,
+    [baselineValidation, nBaselines, "validation", "baselineCalls"],
     [test, nBaselines, "test", "baselineCalls"],
     [test, 1, "test", "testCalls"],
   ];

@@ -18,8 +18,10 @@ export function compareWithBaselines(
 ): Comparison[] {
   const out: Comparison[] = [];
   for (const b of baselines) {
-    if (!b.test || b.test.scores.length !== winner.length) continue;
-    const c = compareScores(winner, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
+    // paired on the baseline's test examples: all of the winner's (full), or its first n_b (adaptive)
+    if (!b.test || b.test.scores.length === 0 || b.test.scores.length > winner.length) continue;
+    const w = winner.slice(0, b.test.scores.length);
+    const c = compareScores(w, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
     out.push({
       baseline: b.name,
       diff: c.diff,
@@ -38,11 +40,23 @@ export function compareWithBaselines(
  * The run's verdict from its comparisons (ship / don't ship / inconclusive, stats/verdict.ts), on the
  * `n` paired test examples; null without a test score.
  */
-export function verdictOf(comparisons: readonly Comparison[], test: TestResult | null): RunVerdict | null {
+export function verdictOf(
+  comparisons: readonly Comparison[],
+  test: TestResult | null,
+  baselines: readonly BaselineResult[] = [],
+): RunVerdict | null {
   if (!test) return null;
-  const n = test.scores.length;
+  // each comparison is on its baseline's test examples (the winner's all, or fewer: adaptive)
+  const nOf = (name: string) =>
+    baselines.find((b) => b.name === name)?.test?.scores.length ?? test.scores.length;
   return shipVerdict(
-    comparisons.map((c) => ({ baseline: c.baseline, diff: c.diff, low: c.low, high: c.high, n })),
+    comparisons.map((c) => ({
+      baseline: c.baseline,
+      diff: c.diff,
+      low: c.low,
+      high: c.high,
+      n: nOf(c.baseline),
+    })),
   );
 }
 
@@ -65,7 +79,7 @@ export interface RunResults {
 export function recordResult(ledger: Ledger, runId: string, seed: number, r: RunResults): RunOutcome {
   const chosen = r.selection;
   const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed) : [];
-  const verdict = verdictOf(comparisons, r.test);
+  const verdict = verdictOf(comparisons, r.test, r.baselines);
   const extra = {
     ...(chosen ? { selection: chosen } : {}),
     baselines: r.baselines,

@@ -15,6 +15,7 @@ import { makeRunConfig } from "../../src/optimizers/run-config.js";
 import { layoutRun } from "../../src/optimizers/run-layout.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
+import { INSTRUCTION_INDUCTION_TASKS } from "../../src/tasks/catalog.js";
 import { loadTask } from "../../src/tasks/load.js";
 import { PythonRandom } from "../../src/tasks/python-random.js";
 import { referenceSplit } from "../../src/tasks/splits.js";
@@ -169,3 +170,39 @@ describe("--preset paper", () => {
     expect(latestDiffered.length).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!process.env.INSTRUCTZERO_DATA)(
+  "--preset paper on the full benchmark data (INSTRUCTZERO_DATA)",
+  () => {
+    const dataDir = process.env.INSTRUCTZERO_DATA ?? "";
+    it("splits every instruction-induction task by the reference's rule; the test set is the execute file", async () => {
+      for (const name of INSTRUCTION_INDUCTION_TASKS) {
+        const task = await loadTask(name, { dataDir });
+        const layout = layoutRun(
+          makeRunConfig({ task: name, dataDir, preset: "paper", target: "test:bb" }),
+          task,
+        );
+        // tasks without an execute file hold out min(100, floor(n / 3)) induce examples first
+        const held = task.execute.length > 0 ? 0 : Math.min(100, Math.floor(task.induce.length / 3));
+        const n = task.induce.length - held;
+        expect(layout.splits.test, name).toHaveLength(held || Math.min(100, task.execute.length));
+        expect(layout.splits.validation.length, name).toBe(
+          Math.min(20, n - Math.min(Math.floor(n / 2), 100)),
+        );
+        expect(layout.demos, name).toHaveLength(5);
+      }
+      // no hygiene: the paper's test sets (hygiene would drop an example also in the induce file)
+      for (const [name, n] of [
+        ["common_concept", 16],
+        ["periodic_elements", 50],
+      ] as const) {
+        const task = await loadTask(name, { dataDir });
+        const paper = layoutRun(
+          makeRunConfig({ task: name, dataDir, preset: "paper", target: "test:bb" }),
+          task,
+        );
+        expect(paper.splits.test, name).toHaveLength(n);
+      }
+    });
+  },
+);

@@ -22,6 +22,7 @@
  * (--beta: one or more "a,b" latent-accuracy distributions separated by "/", one table each.)
  */
 import { loadavg } from "node:os";
+import { BASELINE_PILOT, baselineTestSize, winnerTestSize } from "../src/optimizers/phases/test-plan.js";
 import {
   halvingSchedule,
   rankFresh,
@@ -29,11 +30,6 @@ import {
   selectWinner,
   topDistinct,
 } from "../src/optimizers/select.js";
-import {
-  BASELINE_PILOT,
-  baselineTestSize,
-  winnerTestSize,
-} from "../src/optimizers/phases/test-plan.js";
 import {
   compareScores,
   describeComparison,

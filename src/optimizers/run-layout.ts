@@ -12,6 +12,7 @@ import { UserError } from "../util/errors.js";
 import { getMethod } from "./methods/index.js";
 import { baselineList } from "./phases/baselines.js";
 import { selectionSplit } from "./phases/selection.js";
+import { BASELINE_PILOT } from "./phases/test-plan.js";
 
 /** What a run's configuration and task decide before the run starts. */
 export interface RunLayout {
@@ -57,7 +58,14 @@ export function layoutRun(config: RunConfig, task: Task): RunLayout {
     demos,
     selection,
     baselines: baselineList(task, config.baselines),
-    notes: splits.notes ?? [],
+    notes: [
+      ...(splits.notes ?? []),
+      ...(config.postSearch === "adaptive"
+        ? [
+            `post-search adaptive: baselines on the first ${Math.min(BASELINE_PILOT, splits.validation.length)} validation examples; test examples per baseline and for the winner from the power plan (at most ${splits.test.length})`,
+          ]
+        : []),
+    ],
   };
 }
 

@@ -6,8 +6,8 @@
  * that happened to be lucky on these 20 examples wins, and its score overstates it (one 0/1 example
  * is 5 points). The fix: re-score the top k distinct instructions by validation score
  * ({@link topDistinct}) on a fresh selection split, used neither for demos, validation nor test, and
- * choose there ({@link selectWinner} with rule "fresh"). Rule "validation" keeps today's rule (the
- * paper's protocol).
+ * choose there ({@link selectWinner} with rule "fresh"). Rule "validation" is the paper's rule (with
+ * ties "latest", the reference implementation's).
  *
  * Tie rules (two scores within {@link SCORE_TIE_EPS}, relative, count as equal so that the same
  * scores summed in a different order still tie):

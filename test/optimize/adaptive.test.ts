@@ -19,8 +19,8 @@ import {
 import { executeRun } from "../../src/optimizers/run.js";
 import { halvingSchedule } from "../../src/optimizers/select.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
-import { openLedger } from "../../src/store/ledger.js";
 import { examplesForGain } from "../../src/stats/power.js";
+import { openLedger } from "../../src/store/ledger.js";
 
 const dir = mkdtempSync(join(tmpdir(), "iz-adaptive-"));
 const taskFile = join(dir, "reverse.jsonl");
@@ -86,8 +86,8 @@ describe("the adaptive verdict", () => {
     expect(adaptive.out.status).toBe("completed");
     // the same search
     expect(adaptive.searchCalls).toBe(full.searchCalls);
-    const after = (r: typeof full) => r.calls - r.searchCalls;
-    expect(after(adaptive)).toBeLessThan(after(full) / 2);
+    const afterSearch = (r: typeof full) => r.calls - r.searchCalls;
+    expect(afterSearch(adaptive)).toBeLessThan(afterSearch(full) / 2);
     const sel = adaptive.out.selection!;
     expect(sel.rule).toBe("fresh");
     // successive halving: the winner is among the last round's, scored on the most examples

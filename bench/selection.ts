@@ -22,8 +22,22 @@
  * (--beta: one or more "a,b" latent-accuracy distributions separated by "/", one table each.)
  */
 import { loadavg } from "node:os";
-import { type SelectionCandidate, selectWinner, topDistinct } from "../src/optimizers/select.js";
-import { compareScores, describeComparison, meanStdErr, winTieLoss } from "../src/stats/index.js";
+import { BASELINE_PILOT, baselineTestSize, winnerTestSize } from "../src/optimizers/phases/test-plan.js";
+import {
+  halvingSchedule,
+  rankFresh,
+  type SelectionCandidate,
+  selectWinner,
+  topDistinct,
+} from "../src/optimizers/select.js";
+import {
+  compareScores,
+  describeComparison,
+  meanStdErr,
+  type ShipWord,
+  shipVerdict,
+  winTieLoss,
+} from "../src/stats/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 interface Params {
@@ -41,6 +55,14 @@ interface SeedResult {
   /** True accuracy of the instruction chosen by each rule. */
   trueVal: number;
   trueFresh: number;
+  trueHalving: number;
+  /** Selection-split calls of successive halving (today's fresh rule: k x selection size). */
+  halvingCalls: number;
+  /** Every call after the search (selection, baselines, test) of each protocol, and its verdict. */
+  fullCalls: number;
+  adaptiveCalls: number;
+  fullVerdict: ShipWord;
+  adaptiveVerdict: ShipWord;
   /** Validation score of each choice; selection score of the fresh choice. */
   valScoreVal: number;
   valScoreFresh: number;
@@ -139,6 +161,14 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   });
   const byVal = selectWinner(candidates, "validation").index;
   const byFresh = selectWinner(candidates, "fresh").index;
+  const halving = halvingWinner(candidates);
+  const verdicts = simulateVerdicts(p, a, b, seed, {
+    full: { accuracy: accuracy[instructionOf[byFresh]] },
+    adaptive: {
+      accuracy: accuracy[instructionOf[halving.index]],
+      selectionScore: halving.score,
+    },
+  });
   if (byVal !== top[0])
     throw new Error(`seed ${seed}: validation rule disagrees with topDistinct's first pick`);
 
@@ -149,6 +179,12 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   return {
     trueVal: acc(byVal),
     trueFresh: acc(byFresh),
+    trueHalving: acc(halving.index),
+    halvingCalls: halving.calls,
+    fullCalls: p.k * p.selection + verdicts.full.calls,
+    adaptiveCalls: halving.calls + verdicts.adaptive.calls,
+    fullVerdict: verdicts.full.verdict,
+    adaptiveVerdict: verdicts.adaptive.verdict,
     valScoreVal: valScore[instructionOf[byVal]],
     valScoreFresh: valScore[instructionOf[byFresh]],
     selScoreFresh: sel.reduce((x, y) => x + y, 0) / sel.length,
@@ -175,9 +211,9 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     `\n## Latent accuracy ~ Beta(${a},${b}): ${n} seeds, ${distinct.toFixed(1)} distinct instructions per run on average`,
   );
   console.log(
-    "| rule | true accuracy of the chosen (mean ± s.e.) | median | validation score of the chosen | validation - true (winner's curse) | selection score - true | picks the truly best of the top k |",
+    "| rule | selection calls | true accuracy of the chosen (mean ± s.e.) | median | validation score of the chosen | validation - true (winner's curse) | selection score - true | picks the truly best of the top k |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   const tv = col((r) => r.trueVal);
   const tf = col((r) => r.trueFresh);
   const vv = col((r) => r.valScoreVal);
@@ -185,17 +221,40 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
   const sf = col((r) => r.selScoreFresh);
   const minus = (xs: number[], ys: number[]) => ms(xs.map((x, i) => x - ys[i]));
   console.log(
-    `| validation argmax (today's rule) | ${ms(tv)} | ${med(tv)} | ${ms(vv)} | ${minus(vv, tv)} | - | ` +
+    `| validation argmax (the paper's rule, --selection validation) | 0 | ${ms(tv)} | ${med(tv)} | ${ms(vv)} | ${minus(vv, tv)} | - | ` +
       `${pct(rs.filter((r) => r.bestVal).length)} |`,
   );
   console.log(
-    `| fresh selection (top ${p.k} on ${p.selection} ex.) | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
+    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full, the default) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
       `${minus(sf, tf)} | ${pct(rs.filter((r) => r.bestFresh).length)} |`,
+  );
+  const th = col((r) => r.trueHalving);
+  console.log(
+    `| successive halving (--post-search adaptive) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
+      `${pct(rs.filter((r) => r.trueHalving === r.bestTopK).length)} |`,
   );
   const bk = col((r) => r.bestTopK);
   const ba = col((r) => r.bestAll);
-  console.log(`| (oracle) truly best of the top ${p.k} | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
-  console.log(`| (oracle) truly best of the run | ${ms(ba)} | ${med(ba)} | | | | |`);
+  console.log(`| (oracle) truly best of the top ${p.k} | | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
+  console.log(`| (oracle) truly best of the run | | ${ms(ba)} | ${med(ba)} | | | | |`);
+  const wtlH = winTieLoss(
+    rs.map((r) => [r.trueHalving, r.trueFresh]),
+    0,
+  );
+  const words = (f: (r: SeedResult) => ShipWord) =>
+    (["ship", "don't ship", "inconclusive"] as const)
+      .map((w) => `${w} ${rs.filter((r) => f(r) === w).length}`)
+      .join(", ");
+  console.log(
+    `\nEvery call after the search (selection, baselines no instruction + human, test; mean ± s.e. per run): ` +
+      `full ${ms(col((r) => r.fullCalls))} (verdicts: ${words((r) => r.fullVerdict)}); ` +
+      `adaptive ${ms(col((r) => r.adaptiveCalls))} (verdicts: ${words((r) => r.adaptiveVerdict)}); ` +
+      `adaptive median ${med(col((r) => r.adaptiveCalls))}, max ${Math.max(...col((r) => r.adaptiveCalls))}`,
+  );
+  console.log(
+    `halving vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
+      `mean difference ${ms(th.map((x, i) => x - tf[i]))}`,
+  );
 
   const wtl = winTieLoss(
     rs.map((r) => [r.trueFresh, r.trueVal]),
@@ -206,6 +265,88 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     `fresh vs validation argmax, true accuracy per seed: ${wtl.win} win / ${wtl.tie} tie (same instruction) / ${wtl.loss} loss; ` +
       `fresh selection is ${describeComparison(cmp, "validation argmax", 3)} (paired bootstrap over seeds)`,
   );
+}
+
+/**
+ * The adaptive rule (`postSearch: "adaptive"`): successive halving on prefixes of the same selection
+ * scores (src/optimizers/select.ts halvingSchedule and rankFresh, as phases/selection.ts runs it).
+ */
+function halvingWinner(candidates: readonly SelectionCandidate[]): {
+  index: number;
+  calls: number;
+  score: number;
+} {
+  const m = candidates[0]?.selectionScores?.length ?? 0;
+  let alive = [...candidates];
+  let calls = 0;
+  let scored = 0;
+  for (const round of halvingSchedule(candidates.length, m)) {
+    alive = alive.slice(0, round.alive);
+    calls += alive.length * (round.upTo - scored);
+    scored = round.upTo;
+    const full = new Map(candidates.map((c) => [c.index, c.selectionScores!]));
+    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: full.get(c.index)!.slice(0, scored) })));
+  }
+  const s = alive[0].selectionScores!;
+  return { index: alive[0].index, calls, score: s.reduce((x, y) => x + y, 0) / s.length };
+}
+
+/**
+ * The baselines and the test phase of both protocols for one simulated run. Baselines: no instruction
+ * (true accuracy ~ Beta(1, 12)) and a human-written instruction (the better of two draws from the
+ * candidates' distribution). full: each baseline on 20 validation and 100 test examples, the winner on
+ * 100 test examples; adaptive: each baseline on a pilot of 10 validation examples and on
+ * baselineTestSize(...) test examples, the winner on winnerTestSize(...) (src/optimizers/phases/
+ * test-plan.ts). The verdict: compareScores on each baseline's examples, then shipVerdict.
+ */
+function simulateVerdicts(
+  p: Params,
+  a: number,
+  b: number,
+  seed: number,
+  winners: { full: { accuracy: number }; adaptive: { accuracy: number; selectionScore: number } },
+): Record<"full" | "adaptive", { calls: number; verdict: ShipWord }> {
+  const rng = new Rng(seedFor(seed, `bench:selection:baselines:${a},${b}`));
+  const baselines = [
+    { name: "no instruction", accuracy: sampleBeta(rng, 1, 12) },
+    { name: "human instruction", accuracy: Math.max(sampleBeta(rng, a, b), sampleBeta(rng, a, b)) },
+  ];
+  const testSize = 100;
+  // per test example: one uniform per instruction (answers right when below its accuracy)
+  const draws = (n: number) => Array.from({ length: n }, () => rng.uniform());
+  const scoresOf = (acc: number, u: number[]): number[] => u.map((x) => (x < acc ? 1 : 0));
+  const val = baselines.map(() => draws(p.validation));
+  const test = baselines.map(() => draws(testSize));
+  const winnerTest = { full: draws(testSize), adaptive: [] as number[] };
+  winnerTest.adaptive = winnerTest.full;
+  const verdictOf = (winner: number[], bs: number[][]): ShipWord =>
+    shipVerdict(
+      bs.map((s, i) => {
+        const c = compareScores(winner.slice(0, s.length), s, { seed: seedFor(seed, `cmp:${i}`) });
+        return { baseline: baselines[i].name, diff: c.diff, low: c.low, high: c.high, n: s.length };
+      }),
+    ).verdict;
+  // full
+  const fullWinner = scoresOf(winners.full.accuracy, winnerTest.full);
+  const fullBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i]));
+  const full = {
+    calls: baselines.length * (p.validation + testSize) + testSize,
+    verdict: verdictOf(fullWinner, fullBase),
+  };
+  // adaptive
+  const pilot = Math.min(BASELINE_PILOT, p.validation);
+  const sizes = baselines.map((bl, i) => {
+    const v = scoresOf(bl.accuracy, val[i].slice(0, pilot));
+    return baselineTestSize(winners.adaptive.selectionScore, v.reduce((x, y) => x + y, 0) / pilot, testSize);
+  });
+  const nWinner = winnerTestSize(sizes, testSize);
+  const adWinner = scoresOf(winners.adaptive.accuracy, winnerTest.adaptive.slice(0, nWinner));
+  const adBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i].slice(0, sizes[i])));
+  const adaptive = {
+    calls: baselines.length * pilot + sizes.reduce((x, y) => x + y, 0) + nWinner,
+    verdict: verdictOf(adWinner, adBase),
+  };
+  return { full, adaptive };
 }
 
 /** Mean of n Bernoulli(p) draws. */

@@ -28,6 +28,18 @@ export const taskSection = {
     .describe("benchmark data folder (default $INSTRUCTZERO_DATA, else downloaded once)"),
   validationSize: int(1).default(20).describe("validation examples scored per candidate instruction"),
   demos: int(1).default(5).describe("demonstrations shown to the instruction generator"),
+  splitRule: z
+    .enum(["seeded", "reference"])
+    .default("seeded")
+    .describe(
+      "how the task is split into demos, validation and test: seeded (default: shuffled with the run's seed) | reference (the reference code's rule: Python's random.seed(0) and random.sample, the same for every seed)",
+    ),
+  hygiene: z
+    .enum(["on", "off"])
+    .default("on")
+    .describe(
+      "data hygiene before splitting: on (default: duplicate inputs merged, test inputs kept out of demos and validation) | off (the examples as the data has them, as the reference)",
+    ),
 };
 
 /** The system whose instruction is optimised. */
@@ -128,7 +140,9 @@ export const generatorSection = {
   rawInstructions: z
     .boolean()
     .default(false)
-    .describe("use the generator's text as it is, without clean-up (reproduces the paper)"),
+    .describe(
+      "use the generator's text as it is, without clean-up (default false: instructions are cleaned; the reference does no clean-up)",
+    ),
   vllmUrl: z
     .url({
       protocol: /^https?$/,
@@ -171,7 +185,7 @@ export const searchSection = {
     .boolean()
     .default(false)
     .describe(
-      "racing: score each candidate in blocks of validation examples (fixed order) and stop it once it cannot beat the best fully scored candidate even with every remaining example right, or once an exact one-sided sign test on the examples scored so far says it is worse (level racingAlpha); its record keeps the examples scored (not in the paper)",
+      "racing: score each candidate in blocks of validation examples (fixed order) and stop it once it cannot beat the incumbent even with every remaining example right, or once a one-sided paired test on the examples scored so far says it is worse (level racingAlpha): the exact sign test for 0/1 scores, the sign-flip permutation test on the mean difference for graded scores; the incumbent is the best fully scored candidate (selection validation) or the selectionTopK-th best (fresh selection); its record keeps the examples scored (not in the paper)",
     ),
   racingBlock: int(1).default(5).describe("racing: validation examples scored per block"),
   racingAlpha: z
@@ -180,7 +194,7 @@ export const searchSection = {
     .lt(1)
     .default(0.01)
     .describe(
-      "racing: level of the one-sided sign test (McNemar on 0/1 scores) after each block; small, so that a candidate as good as the best is rarely dropped",
+      "racing: level of the one-sided paired test after each block (exact sign test for 0/1 scores, sign-flip permutation test for graded ones); small, so that a candidate as good as the incumbent is rarely dropped",
     ),
   stopAtPerfect: z
     .boolean()
@@ -190,7 +204,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the paper's protocol (every default as it is). efficient: racing true, batchMode distinct, stopAtPerfect true (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it reached the paper protocol's final median accuracy after 400-1,250 calls, where the paper protocol needed 1,100-1,800 (README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 530-2,315 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
     ),
 };
 
@@ -199,9 +213,22 @@ export const searchSection = {
  * explicitly (flag, config file or library option) wins over its preset value.
  */
 export const PRESETS = {
-  paper: {},
-  efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true },
-} as const satisfies Record<"paper" | "efficient", Partial<Record<keyof typeof searchSection, unknown>>>;
+  paper: {
+    splitRule: "reference",
+    hygiene: "off",
+    rawInstructions: true,
+    selection: "validation",
+    selectionTies: "latest",
+    maxTokens: 256,
+  },
+  efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true, postSearch: "adaptive" },
+} as const satisfies Record<"paper" | "efficient", Partial<Record<keyof RunOptionsShape, unknown>>>;
+
+type RunOptionsShape = typeof taskSection &
+  typeof blackBoxSection &
+  typeof generatorSection &
+  typeof searchSection &
+  typeof resultsSection;
 
 /** How the winner is chosen, and what it is compared with. */
 export const resultsSection = {
@@ -209,11 +236,23 @@ export const resultsSection = {
     .enum(["fresh", "validation"])
     .default("fresh")
     .describe(
-      "how the winner is chosen: fresh (the top candidates are scored again on a selection split of examples the search never saw; the best there wins) | validation (the best validation score: the paper's rule)",
+      "how the winner is chosen: fresh (default: the top candidates are scored again on a selection split of examples the search never saw; the best there wins) | validation (the best validation score: the paper's rule)",
+    ),
+  selectionTies: z
+    .enum(["earliest", "latest"])
+    .default("earliest")
+    .describe(
+      "selection validation: which of the candidates tied for the best validation score wins: earliest (default: the first found) | latest (the reference's `>=`: the last one)",
     ),
   selectionTopK: int(1)
     .default(5)
     .describe("distinct candidates (best by validation) scored on the selection split"),
+  postSearch: z
+    .enum(["full", "adaptive"])
+    .default("full")
+    .describe(
+      "what the phases after the search score: full (default: the top selectionTopK on the whole selection split, every baseline on validation and test, the winner on the whole test split) | adaptive (successive halving among the top selectionTopK on the selection split, baselines on a 10-example validation pilot and on test only as far as the power plan says the verdict needs them, the winner's test sized by the power plan; about a third of the calls at about the same true accuracy, `npm run bench:selection`)",
+    ),
   selectionSize: int(1)
     .default(50)
     .describe(

@@ -1,6 +1,6 @@
 /**
  * The evaluation schedule shared by every method: an initial batch, then equal batches up to the budget.
- * Defaults reproduce the paper: 150 = 25 + 5 x 25.
+ * Defaults are the paper's: 150 = 25 + 5 x 25.
  */
 export function batchSizes(budget: number, initialPoints: number, batchSize: number): number[] {
   const sizes: number[] = [];

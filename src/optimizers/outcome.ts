@@ -6,7 +6,7 @@ import { zeroUsage } from "../blackbox/usage.js";
 import type { JudgeUsage } from "../metrics/types.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunResult, RunStatus, RunTotals, TestResult } from "../store/types.js";
-import type { BaselineResult, Comparison, SelectionResult } from "./phases/results-types.js";
+import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./phases/results-types.js";
 import { runState } from "./phases/run-state.js";
 import { bestIndex } from "./score-candidate.js";
 import type { PhaseTiming } from "./types.js";
@@ -29,6 +29,8 @@ export interface RunOutcome {
   baselines?: BaselineResult[];
   /** The winner against each baseline on the test split. */
   comparisons?: Comparison[];
+  /** Ship, don't ship or inconclusive (absent without a test score). */
+  verdict?: RunVerdict;
 }
 
 /** The time of the session under way (added to the stored time of earlier sessions). */
@@ -74,6 +76,7 @@ export function outcomeOfResult(
     ...(r.selection ? { selection: r.selection } : {}),
     ...(r.baselines ? { baselines: r.baselines } : {}),
     ...(r.comparisons ? { comparisons: r.comparisons } : {}),
+    ...(r.verdict ? { verdict: r.verdict } : {}),
     ...(r.notes ? { notes: r.notes } : {}),
   };
 }

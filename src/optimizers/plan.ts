@@ -1,13 +1,16 @@
 import { estimateCost, type PriceTable, resolvePrices } from "../blackbox/pricing.js";
 import { JUDGE_MAX_TOKENS, renderJudgePrompt } from "../metrics/judge.js";
 import { metricExample } from "../metrics/scorer.js";
+import { minDetectableGain } from "../stats/power.js";
 import type { RunConfig } from "../store/types.js";
 import { renderQuery } from "../tasks/templates.js";
 import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { getMethod } from "./methods/index.js";
+import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
+import { halvingSchedule } from "./select.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -40,6 +43,48 @@ export interface RunPlan extends PhaseCalls {
   judgeCostUsd: number | null;
   /** Black box + judge (null when either has no known price). */
   totalCostUsd: number | null;
+  /** What the test split can detect (the power plan). */
+  power: PowerPlan;
+}
+
+/** The power plan: the smallest gain over a baseline that the test split detects with 80% power. */
+export interface PowerPlan {
+  /** Test examples (0 without a test). */
+  testExamples: number;
+  /** Per assumed baseline score, the smallest detectable gain (null: none, even a perfect score). */
+  gains: { baseline: number; gain: number | null }[];
+}
+
+/** Baseline scores the plan is given for before any baseline is scored. */
+export const POWER_BASELINES = [0.5, 0.7, 0.9] as const;
+
+/**
+ * The power plan of `testExamples` test examples over `baselines` (see stats/power.ts
+ * minDetectableGain: two-sided 0.05, 80% power, conservative for paired scores).
+ */
+export function powerPlan(testExamples: number, baselines: readonly number[] = POWER_BASELINES): PowerPlan {
+  return {
+    testExamples,
+    gains: baselines.map((baseline) => ({
+      baseline,
+      gain: testExamples >= 1 ? minDetectableGain(testExamples, baseline) : null,
+    })),
+  };
+}
+
+/**
+ * The power plan in words: "100 test examples detect (80% power) a gain of 0.19 over a baseline
+ * scoring 0.50, 0.17 over 0.70, 0.11 over 0.90".
+ */
+export function describePower(p: PowerPlan): string {
+  if (p.testExamples < 1) return "no test split: no verdict";
+  const gain = (g: number | null) => (g === null ? "none" : g.toFixed(2));
+  const [first, ...rest] = p.gains;
+  if (!first) return `${p.testExamples} test examples`;
+  return (
+    `${p.testExamples} test examples detect (80% power) a gain of ${gain(first.gain)} over a baseline scoring ${first.baseline.toFixed(2)}` +
+    rest.map((g) => `, ${gain(g.gain)} over ${g.baseline.toFixed(2)}`).join("")
+  );
 }
 
 /** Rough token count (4 characters per token), the same rule for every provider. */
@@ -106,12 +151,24 @@ export function planRun(
   const test = options.skipTest ? [] : splits.test;
   const nBaselines = options.baselines ?? 1 + config.baselines.length;
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
+  const adaptive = config.postSearch === "adaptive";
+  // adaptive: successive halving on the selection split, baselines on a validation pilot (and at most
+  // the whole test split each, as full)
+  const selectionSets: QuerySets = adaptive
+    ? halvingSchedule(config.selectionTopK, selection.length).map((r, i, all) => [
+        selection.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
+        r.alive,
+        "validation",
+        "selectionCalls",
+      ])
+    : [[selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"]];
+  const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   // every scoring query of the run: [examples, times, template]
   const sets: QuerySets = [
     [splits.validation, config.budget, "validation", "validationCalls"],
     [splits.validation, config.initInstructions.length, "validation", "initCalls"],
-    [selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"],
-    [splits.validation, nBaselines, "validation", "baselineCalls"],
+    ...selectionSets,
+    [baselineValidation, nBaselines, "validation", "baselineCalls"],
     [test, nBaselines, "test", "baselineCalls"],
     [test, 1, "test", "testCalls"],
   ];
@@ -155,5 +212,6 @@ export function planRun(
     judgeOutputTokens: judge.output,
     judgeCostUsd: judge.cost,
     totalCostUsd: own === null || judge.cost === null ? null : own + judge.cost,
+    power: powerPlan(test.length),
   };
 }

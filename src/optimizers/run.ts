@@ -32,7 +32,7 @@ import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
 import { runSearch } from "./phases/search.js";
 import { selectBest } from "./phases/selection.js";
 import { scoreTest } from "./phases/test-phase.js";
-import { layoutRun, type RunLayout } from "./run-layout.js";
+import { layoutStoredRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex } from "./score-candidate.js";
 import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
@@ -40,7 +40,10 @@ import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator }
 export type { RunOutcome } from "./outcome.js";
 export { makeRunConfig } from "./run-config.js";
 
-/** Defaults of a run's configuration (they reproduce the paper), read from the schema (src/config/schema.ts). */
+/**
+ * Defaults of a run's configuration, read from the schema (src/config/schema.ts): the paper's budget and
+ * sizes with this package's split, hygiene, clean-up and selection (`preset: "paper"` for the reference's).
+ */
 export const RUN_DEFAULTS: Readonly<Omit<RunConfig, "task">> = (() => {
   const { task: _task, ...defaults } = RunOptionsSchema.parse({ task: "-" });
   return Object.freeze(defaults);
@@ -143,11 +146,14 @@ async function prepareRun(
   const { ledger } = deps;
   const method = getMethod(config.method);
   const task = await loadRunTask(config, ledger, runId);
-  const layout = layoutRun(config, task);
-  if (!ledger.getExamples(runId, "validation")) {
-    ledger.setExamples(runId, "validation", layout.splits.validation);
-    ledger.setExamples(runId, "test", layout.splits.test);
-  }
+  // a resumed run goes on with the examples stored with it, never a re-derived split
+  const layout = layoutStoredRun(
+    config,
+    task,
+    ledger,
+    runId,
+    ledger.evaluations(runId).length >= config.budget,
+  );
   const prices = resolvePrices(undefined, process.env);
   const budget = openRunBudget(ledger, runId, config, lock);
   const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });

@@ -3,10 +3,23 @@
  * documented field by field in docs/run-format.md). The HTML report and `instructzero show` read it.
  */
 import { zeroUsage } from "../blackbox/usage.js";
-import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
+import type {
+  BaselineResult,
+  Comparison,
+  RunVerdict,
+  SelectionResult,
+} from "../optimizers/phases/results-types.js";
 import type { TransferRow } from "../optimizers/transfer.js";
+import { shipVerdict } from "../stats/verdict.js";
 import { CHECKPOINT_KEYS, type Ledger } from "../store/ledger.js";
-import type { EvaluationRecord, RunConfig, RunStatus, RunTotals, TestResult } from "../store/types.js";
+import type {
+  EvaluationRecord,
+  RunConfig,
+  RunResult,
+  RunStatus,
+  RunTotals,
+  TestResult,
+} from "../store/types.js";
 import type { Example } from "../tasks/types.js";
 import { VERSION } from "../version.js";
 
@@ -94,6 +107,8 @@ export interface RunExport {
   baselines: BaselineResult[];
   /** The winner against each baseline on the test split, in numbers and words. */
   comparisons: Comparison[];
+  /** Ship, don't ship or inconclusive, from the comparisons (null without a test score). */
+  verdict: RunVerdict | null;
   /** The winner, top candidates and baselines on other black boxes (`instructzero transfer`). */
   transfer: TransferRow[];
   /** Notes on the data and the choice (a smaller validation set than asked for, a selection fallback ...). */
@@ -163,6 +178,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     selectionExamples: ledger.getExamples(run.id, "selection"),
     baselines: result?.baselines ?? [],
     comparisons: result?.comparisons ?? [],
+    verdict: result?.verdict ?? verdictOfStored(result),
     transfer: ledger.getState<TransferRow[]>(run.id, CHECKPOINT_KEYS.transfer) ?? [],
     notes: result?.notes ?? [],
   };
@@ -237,4 +253,11 @@ function testBlock(
       ...(t.feedback?.[i] != null ? { feedback: t.feedback[i]! } : {}),
     })),
   };
+}
+
+/** The verdict of a run stored before runs recorded one: computed from its comparisons. */
+function verdictOfStored(result: RunResult | null | undefined): RunVerdict | null {
+  if (!result?.test) return null;
+  const n = result.test.scores.length;
+  return shipVerdict((result.comparisons ?? []).map((c) => ({ ...c, n })));
 }

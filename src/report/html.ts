@@ -141,14 +141,18 @@ const KIND_TEXT: Record<BaselineResult["kind"], string> = {
 function verdictSection(run: RunExport): string {
   const { best, baselines, comparisons } = run;
   if (baselines.length === 0 && comparisons.length === 0 && !best?.test) return "";
+  const ship = run.verdict
+    ? `<p class="ship ship-${esc(run.verdict.verdict.replace(/[^a-z]+/g, "-"))}" id="ship-verdict"><b>Verdict:</b> ${esc(run.verdict.text)}.</p>\n`
+    : "";
   const verdicts =
-    comparisons.length > 0
+    ship +
+    (comparisons.length > 0
       ? `<ul class="verdicts" id="verdicts">${comparisons
           .map((c) => `<li class="verdict-${esc(c.verdict)}">The chosen instruction is ${esc(c.text)}.</li>`)
           .join("\n")}</ul>`
       : baselines.length > 0
         ? `<p class="note">No paired comparison with the baselines${best?.test ? "" : " (the chosen instruction has no test score)"}.</p>`
-        : "";
+        : "");
   const cards: string[] = [];
   if (best?.test) {
     const t = best.test;

@@ -70,6 +70,7 @@ export function formatRunDetails(run: RunExport, top = 10): string {
       );
     }
   }
+  if (run.verdict) out.push(`  Verdict: ${run.verdict.text}`);
   for (const c of run.comparisons) out.push(`  verdict: ${c.text}`);
   for (const n of run.notes) out.push(`  note: ${oneLine(n, 200)}`);
   if (run.transfer.length > 0) {

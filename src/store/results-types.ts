@@ -1,5 +1,9 @@
 /** What the phases after the search record: selection, baselines and the winner's comparisons. */
 import type { ComparisonTest } from "../stats/compare.js";
+import type { ShipVerdict } from "../stats/verdict.js";
+
+/** The run's verdict: ship, don't ship or inconclusive (with how many more test examples would decide). */
+export type RunVerdict = ShipVerdict;
 
 /** One candidate re-scored on the selection split. */
 export interface SelectionCandidate {

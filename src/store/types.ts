@@ -7,7 +7,7 @@
 import type { RunConfig } from "../config/schema.js";
 import type { JudgeUsage } from "../metrics/types.js";
 import type { Example } from "../tasks/types.js";
-import type { BaselineResult, Comparison, SelectionResult } from "./results-types.js";
+import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
 
 export type { RunConfig };
 
@@ -70,7 +70,10 @@ export type ExampleSplit = Example[];
 export interface TestResult {
   /** Mean test score. */
   score: number;
-  /** 95% percentile-bootstrap interval of the mean test score (seeded). */
+  /**
+   * 95% interval of the mean test score: Wilson's for 0/1 scores, the seeded studentized bootstrap for
+   * graded ones (stats/interval.ts; runs of earlier versions stored a percentile bootstrap).
+   */
   low?: number;
   high?: number;
   /** Score per test example. */
@@ -119,6 +122,8 @@ export interface RunResult {
   baselines?: BaselineResult[];
   /** The winner against each baseline on the test split. */
   comparisons?: Comparison[];
+  /** Ship, don't ship or inconclusive, from the comparisons (stats/verdict.ts); absent without a test. */
+  verdict?: RunVerdict;
   /** What the user should know about the data and the choice. */
   notes?: string[];
 }

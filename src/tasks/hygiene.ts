@@ -2,7 +2,8 @@ import type { Example, Task } from "./types.js";
 
 /**
  * Data hygiene applied to every task before it is split (see {@link cleanTaskExamples}; `splitTask`
- * calls it, so benchmark tasks, task files and in-memory examples all go through it).
+ * calls it, so benchmark tasks, task files and in-memory examples all go through it), unless the run
+ * turns it off (`hygiene: "off"`, as the reference implementation, which has none; `--preset paper`).
  *
  * Two inputs are "the same" when they are the same string after trimming leading and trailing
  * whitespace (`input.trim()`); nothing else is normalised (case, inner spaces and punctuation count).

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { bestIndex } from "../../src/optimizers/score-candidate.js";
-import { compareScore, selectWinner, topDistinct } from "../../src/optimizers/select.js";
+import {
+  compareScore,
+  halvingSchedule,
+  rankFresh,
+  selectWinner,
+  topDistinct,
+} from "../../src/optimizers/select.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { Rng } from "../../src/util/rng.js";
 
@@ -188,5 +194,39 @@ describe("topDistinct", () => {
 
   it("rejects non-finite scores", () => {
     expect(() => topDistinct([{ index: 0, instruction: "A", score: Number.NaN }], 1)).toThrow(RangeError);
+  });
+});
+
+describe("the validation rule's tie rule", () => {
+  const cs = [
+    { index: 0, validationScore: 0.9 },
+    { index: 3, validationScore: 0.95 },
+    { index: 5, validationScore: 0.8 },
+    { index: 7, validationScore: 0.95 },
+  ];
+  it("keeps the earliest of the tied best by default and the latest as the reference's >=", () => {
+    expect(selectWinner(cs, "validation").index).toBe(3);
+    expect(selectWinner(cs, "validation", "earliest").reason).toMatch(/earliest candidate kept/);
+    const latest = selectWinner(cs, "validation", "latest");
+    expect(latest.index).toBe(7);
+    expect(latest.reason).toMatch(/tied with #3, latest candidate kept/);
+  });
+});
+
+describe("successive halving on the selection split", () => {
+  it("ranks by the mean on what each was scored on, ties by validation then the earlier", () => {
+    const ranked = rankFresh([
+      { index: 4, validationScore: 0.8, selectionScores: [1, 1, 0, 1] },
+      { index: 2, validationScore: 0.9, selectionScores: [1, 0, 1, 1] },
+      { index: 1, validationScore: 0.9, selectionScores: [1, 1, 1, 0] },
+      { index: 9, validationScore: 0.7, selectionScores: [1, 1, 1, 1] },
+    ]);
+    expect(ranked.map((c) => c.index)).toEqual([9, 1, 2, 4]);
+    expect(halvingSchedule(5, 50)).toEqual([
+      { alive: 5, upTo: 10 },
+      { alive: 3, upTo: 20 },
+      { alive: 2, upTo: 40 },
+    ]);
+    expect(halvingSchedule(0, 50)).toEqual([]);
   });
 });

@@ -294,7 +294,7 @@ describe("stopAtPerfect", () => {
 describe("preset", () => {
   const base = { task: fx.taskFile, target: "test:bb" };
 
-  it("efficient turns on racing, distinct batches and stopAtPerfect; paper is the defaults", () => {
+  it("efficient turns on racing, distinct batches and stopAtPerfect; paper sets the reference's rules", () => {
     const c = makeRunConfig({ ...base, preset: "efficient" });
     expect(c).toMatchObject({
       preset: "efficient",
@@ -306,7 +306,17 @@ describe("preset", () => {
     expect(c.racingAlpha).toBe(0.01);
     const paper = makeRunConfig({ ...base, preset: "paper" });
     const none = makeRunConfig(base);
-    expect({ ...paper, preset: undefined }).toEqual({ ...none, preset: undefined });
+    // issue 20: paper is the reference's protocol (test/tasks/reference-split.test.ts), the rest as the defaults
+    const paperRules = {
+      splitRule: "reference",
+      hygiene: "off",
+      rawInstructions: true,
+      selection: "validation",
+      selectionTies: "latest",
+      maxTokens: 256,
+    };
+    expect(paper).toMatchObject(paperRules);
+    expect({ ...paper, preset: undefined }).toEqual({ ...none, ...paperRules, preset: undefined });
     expect(none).toMatchObject({ racing: false, batchMode: "reference", stopAtPerfect: false });
   });
 

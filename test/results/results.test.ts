@@ -65,11 +65,16 @@ describe("baselines, verdicts and extra candidates (antonyms, human instruction 
     expect(verdicts["no instruction"]).toBe("better");
     expect(verdicts["human instruction"]).toBe("indistinguishable");
     expect(out.comparisons[0].text).toMatch(/^better than no instruction by \+1\.00 \(95% CI/);
+    // the verdict in three words: tied with the human instruction (difference 0), so inconclusive
+    expect(out.verdict.verdict).toBe("inconclusive");
+    expect(out.verdict.moreExamples).toBeNull();
+    expect(out.verdict.text).toMatch(/^inconclusive: not distinguishable from human instruction/);
     // the task leaves too few fresh examples: the validation rule, said in a note
     expect(out.selection.rule).toBe("validation");
     expect(out.notes.join(" ")).toMatch(/selection:/);
     const text = await runCli(["show", out.runId, "--ledger", join(dir, "base.sqlite")], { env });
     expect(text.stdout).toContain("verdict: better than no instruction");
+    expect(text.stdout).toContain("Verdict: inconclusive: not distinguishable from human instruction");
     expect(text.stdout).toContain("human instruction");
   });
 });

@@ -8,6 +8,7 @@ import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js
 import { onnxFileForDtype } from "../../generator/hub/files.js";
 import { describeZeroConfigPlan, zeroConfigPlan } from "../../generator/plan-local.js";
 import { getMethod } from "../../optimizers/methods/index.js";
+import { describePower, powerPlan } from "../../optimizers/plan.js";
 import { makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
@@ -50,7 +51,9 @@ export function registerOptimizeCommands(program: Command): void {
     .command("optimize")
     .description(
       "Find the best instruction for a task and a black-box model within a budget of evaluations.\n" +
-        "Defaults reproduce the paper: 150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples.",
+        "Defaults: the paper's budget (150 evaluations = 25 Sobol points + 5 batches of 25, 20 validation examples), a seeded split with\n" +
+        "data hygiene, cleaned instructions and selection on fresh data; --preset paper runs the reference implementation's protocol\n" +
+        '(its split rule, no hygiene, raw instructions, best validation score with the latest of ties; README "Where this differs").',
     )
     .option("--dry-run", "print the planned calls, tokens and dollars, spend nothing")
     .option("--json", "print the outcome as JSON");
@@ -96,6 +99,7 @@ export function registerOptimizeCommands(program: Command): void {
                 `total cost        ${plan.totalCostUsd === null ? "unknown" : fmtUsd(plan.totalCostUsd)}`,
               ]
             : []),
+          `power plan        ${describePower(plan.power)}`,
           ...notes.map((n) => `note              ${n}`),
           "Repeated instructions and cached answers are not paid again, so the real cost is usually lower.",
         ].join("\n") + "\n",
@@ -209,6 +213,15 @@ export async function runAndReport(
     if (runId === undefined) {
       runId = session.runId;
       process.stderr.write(`run ${runId} (resume with: instructzero resume ${runId})\n`);
+      // the power plan: what the test split can detect (the run stores its test split when it starts)
+      const testSize =
+        "config" in target
+          ? target.task
+            ? planDryRun(config, target.task).plan.power.testExamples
+            : 0
+          : (ledger.getExamples(runId, "test")?.length ?? 0);
+      if (config.test && testSize > 0)
+        process.stderr.write(`power plan: ${describePower(powerPlan(testSize))}\n`);
     }
     const outcome = await session.run();
     progress.stop();
@@ -236,6 +249,7 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
           selection: o.selection,
           baselines: o.baselines,
           comparisons: o.comparisons,
+          verdict: o.verdict,
           totals: o.totals,
         },
         null,
@@ -256,7 +270,9 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
       "baseline",
       `${b.name}${b.instruction ? ` ${JSON.stringify(b.instruction.length > 60 ? `${b.instruction.slice(0, 57)}...` : b.instruction)}` : ""}: validation ${b.validation.score.toFixed(3)}${b.test ? `, test ${testLine(b.test)}` : ""}`,
     ]),
-    ...(o.comparisons ?? []).map((c): [string, string] => ["verdict", c.text]),
+    ...(o.verdict ? [["verdict", o.verdict.text] as [string, string]] : []),
+    ...powerLines(o),
+    ...(o.comparisons ?? []).map((c): [string, string] => ["compared", c.text]),
     [
       "evaluations",
       `${t.evaluations}/${config.budget} (${t.distinctInstructions ?? "?"} distinct instructions, ${t.reused ?? 0} reused)`,
@@ -284,6 +300,14 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     ]);
   if (o.status === "interrupted") lines.push(["resume", `instructzero resume ${o.runId}`]);
   process.stdout.write(lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join("\n") + "\n");
+}
+
+/** The power plan over the best baseline's test score (the smallest gain the test split detects). */
+function powerLines(o: RunOutcome): [string, string][] {
+  const scored = (o.baselines ?? []).filter((b) => b.test);
+  if (!o.test || scored.length === 0) return [];
+  const best = Math.max(...scored.map((b) => b.test!.score));
+  return [["power", describePower(powerPlan(o.test.scores.length, [best]))]];
 }
 
 /** Dollars with enough digits to never print a non-zero cost as 0, the judge's share apart. */

@@ -12,6 +12,7 @@ import { seedFor } from "../../util/rng.js";
 import type { MethodContext } from "../types.js";
 import type { BaselineKind, BaselineResult } from "./results-types.js";
 import { runState } from "./run-state.js";
+import { BASELINE_PILOT, baselineTestSize } from "./test-plan.js";
 
 /** The baselines of a run, in order: no instruction, human instruction (if any), the user's. */
 export function baselineList(
@@ -38,13 +39,18 @@ export function testInterval(scores: number[], seed: number, name: string) {
   return meanInterval(scores, { seed: seedFor(seed, `bootstrap:${name}`) });
 }
 
-/** Score every baseline on validation and (when `test`) on the test split. */
+/**
+ * Score every baseline on validation and (when `test`) on the test split; with `postSearch:
+ * "adaptive"`, on a validation pilot and on as many test examples as the power plan says the verdict
+ * needs (./test-plan.ts).
+ */
 export async function scoreBaselines(
   ctx: MethodContext,
   list: ReturnType<typeof baselineList>,
   splits: TaskSplits,
   test: boolean,
 ): Promise<BaselineResult[]> {
+  if (ctx.config.postSearch === "adaptive") return scoreBaselinesAdaptive(ctx, list, splits, test);
   const state = runState(ctx.ledger, ctx.runId);
   const done = state.baselines.get() ?? [];
   const out: BaselineResult[] = [];
@@ -76,4 +82,61 @@ export async function scoreBaselines(
     state.baselines.put([...out, ...done.filter((d) => !out.some((o) => o.name === d.name))]);
   }
   return out;
+}
+
+/**
+ * The adaptive baselines: each on the first BASELINE_PILOT validation examples, then (when `test`) on
+ * the first n_b test examples, n_b planned from the winner's selection score (its validation score
+ * under the validation rule) and the pilot score (baselineTestSize). Each step is stored as it ends.
+ */
+async function scoreBaselinesAdaptive(
+  ctx: MethodContext,
+  list: ReturnType<typeof baselineList>,
+  splits: TaskSplits,
+  test: boolean,
+): Promise<BaselineResult[]> {
+  const state = runState(ctx.ledger, ctx.runId);
+  const store = new Map((state.baselines.get() ?? []).map((d) => [d.name, d]));
+  const save = () => state.baselines.put([...store.values()]);
+  const pilot = splits.validation.slice(0, BASELINE_PILOT);
+  for (const b of list) {
+    const prev = store.get(b.name);
+    if (prev && prev.instruction === b.instruction) continue;
+    const v = await evaluateInstruction(ctx.blackBox, b.instruction, pilot, {
+      metric: ctx.metric,
+      maxTokens: ctx.maxTokens,
+      split: "validation",
+    });
+    store.set(b.name, { ...b, validation: { score: v.score, scores: v.scores }, test: null });
+    save();
+  }
+  if (test) {
+    const winner = winnerScore(ctx);
+    for (const b of list) {
+      const prev = store.get(b.name)!;
+      if (prev.test) continue;
+      const n = baselineTestSize(winner, prev.validation.score, splits.test.length);
+      const e = await evaluateInstruction(ctx.blackBox, b.instruction, splits.test.slice(0, n), {
+        metric: ctx.metric,
+        maxTokens: ctx.maxTokens,
+        template: "test",
+        split: "test",
+      });
+      const ci = testInterval(e.scores, ctx.config.seed, b.name);
+      store.set(b.name, { ...prev, test: { score: e.score, scores: e.scores, low: ci.low, high: ci.high } });
+      save();
+    }
+  }
+  return list.map((b) => store.get(b.name)!);
+}
+
+/** The winner's score the plan starts from: its selection score, else its validation score. */
+function winnerScore(ctx: MethodContext): number {
+  const sel = runState(ctx.ledger, ctx.runId).selection.get();
+  if (!sel) throw new Error("adaptive baselines: the selection step has no stored result");
+  const c = sel.candidates.find((x) => x.index === sel.winner);
+  if (c) return c.score;
+  const r = ctx.ledger.evaluations(ctx.runId).find((e) => e.index === sel.winner);
+  if (!r) throw new Error(`adaptive baselines: no evaluation #${sel.winner}`);
+  return r.score;
 }

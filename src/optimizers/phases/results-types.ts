@@ -3,6 +3,7 @@ export type {
   BaselineKind,
   BaselineResult,
   Comparison,
+  RunVerdict,
   SelectionCandidate,
   SelectionResult,
 } from "../../store/results-types.js";

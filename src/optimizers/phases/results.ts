@@ -3,11 +3,12 @@
  * recorded in the ledger, and its outcome.
  */
 import { compareScores, describeComparison } from "../../stats/compare.js";
+import { shipVerdict } from "../../stats/verdict.js";
 import type { Ledger } from "../../store/ledger.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.js";
 import { seedFor } from "../../util/rng.js";
 import { outcomeOf, type RunOutcome } from "../outcome.js";
-import type { BaselineResult, Comparison, SelectionResult } from "./results-types.js";
+import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
 
 /** The winner against each baseline with a test score, on the same test examples. */
 export function compareWithBaselines(
@@ -17,8 +18,10 @@ export function compareWithBaselines(
 ): Comparison[] {
   const out: Comparison[] = [];
   for (const b of baselines) {
-    if (!b.test || b.test.scores.length !== winner.length) continue;
-    const c = compareScores(winner, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
+    // paired on the baseline's test examples: all of the winner's (full), or its first n_b (adaptive)
+    if (!b.test || b.test.scores.length === 0 || b.test.scores.length > winner.length) continue;
+    const w = winner.slice(0, b.test.scores.length);
+    const c = compareScores(w, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
     out.push({
       baseline: b.name,
       diff: c.diff,
@@ -31,6 +34,30 @@ export function compareWithBaselines(
     });
   }
   return out;
+}
+
+/**
+ * The run's verdict from its comparisons (ship / don't ship / inconclusive, stats/verdict.ts), on the
+ * `n` paired test examples; null without a test score.
+ */
+export function verdictOf(
+  comparisons: readonly Comparison[],
+  test: TestResult | null,
+  baselines: readonly BaselineResult[] = [],
+): RunVerdict | null {
+  if (!test) return null;
+  // each comparison is on its baseline's test examples (the winner's all, or fewer: adaptive)
+  const nOf = (name: string) =>
+    baselines.find((b) => b.name === name)?.test?.scores.length ?? test.scores.length;
+  return shipVerdict(
+    comparisons.map((c) => ({
+      baseline: c.baseline,
+      diff: c.diff,
+      low: c.low,
+      high: c.high,
+      n: nOf(c.baseline),
+    })),
+  );
 }
 
 /** What the phases after the search produced. */
@@ -52,10 +79,12 @@ export interface RunResults {
 export function recordResult(ledger: Ledger, runId: string, seed: number, r: RunResults): RunOutcome {
   const chosen = r.selection;
   const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed) : [];
+  const verdict = verdictOf(comparisons, r.test, r.baselines);
   const extra = {
     ...(chosen ? { selection: chosen } : {}),
     baselines: r.baselines,
     comparisons,
+    ...(verdict ? { verdict } : {}),
     ...(r.notes.length || chosen?.note
       ? { notes: [...r.notes, ...(chosen?.note ? [chosen.note] : [])] }
       : {}),

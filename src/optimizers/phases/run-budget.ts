@@ -11,6 +11,8 @@ import { renderQuery } from "../../tasks/templates.js";
 import type { Example } from "../../tasks/types.js";
 import { type BudgetedBlackBox, RunBudget } from "../budget.js";
 import type { RunLayout } from "../run-layout.js";
+import { halvingSchedule } from "../select.js";
+import { BASELINE_PILOT } from "./test-plan.js";
 
 /**
  * The budget of a run's session: its limits, less what every earlier session paid (requests a dead
@@ -49,12 +51,20 @@ export function keepForAfterSearch(
   boxes: { blackBox: BudgetedBlackBox; judge: BudgetedBlackBox | undefined },
 ): void {
   const { splits, selection, baselines } = layout;
+  const adaptive = config.postSearch === "adaptive";
+  // adaptive: successive halving on the selection split, baselines on a validation pilot
+  const selectionQueries = adaptive
+    ? halvingSchedule(config.selectionTopK, selection.examples.length).flatMap((r, i, all) =>
+        Array.from({ length: r.alive }, () =>
+          selection.examples.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
+        ).flat(),
+      )
+    : Array.from({ length: config.selectionTopK }, () => selection.examples).flat();
+  const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   const after = [
     ...config.initInstructions.flatMap(() => splits.validation),
-    ...(selection.examples.length
-      ? Array.from({ length: config.selectionTopK }, () => selection.examples).flat()
-      : []),
-    ...baselines.flatMap(() => [...splits.validation, ...(runTest ? splits.test : [])]),
+    ...(selection.examples.length ? selectionQueries : []),
+    ...baselines.flatMap(() => [...baselineValidation, ...(runTest ? splits.test : [])]),
     ...(runTest ? splits.test : []),
   ];
   const worst = worstCaseOf(after, config, boxes.blackBox, boxes.judge);

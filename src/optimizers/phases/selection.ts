@@ -16,7 +16,7 @@ import type { EvaluationRecord } from "../../store/types.js";
 import { unusedExamples } from "../../tasks/hygiene.js";
 import type { Example, Task, TaskSplits } from "../../tasks/types.js";
 import { Rng, seedFor } from "../../util/rng.js";
-import { selectWinner, topDistinct } from "../select.js";
+import { halvingSchedule, rankFresh, selectWinner, topDistinct } from "../select.js";
 import type { MethodContext } from "../types.js";
 import type { SelectionCandidate, SelectionResult } from "./results-types.js";
 import { runState } from "./run-state.js";
@@ -66,6 +66,7 @@ export async function selectBest(
     const w = selectWinner(
       scorable.map((r) => ({ index: r.index, validationScore: r.score })),
       "validation",
+      config.selectionTies,
     );
     const result: SelectionResult = {
       rule,
@@ -85,6 +86,11 @@ export async function selectBest(
     config.selectionTopK,
   );
   const done = new Map((state.selectionProgress.get() ?? []).map((c) => [c.index, c]));
+  if (config.postSearch === "adaptive") {
+    const result = await halvingSelection(ctx, top, records, fresh.examples, done);
+    state.selection.put(result);
+    return result;
+  }
   const candidates: SelectionCandidate[] = [];
   for (const index of top) {
     const r = records.find((x) => x.index === index)!;
@@ -108,4 +114,53 @@ export async function selectBest(
   const result: SelectionResult = { rule, size: fresh.examples.length, candidates, winner: w.index };
   state.selection.put(result);
   return result;
+}
+
+/**
+ * Adaptive selection (`postSearch: "adaptive"`): successive halving among the top k on the selection
+ * split (halvingSchedule in ../select.ts): every candidate on the first examples, the best half on
+ * twice as many, and so on; ranked by their mean on what they were scored on (ties: validation score,
+ * then the earlier candidate). Scores are stored as they come (`done`: a candidate's scores on a
+ * prefix of the split), so a resumed run scores nothing twice and chooses the same winner.
+ */
+async function halvingSelection(
+  ctx: MethodContext,
+  top: readonly number[],
+  records: readonly EvaluationRecord[],
+  examples: readonly Example[],
+  done: Map<number, SelectionCandidate>,
+): Promise<SelectionResult> {
+  const state = runState(ctx.ledger, ctx.runId);
+  let alive: SelectionCandidate[] = top.map((index) => {
+    const r = records.find((x) => x.index === index)!;
+    return (
+      done.get(index) ?? { index, instruction: r.instruction, validationScore: r.score, score: 0, scores: [] }
+    );
+  });
+  for (const round of halvingSchedule(top.length, examples.length)) {
+    alive = alive.slice(0, round.alive);
+    for (const [i, c] of alive.entries()) {
+      if (c.scores.length >= round.upTo) continue;
+      const ev = await evaluateInstruction(
+        ctx.blackBox,
+        c.instruction,
+        examples.slice(c.scores.length, round.upTo),
+        {
+          metric: ctx.metric,
+          maxTokens: ctx.maxTokens,
+          split: "selection",
+        },
+      );
+      const scores = [...c.scores, ...ev.scores];
+      const next = { ...c, scores, score: scores.reduce((a, b) => a + b, 0) / scores.length };
+      alive[i] = next;
+      done.set(c.index, next);
+      state.selectionProgress.put([...done.values()]);
+    }
+    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: c.scores }))).map(
+      ({ selectionScores: _, ...c }) => c,
+    );
+  }
+  const candidates = top.map((index) => done.get(index)).filter((c): c is SelectionCandidate => !!c);
+  return { rule: "fresh", size: examples.length, candidates, winner: alive[0].index };
 }

@@ -4,13 +4,30 @@ import type { TestResult } from "../../store/types.js";
 import type { Example } from "../../tasks/types.js";
 import type { MethodContext } from "../types.js";
 import { testInterval } from "./baselines.js";
+import { runState } from "./run-state.js";
+import { winnerTestSize } from "./test-plan.js";
 
-/** Score `instruction` on the `test` examples with the run's (budgeted) black box and metric. */
+/**
+ * Score `instruction` on the `test` examples with the run's (budgeted) black box and metric; with
+ * `postSearch: "adaptive"` on the first winnerTestSize(...) of them (./test-plan.ts: sized by the
+ * baselines' planned sizes, which the baselines phase stored).
+ */
 export async function scoreTest(
   ctx: MethodContext,
   instruction: string,
-  test: readonly Example[],
+  all: readonly Example[],
 ): Promise<TestResult> {
+  let test = all;
+  if (ctx.config.postSearch === "adaptive") {
+    const baselines = runState(ctx.ledger, ctx.runId).baselines.get() ?? [];
+    test = all.slice(
+      0,
+      winnerTestSize(
+        baselines.map((b) => b.test?.scores.length ?? 0),
+        all.length,
+      ),
+    );
+  }
   const ev = await evaluateInstruction(ctx.blackBox, instruction, test, {
     metric: ctx.metric,
     template: "test",

@@ -134,7 +134,10 @@ describe("every attempt is paid for", () => {
       await settle(); // the server finishes (and bills) the requests the client gave up on
       server.setFaults({});
       const s = serverSide(server, from);
-      expect(s.timedOut).toBeGreaterThan(0);
+      expect(
+        s.timedOut,
+        `the server saw ${server.requests.length - from} requests; the run said: ${r.stderr.slice(-800)}`,
+      ).toBeGreaterThan(0);
       const spend = spendOf(name, out.runId);
       // reported = answered (at the usage the provider reported) + abandoned attempts at their worst case
       // (every "slow" request was abandoned; on a loaded machine an ordinary one may be too)

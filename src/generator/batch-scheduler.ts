@@ -11,14 +11,16 @@
  *
  * Batch groups (deterministic batches): a request may name its group ({@link BatchGroup}: an id, the
  * group's size and its index in it, e.g. one candidate's validation queries). Then its batch does not
- * depend on timing: a group is cut into chunks of `maxBatch` by index (indices 0..maxBatch-1, ...), and a
- * chunk runs as one batch of its own, in index order, once all its members are queued; requests without
- * a group are never mixed with it. So a batch's composition and order depend only on the requests
+ * depend on timing: a group is cut into chunks by index (`maxBatch` requests, or `stallAt` when smaller:
+ * indices 0..chunk-1, ...), and a chunk runs as one batch of its own, in index order, once all its
+ * members are queued; requests without a group are never mixed with it. So a batch's composition and order depend only on the requests
  * (what a model with dynamically quantised activations needs for its answers to reproduce). Runnable
  * units run in the order their first request arrived. A chunk that cannot complete runs with the
  * members it has: when no request arrived for `groupWaitMs` (members that never come: answered from a
  * cache, aborted) or when `stallAt` requests wait (the caller's concurrency limit is full, so no other
- * member can arrive).
+ * member can arrive). Batches are then deterministic when each chunk's requests can be queued together:
+ * the caller lets at least a chunk's worth in at once and sends a group's requests together (in order
+ * through a first-in first-out limit, as the black box does).
  */
 import { sleep } from "../util/async/index.js";
 
@@ -103,6 +105,8 @@ export class BatchScheduler<In, Out> {
   private readonly stallAt: number;
   private readonly keepOnAbort: (reason: unknown) => boolean;
   private queue: Job<In, Out>[] = [];
+  /** Requests per chunk of a batch group: maxBatch, or fewer when fewer can be in flight (stallAt). */
+  readonly chunkSize: number;
   /** Wakes the loop when a request arrives (batch groups). */
   private wake: (() => void) | null = null;
   private running: Promise<void> | null = null;
@@ -118,6 +122,7 @@ export class BatchScheduler<In, Out> {
     this.keepOnAbort = options.keepOnAbort ?? (() => false);
     this.groupWaitMs = options.groupWaitMs ?? 250;
     this.stallAt = options.stallAt ?? Number.POSITIVE_INFINITY;
+    this.chunkSize = Math.max(1, Math.min(this.maxBatch, this.stallAt));
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       throw new RangeError(`maxBatch must be an integer >= 1, got ${options.maxBatch}`);
   }
@@ -141,9 +146,9 @@ export class BatchScheduler<In, Out> {
           throw new RangeError(
             `batch group ${group.id}: expected 0 <= index < size (integers), got index ${index}, size ${size}`,
           );
-        const chunk = Math.floor(index / this.maxBatch);
+        const chunk = Math.floor(index / this.chunkSize);
         unit = `${group.id}\u0000${chunk}`;
-        expected = Math.min(this.maxBatch, size - chunk * this.maxBatch);
+        expected = Math.min(this.chunkSize, size - chunk * this.chunkSize);
       }
       const job = new Job<In, Out>(input, signal, resolve, reject, unit, group?.index ?? 0, expected);
       if (signal?.aborted && !this.keepOnAbort(signal.reason)) {

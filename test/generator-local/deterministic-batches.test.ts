@@ -70,7 +70,7 @@ describe("deterministic local batches", () => {
     const alone = blackBox("q8", 1000);
     for (const group of GROUPS) {
       const texts = await Promise.all(group.map((r) => alone.complete(r)));
-      texts.forEach((t, i) => expect(t.text).toBe(a.get(group[i].prompt)));
+      expect(texts.map((t) => t.text)).toEqual(group.map((r) => a.get(r.prompt)));
     }
   });
 

@@ -37,7 +37,8 @@ const INSTRUCTIONS = [
   "Answer with the antonym of the word, no punctuation.",
   "Output a word that means the reverse of the input.",
 ];
-const WORDS = "sunny bright quick heavy empty early narrow gentle ancient honest hot cold up down big small fast slow wet dry";
+const WORDS =
+  "sunny bright quick heavy empty early narrow gentle ancient honest hot cold up down big small fast slow wet dry";
 const examples = WORDS.split(" ").map((input) => ({ input, answers: ["x"] }));
 
 /** Every candidate's answers, `parallel` candidates scored at once. */

@@ -38,9 +38,10 @@ import type { CompletionRequest, Provider, ProviderResponse } from "../types.js"
 export interface LocalProviderOptions {
   /**
    * ONNX variant (fp32, fp16, q8, q4 ..., or "auto": q8 when the model has it, else fp32); default fp32.
-   * fp32 is the default because batched fp32 answers equal one-at-a-time answers (runs reproduce), while
-   * q8 quantises activations per tensor, so a q8 answer depends on the other requests of its batch; and
-   * on 2 CPU cores q8 was not faster than fp32 (npm run bench:local). q8 saves download and memory.
+   * fp32 is the default: batched fp32 answers equal one-at-a-time answers. q8 quantises activations per
+   * tensor, so a q8 answer depends on the other requests of its batch; with batch groups (on by default
+   * for quantised variants) its batches, hence its answers, are deterministic, but whether q8 is faster
+   * end to end is not measured yet (npm run bench:zero-config -- --dtype q8). q8 saves download and memory.
    */
   dtype?: string;
   /** Hub revision for hf: ids. */

@@ -24,7 +24,8 @@
  * call counted.
  *
  * Protocols: paper (reference batches), distinct (--batch-mode distinct), racing (--racing),
- * racing+distinct, efficient (--preset efficient: racing, distinct batches, stopAtPerfect).
+ * racing+distinct, efficient (--preset efficient: racing, distinct batches, stopAtPerfect), paper+pipelined
+ * (--pipelined: the next batch proposed while this one is scored).
  * For each task, seed and protocol the records give an anytime curve: after C calls (records in index
  * order, each with the calls it made), the chosen instruction is the best fully scored record so far
  * (validation argmax, earliest on ties: what a run stopped by --max-calls C would choose), and its true
@@ -82,6 +83,7 @@ const WORLDS: Record<string, World> = {
  */
 const PROTOCOLS: Record<string, Partial<RunOptions>> = {
   paper: { preset: "paper" },
+  "paper+pipelined": { preset: "paper", pipelined: true },
   distinct: { batchMode: "distinct" },
   racing: { racing: true },
   "racing+distinct": { racing: true, batchMode: "distinct" },
@@ -379,6 +381,7 @@ function curve(byProtocol: Map<string, JobResult[]>, paperFinal: number): void {
   const maxCalls = 3000;
   const marks: Record<string, string> = {
     paper: "p",
+    "paper+pipelined": "P",
     distinct: "d",
     racing: "r",
     "racing+distinct": "R",

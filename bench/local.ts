@@ -17,7 +17,6 @@
  * figure down.
  */
 import { execSync } from "node:child_process";
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LOCAL_BATCH_SIZE } from "../src/generator/batch-limits.js";
@@ -29,8 +28,8 @@ import {
   openLocalModel,
 } from "../src/generator/local-model.js";
 import { PrefixKvCache } from "../src/generator/prefix-cache.js";
-import { buildTestModel } from "../src/generator/test-model/build.js";
 import { Rng } from "../src/util/rng.js";
+import { ensureTestModel } from "./test-models.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,38 +57,8 @@ console.log(`start: ${uptime()}`);
 
 // ---- the models (built once; q8 = the same random weights quantised like ORT dynamic quantisation)
 for (const dtype of dtypes) {
-  const marker = path.join(dir, `.bench-built-v1-${dtype}`);
-  if (fs.existsSync(marker)) continue;
-  const t0 = performance.now();
-  withLoopTypedArrayFrom(() =>
-    buildTestModel(dir, { preset: "qwen05", seed: 0, linears: dtype as "fp32" | "q8" }),
-  );
-  fs.writeFileSync(marker, "");
-  console.log(
-    `built the qwen05 ${dtype} model in ${((performance.now() - t0) / 1000).toFixed(0)} s -> ${dir}`,
-  );
-}
-
-/**
- * Int8Array.from(typedArray, fn) collects the source into a JS array first, which fails beyond ~134M
- * elements (the q8 build of the 151,936 x 896 table). Loop instead while building.
- */
-function withLoopTypedArrayFrom<T>(f: () => T): T {
-  const orig = Int8Array.from as (src: ArrayLike<number>, fn?: (v: number, i: number) => number) => Int8Array;
-  const patched = function (this: unknown, src: ArrayLike<number>, fn?: (v: number, i: number) => number) {
-    if (ArrayBuffer.isView(src) && fn) {
-      const out = new Int8Array(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = fn(src[i], i);
-      return out;
-    }
-    return orig.call(Int8Array, src, fn);
-  };
-  (Int8Array as unknown as { from: unknown }).from = patched;
-  try {
-    return f();
-  } finally {
-    (Int8Array as unknown as { from: unknown }).from = orig;
-  }
+  const seconds = ensureTestModel(dir, "qwen05", dtype as "fp32" | "q8");
+  if (seconds > 0) console.log(`built the qwen05 ${dtype} model in ${seconds.toFixed(0)} s -> ${dir}`);
 }
 
 // ---- the queries: one instruction per candidate, 20 inputs

@@ -333,7 +333,11 @@ export class WrappedBlackBox implements BlackBox {
       : this.claimAndSend(
           callId,
           provider,
-          request.parts ? { ...full, parts: { ...request.parts } } : full,
+          {
+            ...full,
+            ...(request.parts ? { parts: { ...request.parts } } : {}),
+            ...(request.batchGroup ? { batchGroup: request.batchGroup } : {}),
+          },
           key,
           options,
         );

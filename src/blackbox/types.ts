@@ -24,6 +24,12 @@ export interface CompletionRequest extends CompletionParams {
    * boxes (the user's own pipeline) receive these instead of the rendered prompt.
    */
   parts?: { instruction: string; input: string };
+  /**
+   * A hint, not part of the request (nor of its cache key): the requests of one group (one evaluation's
+   * queries) and this one's place in it. The local provider decodes a group's requests as batches of
+   * their own, whatever the timing, so answers do not depend on which requests share a batch.
+   */
+  batchGroup?: { id: string; size: number; index: number };
 }
 
 /** What a provider returns for one request (text out). */

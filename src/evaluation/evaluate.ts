@@ -9,6 +9,9 @@ import { quoted, UserCodeError } from "../util/user-code-error.js";
 /** Default cap on black-box answer tokens: the metrics only read the first sentence of an answer. */
 export const DEFAULT_ANSWER_TOKENS = 64;
 
+/** Evaluations started by this process (batch-group ids). */
+let evaluations = 0;
+
 /** Options of {@link evaluateInstruction}. */
 export interface EvaluateOptions {
   /** A built-in metric name or a scorer (user function, LLM judge; see src/metrics). */
@@ -86,11 +89,14 @@ export async function evaluateInstruction(
   const placed = (i: number, input: string) => (err: unknown) => {
     throw err instanceof UserCodeError ? err.at(where(i, input)) : err;
   };
+  // this evaluation's queries are one batch group: a local black box batches them on their own
+  const group = `evaluation-${++evaluations}`;
   const settled = await Promise.allSettled(
     examples.map(async (ex, i): Promise<ExampleResult> => {
       const prompt = renderQuery(instruction, ex.input, template);
+      const batchGroup = { id: group, size: examples.length, index: i };
       const c = await blackBox
-        .complete({ prompt, maxTokens, parts: { instruction, input: ex.input } })
+        .complete({ prompt, maxTokens, parts: { instruction, input: ex.input }, batchGroup })
         .catch(placed(i, ex.input));
       const example = metricExample(ex);
       const scored = await scorer.score(c.text, example).catch(placed(i, ex.input));

@@ -55,6 +55,8 @@ export class LocalModel implements LocalModelHandle {
     readonly decoder: PreparedDecoder,
     /** The ONNX variant opened (after "auto" was resolved). */
     readonly dtype = "fp32",
+    /** Release the decoder (shared by the models opened on the same graph: see openLocalModel). */
+    private readonly releaseDecoder: () => Promise<void> = () => decoder.release(),
   ) {}
 
   /** Hidden size of the embeddings. */
@@ -166,27 +168,85 @@ export class LocalModel implements LocalModelHandle {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.decoder.release();
+    await this.releaseDecoder();
   }
 }
 
 /**
  * Open a model: `source` is a local folder or `hf:org/name[@rev]` (downloaded once into the hub
- * cache). Runs the prepare step if needed (cached beside the graph).
+ * cache). Runs the prepare step if needed (cached beside the graph). Models opened on the same graph
+ * file share its ORT sessions (see {@link sharedDecoder}); each is closed on its own.
  */
 export async function openLocalModel(source: string, options: LocalModelOptions = {}): Promise<LocalModel> {
   const { dir, dtype } = await resolveWithDtype(source, options);
   const folder = readModelFolder(dir, { dtype });
   const chat = new ChatFormat(folder);
-  const files = await prepareDecoder(folder.decoderFile, { hidden: folder.hidden });
-  const settings = { threads: options.threads };
-  const decoder = new PreparedDecoder(
-    await openSession(files.decoder, settings),
-    await openSession(files.embed, settings),
-    files.manifest.hidden,
-    files.decoder,
-  );
-  return new LocalModel(folder, files, chat, decoder, dtype ?? "fp32");
+  const shared = await sharedDecoder(folder, options.threads);
+  return new LocalModel(folder, shared.files, chat, shared.decoder, dtype ?? "fp32", shared.release);
+}
+
+/** A decoder opened once per graph file and thread setting, with its users (see {@link sharedDecoder}). */
+interface SharedDecoder {
+  ready: Promise<{ files: PreparedFiles; decoder: PreparedDecoder }>;
+  users: number;
+}
+const openDecoders = new Map<string, SharedDecoder>();
+
+/** Graph files with a decoder open in this process and their users (tests, diagnostics). */
+export function openDecoderUsers(): Map<string, number> {
+  return new Map([...openDecoders].map(([k, e]) => [k.split("\u0000")[0], e.users]));
+}
+
+/**
+ * The ORT sessions of a model folder's graph, opened once per process for every model opened on the
+ * same graph file (folder and variant) and thread setting: the generator and a local black box on the
+ * same model (the default command) share one copy of the weights and load it once. ORT runs concurrent
+ * requests on one session (the same outputs as one at a time). `release` closes the sessions with their
+ * last user.
+ */
+async function sharedDecoder(
+  folder: ModelFolder,
+  threads: number | undefined,
+): Promise<{ files: PreparedFiles; decoder: PreparedDecoder; release: () => Promise<void> }> {
+  const key = `${path.resolve(folder.decoderFile)}\u0000${threads ?? ""}`;
+  let entry = openDecoders.get(key);
+  if (!entry) {
+    const ready = (async () => {
+      const files = await prepareDecoder(folder.decoderFile, { hidden: folder.hidden });
+      const settings = { threads };
+      const decoder = new PreparedDecoder(
+        await openSession(files.decoder, settings),
+        await openSession(files.embed, settings),
+        files.manifest.hidden,
+        files.decoder,
+      );
+      return { files, decoder };
+    })();
+    const made: SharedDecoder = { ready, users: 0 };
+    entry = made;
+    openDecoders.set(key, made);
+    ready.catch(() => {
+      if (openDecoders.get(key) === made) openDecoders.delete(key);
+    });
+  }
+  const e = entry;
+  e.users++;
+  let got: { files: PreparedFiles; decoder: PreparedDecoder };
+  try {
+    got = await e.ready;
+  } catch (err) {
+    e.users--;
+    throw err;
+  }
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    if (--e.users > 0) return;
+    if (openDecoders.get(key) === e) openDecoders.delete(key);
+    await got.decoder.release();
+  };
+  return { ...got, release };
 }
 
 /** The dtype "auto" resolves to when available, and its graph (transformers.js naming). */

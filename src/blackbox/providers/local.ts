@@ -16,6 +16,13 @@
  * batch and rejects with a TimeoutError once that has passed). Other aborts remove a queued request at
  * once (it is never decoded) and drop a running one at its next token.
  *
+ * Deterministic batches: requests naming a batch group (`batchGroup`: one evaluation's queries) are
+ * decoded as batches of their own group, in index order, whatever the timing (the scheduler's batch
+ * groups). On by default for variants with dynamically quantised activations (q8, q4 ...: one scale per
+ * tensor over the whole batch), whose answers then depend only on the requests; those variants also keep
+ * no prefix across batches (a prefix computed in two passes quantises differently from one computed in
+ * one), only within a batch. fp32/fp16 answers do not depend on the batch, so they batch by arrival.
+ *
  * Variant: with no dtype given, fp32 (onnx/model.onnx); "auto" picks q8 (onnx/model_quantized.onnx)
  * when the model has it, else fp32.
  */
@@ -31,9 +38,10 @@ import type { CompletionRequest, Provider, ProviderResponse } from "../types.js"
 export interface LocalProviderOptions {
   /**
    * ONNX variant (fp32, fp16, q8, q4 ..., or "auto": q8 when the model has it, else fp32); default fp32.
-   * fp32 is the default because batched fp32 answers equal one-at-a-time answers (runs reproduce), while
-   * q8 quantises activations per tensor, so a q8 answer depends on the other requests of its batch; and
-   * on 2 CPU cores q8 was not faster than fp32 (npm run bench:local). q8 saves download and memory.
+   * fp32 is the default: batched fp32 answers equal one-at-a-time answers. q8 quantises activations per
+   * tensor, so a q8 answer depends on the other requests of its batch; with batch groups (on by default
+   * for quantised variants) its batches, hence its answers, are deterministic, but whether q8 is faster
+   * end to end is not measured yet (npm run bench:zero-config -- --dtype q8). q8 saves download and memory.
    */
   dtype?: string;
   /** Hub revision for hf: ids. */
@@ -48,6 +56,13 @@ export interface LocalProviderOptions {
   batchWaitMs?: number;
   /** Share the KV cache of common prompt prefixes within and across batches (default true). */
   prefixReuse?: boolean;
+  /**
+   * Decode each batch group (CompletionRequest.batchGroup) as batches of its own, whatever the timing
+   * (default: true for quantised variants, false for fp32/fp16; see the module comment).
+   */
+  groupBatches?: boolean;
+  /** The black box's concurrency limit: a batch group that cannot complete runs once this many wait. */
+  concurrency?: number;
   /** Per-request timeout counted from the start of its batch, ms (default: the black box's timeout; none). */
   timeoutMs?: number;
   /** Extra settings given by the black-box layer (its providerOptions are read from here). */
@@ -66,6 +81,8 @@ function settingsOf(options: LocalProviderOptions): LocalProviderOptions {
     batchSize: pick("batchSize", options.batchSize),
     batchWaitMs: pick("batchWaitMs", options.batchWaitMs),
     prefixReuse: pick("prefixReuse", options.prefixReuse),
+    groupBatches: pick("groupBatches", options.groupBatches),
+    concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
   };
 }
@@ -76,7 +93,12 @@ type Job = ScheduledJob<CompletionRequest, ProviderResponse>;
 class LocalProvider implements Provider {
   readonly provider = "local";
   readonly scheduler: BatchScheduler<CompletionRequest, ProviderResponse>;
+  /** Prefixes kept across batches (null: none). */
   readonly prefixCache: PrefixKvCache | null;
+  /** Share prefixes within a batch. */
+  private readonly sharePrefix: boolean;
+  /** Batch groups honoured (deterministic batches). */
+  readonly groupBatches: boolean;
 
   constructor(
     readonly model: string,
@@ -84,17 +106,24 @@ class LocalProvider implements Provider {
     private readonly defaultMaxTokens: number,
     s: LocalProviderOptions,
   ) {
-    this.prefixCache = s.prefixReuse === false ? null : new PrefixKvCache();
+    const quantised = isQuantised(local.dtype);
+    this.groupBatches = s.groupBatches ?? quantised;
+    this.sharePrefix = s.prefixReuse !== false;
+    // a quantised prefix computed in two passes differs from one computed in one: deterministic
+    // batches of a quantised model keep none across batches
+    this.prefixCache = this.sharePrefix && !(quantised && this.groupBatches) ? new PrefixKvCache() : null;
     const timeoutMs = s.timeoutMs;
     this.scheduler = new BatchScheduler((jobs) => this.runBatch(jobs, timeoutMs), {
       maxBatch: s.batchSize ?? LOCAL_BATCH_SIZE,
       maxWaitMs: s.batchWaitMs ?? 5,
       keepOnAbort: (reason) => reason instanceof TimeoutError,
+      stallAt: s.concurrency ?? LOCAL_BATCH_SIZE,
     });
   }
 
   complete(request: CompletionRequest, options: { signal: AbortSignal }): Promise<ProviderResponse> {
-    return this.scheduler.submit(request, options.signal);
+    const group = this.groupBatches ? request.batchGroup : undefined;
+    return this.scheduler.submit(request, options.signal, group);
   }
 
   private async runBatch(all: Job[], timeoutMs: number | undefined): Promise<void> {
@@ -130,7 +159,7 @@ class LocalProvider implements Provider {
         cancelled: () => dropped(j),
       })),
       {
-        sharePrefix: this.prefixCache !== null,
+        sharePrefix: this.sharePrefix,
         prefixCache: this.prefixCache,
         onDone: (i, c) => settle(jobs[i], c),
       },
@@ -141,6 +170,11 @@ class LocalProvider implements Provider {
     await this.scheduler.idle();
     await this.local.close();
   }
+}
+
+/** True for ONNX variants with dynamically quantised activations (everything but fp32 and fp16). */
+export function isQuantised(dtype: string): boolean {
+  return dtype !== "fp32" && dtype !== "fp16";
 }
 
 /**

@@ -28,6 +28,11 @@ export const taskSection = {
     .describe("benchmark data folder (default $INSTRUCTZERO_DATA, else downloaded once)"),
   validationSize: int(1).default(20).describe("validation examples scored per candidate instruction"),
   demos: int(1).default(5).describe("demonstrations shown to the instruction generator"),
+  targetDemos: int(0)
+    .default(0)
+    .describe(
+      "few-shot prompts: input/output demonstrations put in the black box's prompt, after the instruction (0: zero-shot); drawn from a demo pool that never overlaps validation, selection or test (README, Few-shot prompts)",
+    ),
 };
 
 /** The system whose instruction is optimised. */
@@ -191,6 +196,12 @@ export const searchSection = {
     .optional()
     .describe(
       "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the paper's protocol (every default as it is). efficient: racing true, batchMode distinct, stopAtPerfect true (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it reached the paper protocol's final median accuracy after 400-1,250 calls, where the paper protocol needed 1,100-1,800 (README, Benchmarks)",
+    ),
+  demoSearch: z
+    .boolean()
+    .default(false)
+    .describe(
+      "with targetDemos K: search (soft prompt, demonstration set) pairs jointly, the demonstration set of each candidate chosen from the demo pool (instructzero and uniform; README, Few-shot prompts)",
     ),
 };
 

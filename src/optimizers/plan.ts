@@ -73,7 +73,8 @@ const TYPICAL_INSTRUCTION = "x".repeat(80);
  * Estimate calls, tokens and dollars of a run laid out by `layoutRun` (its splits, selection split and
  * baselines; or bare splits, with the selection and baselines given in `options`). Calls are an upper
  * bound (repeated instructions are not re-queried and cached answers cost nothing); tokens use 4
- * characters per token and the answers' length (capped by the answer-token limit) for outputs.
+ * characters per token and the answers' length (capped by the answer-token limit) for outputs; with
+ * `targetDemos` every query's input includes its demonstrations.
  */
 export function planRun(
   config: RunConfig,
@@ -94,11 +95,13 @@ export function planRun(
   const splits = "splits" in layout ? layout.splits : layout;
   const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
+  // few-shot prompts: every query carries K demonstrations (the run's fixed ones; an estimate with demoSearch)
+  const demos = "splits" in layout ? (layout.target?.demos ?? []) : [];
   const perQuery = (set: readonly Example[], template: "validation" | "test") => {
     let input = 0;
     let output = 0;
     for (const ex of set) {
-      input += tokens(renderQuery(TYPICAL_INSTRUCTION, ex.input, template));
+      input += tokens(renderQuery(TYPICAL_INSTRUCTION, ex.input, template, demos));
       output += Math.min(maxTokens, tokens(ex.answers[0] ?? "") + 2);
     }
     return { input, output };

@@ -34,7 +34,7 @@ import { selectBest } from "./phases/selection.js";
 import { scoreTest } from "./phases/test-phase.js";
 import { layoutRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
-import { bestIndex } from "./score-candidate.js";
+import { bestIndex, demosOf } from "./score-candidate.js";
 import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
 
 export type { RunOutcome } from "./outcome.js";
@@ -170,6 +170,8 @@ async function prepareRun(
     splits: layout.splits,
     metric,
     demos: layout.demos,
+    targetDemos: layout.target.demos,
+    demoPool: layout.target.pool,
     generator: deps.generator,
     pointProposer: deps.pointProposer,
     maxTokens: config.maxTokens,
@@ -251,7 +253,7 @@ async function afterSearch(
   if (p.runTest) {
     progress("test", winner.score);
     await phases.run("test", async () => {
-      test = await scoreTest(ctx, winner.instruction, layout.splits.test);
+      test = await scoreTest(ctx, winner.instruction, layout.splits.test, demosOf(ctx, winner));
     });
     if (aborted()) return "interrupted";
   }

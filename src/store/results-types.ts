@@ -36,6 +36,8 @@ export interface BaselineResult {
   kind: BaselineKind;
   /** The instruction ("" for no instruction). */
   instruction: string;
+  /** Its demonstrations when they differ from the run's fixed ones (`demoSearch` baselines). */
+  demos?: { input: string; output: string }[];
   validation: { score: number; scores: number[] };
   test: { score: number; scores: number[]; low: number; high: number } | null;
 }

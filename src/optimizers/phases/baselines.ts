@@ -7,7 +7,7 @@
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import { meanInterval } from "../../stats/interval.js";
-import type { Task, TaskSplits } from "../../tasks/types.js";
+import type { Demo, Task, TaskSplits } from "../../tasks/types.js";
 import { seedFor } from "../../util/rng.js";
 import type { MethodContext } from "../types.js";
 import type { BaselineKind, BaselineResult } from "./results-types.js";
@@ -17,8 +17,8 @@ import { runState } from "./run-state.js";
 export function baselineList(
   task: Task,
   userBaselines: readonly string[],
-): { name: string; kind: BaselineKind; instruction: string }[] {
-  const list: { name: string; kind: BaselineKind; instruction: string }[] = [
+): { name: string; kind: BaselineKind; instruction: string; demos?: Demo[] }[] {
+  const list: { name: string; kind: BaselineKind; instruction: string; demos?: Demo[] }[] = [
     { name: "no instruction", kind: "none", instruction: "" },
   ];
   const human = task.humanInstructions?.find((h) => h.trim() !== "");
@@ -60,6 +60,7 @@ export async function scoreBaselines(
       metric: ctx.metric,
       maxTokens: ctx.maxTokens,
       split: "validation",
+      demos: b.demos ?? ctx.targetDemos ?? [],
     });
     let t: BaselineResult["test"] = null;
     if (test) {
@@ -68,6 +69,7 @@ export async function scoreBaselines(
         maxTokens: ctx.maxTokens,
         template: "test",
         split: "test",
+        demos: b.demos ?? ctx.targetDemos ?? [],
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };

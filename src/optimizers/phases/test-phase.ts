@@ -1,21 +1,23 @@
 /** The test phase: the winner scored once on the test split, with a 95% bootstrap interval. */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { TestResult } from "../../store/types.js";
-import type { Example } from "../../tasks/types.js";
+import type { Demo, Example } from "../../tasks/types.js";
 import type { MethodContext } from "../types.js";
 import { testInterval } from "./baselines.js";
 
-/** Score `instruction` on the `test` examples with the run's (budgeted) black box and metric. */
+/** Score `instruction` (with `demos`: the run's fixed demonstrations by default) on the `test` examples with the run's (budgeted) black box and metric. */
 export async function scoreTest(
   ctx: MethodContext,
   instruction: string,
   test: readonly Example[],
+  demos: readonly Demo[] = ctx.targetDemos ?? [],
 ): Promise<TestResult> {
   const ev = await evaluateInstruction(ctx.blackBox, instruction, test, {
     metric: ctx.metric,
     template: "test",
     split: "test",
     maxTokens: ctx.maxTokens,
+    demos,
   });
   const feedback = ev.examples.some((e) => e.feedback !== undefined)
     ? ev.examples.map((e) => e.feedback ?? null)

@@ -93,9 +93,7 @@ export async function evaluateInstruction(
     examples.map(async (ex, i): Promise<ExampleResult> => {
       const prompt = renderQuery(instruction, ex.input, template, demos);
       const parts = demos.length ? { instruction, input: ex.input, demos } : { instruction, input: ex.input };
-      const c = await blackBox
-        .complete({ prompt, maxTokens, parts })
-        .catch(placed(i, ex.input));
+      const c = await blackBox.complete({ prompt, maxTokens, parts }).catch(placed(i, ex.input));
       const example = metricExample(ex);
       const scored = await scorer.score(c.text, example).catch(placed(i, ex.input));
       checkMetricValue(scorer, scored, { split, index: i, example });

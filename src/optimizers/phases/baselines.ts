@@ -56,11 +56,12 @@ export async function scoreBaselines(
       out.push(prev);
       continue;
     }
+    const demos = b.demos ?? ctx.targetDemos ?? [];
     const v = await evaluateInstruction(ctx.blackBox, b.instruction, splits.validation, {
       metric: ctx.metric,
       maxTokens: ctx.maxTokens,
       split: "validation",
-      demos: b.demos ?? ctx.targetDemos ?? [],
+      demos,
     });
     let t: BaselineResult["test"] = null;
     if (test) {
@@ -69,12 +70,17 @@ export async function scoreBaselines(
         maxTokens: ctx.maxTokens,
         template: "test",
         split: "test",
-        demos: b.demos ?? ctx.targetDemos ?? [],
+        demos,
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };
     }
-    out.push({ ...b, validation: { score: v.score, scores: v.scores }, test: t });
+    out.push({
+      ...b,
+      ...(demos.length ? { demos } : {}),
+      validation: { score: v.score, scores: v.scores },
+      test: t,
+    });
     state.baselines.put([...out, ...done.filter((d) => !out.some((o) => o.name === d.name))]);
   }
   return out;

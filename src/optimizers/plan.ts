@@ -5,6 +5,7 @@ import type { RunConfig } from "../store/types.js";
 import { renderQuery } from "../tasks/templates.js";
 import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
+import { demoBaselineCount } from "./demo-baselines.js";
 import { getMethod } from "./methods/index.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
@@ -107,7 +108,7 @@ export function planRun(
     return { input, output };
   };
   const test = options.skipTest ? [] : splits.test;
-  const nBaselines = options.baselines ?? 1 + config.baselines.length;
+  const nBaselines = (options.baselines ?? 1 + config.baselines.length) + demoBaselineCount(config);
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
   // every scoring query of the run: [examples, times, template]
   const sets: QuerySets = [

@@ -13,6 +13,7 @@ import type { JudgeMetric, Scorer } from "../metrics/types.js";
 import { type Ledger, LockLostError, type RunLock } from "../store/ledger.js";
 import type { TestResult } from "../store/types.js";
 import { BudgetedBlackBox, type RunBudget, RunInterrupted } from "./budget.js";
+import { demoBaselines } from "./demo-baselines.js";
 import { getMethod, type SearchMethod } from "./methods/index.js";
 import {
   loadOutcome,
@@ -243,12 +244,13 @@ async function afterSearch(
   });
   const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
   if (aborted()) return "interrupted";
+  const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];
   await phases.run("baselines", async () => {
-    baselines = await scoreBaselines(ctx, layout.baselines, layout.splits, p.runTest);
+    const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
+    baselines = await scoreBaselines(ctx, list, layout.splits, p.runTest);
   });
   if (aborted()) return "interrupted";
-  const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let test: TestResult | null = null;
   if (p.runTest) {
     progress("test", winner.score);

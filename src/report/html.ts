@@ -135,6 +135,8 @@ const KIND_TEXT: Record<BaselineResult["kind"], string> = {
   none: "the black box without any instruction",
   human: "the task's human-written instruction",
   user: "your own instruction",
+  "zero-shot": "the chosen instruction without demonstrations",
+  "random-demos": "the chosen instruction with random demonstrations of the demo pool",
 };
 
 /** The verdict section: the comparisons in words, then the winner's and each baseline's test card. */

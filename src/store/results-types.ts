@@ -27,7 +27,8 @@ export interface SelectionResult {
 }
 
 /** Where a baseline instruction came from. */
-export type BaselineKind = "none" | "human" | "user";
+/** zero-shot, random-demos: the chosen instruction without / with random demonstrations (`demoSearch`). */
+export type BaselineKind = "none" | "human" | "user" | "zero-shot" | "random-demos";
 
 /** A baseline's scores. */
 export interface BaselineResult {

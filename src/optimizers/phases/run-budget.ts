@@ -10,6 +10,7 @@ import type { Ledger } from "../../store/ledger.js";
 import { renderQuery } from "../../tasks/templates.js";
 import type { Demo, Example } from "../../tasks/types.js";
 import { type BudgetedBlackBox, RunBudget } from "../budget.js";
+import { demoBaselineCount } from "../demo-baselines.js";
 import type { RunLayout } from "../run-layout.js";
 
 /**
@@ -54,7 +55,10 @@ export function keepForAfterSearch(
     ...(selection.examples.length
       ? Array.from({ length: config.selectionTopK }, () => selection.examples).flat()
       : []),
-    ...baselines.flatMap(() => [...splits.validation, ...(runTest ? splits.test : [])]),
+    ...[...baselines, ...Array(demoBaselineCount(config)).fill(null)].flatMap(() => [
+      ...splits.validation,
+      ...(runTest ? splits.test : []),
+    ]),
     ...(runTest ? splits.test : []),
   ];
   const worst = worstCaseOf(after, config, boxes.blackBox, boxes.judge, worstDemos(layout, config));

@@ -204,3 +204,57 @@ describe("a few-shot run (library, function black box)", () => {
     expect(calls.filter((c) => pool.has(c.input))).toEqual([]);
   });
 });
+
+describe("money with demonstrations", () => {
+  let server: FakeOpenAI;
+  let model: string;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    server = await startFakeOpenAI();
+    process.env.OPENAI_BASE_URL = server.url;
+    process.env.OPENAI_API_KEY = "test";
+    model = join(mkdtempSync(join(tmpdir(), "iz-fewshot-money-")), "micro");
+    buildTestModel(model, { preset: "micro", seed: 0 });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await server.close();
+  });
+
+  it("--max-cost holds with K demonstrations in every prompt; the dollars are those of the prompts sent", async () => {
+    const opts = {
+      examples,
+      blackBox: "openai:gpt-4o-mini",
+      generator: model,
+      method: "uniform",
+      budget: 12,
+      initialPoints: 12,
+      validationSize: 5,
+      targetDemos: 4,
+      demoSearch: true,
+      store: false as const,
+      cache: false,
+    };
+    const before = server.requests.length;
+    const full = await optimizeInstruction(opts);
+    expect(full.status).toBe("completed");
+    const sent = server.requests.slice(before);
+    // every scoring prompt carried 4 demonstrations ("Input:" 5 times: 4 demos and the query), except
+    // the "winner zero-shot" baseline's (validation and test)
+    const inputs = sent.map((r) => r.prompt.match(/Input: /g)?.length);
+    expect(new Set(inputs)).toEqual(new Set([5, 1]));
+    expect(inputs.filter((n) => n === 1)).toHaveLength(5 + full.test!.scores.length);
+    const paid = sent.reduce((a, r) => a + Math.ceil(r.prompt.length / 4), 0);
+    expect(full.totals.inputTokens).toBe(paid);
+    expect(full.totals.costUsd).toBeCloseTo(
+      (0.15 * full.totals.inputTokens + 0.6 * full.totals.outputTokens) / 1e6,
+      12,
+    );
+
+    const maxCost = full.totals.costUsd / 3;
+    const capped = await optimizeInstruction({ ...opts, maxCost });
+    expect(capped.status).toBe("stopped");
+    expect(capped.reason).toMatch(/--max-cost/);
+    expect(capped.totals.costUsd).toBeLessThanOrEqual(maxCost);
+  });
+});

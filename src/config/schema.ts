@@ -153,7 +153,7 @@ export const generatorSection = {
 export const searchSection = {
   method: text()
     .default("instructzero")
-    .describe("search method (see `instructzero optimize --help`): instructzero | uniform | ape"),
+    .describe("search method (see `instructzero optimize --help`): instructzero | uniform | ape | mipro"),
   budget: int(1).default(150).describe("evaluations (candidate instructions scored)"),
   seed: z
     .int()

@@ -11,6 +11,7 @@ import { type OptimizeResult, optimizeInstruction, resumeRun } from "../../src/a
 import type { BlackBoxQuery } from "../../src/blackbox/providers/function.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { randomDemos } from "../../src/optimizers/demo-baselines.js";
+import { demoSetPool, pairOrder, poolSize } from "../../src/optimizers/methods/mipro.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
 import { layoutRun } from "../../src/optimizers/run-layout.js";
 import { inMemoryTask } from "../../src/optimizers/run-task.js";
@@ -60,7 +61,7 @@ describe("topK", () => {
   });
 });
 
-describe.each(["uniform", "instructzero"])("demoSearch (%s)", (method) => {
+describe.each(["uniform", "instructzero", "mipro"])("demoSearch (%s)", (method) => {
   it("scores each candidate with its own demonstration set from the pool; the verdict adds zero-shot and random demos", async () => {
     const calls: BlackBoxQuery[] = [];
     const r = await optimizeInstruction({
@@ -130,6 +131,31 @@ describe.each(["uniform", "instructzero"])("demoSearch (%s)", (method) => {
     expect(resumed.status).toBe("completed");
     expect(essence(resumed)).toEqual(essence(ref));
     expect(resumed.best).toEqual(ref.best);
+  });
+});
+
+describe("mipro pools", () => {
+  it("pairs every instruction with every demonstration set once, in a seeded order", () => {
+    expect(poolSize(10)).toBe(5);
+    expect(poolSize(1)).toBe(2);
+    const order = pairOrder(3, 4, 0);
+    expect(order).toHaveLength(12);
+    expect(new Set(order.map((p) => p.join()))).toHaveProperty("size", 12);
+    expect(pairOrder(3, 4, 0)).toEqual(order);
+    expect(pairOrder(3, 4, 1)).not.toEqual(order);
+    const pool = Array.from({ length: 8 }, (_, i) => ({ input: `i${i}`, output: `o${i}` }));
+    const sets = demoSetPool(pool, 2, 5, 0);
+    expect(sets).toHaveLength(5);
+    for (const set of sets) expect(set).toHaveLength(2);
+    expect(demoSetPool(pool, 0, 5, 0)).toEqual([[]]);
+  });
+
+  it("scores at most poolSize(budget) distinct instructions, each pair at most once", async () => {
+    const r = await optimizeInstruction({ ...base("mipro"), blackBox: answer, store: false });
+    const instructions = new Set(r.evaluations.map((e) => e.instruction));
+    expect(instructions.size).toBeLessThanOrEqual(poolSize(10));
+    const pairs = r.evaluations.map((e) => JSON.stringify([e.instruction, e.demos]));
+    expect(r.evaluations.filter((e) => !e.reused)).toHaveLength(new Set(pairs).size);
   });
 });
 

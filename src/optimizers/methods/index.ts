@@ -7,12 +7,13 @@ import { closest } from "../../util/suggest.js";
 import { ape } from "./ape.js";
 import { instructzero } from "./instructzero.js";
 import type { SearchMethod } from "./method.js";
+import { mipro } from "./mipro.js";
 import { uniform } from "./uniform.js";
 
 export type { SearchMethod } from "./method.js";
 
 /** Every method, in the order help and tables show them. */
-export const METHODS: readonly SearchMethod[] = [instructzero, uniform, ape];
+export const METHODS: readonly SearchMethod[] = [instructzero, uniform, ape, mipro];
 
 /** Every method name. */
 export function methodNames(): string[] {

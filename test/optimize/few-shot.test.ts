@@ -17,6 +17,11 @@ import { planRun } from "../../src/optimizers/plan.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
 import { demoPool, layoutRun } from "../../src/optimizers/run-layout.js";
 import { inMemoryTask } from "../../src/optimizers/run-task.js";
+import { transferRun } from "../../src/optimizers/transfer.js";
+import { exportRun } from "../../src/report/export.js";
+import { renderHtmlReport } from "../../src/report/html.js";
+import { formatRunDetails } from "../../src/report/text.js";
+import { openLedger } from "../../src/store/ledger.js";
 import { renderQuery } from "../../src/tasks/templates.js";
 import { examplesFromObjects, examplesSha256 } from "../../src/tasks/user-file.js";
 
@@ -202,6 +207,60 @@ describe("a few-shot run (library, function black box)", () => {
     // no query of the run ever used a demonstration's input
     const pool = new Set(layout.target.pool.map((d) => d.input));
     expect(calls.filter((c) => pool.has(c.input))).toEqual([]);
+  });
+
+  it("show, export and the report name the chosen demonstrations; transfer carries them", async () => {
+    const store = join(mkdtempSync(join(tmpdir(), "iz-fewshot-show-")), "runs.sqlite");
+    const r = await optimizeInstruction({
+      examples,
+      blackBox: async (q) => (q.demos.length === 2 ? reverse(q.input) : q.input),
+      generator: model,
+      method: "uniform",
+      budget: 4,
+      initialPoints: 4,
+      validationSize: 5,
+      targetDemos: 2,
+      store,
+      cache: false,
+    });
+    const ledger = openLedger(store, { create: false });
+    try {
+      const run = exportRun(ledger, r.runId);
+      expect(run.best?.demos).toEqual(r.best?.demos);
+      const [a, b] = r.best!.demos!;
+      const text = formatRunDetails(run);
+      expect(text).toContain(
+        `  with 2 demonstrations:\n    Input: ${a.input}  Output: ${a.output}\n    Input: ${b.input}  Output: ${b.output}\n`,
+      );
+      // transfer: every prompt carried to another target keeps its demonstrations
+      const server = await startFakeOpenAI();
+      try {
+        const t = await transferRun(ledger, r.runId, ["openai:gpt-4o-mini"], {
+          baseURL: server.url,
+          env: { OPENAI_API_KEY: "k" },
+        });
+        const winner = t.rows.find((row) => row.name === "winner");
+        expect(winner?.demos).toEqual(r.best?.demos);
+        const winnerPrompts = server.requests.filter((q) =>
+          q.prompt.startsWith(`Instruction: ${r.best!.instruction}`),
+        );
+        expect(winnerPrompts.length).toBeGreaterThan(0);
+        for (const q of winnerPrompts)
+          expect(q.prompt).toContain(
+            `Input: ${a.input}\nOutput: ${a.output}\n\nInput: ${b.input}\nOutput: ${b.output}\n\nInput: `,
+          );
+        // the "no instruction" baseline is carried with the run's demonstrations too
+        expect(t.rows.find((row) => row.name === "no instruction")?.demos).toEqual(r.best?.demos);
+      } finally {
+        await server.close();
+      }
+      const html = renderHtmlReport(run);
+      expect(html).toContain(
+        `<pre class="demos" id="best-demos">Input: ${a.input}\nOutput: ${a.output}\n\nInput: ${b.input}\nOutput: ${b.output}</pre>`,
+      );
+    } finally {
+      ledger.close();
+    }
   });
 });
 

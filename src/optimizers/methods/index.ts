@@ -20,6 +20,11 @@ export function methodNames(): string[] {
   return METHODS.map((m) => m.name);
 }
 
+/** The methods `instructzero bench` sweeps when `--methods` is not given. */
+export function defaultSweepMethods(): string[] {
+  return METHODS.filter((m) => m.sweepByDefault !== false).map((m) => m.name);
+}
+
 /** The method called `name`; UserError listing the known ones otherwise. */
 export function getMethod(name: string): SearchMethod {
   const m = METHODS.find((x) => x.name === name);

@@ -104,6 +104,8 @@ export const mipro: SearchMethod = {
     "MIPROv2-style: generated instructions x random demonstration sets, random search over the pairs (baseline)",
   usesProposer: false,
   usesGenerator: true,
+  // a few-shot baseline: asked for by name (`--methods ...,mipro`), so the default grid is unchanged
+  sweepByDefault: false,
   proposalCalls: () => 0,
   run: runMipro,
 };

@@ -168,3 +168,21 @@ describe("randomDemos", () => {
     expect(a.map((d) => pool.indexOf(d))).toEqual([...a.map((d) => pool.indexOf(d))].sort((x, y) => x - y));
   });
 });
+
+describe("demoSearch options", () => {
+  it("needs targetDemos K > 0 and a soft-prompt method", () => {
+    const extras = { examplesHash: examplesSha256(list), blackBoxFunction: true };
+    expect(() => makeRunConfig({ task: "examples", demoSearch: true }, extras)).toThrow(
+      /demoSearch searches demonstration sets: set targetDemos K > 0/,
+    );
+    expect(() =>
+      makeRunConfig(
+        { task: "examples", demoSearch: true, targetDemos: 2, method: "ape", proposer: "openai:x" },
+        extras,
+      ),
+    ).toThrow(/method ape has no soft prompts/);
+    expect(makeRunConfig({ task: "examples", demoSearch: true, targetDemos: 2 }, extras).demoSearch).toBe(
+      true,
+    );
+  });
+});

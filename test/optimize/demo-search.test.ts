@@ -134,6 +134,51 @@ describe.each(["uniform", "instructzero", "mipro"])("demoSearch (%s)", (method) 
   });
 });
 
+describe("demoSearch with racing and fresh selection", () => {
+  it("races (soft prompt, demonstration set) pairs and re-scores the top ones, with their sets, on fresh examples", async () => {
+    const store = join(dir, "racing.sqlite");
+    const calls: BlackBoxQuery[] = [];
+    const r = await optimizeInstruction({
+      ...base("instructzero"),
+      budget: 12,
+      validationSize: 10,
+      racing: true,
+      racingBlock: 2,
+      selection: "fresh",
+      selectionTopK: 3,
+      blackBox: async (q) => {
+        calls.push(q);
+        return answer(q);
+      },
+      store,
+    });
+    expect(r.status).toBe("completed");
+    const ledger = openLedger(store, { create: false });
+    const run = ledger.getRun(r.runId);
+    const evals = ledger.evaluations(r.runId);
+    ledger.close();
+    expect(evals.some((e) => e.scored !== undefined)).toBe(true); // some pairs were stopped early
+    const selection = run.result?.selection;
+    expect(selection?.rule).toBe("fresh");
+    // each selection candidate was scored on the fresh examples with its own demonstration set
+    const layout = layoutRun(run.config, inMemoryTask("examples", list));
+    const freshInputs = new Set(layout.selection.examples.map((e) => e.input));
+    expect(freshInputs.size).toBeGreaterThan(0);
+    expect(selection?.candidates.length).toBeGreaterThan(1);
+    for (const c of selection?.candidates ?? []) {
+      const rec = evals.find((e) => e.index === c.index)!;
+      const fresh = calls.filter(
+        (q) =>
+          q.instruction === rec.instruction &&
+          JSON.stringify(q.demos) === JSON.stringify(rec.demos) &&
+          freshInputs.has(q.input),
+      );
+      expect(fresh.length).toBeGreaterThanOrEqual(freshInputs.size);
+    }
+    expect(r.best?.index).toBe(selection?.winner);
+  });
+});
+
 describe("mipro pools", () => {
   it("pairs every instruction with every demonstration set once, in a seeded order", () => {
     expect(poolSize(10)).toBe(5);

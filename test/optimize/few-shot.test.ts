@@ -12,6 +12,7 @@ import { optimizeInstruction } from "../../src/api/optimize-instruction.js";
 import { createBlackBox, createFunctionBlackBox } from "../../src/blackbox/client.js";
 import type { BlackBoxQuery } from "../../src/blackbox/providers/function.js";
 import { evaluateInstruction } from "../../src/evaluation/evaluate.js";
+import { openLocalModel } from "../../src/generator/local-model.js";
 import { buildTestModel } from "../../src/generator/test-model/build.js";
 import { planRun } from "../../src/optimizers/plan.js";
 import { makeRunConfig } from "../../src/optimizers/run-config.js";
@@ -89,6 +90,27 @@ describe("few-shot prompts per provider kind", () => {
       expect(ev.inputTokens).toBe(Math.ceil(FEW_SHOT_VALIDATION.length / 4));
     });
   }
+
+  it("local: the same one user message (answer and prompt tokens as the runtime's for that text)", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "iz-fewshot-local-")), "micro");
+    buildTestModel(dir, { preset: "micro", seed: 21 });
+    const bb = createBlackBox(`local:${dir}`, { cache: false });
+    const ref = await openLocalModel(dir);
+    try {
+      const ev = await evaluateInstruction(bb, "give the opposite", [{ input: "happy", answers: ["sad"] }], {
+        metric: "em",
+        demos,
+        maxTokens: 5,
+      });
+      const want = await ref.complete(FEW_SHOT_VALIDATION, { maxNewTokens: 5 });
+      expect(ev.examples[0].prompt).toBe(FEW_SHOT_VALIDATION);
+      expect(ev.examples[0].output).toBe(want.text);
+      expect(ev.inputTokens).toBe(want.promptTokens);
+    } finally {
+      await bb.close();
+      await ref.close?.();
+    }
+  });
 
   it("function black boxes receive the demonstrations as `demos` (empty when zero-shot); they are in the cache key", async () => {
     const seen: BlackBoxQuery[] = [];

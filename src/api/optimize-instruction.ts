@@ -57,6 +57,8 @@ export interface CandidateResult {
   index: number;
   iteration: number;
   instruction: string;
+  /** Its demonstrations (few-shot prompts). */
+  demos?: { input: string; output: string }[];
   /** Mean validation score. */
   score: number;
   /** True when the instruction was already scored earlier in the run (its scores are reused). */
@@ -71,7 +73,14 @@ export interface OptimizeResult {
   status: "completed" | "stopped" | "interrupted";
   reason?: string;
   /** The chosen instruction (null before any evaluation). */
-  best: { index: number; instruction: string; validationScore: number; testScore: number | null } | null;
+  best: {
+    index: number;
+    instruction: string;
+    /** The demonstrations of the chosen prompt (`targetDemos` > 0), in the order they are shown. */
+    demos?: { input: string; output: string }[];
+    validationScore: number;
+    testScore: number | null;
+  } | null;
   /** Every candidate, in order. */
   evaluations: CandidateResult[];
   /** The chosen instruction on the test split (per example), when scored. */
@@ -199,6 +208,7 @@ function toResult(o: RunOutcome, session: RunSession): OptimizeResult {
       ? {
           index: o.best.index,
           instruction: o.best.instruction,
+          ...(o.best.demos ? { demos: o.best.demos } : {}),
           validationScore: o.best.score,
           testScore: o.test?.score ?? null,
         }
@@ -219,6 +229,7 @@ function candidateOf(
     index: r.index,
     iteration: r.iteration,
     instruction: r.instruction,
+    ...(r.demos ? { demos: r.demos } : {}),
     score: r.score,
     reused: r.reused,
     examples: r.scores.map((score, i) => ({

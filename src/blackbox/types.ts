@@ -23,7 +23,12 @@ export interface CompletionRequest extends CompletionParams {
    * The instruction and input the prompt was rendered from, when it is a scoring query. Function black
    * boxes (the user's own pipeline) receive these instead of the rendered prompt.
    */
-  parts?: { instruction: string; input: string };
+  parts?: {
+    instruction: string;
+    input: string;
+    /** The demonstrations rendered into the prompt (few-shot prompts); absent when zero-shot. */
+    demos?: readonly { input: string; output: string }[];
+  };
   /**
    * A hint, not part of the request (nor of its cache key): the requests of one group (one evaluation's
    * queries) and this one's place in it. The local provider decodes a group's requests as batches of

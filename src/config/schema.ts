@@ -40,6 +40,11 @@ export const taskSection = {
     .describe(
       "data hygiene before splitting: on (default: duplicate inputs merged, test inputs kept out of demos and validation) | off (the examples as the data has them, as the reference)",
     ),
+  targetDemos: int(0)
+    .default(0)
+    .describe(
+      "few-shot prompts: input/output demonstrations put in the black box's prompt, after the instruction (0: zero-shot); drawn from a demo pool that never overlaps validation, selection or test (README, Few-shot prompts)",
+    ),
 };
 
 /** The system whose instruction is optimised. */
@@ -162,7 +167,7 @@ export const generatorSection = {
 export const searchSection = {
   method: text()
     .default("instructzero")
-    .describe("search method (see `instructzero optimize --help`): instructzero | uniform | ape"),
+    .describe("search method (see `instructzero optimize --help`): instructzero | uniform | ape | mipro"),
   budget: int(1).default(150).describe("evaluations (candidate instructions scored)"),
   seed: z
     .int()
@@ -205,6 +210,12 @@ export const searchSection = {
     .optional()
     .describe(
       "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 530-2,315 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
+    ),
+  demoSearch: z
+    .boolean()
+    .default(false)
+    .describe(
+      "with targetDemos K: search (soft prompt, demonstration set) pairs jointly, the demonstration set of each candidate chosen from the demo pool (instructzero and uniform; README, Few-shot prompts)",
     ),
 };
 

@@ -3,7 +3,7 @@ import { addUsage, type CallUsage, zeroUsage } from "../blackbox/usage.js";
 import { builtinScorer, checkMetricValue, metricExample } from "../metrics/scorer.js";
 import type { JudgeUsage, Scorer } from "../metrics/types.js";
 import { type QueryTemplate, renderQuery } from "../tasks/templates.js";
-import type { Example, MetricName } from "../tasks/types.js";
+import type { Demo, Example, MetricName } from "../tasks/types.js";
 import { quoted, UserCodeError } from "../util/user-code-error.js";
 
 /** Default cap on black-box answer tokens: the metrics only read the first sentence of an answer. */
@@ -24,6 +24,8 @@ export interface EvaluateOptions {
   split?: string;
   /** The run phase, for error messages ("search", "selection", "baselines", "test") [not named]. */
   phase?: string;
+  /** Demonstrations put in every query (few-shot prompts, `targetDemos`; see renderQuery) [none]. */
+  demos?: readonly Demo[];
   /** Called as each example is scored (in completion order). */
   onExample?: (result: ExampleResult, index: number) => void;
 }
@@ -82,6 +84,7 @@ export async function evaluateInstruction(
   const maxTokens = options.maxTokens ?? DEFAULT_ANSWER_TOKENS;
   const scorer = typeof options.metric === "string" ? builtinScorer(options.metric) : options.metric;
   const split = options.split ?? template;
+  const demos = options.demos ?? [];
   // where a failure of the user's code (black-box module, metric) happened, for its message
   const where = (i: number, input: string) =>
     `${split} example ${i} (input ${quoted(input)}) of instruction ${quoted(instruction)}` +
@@ -93,11 +96,10 @@ export async function evaluateInstruction(
   const group = `evaluation-${++evaluations}`;
   const settled = await Promise.allSettled(
     examples.map(async (ex, i): Promise<ExampleResult> => {
-      const prompt = renderQuery(instruction, ex.input, template);
+      const prompt = renderQuery(instruction, ex.input, template, demos);
+      const parts = demos.length ? { instruction, input: ex.input, demos } : { instruction, input: ex.input };
       const batchGroup = { id: group, size: examples.length, index: i };
-      const c = await blackBox
-        .complete({ prompt, maxTokens, parts: { instruction, input: ex.input }, batchGroup })
-        .catch(placed(i, ex.input));
+      const c = await blackBox.complete({ prompt, maxTokens, parts, batchGroup }).catch(placed(i, ex.input));
       const example = metricExample(ex);
       const scored = await scorer.score(c.text, example).catch(placed(i, ex.input));
       checkMetricValue(scorer, scored, { split, index: i, example });

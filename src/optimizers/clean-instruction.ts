@@ -83,6 +83,7 @@ export function emptyInstructionRecord(candidate: Candidate, validationSize: num
     iteration: candidate.iteration,
     z: candidate.z,
     instruction: candidate.instruction,
+    ...(candidate.demos ? { demos: candidate.demos } : {}),
     generationMs: candidate.generationMs,
     ...(candidate.origin ? { origin: candidate.origin } : {}),
     score: 0,

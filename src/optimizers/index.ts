@@ -11,7 +11,13 @@ export {
   RunInterrupted,
   worstCaseCost,
 } from "./budget.js";
-export { getMethod, METHODS, methodNames, type SearchMethod } from "./methods/index.js";
+export {
+  defaultSweepMethods,
+  getMethod,
+  METHODS,
+  methodNames,
+  type SearchMethod,
+} from "./methods/index.js";
 export { planRun, type RunPlan } from "./plan.js";
 export { executeRun, makeRunConfig, RUN_DEFAULTS, type RunDeps, type RunOutcome } from "./run.js";
 export type { RunConfigExtras } from "./run-config.js";

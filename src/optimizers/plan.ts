@@ -6,6 +6,7 @@ import type { RunConfig } from "../store/types.js";
 import { renderQuery } from "../tasks/templates.js";
 import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
+import { demoBaselineCount } from "./demo-baselines.js";
 import { getMethod } from "./methods/index.js";
 import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
@@ -118,7 +119,8 @@ const TYPICAL_INSTRUCTION = "x".repeat(80);
  * Estimate calls, tokens and dollars of a run laid out by `layoutRun` (its splits, selection split and
  * baselines; or bare splits, with the selection and baselines given in `options`). Calls are an upper
  * bound (repeated instructions are not re-queried and cached answers cost nothing); tokens use 4
- * characters per token and the answers' length (capped by the answer-token limit) for outputs.
+ * characters per token and the answers' length (capped by the answer-token limit) for outputs; with
+ * `targetDemos` every query's input includes its demonstrations.
  */
 export function planRun(
   config: RunConfig,
@@ -139,17 +141,19 @@ export function planRun(
   const splits = "splits" in layout ? layout.splits : layout;
   const prices = resolvePrices(options.prices, options.env ?? process.env);
   const maxTokens = Number(config.maxTokens ?? 64);
+  // few-shot prompts: every query carries K demonstrations (the run's fixed ones; an estimate with demoSearch)
+  const demos = "splits" in layout ? (layout.target?.demos ?? []) : [];
   const perQuery = (set: readonly Example[], template: "validation" | "test") => {
     let input = 0;
     let output = 0;
     for (const ex of set) {
-      input += tokens(renderQuery(TYPICAL_INSTRUCTION, ex.input, template));
+      input += tokens(renderQuery(TYPICAL_INSTRUCTION, ex.input, template, demos));
       output += Math.min(maxTokens, tokens(ex.answers[0] ?? "") + 2);
     }
     return { input, output };
   };
   const test = options.skipTest ? [] : splits.test;
-  const nBaselines = options.baselines ?? 1 + config.baselines.length;
+  const nBaselines = (options.baselines ?? 1 + config.baselines.length) + demoBaselineCount(config);
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
   const adaptive = config.postSearch === "adaptive";
   // adaptive: successive halving on the selection split, baselines on a validation pilot (and at most

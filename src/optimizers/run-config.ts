@@ -91,6 +91,16 @@ export function makeRunConfig(
   if (method.usesGenerator && config.vllmModel !== undefined && config.vllmUrl === undefined) {
     throw new UserError(`${where}: vllmModel is set but vllmUrl is not`);
   }
+  if (config.demoSearch && !(config.targetDemos > 0)) {
+    throw new UserError(
+      `${where}: demoSearch searches demonstration sets: set targetDemos K > 0 (--target-demos K)`,
+    );
+  }
+  if (config.demoSearch && !method.usesGenerator) {
+    throw new UserError(
+      `${where}: demoSearch searches (soft prompt, demonstration set) pairs: method ${config.method} has no soft prompts (use instructzero, uniform or mipro)`,
+    );
+  }
   return config;
 }
 

@@ -1,24 +1,36 @@
 /**
  * The layout of a run: what its configuration and its task decide before anything is spent (the
- * splits, the demos shown to the generator, the selection split, the baselines). The one function both
- * the run (executeRun) and its dry run (planRun, `optimize --dry-run`) derive them with, so the plan
- * always matches the run.
+ * splits, the demos shown to the generator, the black box's demo pool and demonstrations, the selection
+ * split, the baselines). The one function both the run (executeRun) and its dry run (planRun,
+ * `optimize --dry-run`) derive them with, so the plan always matches the run.
  */
 import type { RunConfig } from "../config/schema.js";
 import type { Ledger } from "../store/ledger.js";
 import { referenceSplit, sampleDemos, splitTask } from "../tasks/splits.js";
 import type { Demo, Example, Task, TaskSplits } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
+import { Rng, seedFor } from "../util/rng.js";
 import { getMethod } from "./methods/index.js";
 import { baselineList } from "./phases/baselines.js";
 import { selectionSplit } from "./phases/selection.js";
 import { BASELINE_PILOT } from "./phases/test-plan.js";
+
+/** The demo pool holds this many demonstrations per demonstration of a prompt (at least {@link MIN_DEMO_POOL}). */
+export const DEMO_POOL_FACTOR = 4;
+/** The smallest demo pool drawn when the task has the examples. */
+export const MIN_DEMO_POOL = 16;
 
 /** What a run's configuration and task decide before the run starts. */
 export interface RunLayout {
   splits: TaskSplits;
   /** Demos shown to the instruction generator. */
   demos: Demo[];
+  /**
+   * Few-shot prompts (`targetDemos` K > 0): the demo pool, drawn from the prompt-generation examples
+   * (never validation, selection or test), and the K demonstrations put in every black-box query when
+   * the demonstration set is not searched (the pool's first K). Both empty when K is 0.
+   */
+  target: { pool: Demo[]; demos: Demo[] };
   /** The selection split (`selection: "fresh"`; empty otherwise) and why it is empty when it is. */
   selection: { examples: Example[]; note?: string };
   /** The baselines scored after the search, in order. */
@@ -45,27 +57,36 @@ export function layoutRun(config: RunConfig, task: Task): RunLayout {
     splits = splitTask(task, { seed: config.seed, validationSize: config.validationSize, hygiene });
     demos = sampleDemos(splits.promptGen, config.demos, config.seed);
   }
+  const target = demoPool(splits.promptGen, config.targetDemos ?? 0, config.seed);
+  const notes = [...(splits.notes ?? [])];
+  if (target.demos.length < (config.targetDemos ?? 0)) {
+    notes.push(
+      `targetDemos: ${target.demos.length} demonstrations per prompt (${config.targetDemos} requested; the task has ${splits.promptGen.length} prompt-generation examples)`,
+    );
+  }
+  if (config.postSearch === "adaptive") {
+    notes.push(
+      `post-search adaptive: baselines on the first ${Math.min(BASELINE_PILOT, splits.validation.length)} validation examples; test examples per baseline and for the winner from the power plan (at most ${splits.test.length})`,
+    );
+  }
+  const generatorInputs = getMethod(config.method).usesGenerator ? demos.map((d) => d.input) : null;
+  // the demo pool is never fresh: its examples are in the black box's prompts
+  const excluded = [...(generatorInputs ?? []), ...target.pool.map((d) => d.input)];
   const selection =
     config.selection === "fresh"
       ? selectionSplit(task, splits, {
           seed: config.seed,
           size: config.selectionSize,
-          demoInputs: getMethod(config.method).usesGenerator ? demos.map((d) => d.input) : null,
+          demoInputs: excluded.length ? excluded : generatorInputs,
         })
       : { examples: [] };
   return {
     splits,
     demos,
+    target,
     selection,
     baselines: baselineList(task, config.baselines),
-    notes: [
-      ...(splits.notes ?? []),
-      ...(config.postSearch === "adaptive"
-        ? [
-            `post-search adaptive: baselines on the first ${Math.min(BASELINE_PILOT, splits.validation.length)} validation examples; test examples per baseline and for the winner from the power plan (at most ${splits.test.length})`,
-          ]
-        : []),
-    ],
+    notes,
   };
 }
 
@@ -133,6 +154,8 @@ export function layoutStoredRun(
       promptGen: promptGen ?? layout.splits.promptGen,
     },
     demos: demos ? demos.map((d) => ({ input: d.input, output: d.answers[0] })) : layout.demos,
+    // the black box's demo pool comes from the stored prompt-generation examples too
+    target: promptGen ? demoPool(promptGen, config.targetDemos ?? 0, config.seed) : layout.target,
     selection: selection ? { examples: selection } : layout.selection,
   };
   if (!promptGen || !demos) store(out);
@@ -157,4 +180,24 @@ function differenceOf(what: string, stored: readonly Example[], derived: readonl
   return differ === 0
     ? `${what}: the same examples in another order`
     : `${what}: ${differ} of ${a.length} examples differ`;
+}
+
+/**
+ * The demo pool of few-shot prompts with `k` demonstrations per prompt: max(DEMO_POOL_FACTOR * k,
+ * MIN_DEMO_POOL) prompt-generation examples (all of them when there are fewer), shuffled with the run's
+ * seed; the fixed demonstrations are its first `k`. Prompt-generation examples are disjoint from
+ * validation and test by construction (splitTask), and the selection split excludes the pool.
+ */
+export function demoPool(
+  promptGen: readonly Example[],
+  k: number,
+  seed: number,
+): { pool: Demo[]; demos: Demo[] } {
+  if (k <= 0) return { pool: [], demos: [] };
+  const size = Math.max(DEMO_POOL_FACTOR * k, MIN_DEMO_POOL);
+  const pool = new Rng(seedFor(seed, "target-demos"))
+    .shuffled(promptGen)
+    .slice(0, size)
+    .map((ex) => ({ input: ex.input, output: ex.answers[0] }));
+  return { pool, demos: pool.slice(0, Math.min(k, pool.length)) };
 }

@@ -13,6 +13,7 @@ import type { JudgeMetric, Scorer } from "../metrics/types.js";
 import { type Ledger, LockLostError, type RunLock } from "../store/ledger.js";
 import type { TestResult } from "../store/types.js";
 import { BudgetedBlackBox, type RunBudget, RunInterrupted } from "./budget.js";
+import { demoBaselines } from "./demo-baselines.js";
 import { getMethod, type SearchMethod } from "./methods/index.js";
 import {
   loadOutcome,
@@ -34,7 +35,7 @@ import { selectBest } from "./phases/selection.js";
 import { scoreTest } from "./phases/test-phase.js";
 import { layoutStoredRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
-import { bestIndex } from "./score-candidate.js";
+import { bestIndex, demosOf } from "./score-candidate.js";
 import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
 
 export type { RunOutcome } from "./outcome.js";
@@ -176,6 +177,8 @@ async function prepareRun(
     splits: layout.splits,
     metric,
     demos: layout.demos,
+    targetDemos: layout.target.demos,
+    demoPool: layout.target.pool,
     generator: deps.generator,
     pointProposer: deps.pointProposer,
     maxTokens: config.maxTokens,
@@ -247,17 +250,18 @@ async function afterSearch(
   });
   const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
   if (aborted()) return "interrupted";
+  const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];
   await phases.run("baselines", async () => {
-    baselines = await scoreBaselines(ctx, layout.baselines, layout.splits, p.runTest);
+    const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
+    baselines = await scoreBaselines(ctx, list, layout.splits, p.runTest);
   });
   if (aborted()) return "interrupted";
-  const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let test: TestResult | null = null;
   if (p.runTest) {
     progress("test", winner.score);
     await phases.run("test", async () => {
-      test = await scoreTest(ctx, winner.instruction, layout.splits.test);
+      test = await scoreTest(ctx, winner.instruction, layout.splits.test, demosOf(ctx, winner));
     });
     if (aborted()) return "interrupted";
   }

@@ -6,10 +6,36 @@ import {
   zeroJudgeUsage,
 } from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
+import type { Demo } from "../tasks/types.js";
 import type { Candidate } from "./candidate.js";
 import { emptyInstructionRecord, isEmptyInstruction } from "./clean-instruction.js";
 import { blocksOf, type Incumbent, incumbentOf, raceDecision, racingRank } from "./racing.js";
 import type { MethodContext } from "./types.js";
+
+/**
+ * The demonstrations in a candidate's (or record's) prompt: its own set (`demoSearch`), else the run's
+ * fixed ones (`targetDemos`), else none.
+ */
+export function demosOf(ctx: MethodContext, c: { demos?: readonly Demo[] }): Demo[] {
+  return [...(c.demos ?? ctx.targetDemos ?? [])];
+}
+
+/**
+ * `candidate` with its demonstrations stated: a few-shot run's records name the demonstrations their
+ * prompt had (the run's fixed ones unless the candidate has its own), so a record says what was scored.
+ */
+export function withDemos(ctx: MethodContext, candidate: Candidate): Candidate {
+  if (candidate.demos || !ctx.targetDemos?.length) return candidate;
+  return { ...candidate, demos: [...ctx.targetDemos] };
+}
+
+/** True when `a` and `b` are the same prompt: the same instruction and the same demonstration set. */
+export function samePrompt(
+  a: { instruction: string; demos?: readonly Demo[] },
+  b: { instruction: string; demos?: readonly Demo[] },
+): boolean {
+  return a.instruction === b.instruction && JSON.stringify(a.demos ?? []) === JSON.stringify(b.demos ?? []);
+}
 
 /**
  * Score a candidate on the validation set and append it to the ledger. An instruction already scored in
@@ -22,7 +48,8 @@ export async function scoreCandidate(
   candidate: Candidate,
   previous: readonly EvaluationRecord[],
 ): Promise<EvaluationRecord> {
-  const seen = previous.find((r) => r.instruction === candidate.instruction && !r.reused) ?? null;
+  candidate = withDemos(ctx, candidate);
+  const seen = previous.find((r) => samePrompt(r, candidate) && !r.reused) ?? null;
   const total = ctx.splits.validation.length;
   const race: RaceContext | undefined =
     ctx.config.racing && candidate.origin !== "init"
@@ -59,6 +86,7 @@ export async function evaluateCandidate(
   seen: EvaluationRecord | null,
   race?: RaceContext,
 ): Promise<EvaluationRecord | null> {
+  candidate = withDemos(ctx, candidate);
   const p = candidate.proposalUsage ?? zeroUsage();
   // an instruction that is empty after clean-up is never scored as if it were one
   if (isEmptyInstruction(candidate.instruction))
@@ -76,7 +104,13 @@ export async function evaluateCandidate(
       ...p,
       evaluationMs: 0,
     };
-  const options = { metric: ctx.metric, maxTokens: ctx.maxTokens, split: "validation", phase: "search" };
+  const options = {
+    metric: ctx.metric,
+    maxTokens: ctx.maxTokens,
+    split: "validation",
+    phase: "search",
+    demos: demosOf(ctx, candidate),
+  };
   if (!race || !ctx.config.racing) {
     const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, options);
     return recordOf(candidate, [ev], total, ev.ms);
@@ -160,6 +194,7 @@ function base(c: Candidate) {
     iteration: c.iteration,
     z: c.z,
     instruction: c.instruction,
+    ...(c.demos ? { demos: c.demos } : {}),
     generationMs: c.generationMs,
     ...(c.origin ? { origin: c.origin } : {}),
   };

@@ -23,10 +23,15 @@ export interface TransferRow {
   /** "winner", "candidate #12", or a baseline's name. */
   name: string;
   instruction: string;
+  /** The demonstrations of the prompt (few-shot runs): carried to every target as they were chosen. */
+  demos?: { input: string; output: string }[];
   score: number;
   low: number;
   high: number;
 }
+
+/** A prompt carried to the other targets. */
+type TransferItem = { name: string; instruction: string; demos?: { input: string; output: string }[] };
 
 /** Options of {@link transferRun}. */
 export interface TransferOptions extends CallBudget {
@@ -53,13 +58,21 @@ export async function transferRun(
   const config = run.config;
   const evaluations = ledger.evaluations(runId);
   const winner = evaluations.find((e) => e.index === result.bestIndex);
-  const items: { name: string; instruction: string }[] = [];
-  if (winner) items.push({ name: "winner", instruction: winner.instruction });
+  const items: TransferItem[] = [];
+  // few-shot runs: each prompt keeps its demonstrations (a record names them; baselines use the run's fixed ones)
+  const fixed = evaluations.find((e) => e.demos && e.origin !== "init")?.demos;
+  const withDemos = (demos: TransferItem["demos"]) => (demos?.length ? { demos } : {});
+  if (winner) items.push({ name: "winner", instruction: winner.instruction, ...withDemos(winner.demos) });
   for (const c of result.selection?.candidates ?? []) {
-    if (!items.some((i) => i.instruction === c.instruction))
-      items.push({ name: `candidate #${c.index}`, instruction: c.instruction });
+    const rec = evaluations.find((e) => e.index === c.index);
+    const demos = rec?.demos;
+    if (
+      !items.some((i) => i.instruction === c.instruction && JSON.stringify(i.demos) === JSON.stringify(demos))
+    )
+      items.push({ name: `candidate #${c.index}`, instruction: c.instruction, ...withDemos(demos) });
   }
-  for (const b of result.baselines ?? []) items.push({ name: b.name, instruction: b.instruction });
+  for (const b of result.baselines ?? [])
+    items.push({ name: b.name, instruction: b.instruction, ...withDemos(b.demos ?? fixed) });
 
   const lock = ledger.acquireRunLock(runId);
   try {
@@ -73,7 +86,7 @@ async function transferRows(
   ledger: Ledger,
   runId: string,
   config: RunConfig,
-  items: { name: string; instruction: string }[],
+  items: TransferItem[],
   test: Example[],
   targets: readonly string[],
   options: TransferOptions,
@@ -110,6 +123,7 @@ async function transferRows(
           template: "test",
           split: "test",
           maxTokens: config.maxTokens,
+          demos: item.demos ?? [],
         });
         const ci = testInterval(ev.scores, config.seed, `transfer:${target}:${item.name}`);
         const row: TransferRow = { target, ...item, score: ev.score, low: ci.low, high: ci.high };

@@ -59,6 +59,13 @@ export interface MethodContext {
   metric: Scorer;
   /** Demos shown to the instruction generator. */
   demos: Demo[];
+  /**
+   * Few-shot prompts (`targetDemos`): the demonstrations put in every black-box query of a candidate
+   * without its own set, the baselines' and the test's [none: zero-shot].
+   */
+  targetDemos?: Demo[];
+  /** The demo pool the demonstration sets are drawn from (`targetDemos` > 0) [none]. */
+  demoPool?: Demo[];
   /** Required by instructzero and uniform. */
   generator?: SoftPromptGenerator;
   /** Required by instructzero. */

@@ -85,6 +85,8 @@ export interface RunExport {
     index: number;
     iteration: number;
     instruction: string;
+    /** The demonstrations of the chosen prompt (few-shot runs), in the order they are shown. */
+    demos?: { input: string; output: string }[];
     score: number;
     /** Per validation example, in the order of the record's scores/outputs. */
     validation: ExampleResult[];
@@ -165,6 +167,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
           index: chosen.index,
           iteration: chosen.iteration,
           instruction: chosen.instruction,
+          ...(chosen.demos ? { demos: chosen.demos } : {}),
           score: chosen.score,
           validation: exampleResultsOf(chosen, validationExamples),
           test,

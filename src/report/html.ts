@@ -135,6 +135,8 @@ const KIND_TEXT: Record<BaselineResult["kind"], string> = {
   none: "the black box without any instruction",
   human: "the task's human-written instruction",
   user: "your own instruction",
+  "zero-shot": "the chosen instruction without demonstrations",
+  "random-demos": "the chosen instruction with random demonstrations of the demo pool",
 };
 
 /** The verdict section: the comparisons in words, then the winner's and each baseline's test card. */
@@ -411,7 +413,11 @@ export function renderRunBody(run: RunExport, options: RunViewOptions = {}): str
     : "";
   const bestTags = best ? instructionTags({ ...tagsOf(best.instruction) }) : "";
   const bestSection = best
-    ? `<blockquote class="instruction" id="best-instruction">${esc(best.instruction)}</blockquote>
+    ? `<blockquote class="instruction" id="best-instruction">${esc(best.instruction)}</blockquote>${
+        best.demos?.length
+          ? `\n<p class="note">With ${best.demos.length} demonstration${best.demos.length === 1 ? "" : "s"} in the prompt:</p>\n<pre class="demos" id="best-demos">${esc(best.demos.map((d) => `Input: ${d.input}\nOutput: ${d.output}`).join("\n\n"))}</pre>`
+          : ""
+      }
 <p class="note">${bestTags}Evaluation ${best.index} (${byIndex.get(best.index)?.origin === "init" ? "an extra candidate you gave" : `iteration ${best.iteration}`}), validation score ${esc(fmtScore(best.score))}${
         best.test ? `, test score ${esc(withCi(best.test.score, best.test.low, best.test.high))}` : ""
       }.${chosenHow}</p>`

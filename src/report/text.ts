@@ -41,6 +41,11 @@ export function formatRunDetails(run: RunExport, top = 10): string {
   if (best) {
     out.push(`Best instruction (evaluation ${best.index}, iteration ${best.iteration}):`);
     for (const line of terminalSafe(best.instruction).split("\n")) out.push(`  ${line}`);
+    if (best.demos?.length) {
+      out.push(`  with ${best.demos.length} demonstration${best.demos.length === 1 ? "" : "s"}:`);
+      for (const d of best.demos)
+        out.push(`    Input: ${oneLine(d.input, 80)}  Output: ${oneLine(d.output, 60)}`);
+    }
     const t = best.test;
     out.push(
       `  validation ${fmtScore(best.score)}` +

@@ -18,6 +18,8 @@ export const CHECKPOINT_KEYS = {
   transfer: "transfer",
   /** Batch `it` of the soft-prompt search (its points, then its instructions). */
   batch: (it: number) => `batch:${it}`,
+  /** The mipro method's instruction pool (soft prompts and their instructions), once generated. */
+  miproInstructions: "mipro:instructions",
 } as const;
 
 /** One typed checkpoint of a run. */

@@ -14,6 +14,7 @@ function resultKey(r: EvaluationRecord): string {
     r.outputs,
     r.reused,
     r.feedback ?? null,
+    r.demos ?? null,
   ]);
 }
 
@@ -24,6 +25,7 @@ function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
     iteration: r.iteration,
     z: r.z === null ? null : [...r.z],
     instruction: r.instruction,
+    ...(r.demos ? { demos: r.demos.map((d) => ({ input: d.input, output: d.output })) } : {}),
     score: r.score,
     scores: [...r.scores],
     outputs: [...r.outputs],

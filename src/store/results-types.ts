@@ -31,7 +31,8 @@ export interface SelectionResult {
 }
 
 /** Where a baseline instruction came from. */
-export type BaselineKind = "none" | "human" | "user";
+/** zero-shot, random-demos: the chosen instruction without / with random demonstrations (`demoSearch`). */
+export type BaselineKind = "none" | "human" | "user" | "zero-shot" | "random-demos";
 
 /** A baseline's scores. */
 export interface BaselineResult {
@@ -40,6 +41,8 @@ export interface BaselineResult {
   kind: BaselineKind;
   /** The instruction ("" for no instruction). */
   instruction: string;
+  /** Its demonstrations when they differ from the run's fixed ones (`demoSearch` baselines). */
+  demos?: { input: string; output: string }[];
   validation: { score: number; scores: number[] };
   test: { score: number; scores: number[]; low: number; high: number } | null;
 }

@@ -20,6 +20,8 @@ export interface EvaluationRecord {
   /** Soft prompt (null for ape). */
   z: number[] | null;
   instruction: string;
+  /** Its own demonstration set (`demoSearch`); absent: the run's fixed demonstrations, if any. */
+  demos?: { input: string; output: string }[];
   /** Mean validation score (over the examples scored: see `scored`). */
   score: number;
   /** Score per validation example (per example scored, in the validation order). */

@@ -44,13 +44,22 @@ export function fillTemplate(
 export type QueryTemplate = "validation" | "test";
 
 /**
- * The zero-shot black-box query for one instruction and input. An empty instruction (the "no
- * instruction" baseline) gives the same template without its instruction line.
+ * The black-box query for one instruction and input. An empty instruction (the "no instruction"
+ * baseline) gives the same template without its instruction line.
+ *
+ * Few-shot prompts (`targetDemos` K > 0): the K demonstrations go in the one user message, between the
+ * instruction line and the input, in the one demo format ({@link renderDemos}: "Input: X\nOutput: Y",
+ * joined by blank lines), followed by a blank line. The same text goes to every text black box (OpenAI,
+ * Anthropic, local: one user message, no prior turns), so the cache key, the token counts and the
+ * worst-case price of a query include its demonstrations. Function black boxes receive the demos as
+ * `demos` in their argument instead (see src/blackbox/providers/function.ts). With no demos the query
+ * is the zero-shot one, byte for byte.
  */
 export function renderQuery(
   instruction: string,
   input: string,
   template: QueryTemplate = "validation",
+  demos: readonly Demo[] = [],
 ): string {
   const t =
     instruction === ""
@@ -60,7 +69,11 @@ export function renderQuery(
       : template === "test"
         ? TEST_TEMPLATE
         : VALIDATION_TEMPLATE;
-  return fillTemplate(t, { prompt: instruction, input });
+  if (demos.length === 0) return fillTemplate(t, { prompt: instruction, input });
+  // the demonstrations sit right before the "Input:" line of the query
+  const at = t.indexOf("Input: [INPUT]");
+  const fewShot = `${t.slice(0, at)}[full_DEMO]\n\n${t.slice(at)}`;
+  return fillTemplate(fewShot, { prompt: instruction, input, fullDemo: renderDemos(demos) });
 }
 
 /** Demonstrations in the one demo format: "Input: X\nOutput: Y", joined by blank lines. */

@@ -10,12 +10,14 @@ import { runCli } from "../helpers/cli.js";
 const fx = makeOptimizeFixture();
 const env = { OPENAI_API_KEY: "sk-test" };
 const METHODS = (
-  process.env.IZ_RESUME_METHODS ?? "uniform,instructzero,instructzero-distinct,instructzero-pipelined,ape"
+  process.env.IZ_RESUME_METHODS ??
+  "uniform,instructzero,instructzero-distinct,instructzero-pipelined,ape,ape-demos,instructzero-demos"
 ).split(",");
 
 /**
  * CLI arguments of a small run; "instructzero-distinct" is instructzero with --batch-mode distinct,
- * "instructzero-pipelined" with --pipelined.
+ * "instructzero-pipelined" with --pipelined; "ape-demos" ape with 2 fixed demonstrations in every prompt
+ * (--target-demos 2), "instructzero-demos" instructzero searching demonstration sets (--demo-search).
  */
 function args(url: string, name: string, method: string): string[] {
   const distinct = method === "instructzero-distinct";
@@ -24,7 +26,9 @@ function args(url: string, name: string, method: string): string[] {
     ...["--task", fx.taskFile, "--target", "openai:fake", "--base-url", url, "--generator", fx.model],
     ...[
       "--method",
-      method.startsWith("instructzero") ? "instructzero" : method,
+      method.startsWith("instructzero") ? "instructzero" : method.replace(/-demos$/, ""),
+      ...(method.endsWith("-demos") ? ["--target-demos", "2"] : []),
+      ...(method === "instructzero-demos" ? ["--demo-search"] : []),
       ...(distinct ? ["--batch-mode", "distinct"] : []),
       ...(method === "instructzero-pipelined" ? ["--pipelined"] : []),
       "--budget",
@@ -51,6 +55,7 @@ function essence(evals: EvaluationRecord[]) {
   return evals.map((e) => ({
     z: e.z,
     instruction: e.instruction,
+    demos: e.demos,
     scores: e.scores,
     outputs: e.outputs,
     reused: e.reused,

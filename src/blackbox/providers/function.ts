@@ -10,6 +10,11 @@ import type { CompletionRequest, Provider, ProviderResponse } from "../types.js"
 export interface BlackBoxQuery {
   instruction: string;
   input: string;
+  /**
+   * The demonstrations of a few-shot prompt (`targetDemos`, `demoSearch`): input/output pairs to show
+   * your model before the input, in order; empty when the prompt is zero-shot.
+   */
+  demos: { input: string; output: string }[];
   /** Aborted when the call times out or the run stops: pass it on to your HTTP calls. */
   signal: AbortSignal;
 }
@@ -49,8 +54,15 @@ export function functionProvider(fn: BlackBoxFunction, id: string): Provider {
     provider: "function",
     model: id,
     selfPriced: true,
+    // zero-shot queries keep the key they always had; demonstrations are part of it when there are any
     cacheText: (request: CompletionRequest) =>
-      JSON.stringify(request.parts ? [request.parts.instruction, request.parts.input] : request.prompt),
+      JSON.stringify(
+        request.parts
+          ? request.parts.demos?.length
+            ? [request.parts.instruction, request.parts.input, request.parts.demos]
+            : [request.parts.instruction, request.parts.input]
+          : request.prompt,
+      ),
     async complete(request, { signal }): Promise<ProviderResponse & { costUsd?: number }> {
       if (!request.parts) {
         throw new BlackBoxError(
@@ -60,7 +72,12 @@ export function functionProvider(fn: BlackBoxFunction, id: string): Provider {
       }
       const answer = await abortable(
         Promise.resolve().then(() =>
-          fn({ instruction: request.parts!.instruction, input: request.parts!.input, signal }),
+          fn({
+            instruction: request.parts!.instruction,
+            input: request.parts!.input,
+            demos: (request.parts!.demos ?? []).map((d) => ({ input: d.input, output: d.output })),
+            signal,
+          }),
         ),
         signal,
       ).catch((err: unknown) => {

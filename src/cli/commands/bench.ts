@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { isPostgresUrl } from "../../db/location.js";
-import { methodNames } from "../../optimizers/methods/index.js";
+import { defaultSweepMethods, methodNames } from "../../optimizers/methods/index.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { type SweepCell, summarizeSweep, sweepCsv, sweepMarkdown } from "../../optimizers/sweep.js";
 import { type CellStatus, statusSummary, sweepStatus } from "../../queue/status.js";
@@ -80,7 +80,7 @@ export function registerBenchCommand(program: Command): void {
         "of machines and return; `bench --status --queue URL` shows where each cell is and the results so far.",
     )
     .option("--tasks <a,b,c>", "tasks (names or .jsonl/.csv files); required unless --status", list)
-    .option("--methods <list>", `methods: ${methodNames().join(", ")}`, methods, methodNames())
+    .option("--methods <list>", `methods: ${methodNames().join(", ")}`, methods, defaultSweepMethods())
     .option("--seeds <list>", "seeds", seeds, [0, 1, 2])
     .option("--csv <file>", "write every cell (run id, scores, calls, cost) as CSV")
     .option("--markdown <file>", "also write the markdown table to a file")

@@ -7,16 +7,22 @@ import { closest } from "../../util/suggest.js";
 import { ape } from "./ape.js";
 import { instructzero } from "./instructzero.js";
 import type { SearchMethod } from "./method.js";
+import { mipro } from "./mipro.js";
 import { uniform } from "./uniform.js";
 
 export type { SearchMethod } from "./method.js";
 
 /** Every method, in the order help and tables show them. */
-export const METHODS: readonly SearchMethod[] = [instructzero, uniform, ape];
+export const METHODS: readonly SearchMethod[] = [instructzero, uniform, ape, mipro];
 
 /** Every method name. */
 export function methodNames(): string[] {
   return METHODS.map((m) => m.name);
+}
+
+/** The methods `instructzero bench` sweeps when `--methods` is not given. */
+export function defaultSweepMethods(): string[] {
+  return METHODS.filter((m) => m.sweepByDefault !== false).map((m) => m.name);
 }
 
 /** The method called `name`; UserError listing the known ones otherwise. */

@@ -14,6 +14,8 @@ export interface SearchMethod {
    * must then be a model: a function black box only answers scoring queries.
    */
   readonly usesProposer: boolean;
+  /** In the default method grid of `instructzero bench` [true]. */
+  readonly sweepByDefault?: boolean;
   /** Where its soft prompts come from (methods that use the generator). */
   pointProposer?(): Promise<PointProposer>;
   /** Black-box calls spent on proposing candidates (not scoring them), for the dry-run plan. */

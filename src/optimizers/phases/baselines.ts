@@ -7,7 +7,7 @@
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import { meanInterval } from "../../stats/interval.js";
-import type { Task, TaskSplits } from "../../tasks/types.js";
+import type { Demo, Task, TaskSplits } from "../../tasks/types.js";
 import { seedFor } from "../../util/rng.js";
 import type { MethodContext } from "../types.js";
 import type { BaselineKind, BaselineResult } from "./results-types.js";
@@ -18,8 +18,8 @@ import { BASELINE_PILOT, baselineTestSize } from "./test-plan.js";
 export function baselineList(
   task: Task,
   userBaselines: readonly string[],
-): { name: string; kind: BaselineKind; instruction: string }[] {
-  const list: { name: string; kind: BaselineKind; instruction: string }[] = [
+): { name: string; kind: BaselineKind; instruction: string; demos?: Demo[] }[] {
+  const list: { name: string; kind: BaselineKind; instruction: string; demos?: Demo[] }[] = [
     { name: "no instruction", kind: "none", instruction: "" },
   ];
   const human = task.humanInstructions?.find((h) => h.trim() !== "");
@@ -62,10 +62,12 @@ export async function scoreBaselines(
       out.push(prev);
       continue;
     }
+    const demos = b.demos ?? ctx.targetDemos ?? [];
     const v = await evaluateInstruction(ctx.blackBox, b.instruction, splits.validation, {
       metric: ctx.metric,
       maxTokens: ctx.maxTokens,
       split: "validation",
+      demos,
     });
     let t: BaselineResult["test"] = null;
     if (test) {
@@ -74,11 +76,17 @@ export async function scoreBaselines(
         maxTokens: ctx.maxTokens,
         template: "test",
         split: "test",
+        demos,
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };
     }
-    out.push({ ...b, validation: { score: v.score, scores: v.scores }, test: t });
+    out.push({
+      ...b,
+      ...(demos.length ? { demos } : {}),
+      validation: { score: v.score, scores: v.scores },
+      test: t,
+    });
     state.baselines.put([...out, ...done.filter((d) => !out.some((o) => o.name === d.name))]);
   }
   return out;

@@ -8,8 +8,9 @@ import { JUDGE_MAX_TOKENS, renderJudgePrompt } from "../../metrics/judge.js";
 import { metricExample } from "../../metrics/scorer.js";
 import type { Ledger } from "../../store/ledger.js";
 import { renderQuery } from "../../tasks/templates.js";
-import type { Example } from "../../tasks/types.js";
+import type { Demo, Example } from "../../tasks/types.js";
 import { type BudgetedBlackBox, RunBudget } from "../budget.js";
+import { demoBaselineCount } from "../demo-baselines.js";
 import type { RunLayout } from "../run-layout.js";
 import { halvingSchedule } from "../select.js";
 import { BASELINE_PILOT } from "./test-plan.js";
@@ -64,11 +65,25 @@ export function keepForAfterSearch(
   const after = [
     ...config.initInstructions.flatMap(() => splits.validation),
     ...(selection.examples.length ? selectionQueries : []),
-    ...baselines.flatMap(() => [...baselineValidation, ...(runTest ? splits.test : [])]),
+    ...[...baselines, ...Array(demoBaselineCount(config)).fill(null)].flatMap(() => [
+      ...baselineValidation,
+      ...(runTest ? splits.test : []),
+    ]),
     ...(runTest ? splits.test : []),
   ];
-  const worst = worstCaseOf(after, config, boxes.blackBox, boxes.judge);
+  const worst = worstCaseOf(after, config, boxes.blackBox, boxes.judge, worstDemos(layout, config));
   budget.keep(worst.calls, worst.costUsd);
+}
+
+/**
+ * The longest demonstrations a query after the search may carry: the run's fixed ones, or with
+ * `demoSearch` (any set of the pool may win) the K longest of the demo pool.
+ */
+export function worstDemos(layout: RunLayout, config: RunConfig): Demo[] {
+  const k = layout.target.demos.length;
+  if (!config.demoSearch || k === 0) return layout.target.demos;
+  const size = (d: Demo) => d.input.length + d.output.length;
+  return [...layout.target.pool].sort((a, b) => size(b) - size(a)).slice(0, k);
 }
 
 /**
@@ -80,12 +95,13 @@ function worstCaseOf(
   config: { maxTokens: number; rubric?: string },
   blackBox: BudgetedBlackBox,
   judge: BudgetedBlackBox | undefined,
+  demos: readonly Demo[],
 ): { calls: number; costUsd: number } {
   const instruction = "x".repeat(4096);
   let costUsd = 0;
   for (const ex of examples) {
     costUsd += blackBox.worstCase({
-      prompt: renderQuery(instruction, ex.input, "test"),
+      prompt: renderQuery(instruction, ex.input, "test", demos),
       maxTokens: config.maxTokens,
     });
     if (judge) {

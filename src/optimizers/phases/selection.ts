@@ -100,6 +100,7 @@ export async function selectBest(
         metric: ctx.metric,
         maxTokens: ctx.maxTokens,
         split: "selection",
+        demos: r.demos ?? ctx.targetDemos ?? [],
       });
       c = { index, instruction: r.instruction, validationScore: r.score, score: ev.score, scores: ev.scores };
       done.set(index, c);

@@ -1,21 +1,23 @@
 /** The test phase: the winner scored once on the test split, with a 95% bootstrap interval. */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { TestResult } from "../../store/types.js";
-import type { Example } from "../../tasks/types.js";
+import type { Demo, Example } from "../../tasks/types.js";
 import type { MethodContext } from "../types.js";
 import { testInterval } from "./baselines.js";
 import { runState } from "./run-state.js";
 import { winnerTestSize } from "./test-plan.js";
 
 /**
- * Score `instruction` on the `test` examples with the run's (budgeted) black box and metric; with
- * `postSearch: "adaptive"` on the first winnerTestSize(...) of them (./test-plan.ts: sized by the
- * baselines' planned sizes, which the baselines phase stored).
+ * Score `instruction` (with `demos`: the run's fixed demonstrations by default) on the `test` examples
+ * with the run's (budgeted) black box and metric; with `postSearch: "adaptive"` on the first
+ * winnerTestSize(...) of them (./test-plan.ts: sized by the baselines' planned sizes, which the baselines
+ * phase stored).
  */
 export async function scoreTest(
   ctx: MethodContext,
   instruction: string,
   all: readonly Example[],
+  demos: readonly Demo[] = ctx.targetDemos ?? [],
 ): Promise<TestResult> {
   let test = all;
   if (ctx.config.postSearch === "adaptive") {
@@ -33,6 +35,7 @@ export async function scoreTest(
     template: "test",
     split: "test",
     maxTokens: ctx.maxTokens,
+    demos,
   });
   const feedback = ev.examples.some((e) => e.feedback !== undefined)
     ? ev.examples.map((e) => e.feedback ?? null)

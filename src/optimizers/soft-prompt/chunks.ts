@@ -1,6 +1,7 @@
 import { cleanInstruction } from "../clean-instruction.js";
 import type { MethodContext } from "../types.js";
 import type { StoredBatch } from "./checkpoint.js";
+import { searchesDemos, softPromptOf } from "./demo-set.js";
 import type { Pick } from "./pick.js";
 
 /**
@@ -118,7 +119,9 @@ export async function generateChunk(
   if (ctx.signal?.aborted || stopped.has(ctx)) return null;
   const t0 = performance.now();
   const raw = ctx.config.rawInstructions === true;
-  const rows = (await ctx.generator!.generate(zs, ctx.demos)).map((g) =>
+  // demoSearch: the generator sees the soft-prompt part of each point (see demo-set.ts)
+  const soft = searchesDemos(ctx) ? zs.map((z) => softPromptOf(ctx, z)) : zs;
+  const rows = (await ctx.generator!.generate(soft, ctx.demos)).map((g) =>
     raw ? g.text : cleanInstruction(g.text),
   );
   const ms = performance.now() - t0;

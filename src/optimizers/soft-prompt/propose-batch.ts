@@ -3,6 +3,7 @@ import { seedFor } from "../../util/rng.js";
 import { bestIndex } from "../score-candidate.js";
 import type { MethodContext, PointProposer } from "../types.js";
 import type { BatchCheckpoints, StoredBatch } from "./checkpoint.js";
+import { searchDim } from "./demo-set.js";
 import { DISTINCT_OVERPROPOSAL } from "./distinct.js";
 
 /**
@@ -22,7 +23,7 @@ export async function loadOrProposeBatch(
   const stored = checkpoints.get(it);
   if (stored) return stored;
 
-  const d = config.intrinsicDim;
+  const d = searchDim(ctx);
   const t0 = performance.now();
   let batch: StoredBatch;
   const proposer = requireProposer(ctx);

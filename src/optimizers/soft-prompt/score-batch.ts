@@ -2,8 +2,9 @@ import { DEFAULTS } from "../../blackbox/options.js";
 import type { EvaluationRecord } from "../../store/types.js";
 import { evaluateEvent } from "../progress.js";
 import { type Incumbent, incumbentOf, isPerfect, racingRank } from "../racing.js";
-import { evaluateCandidate, type RaceContext } from "../score-candidate.js";
+import { evaluateCandidate, type RaceContext, samePrompt, withDemos } from "../score-candidate.js";
 import type { MethodContext, PhaseTiming } from "../types.js";
+import { demoSetOf, promptKey } from "./demo-set.js";
 import type { Pick } from "./pick.js";
 
 /**
@@ -55,16 +56,19 @@ export async function scoreBatch(
   const launch = (j: number) => {
     tasks[j] = picks[j].then(async (pick) => {
       if (!pick || ctx.signal?.aborted || ended) return null;
+      const demos = demoSetOf(ctx, pick.z);
       const candidate = {
         index: start + j,
         iteration: it,
         z: pick.z,
         instruction: pick.text,
+        ...(demos ? { demos } : {}),
         generationMs: pick.generationMs,
       };
-      const seen = records.find((r) => r.instruction === pick.text && !r.reused);
+      const seen = records.find((r) => samePrompt(r, withDemos(ctx, candidate)) && !r.reused);
       if (seen) return evaluateCandidate(ctx, candidate, seen);
-      const first = firstOf.get(pick.text);
+      const key = promptKey(pick.text, demos);
+      const first = firstOf.get(key);
       if (first) {
         // a twin earlier in the batch: its record, once known (none: this one is not needed either)
         const twin = await first;
@@ -74,7 +78,7 @@ export async function scoreBatch(
         ? { incumbent: () => incumbentBefore(j), cancelled: () => ended }
         : undefined;
       const own = busy.time(() => evaluateCandidate(ctx, candidate, null, race));
-      firstOf.set(pick.text, own);
+      firstOf.set(key, own);
       return own;
     });
     tasks[j].catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile

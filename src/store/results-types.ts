@@ -38,6 +38,9 @@ export interface BaselineResult {
   instruction: string;
   validation: { score: number; scores: number[] };
   test: { score: number; scores: number[]; low: number; high: number } | null;
+  /** Dollars per 1,000 queries and median latency of its paid calls (validation and test). */
+  usdPer1k?: number;
+  latencyMs?: number;
 }
 
 /** The winner against one baseline on the same test examples. */

@@ -5,7 +5,7 @@
  * (`baselines`). Their test scores carry 95% intervals (stats/interval.ts); the winner is compared with each on the
  * same test examples (see src/stats). Scores are stored as each baseline finishes (resumable).
  */
-import { evaluateInstruction } from "../../evaluation/evaluate.js";
+import { costOf, evaluateInstruction } from "../../evaluation/evaluate.js";
 import { meanInterval } from "../../stats/interval.js";
 import type { Task, TaskSplits } from "../../tasks/types.js";
 import { seedFor } from "../../util/rng.js";
@@ -62,6 +62,7 @@ export async function scoreBaselines(
       split: "validation",
     });
     let t: BaselineResult["test"] = null;
+    let examples = v.examples;
     if (test) {
       const e = await evaluateInstruction(ctx.blackBox, b.instruction, splits.test, {
         metric: ctx.metric,
@@ -71,8 +72,9 @@ export async function scoreBaselines(
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };
+      examples = [...examples, ...e.examples];
     }
-    out.push({ ...b, validation: { score: v.score, scores: v.scores }, test: t });
+    out.push({ ...b, validation: { score: v.score, scores: v.scores }, test: t, ...costOf(examples) });
     state.baselines.put([...out, ...done.filter((d) => !out.some((o) => o.name === d.name))]);
   }
   return out;

@@ -24,6 +24,8 @@ export interface SelectionResult {
   candidates: SelectionCandidate[];
   /** Evaluation index of the winner. */
   winner: number;
+  /** `prefer: { cheaper }` chose a cheaper winner: the index the scores alone chose. */
+  bestByScore?: number;
 }
 
 /** Where a baseline instruction came from. */

@@ -4,6 +4,7 @@ import { bestIndex } from "../score-candidate.js";
 import type { MethodContext, PointProposer } from "../types.js";
 import type { BatchCheckpoints, StoredBatch } from "./checkpoint.js";
 import { DISTINCT_OVERPROPOSAL } from "./distinct.js";
+import { observedValues, warmStartBatch } from "./warm-start.js";
 
 /**
  * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
@@ -35,7 +36,7 @@ export async function loadOrProposeBatch(
     warmStart: previousState,
   };
   if (it === 0) {
-    batch = { points: proposer.initial(size, d, config.seed) };
+    batch = warmStartBatch(config, size) ?? { points: proposer.initial(size, d, config.seed) };
   } else if (proposer.usesHistory === false) {
     batch = { points: proposer.next({ points: [], values: [], scoreVectors: [] }, size, step).points };
   } else {
@@ -49,7 +50,7 @@ export async function loadOrProposeBatch(
     const next = proposer.next(
       {
         points: records.map((r) => r.z!),
-        values: records.map((r) => r.score),
+        values: observedValues(config, records),
         scoreVectors: records.map((r) => r.scores),
       },
       distinct ? DISTINCT_OVERPROPOSAL * size : size,

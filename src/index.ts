@@ -20,6 +20,8 @@ export {
   type ResumeRunOptions,
   resumeRun,
 } from "./api/optimize-instruction.js";
+export { type MigrateRunOptions, migrateRun } from "./api/migrate-run.js";
+export type { MigrationRow, MigrationTable } from "./session/migrate.js";
 export { createBlackBox } from "./blackbox/client.js";
 export {
   AuthenticationError,

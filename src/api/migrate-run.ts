@@ -9,6 +9,7 @@
  * Calling it again with the same options continues the same runs (after a crash or an abort).
  */
 import type { BlackBoxOptions } from "../blackbox/options.js";
+import type { RunConfig } from "../config/schema.js";
 import type { MetricFunction } from "../metrics/types.js";
 import type { ProgressEvent } from "../optimizers/types.js";
 import {
@@ -33,7 +34,7 @@ export interface MigrateRunOptions extends MigrationSettings {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent & { target: string }) => void;
   /** Called as each new model's run starts (its id: resumable with `resumeRun`). */
-  onRun?: (target: string, runId: string) => void;
+  onRun?: (target: string, runId: string, config: RunConfig) => void;
   /** Overrides of the black-box options (tests). */
   blackBoxOptions?: BlackBoxOptions;
 }
@@ -67,7 +68,7 @@ export async function migrateRun(runId: string, options: MigrateRunOptions): Pro
         onProgress: options.onProgress && ((e) => options.onProgress?.({ ...e, target })),
       });
       try {
-        options.onRun?.(target, session.runId);
+        options.onRun?.(target, session.runId, config);
         await session.run();
         tables.push(migrationTable(ledger, old, session.runId));
       } finally {

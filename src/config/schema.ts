@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { parseObjective } from "./objective.js";
+import { parsePreference } from "./prefer.js";
 
 /** Default generator: Qwen2.5-0.5B-Instruct (ONNX export by onnx-community), small enough for a CPU. */
 export const DEFAULT_GENERATOR = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
@@ -233,7 +234,10 @@ export const resultsSection = {
       "extra candidate instructions (e.g. human or APE ones), scored after the search; they compete in selection (CLI: --init-instructions FILE, one per line)",
     ),
   prefer: z
-    .strictObject({ cheaper: z.number().min(0) })
+    .preprocess(
+      (v) => (typeof v === "string" ? (parsePreference(v) ?? v) : v),
+      z.strictObject({ cheaper: z.number().min(0) }, { error: "must be cheaper:TOL or { cheaper: TOL }" }),
+    )
     .optional()
     .describe(
       "cost-aware choice (CLI: --prefer cheaper:TOL): among the candidates whose selection score is within TOL of the best, or not distinguishable from it by the verdict's paired test, the one with the lowest dollars per 1,000 queries wins; default: the best score",

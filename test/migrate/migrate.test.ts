@@ -10,9 +10,9 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  estimateTokens,
   type FakeOpenAI,
   type FakeRequest,
-  estimateTokens,
   parseInstructionPrompt,
   startFakeOpenAI,
 } from "../../fixtures/fake-openai.js";

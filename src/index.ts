@@ -11,6 +11,8 @@
  * "instructzero/report", "instructzero/util". test/package/exports.test.ts keeps the root at <= 40
  * runtime names.
  */
+
+export { type MigrateRunOptions, migrateRun } from "./api/migrate-run.js";
 export {
   type CandidateResult,
   type ExampleInput,
@@ -20,8 +22,6 @@ export {
   type ResumeRunOptions,
   resumeRun,
 } from "./api/optimize-instruction.js";
-export { type MigrateRunOptions, migrateRun } from "./api/migrate-run.js";
-export type { MigrationRow, MigrationTable } from "./session/migrate.js";
 export { createBlackBox } from "./blackbox/client.js";
 export {
   AuthenticationError,
@@ -77,6 +77,7 @@ export type {
 } from "./metrics/types.js";
 export { BudgetExhausted, RunInterrupted } from "./optimizers/budget.js";
 export type { ProgressEvent } from "./optimizers/types.js";
+export type { MigrationRow, MigrationTable } from "./session/migrate.js";
 export {
   type NewRunOptions,
   type RunLimits,

@@ -256,7 +256,7 @@ export const resultsSection = {
     )
     .optional()
     .describe(
-      'scalarised search objective "score - L * usd_per_1k": BO observes each candidate\'s validation score minus L times its dollars per 1,000 queries (its recorded score stays the metric\'s); default: the score',
+      "scalarised search objective \"score - L * usd_per_1k\": BO observes each candidate's validation score minus L times its dollars per 1,000 queries (its recorded score stays the metric's); default: the score",
     ),
 };
 

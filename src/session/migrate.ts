@@ -91,7 +91,9 @@ export function migrationConfig(
   settings: MigrationSettings = {},
 ): RunConfig {
   if (!/^[a-z][a-z0-9-]*:.+/i.test(target))
-    throw new UserError(`--to: ${JSON.stringify(target)} is not a provider:model id (e.g. openai:gpt-4o-mini)`);
+    throw new UserError(
+      `--to: ${JSON.stringify(target)} is not a provider:model id (e.g. openai:gpt-4o-mini)`,
+    );
   const warmCount = settings.warm ?? DEFAULT_WARM;
   if (!(Number.isInteger(warmCount) && warmCount >= 1))
     throw new UserError(`warm: must be an integer >= 1, got ${warmCount}`);

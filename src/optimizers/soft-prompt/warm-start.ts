@@ -7,8 +7,9 @@
  * - Objective (`objective: "score - L * usd_per_1k"`): the value BO observes for each record; the
  *   record's score stays the metric's.
  */
-import type { RunConfig } from "../../config/schema.js";
+
 import { objectiveValue, parseObjective } from "../../config/objective.js";
+import type { RunConfig } from "../../config/schema.js";
 import type { EvaluationRecord } from "../../store/types.js";
 import type { StoredBatch } from "./checkpoint.js";
 

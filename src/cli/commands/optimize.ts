@@ -12,6 +12,7 @@ import { makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
 import type { ProgressEvent } from "../../optimizers/types.js";
+import { costVerdict } from "../../report/cost-text.js";
 import { planDryRun } from "../../session/dry-run.js";
 import { type RunLimits, RunSession } from "../../session/run-session.js";
 import { openRunStore } from "../../session/store.js";
@@ -257,6 +258,10 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
       `${b.name}${b.instruction ? ` ${JSON.stringify(b.instruction.length > 60 ? `${b.instruction.slice(0, 57)}...` : b.instruction)}` : ""}: validation ${b.validation.score.toFixed(3)}${b.test ? `, test ${testLine(b.test)}` : ""}`,
     ]),
     ...(o.comparisons ?? []).map((c): [string, string] => ["verdict", c.text]),
+    ...((): [string, string][] => {
+      const cost = costVerdict(o.best ?? undefined, o.baselines ?? []);
+      return cost ? [["per query", cost]] : [];
+    })(),
     [
       "evaluations",
       `${t.evaluations}/${config.budget} (${t.distinctInstructions ?? "?"} distinct instructions, ${t.reused ?? 0} reused)`,

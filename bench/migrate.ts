@@ -19,14 +19,16 @@
  * 25 + 5 x 25, 20 validation examples, micro random generator, 6-token instructions, validation
  * argmax). Per seed and rho: a cold search on the new model (same protocol, same seed) and the
  * migration of the old run to the new model (session/migrate.ts's configuration: the old top 10 soft
- * prompts with their instructions as the first batch, then BO batches of 25 to 150 evaluations). The
+ * prompts with their instructions as the first batch, then the same initial design of 25 and BO
+ * batches of 25, to 150 evaluations in all: 10 + 25 + 4 x 25 + 15). The
  * anytime choice after C calls is the best fully scored record so far (what a run stopped by
  * --max-calls C would choose), and its TRUE accuracy on the new model is read off.
  *
- * Reported per rho: the cold search's final accuracy and the calls it needed to reach it (its own
- * choice's first appearance), the calls the migration needed to reach the cold search's final
- * accuracy on the same seed ("never" counts as every call it made, and is shown), the warm start's
- * own scoring calls, and the medians over seeds.
+ * Reported per rho, as in bench:efficiency: the median over seeds of the cold search's final accuracy,
+ * and the calls after which each search's median anytime accuracy (over seeds, in steps of 10 calls)
+ * first reaches it; the warm start's own scoring calls; per seed, the calls the cold search needed to
+ * reach its own final accuracy (its choice's first appearance) and the calls the migration needed to
+ * reach that accuracy ("never": it did not within its budget).
  *
  * Usage: npm run bench:migrate -- [--seeds 10] [--first-seed 0] [--rhos 0.9,0.5,0] [--budget 150]
  *        [--warm 10] [--validation-size 20] [--instruction-tokens 6]
@@ -213,6 +215,7 @@ function callsToReach(c: Curve, target: number): number | null {
 }
 
 const total = (c: Curve) => c.reduce((a, r) => a + r.calls, 0);
+const nanToZero = (x: number) => (Number.isNaN(x) ? 0 : x);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -293,6 +296,28 @@ async function main(): Promise<void> {
   console.log(
     `\n${p.seeds} seeds (${p.firstSeed}..${p.firstSeed + p.seeds - 1}), ${p.budget} evaluations per search, ${p.validation} validation examples, warm start ${p.warm} old candidates; accuracies are TRUE accuracies on the new model\n`,
   );
+  console.log("\nMedian curves over seeds (the primary figure):\n");
+  console.log(
+    "| rho | cold: final median accuracy | cold: calls to it | warm: calls to it | warm / cold | warm start's own calls | cold + warm start's calls | warm: final median accuracy |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const rho of p.rhos) {
+    const rs = rows.get(rho)!;
+    const target = median(rs.map((r) => accuracyAt(r.cold, Number.POSITIVE_INFINITY)));
+    const reach = (cs: Curve[]) => {
+      const most = Math.max(...cs.map(total));
+      for (let c = 10; c <= most + 10; c += 10)
+        if (median(cs.map((x) => nanToZero(accuracyAt(x, c)))) >= target - 1e-12) return c;
+      return null;
+    };
+    const cold = reach(rs.map((r) => r.cold));
+    const warm = reach(rs.map((r) => r.warm));
+    const own = median(rs.map((r) => r.warmCalls));
+    console.log(
+      `| ${rho} | ${target.toFixed(3)} | ${cold ?? "never"} | ${warm ?? "never"} | ${cold && warm ? (warm / cold).toFixed(2) : "-"} | ${own.toFixed(0)} | ${cold === null ? "-" : (cold + own).toFixed(0)} | ${median(rs.map((r) => accuracyAt(r.warm, Number.POSITIVE_INFINITY))).toFixed(3)} |`,
+    );
+  }
+  console.log("\nPer seed:\n");
   console.log(
     "| rho | cold: final accuracy | cold: calls to its final | warm: calls to cold's final | warm reached (seeds) | warm / cold calls | warm start's own calls | warm: final accuracy | warm: accuracy at cold's calls |",
   );

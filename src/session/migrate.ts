@@ -4,7 +4,8 @@
  * its configuration is the old run's with the new target, `migratedFrom` (the old run's id) and the
  * warm start (`warmStart`: the old run's top soft prompts and their instructions, scored first on the
  * new model so that their scores seed the surrogate of the search that follows; see
- * src/optimizers/soft-prompt/warm-start.ts), and the old winner added as a baseline, so the new run
+ * src/optimizers/soft-prompt/warm-start.ts; the ordinary initial design and the BO batches follow, to
+ * the budget), and the old winner added as a baseline, so the new run
  * scores it on validation and test and compares the migrated winner with it like with any baseline.
  * Resume (kill -9 included), money, limits and the dry run are the ordinary run's: running the same
  * migration again continues the same run (same configuration).
@@ -23,6 +24,8 @@ import { UserError } from "../util/errors.js";
 export interface MigrationSettings {
   /** Evaluations of the new search, the warm-start candidates included [the old run's budget]. */
   budget?: number;
+  /** Size of the initial design after the warm start [the old run's]. */
+  initialPoints?: number;
   /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [10]. */
   warm?: number;
   /** Limits of the new run. */
@@ -117,14 +120,14 @@ export function migrationConfig(
     baselines: old.config.baselines.includes(winner.instruction)
       ? old.config.baselines
       : [...old.config.baselines, winner.instruction],
+    ...(settings.initialPoints !== undefined ? { initialPoints: settings.initialPoints } : {}),
     ...(settings.baseUrl !== undefined ? { baseUrl: settings.baseUrl } : {}),
     ...(settings.maxCalls !== undefined ? { maxCalls: settings.maxCalls } : {}),
     ...(settings.maxCost !== undefined ? { maxCost: settings.maxCost } : {}),
   };
   if (top.length > 0) {
-    // the warm start is the first batch; BO batches of the old size follow
+    // the warm start is the first batch; the initial design and the BO batches follow
     config.warmStart = top.map((r) => ({ z: [...(r.z as number[])], instruction: r.instruction }));
-    config.initialPoints = top.length;
   } else {
     // no soft prompts (ape): the old top instructions compete as extra candidates
     config.initInstructions = [...new Set([...old.config.initInstructions, winner.instruction])];

@@ -15,6 +15,7 @@ interface MigrateFlags {
   to: string[];
   budget?: number;
   warm?: number;
+  initialPoints?: number;
   baseUrl?: string;
   maxCalls?: number;
   maxCost?: number;
@@ -51,6 +52,11 @@ export function registerMigrateCommand(program: Command): void {
       `old candidates (best first) that warm-start the search [${DEFAULT_WARM}]`,
       intOption("--warm", 1),
     )
+    .option(
+      "--initial-points <n>",
+      "initial design after the warm start [the old run's]",
+      intOption("--initial-points", 1),
+    )
     .option("--base-url <url>", "OpenAI-compatible server of the new models [the old run's]")
     .option("--max-calls <n>", "paid requests each new run may make", intOption("--max-calls", 1))
     .option("--max-cost <usd>", "dollars each new run may spend", numberOption("--max-cost"))
@@ -61,6 +67,7 @@ export function registerMigrateCommand(program: Command): void {
     const settings = {
       budget: opts.budget,
       warm: opts.warm,
+      initialPoints: opts.initialPoints,
       baseUrl: opts.baseUrl,
       maxCalls: opts.maxCalls,
       maxCost: opts.maxCost,
@@ -129,7 +136,7 @@ async function dryRun(
       process.stdout.write(
         [
           `dry run: migrate ${old.id} to ${p.target} (nothing spent)`,
-          `warm start        ${p.config.warmStart?.length ?? 0} old candidates, then BO to ${p.plan.evaluations} evaluations`,
+          `warm start        ${p.config.warmStart?.length ?? 0} old candidates, then ${p.config.initialPoints} initial points and BO batches to ${p.plan.evaluations} evaluations`,
           `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.selectionCalls} selection, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test)`,
           `tokens            ~${p.plan.inputTokens} in, ~${p.plan.outputTokens} out`,
           `estimated cost    ${p.plan.costUsd === null ? `unknown (no price for ${p.target}; see INSTRUCTZERO_PRICES)` : fmtUsd(p.plan.costUsd)}`,

@@ -4,7 +4,7 @@ import { bestIndex } from "../score-candidate.js";
 import type { MethodContext, PointProposer } from "../types.js";
 import type { BatchCheckpoints, StoredBatch } from "./checkpoint.js";
 import { DISTINCT_OVERPROPOSAL } from "./distinct.js";
-import { observedValues, warmStartBatch } from "./warm-start.js";
+import { initialBatch, observedValues, warmStartBatch } from "./warm-start.js";
 
 /**
  * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
@@ -35,8 +35,11 @@ export async function loadOrProposeBatch(
     batchMode: config.batchMode,
     warmStart: previousState,
   };
-  if (it === 0) {
-    batch = warmStartBatch(config, size) ?? { points: proposer.initial(size, d, config.seed) };
+  const warm = it === 0 ? warmStartBatch(config, size) : undefined;
+  if (warm) {
+    batch = warm;
+  } else if (it === initialBatch(config)) {
+    batch = { points: proposer.initial(size, d, config.seed) };
   } else if (proposer.usesHistory === false) {
     batch = { points: proposer.next({ points: [], values: [], scoreVectors: [] }, size, step).points };
   } else {

@@ -4,6 +4,9 @@
  * - Warm start (`warmStart`, set by `instructzero migrate`): the first batch is the old run's top
  *   soft prompts with their instructions as stored (nothing is generated for them); they are scored
  *   on the new model like any candidate, so their new scores seed the surrogate of every later batch.
+ *   The ordinary initial design follows as the second batch, then the BO batches, to the budget (the
+ *   warm start included): when the two models disagree, the search is the cold one plus the warm
+ *   start's evaluations.
  * - Objective (`objective: "score - L * usd_per_1k"`): the value BO observes for each record; the
  *   record's score stays the metric's.
  */
@@ -11,7 +14,21 @@
 import { objectiveValue, parseObjective } from "../../config/objective.js";
 import type { RunConfig } from "../../config/schema.js";
 import type { EvaluationRecord } from "../../store/types.js";
+import { batchSizes } from "../batches.js";
 import type { StoredBatch } from "./checkpoint.js";
+
+/** The search's batch sizes: the warm start (if any), then the initial design and the BO batches. */
+export function searchSizes(config: RunConfig): number[] {
+  const warm = config.warmStart?.length ?? 0;
+  if (warm === 0) return batchSizes(config.budget, config.initialPoints, config.batchSize);
+  const first = Math.min(warm, config.budget);
+  return [first, ...batchSizes(config.budget - first, config.initialPoints, config.batchSize)];
+}
+
+/** The batch holding the initial design: 1 after a warm start, else 0. */
+export function initialBatch(config: RunConfig): number {
+  return (config.warmStart?.length ?? 0) > 0 ? 1 : 0;
+}
 
 /** The warm-start batch (the first one) of a run with `warmStart`, or undefined. */
 export function warmStartBatch(config: RunConfig, size: number): StoredBatch | undefined {

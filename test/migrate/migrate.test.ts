@@ -141,9 +141,22 @@ describe("migrate", () => {
     expect(killed.signal).toBe("SIGKILL");
     const newId = /run (\S+) \(openai:/.exec(killed.stderr)?.[1] ?? "";
     expect(newId).not.toBe("");
+    // killed in the middle of the new run: it shows as interrupted, with part of its evaluations
+    const mid = await runCli(["runs", "--ledger", ledgerFile, "--json"], { env });
+    const midRun = JSON.parse(mid.stdout).find((r: { id: string }) => r.id === newId);
+    expect(midRun.status).toBe("interrupted");
+    expect(midRun.evaluations).toBeLessThan(12);
 
     const again = await runCli(args, { env });
     expect(again.code, again.stderr).toBe(0);
+    // the text form of the same (finished) migration: no new call, the table and the verdict
+    const before = server.requests.length;
+    const text = await runCli([...migrate, "--ledger", ledgerFile], { env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(server.requests.length).toBe(before);
+    expect(text.stdout).toMatch(/\| openai:gpt-4o-mini \| old prompt: /);
+    expect(text.stdout).toMatch(/\| openai:gpt-4\.1-mini \| migrated prompt: /);
+    expect(text.stdout).toMatch(/^verdict: (ship|don't ship|inconclusive)/m);
     const [table] = JSON.parse(again.stdout);
     expect(table.runId).toBe(newId);
     expect(table.status).toBe("completed");

@@ -131,3 +131,31 @@ describe("prefer and objective options", () => {
     expect(recs.map((r) => r.score)).toEqual([0.8, 0.7, 0.6]);
   });
 });
+
+describe("warm start", () => {
+  it("is the first batch; the initial design and the BO batches follow, to the budget", async () => {
+    const { searchSizes, initialBatch, warmStartBatch } = await import(
+      "../../src/optimizers/soft-prompt/warm-start.js"
+    );
+    const z = Array.from({ length: 10 }, () => 0.1);
+    const warmStart = [0, 1, 2].map((i) => ({ z: z.map((v) => v * i), instruction: `w${i}` }));
+    const cold = makeRunConfig({
+      task: "t",
+      target: "test:bb",
+      budget: 60,
+      initialPoints: 25,
+      batchSize: 25,
+    });
+    expect(searchSizes(cold)).toEqual([25, 25, 10]);
+    expect(initialBatch(cold)).toBe(0);
+    expect(warmStartBatch(cold, 25)).toBeUndefined();
+    const warm = { ...cold, warmStart };
+    expect(searchSizes(warm)).toEqual([3, 25, 25, 7]);
+    expect(initialBatch(warm)).toBe(1);
+    expect(warmStartBatch(warm, 3)).toEqual({
+      points: warmStart.map((w) => w.z),
+      instructions: ["w0", "w1", "w2"],
+    });
+    expect(() => warmStartBatch({ ...warm, intrinsicDim: 5 }, 3)).toThrow(/10 dimensions.*searches 5/);
+  });
+});

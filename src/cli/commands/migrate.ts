@@ -6,7 +6,7 @@ import type { ProgressEvent } from "../../optimizers/types.js";
 import { planDryRun } from "../../session/dry-run.js";
 import { DEFAULT_WARM, type MigrationTable, migrationConfig } from "../../session/migrate.js";
 import { openRunStore } from "../../session/store.js";
-import { fmtUsd } from "../../util/format.js";
+import { fmtUsd, terminalSafe } from "../../util/format.js";
 import { createRunProgress } from "../progress.js";
 import { intOption, numberOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
@@ -157,7 +157,7 @@ export function formatTable(t: MigrationTable): string {
     "| --- | --- | --- | --- | --- |",
     ...t.rows.map(
       (r) =>
-        `| ${r.model} | ${r.label.split(", ")[1]}: ${JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction)} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
+        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
     ),
     `verdict: ${t.verdict}`,
   ];

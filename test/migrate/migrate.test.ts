@@ -105,6 +105,50 @@ describe("cost and latency per candidate", () => {
   });
 });
 
+describe("--prefer cheaper:TOL and --objective in a run", () => {
+  let server: FakeOpenAI;
+  beforeAll(async () => {
+    // answers of different lengths per instruction: candidates differ in cost
+    server = await startFakeOpenAI({ answer: newModelAnswer });
+  });
+  afterAll(() => server.close());
+
+  it("a tolerance of 1 chooses the cheapest candidate; the objective leaves recorded scores alone", async () => {
+    const common = [
+      ...["--target", `openai:${NEW}`, "--method", "uniform"],
+      ...["--selection", "validation", "--no-cache", "--no-test"],
+    ];
+    const r = await runCli([...oldRunArgs(server, "prefer", ["--prefer", "cheaper:1", ...common])], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const ledger = openLedger(join(fx.dir, "prefer.ledger.sqlite"), { create: false });
+    try {
+      const records = ledger.evaluations(out.runId).filter((e) => !e.reused && e.usdPer1k !== undefined);
+      const cheapest = Math.min(...records.map((e) => e.usdPer1k as number));
+      const winner = ledger.evaluations(out.runId).find((e) => e.index === out.selection.winner)!;
+      expect(winner.usdPer1k).toBe(cheapest);
+      expect(ledger.getRun(out.runId).config.prefer).toEqual({ cheaper: 1 });
+    } finally {
+      ledger.close();
+    }
+    const bad = await runCli([...oldRunArgs(server, "bad", ["--objective", "score * 2"])], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/score - L \* usd_per_1k/);
+    const o = await runCli(
+      [...oldRunArgs(server, "objective", ["--objective", "score - 10 * usd_per_1k", ...common])],
+      { env },
+    );
+    expect(o.code, o.stderr).toBe(0);
+    const lo = openLedger(join(fx.dir, "objective.ledger.sqlite"), { create: false });
+    try {
+      for (const e of lo.evaluations(JSON.parse(o.stdout).runId))
+        expect(e.score).toBeCloseTo(e.scores.reduce((a, b) => a + b, 0) / e.scores.length, 12);
+    } finally {
+      lo.close();
+    }
+  });
+});
+
 describe("migrate", () => {
   let server: FakeOpenAI;
   beforeAll(async () => {

@@ -11,6 +11,8 @@
  * "instructzero/report", "instructzero/util". test/package/exports.test.ts keeps the root at <= 40
  * runtime names.
  */
+
+export { type MigrateRunOptions, migrateRun } from "./api/migrate-run.js";
 export {
   type CandidateResult,
   type ExampleInput,
@@ -75,6 +77,7 @@ export type {
 } from "./metrics/types.js";
 export { BudgetExhausted, RunInterrupted } from "./optimizers/budget.js";
 export type { ProgressEvent } from "./optimizers/types.js";
+export type { MigrationRow, MigrationTable } from "./session/migrate.js";
 export {
   type NewRunOptions,
   type RunLimits,

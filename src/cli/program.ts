@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import { registerBenchCommand } from "./commands/bench.js";
 import { registerEvalCommand } from "./commands/eval.js";
 import { registerGenerateCommand } from "./commands/generate.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerModelCommand } from "./commands/model.js";
 import { registerOptimizeCommands } from "./commands/optimize.js";
 import { registerReportCommand } from "./commands/report.js";
@@ -68,6 +69,7 @@ failure, 2 usage or input error, 3 the run was taken over by another process,
   registerShowCommand(program);
   registerReportCommand(program);
   registerTransferCommand(program);
+  registerMigrateCommand(program);
   registerUiCommand(program);
   return program;
 }

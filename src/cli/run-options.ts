@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type OptionField, optionFields } from "../config/fields.js";
+import { parseObjective } from "../config/objective.js";
 import { parseRunOptions } from "../config/parse.js";
+import { parsePreference, preferenceError } from "../config/prefer.js";
 import type { RunOptions } from "../config/schema.js";
 import { methodNames } from "../optimizers/methods/index.js";
 import { isModuleFile } from "../optimizers/user-module.js";
@@ -35,12 +37,29 @@ const ARG_NAMES: Record<string, string> = {
   maxCost: "<usd>",
   batchPollMs: "<ms>",
   batchPriceFactor: "<fraction>",
+  prefer: "<cheaper:TOL>",
+  objective: '<"score - L * usd_per_1k">',
 };
 
 /** Options whose values are files (resolved against the config file's folder when relative there). */
 const PATH_FIELDS = new Set(["dataDir", "rubric"]);
 
 function parserOf(f: OptionField): ((v: string) => unknown) | undefined {
+  if (f.name === "prefer")
+    return (v) => {
+      const p = parsePreference(v);
+      if (!p) throw new InvalidArgumentError(`${f.flag}: ${preferenceError(v)}`);
+      return p;
+    };
+  if (f.name === "objective")
+    return (v) => {
+      try {
+        parseObjective(v);
+      } catch (err) {
+        throw new InvalidArgumentError(`${f.flag}: ${(err as Error).message}`);
+      }
+      return v;
+    };
   if (f.kind === "int") {
     const min =
       f.name === "seed"

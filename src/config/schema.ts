@@ -9,6 +9,8 @@
  *   fields derived when the run is created (resolved task file, examples hash, module hashes).
  */
 import { z } from "zod";
+import { parseObjective } from "./objective.js";
+import { parsePreference } from "./prefer.js";
 
 /** Default generator: Qwen2.5-0.5B-Instruct (ONNX export by onnx-community), small enough for a CPU. */
 export const DEFAULT_GENERATOR = "hf:onnx-community/Qwen2.5-0.5B-Instruct";
@@ -281,6 +283,31 @@ export const resultsSection = {
     .describe(
       "extra candidate instructions (e.g. human or APE ones), scored after the search; they compete in selection (CLI: --init-instructions FILE, one per line)",
     ),
+  prefer: z
+    .preprocess(
+      (v) => (typeof v === "string" ? (parsePreference(v) ?? v) : v),
+      z.strictObject({ cheaper: z.number().min(0) }, { error: "must be cheaper:TOL or { cheaper: TOL }" }),
+    )
+    .optional()
+    .describe(
+      "cost-aware choice (CLI: --prefer cheaper:TOL): among the candidates whose selection score is within TOL of the best, or not distinguishable from it by the verdict's paired test, the one with the lowest dollars per 1,000 queries wins; default: the best score",
+    ),
+  objective: text()
+    .refine(
+      (v) => {
+        try {
+          parseObjective(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be of the form "score - L * usd_per_1k" with L a non-negative number' },
+    )
+    .optional()
+    .describe(
+      "scalarised search objective \"score - L * usd_per_1k\": BO observes each candidate's validation score minus L times its dollars per 1,000 queries (its recorded score stays the metric's); default: the score",
+    ),
 };
 
 /** Spending limits and the final test. */
@@ -332,6 +359,13 @@ export const derivedSection = {
     .describe("sha256 of in-memory examples (stored in the ledger: resume needs no data file)"),
   blackBoxModule: FileRefSchema.optional().describe("the black-box module file and its hash"),
   metricModule: FileRefSchema.optional().describe("the metric module file and its hash"),
+  migratedFrom: text().optional().describe("migration (`instructzero migrate`): the run migrated from"),
+  warmStart: z
+    .array(z.strictObject({ z: z.array(z.number()), instruction: z.string() }))
+    .optional()
+    .describe(
+      "migration: the old run's top soft prompts and their instructions, scored first (the initial design) so that their scores on the new model seed the surrogate",
+    ),
 };
 
 /** A run's stored configuration: the options with defaults filled in, plus derived fields. */

@@ -45,6 +45,8 @@ export interface ExampleResult {
   judge?: JudgeUsage;
   /** True when the answer came from the response cache (nothing was paid). */
   cached: boolean;
+  /** Milliseconds the black-box call took (queueing in the client included; cached: the cache lookup). */
+  ms: number;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
@@ -65,6 +67,9 @@ export interface InstructionEvaluation extends EvaluationUsage {
   scores: number[];
   examples: ExampleResult[];
   ms: number;
+  /** Dollars per 1,000 queries and median call latency of the paid calls (see {@link costOf}). */
+  usdPer1k?: number;
+  latencyMs?: number;
 }
 
 /**
@@ -99,7 +104,9 @@ export async function evaluateInstruction(
       const prompt = renderQuery(instruction, ex.input, template, demos);
       const parts = demos.length ? { instruction, input: ex.input, demos } : { instruction, input: ex.input };
       const batchGroup = { id: group, size: examples.length, index: i };
+      const t0 = performance.now();
       const c = await blackBox.complete({ prompt, maxTokens, parts, batchGroup }).catch(placed(i, ex.input));
+      const ms = performance.now() - t0;
       const example = metricExample(ex);
       const scored = await scorer.score(c.text, example).catch(placed(i, ex.input));
       checkMetricValue(scorer, scored, { split, index: i, example });
@@ -112,6 +119,7 @@ export async function evaluateInstruction(
         ...(scored.feedback !== undefined ? { feedback: scored.feedback } : {}),
         ...(scored.judge ? { judge: scored.judge } : {}),
         cached: c.cached,
+        ms,
         inputTokens: c.usage.inputTokens,
         outputTokens: c.usage.outputTokens,
         costUsd: c.costUsd,
@@ -131,7 +139,26 @@ export async function evaluateInstruction(
     examples: results,
     ...sumUsage(results),
     ms: performance.now() - start,
+    ...costOf(results),
   };
+}
+
+/**
+ * Dollars per 1,000 queries (1000 x dollars / paid calls) and the median latency of the paid calls of
+ * `results`; empty when no call was paid (cached answers cost nothing and say nothing of latency).
+ */
+export function costOf(results: readonly ExampleResult[]): { usdPer1k?: number; latencyMs?: number } {
+  const paid = results.filter((r) => !r.cached);
+  if (paid.length === 0) return {};
+  const usd = paid.reduce((a, r) => a + r.costUsd, 0);
+  return { usdPer1k: (1000 * usd) / paid.length, latencyMs: median(paid.map((r) => r.ms)) };
+}
+
+/** Median of a non-empty list (mean of the two middle values for an even length). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Usage summed over example results. */

@@ -27,6 +27,7 @@ import {
 import { scoreBaselines } from "./phases/baselines.js";
 import { scoreInitCandidates } from "./phases/init-candidates.js";
 import { PhaseRunner } from "./phases/phase-runner.js";
+import { applyPreference } from "./phases/prefer.js";
 import { recordResult } from "./phases/results.js";
 import type { BaselineResult, SelectionResult } from "./phases/results-types.js";
 import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
@@ -248,7 +249,12 @@ async function afterSearch(
   await phases.run("selection", async () => {
     selection = await selectBest(ctx, evaluations, layout.selection);
   });
-  const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
+  const chosen: SelectionResult = applyPreference(
+    selection ?? (await selectBest(ctx, evaluations, { examples: [] })),
+    evaluations,
+    config.prefer,
+    config.seed,
+  );
   if (aborted()) return "interrupted";
   const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];

@@ -1,6 +1,7 @@
 import { zeroUsage } from "../blackbox/usage.js";
 import {
   addJudgeUsage,
+  costOf,
   evaluateInstruction,
   type InstructionEvaluation,
   zeroJudgeUsage,
@@ -179,6 +180,7 @@ function recordOf(
     reused: false,
     ...u,
     evaluationMs: ms,
+    ...costOf(examples),
   };
 }
 

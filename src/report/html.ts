@@ -13,9 +13,11 @@
 import type { BaselineResult, Comparison } from "../optimizers/phases/results-types.js";
 import type { EvaluationRecord } from "../store/types.js";
 import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd } from "../util/format.js";
+import { FRONT_CSS } from "./charts/front.js";
 import { type HeatmapColumn, heatmapCss, instructionTags, renderHeatmap } from "./charts/heatmap.js";
 import { intervalBar } from "./charts/interval.js";
 import { similarityCss } from "./charts/similarity.js";
+import { costVerdict } from "./cost-text.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { ExampleResult, RunExport } from "./export.js";
 import { configRows, totalsRows } from "./labels.js";
@@ -23,6 +25,7 @@ import { BASE_CSS, htmlPage } from "./page.js";
 import {
   runCostChart,
   runDistributionChart,
+  runFrontChart,
   runProgressChart,
   runSimilarityMap,
   SIMILARITY_TOP,
@@ -92,6 +95,7 @@ ul.notes { margin: 6px 0; padding-left: 20px; color: var(--muted); }
 .heatmap-scroll { border: 1px solid var(--line); }
 ${heatmapCss()}
 ${similarityCss()}
+${FRONT_CSS}
 `;
 
 const card = (k: string, v: string, sub?: string) =>
@@ -171,8 +175,10 @@ ${intervalBar(t, { width: 200, label: esc(`chosen instruction: ${withCi(t.score,
         comparisons.find((c) => c.baseline === b.name),
       ),
     );
+  const chosen = best ? run.evaluations.find((e) => e.index === best.index) : undefined;
+  const cost = costVerdict(chosen, baselines);
   return `<section id="verdict"><h2>Against the baselines (test split)</h2>
-${verdicts}
+${verdicts}${cost ? `\n<p class="cost-verdict" id="cost-verdict">${esc(cost)}</p>` : ""}
 <div class="cards" id="baseline-cards">
 ${cards.join("\n")}
 </div>
@@ -496,6 +502,14 @@ ${validationSection}
 </section>
 <section id="test"><h2>Chosen instruction on the test examples</h2>
 ${testSection}
+</section>
+<section id="front"><h2>Accuracy against cost</h2>
+${runFrontChart(run.evaluations, run.baselines, summary.bestIndex)}
+<p class="legend">Each dot is a distinct candidate at its dollars per 1,000 queries (its paid validation calls) and its validation score; filled dots joined by the dashed line are the Pareto front (no other candidate is as good for less); ringed: the chosen one; diamonds: the baselines.${
+    run.config.prefer
+      ? ` The choice preferred cheaper candidates within ${esc(String(run.config.prefer.cheaper))} of the best selection score.`
+      : ""
+  }</p>
 </section>
 <section id="cost"><h2>Cost and totals</h2>
 ${runCostChart(run.evaluations)}

@@ -129,6 +129,7 @@ function configValue(v: unknown): string {
     return v.length === 0 ? "none" : v.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join("\n");
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
+    if (typeof o.cheaper === "number" && Object.keys(o).length === 1) return `cheaper:${o.cheaper}`;
     if (typeof o.path === "string" && typeof o.sha256 === "string")
       return `${o.path} (sha256 ${o.sha256.slice(0, 12)}…)`;
     return JSON.stringify(v);

@@ -7,6 +7,7 @@ import type { EvaluationRecord } from "../store/types.js";
 import { type ChartBaseline, renderChart } from "./chart.js";
 import { renderCostChart } from "./charts/cost.js";
 import { type DistributionGroup, renderDistribution } from "./charts/distribution.js";
+import { type FrontPoint, renderFrontChart } from "./charts/front.js";
 import { renderSimilarityMap, type SimilarityPoint } from "./charts/similarity.js";
 
 /** What a run chart needs of an evaluation (a full record, or the live pages' lighter rows). */
@@ -91,4 +92,39 @@ export function runSimilarityMap(
     chosen: s.firstIndex === chosenIndex,
   }));
   return renderSimilarityMap(points);
+}
+
+/**
+ * The accuracy-vs-cost front (`svg#front-chart`): every distinct, fully scored candidate with a known
+ * cost (its first evaluation), the chosen one ringed, and the baselines with a known cost.
+ */
+export function runFrontChart(
+  evaluations: readonly Pick<
+    EvaluationRecord,
+    "index" | "instruction" | "score" | "reused" | "empty" | "scored" | "usdPer1k"
+  >[],
+  baselines: readonly { name: string; validation: { score: number }; usdPer1k?: number }[],
+  chosenIndex: number | null,
+): string {
+  const points: FrontPoint[] = [];
+  for (const e of evaluations) {
+    if (e.reused || e.empty || e.scored !== undefined || e.usdPer1k === undefined) continue;
+    points.push({
+      index: e.index,
+      score: e.score,
+      usdPer1k: e.usdPer1k,
+      label: e.instruction,
+      chosen: e.index === chosenIndex,
+    });
+  }
+  for (const b of baselines)
+    if (b.usdPer1k !== undefined)
+      points.push({
+        index: -1,
+        score: b.validation.score,
+        usdPer1k: b.usdPer1k,
+        label: b.name,
+        baseline: true,
+      });
+  return renderFrontChart(points);
 }

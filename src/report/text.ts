@@ -1,6 +1,8 @@
 /** Plain-text views of runs for the terminal (`instructzero runs` and `instructzero show`). */
+
 import type { RunSummary } from "../store/types.js";
 import { fmtDate, fmtDuration, fmtInt, fmtScore, fmtUsd, oneLine, terminalSafe } from "../util/format.js";
+import { costVerdict } from "./cost-text.js";
 import type { RunExport } from "./export.js";
 
 /** Header and rows of the runs table (one row per run, oldest first). */
@@ -77,6 +79,13 @@ export function formatRunDetails(run: RunExport, top = 10): string {
   }
   if (run.verdict) out.push(`  Verdict: ${run.verdict.text}`);
   for (const c of run.comparisons) out.push(`  verdict: ${c.text}`);
+  const chosen = run.best ? run.evaluations.find((e) => e.index === run.best?.index) : undefined;
+  const cost = costVerdict(chosen, run.baselines);
+  if (cost) out.push(`  cost: ${cost}`);
+  if (run.selection?.bestByScore !== undefined)
+    out.push(
+      `  chosen as the cheaper of the candidates within ${run.config.prefer?.cheaper ?? "?"} of the best (the best score alone: #${run.selection.bestByScore})`,
+    );
   for (const n of run.notes) out.push(`  note: ${oneLine(n, 200)}`);
   if (run.transfer.length > 0) {
     out.push("");

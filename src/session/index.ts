@@ -1,6 +1,14 @@
 /** Run sessions: open a new or stored run, run it, read its outcome, close it; sweeps of runs; stores. */
 export { type DryRunPlan, planDryRun } from "./dry-run.js";
 export {
+  DEFAULT_WARM,
+  type MigrationRow,
+  type MigrationSettings,
+  type MigrationTable,
+  migrationConfig,
+  migrationTable,
+} from "./migrate.js";
+export {
   type NewRunOptions,
   type RunLimits,
   RunSession,

@@ -42,6 +42,8 @@ function canonicalRecord(r: EvaluationRecord): EvaluationRecord {
     costUsd: r.costUsd,
     generationMs: r.generationMs,
     evaluationMs: r.evaluationMs,
+    ...(r.usdPer1k !== undefined ? { usdPer1k: r.usdPer1k } : {}),
+    ...(r.latencyMs !== undefined ? { latencyMs: r.latencyMs } : {}),
   };
 }
 

@@ -28,6 +28,8 @@ export interface SelectionResult {
   candidates: SelectionCandidate[];
   /** Evaluation index of the winner. */
   winner: number;
+  /** `prefer: { cheaper }` chose a cheaper winner: the index the scores alone chose. */
+  bestByScore?: number;
 }
 
 /** Where a baseline instruction came from. */
@@ -45,6 +47,9 @@ export interface BaselineResult {
   demos?: { input: string; output: string }[];
   validation: { score: number; scores: number[] };
   test: { score: number; scores: number[]; low: number; high: number } | null;
+  /** Dollars per 1,000 queries and median latency of its paid calls (validation and test). */
+  usdPer1k?: number;
+  latencyMs?: number;
 }
 
 /** The winner against one baseline on the same test examples. */

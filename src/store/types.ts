@@ -51,6 +51,14 @@ export interface EvaluationRecord {
   costUsd: number;
   generationMs: number;
   evaluationMs: number;
+  /**
+   * Dollars per 1,000 queries with this instruction: 1000 x the black box's dollars / its paid calls
+   * (input + output tokens at the target's prices, as the spend log records them). Absent in records
+   * made before it existed, and when no call was paid (every answer cached, reused, empty).
+   */
+  usdPer1k?: number;
+  /** Median latency in milliseconds of this candidate's paid black-box calls (absent like usdPer1k). */
+  latencyMs?: number;
 }
 
 /** Lifecycle of a run. A new run is "running"; `finishRun` makes it "completed". */

@@ -111,7 +111,9 @@ describe("the adaptive verdict", () => {
     const strip = (o: typeof clean.out) => ({
       best: o.best?.instruction,
       selection: o.selection,
-      baselines: o.baselines,
+      // cost per query and latency are measurements of the session that paid (timings; cached queries
+      // of a resumed session are not counted), not results
+      baselines: o.baselines?.map(({ latencyMs: _l, usdPer1k: _u, ...b }) => b),
       test: o.test?.scores,
       comparisons: o.comparisons,
       verdict: o.verdict,

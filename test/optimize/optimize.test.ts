@@ -98,6 +98,7 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
       ...a.best,
       evaluationMs: b.best.evaluationMs,
       generationMs: b.best.generationMs,
+      latencyMs: b.best.latencyMs,
     });
     expect(b.test.scores).toEqual(a.test.scores);
   });

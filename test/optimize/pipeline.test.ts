@@ -38,7 +38,7 @@ async function run(delay: (prompt: string) => number) {
 }
 
 /** A record without its timings. */
-const strip = (r: EvaluationRecord) => ({ ...r, generationMs: 0, evaluationMs: 0 });
+const strip = (r: EvaluationRecord) => ({ ...r, generationMs: 0, evaluationMs: 0, latencyMs: 0 });
 
 describe("scoring several candidates at once", () => {
   it("overlaps candidates, stores records in order, never queries an instruction twice, same result as in order", async () => {

@@ -47,6 +47,7 @@ const ROOT_NAMES = [
   "isTransient",
   "judgeMetric",
   "loadTask",
+  "migrateRun",
   "optimizeInstruction",
   "parseRunConfig",
   "parseRunOptions",

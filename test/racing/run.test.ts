@@ -120,7 +120,7 @@ async function racingRun(
 }
 
 /** A record without its timings. */
-const strip = (r: EvaluationRecord) => ({ ...r, generationMs: 0, evaluationMs: 0 });
+const strip = (r: EvaluationRecord) => ({ ...r, generationMs: 0, evaluationMs: 0, latencyMs: 0 });
 const summary = (evals: EvaluationRecord[]) =>
   evals.map((r) => `${r.index} ${r.instruction} ${r.scores.join("")}`);
 

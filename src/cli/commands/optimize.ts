@@ -13,6 +13,7 @@ import { makeRunConfig, type RunOutcome } from "../../optimizers/run.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
 import type { ProgressEvent } from "../../optimizers/types.js";
+import { costVerdict } from "../../report/cost-text.js";
 import { planDryRun } from "../../session/dry-run.js";
 import { type RunLimits, RunSession } from "../../session/run-session.js";
 import { openRunStore } from "../../session/store.js";
@@ -273,6 +274,10 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
     ...(o.verdict ? [["verdict", o.verdict.text] as [string, string]] : []),
     ...powerLines(o),
     ...(o.comparisons ?? []).map((c): [string, string] => ["compared", c.text]),
+    ...((): [string, string][] => {
+      const cost = costVerdict(o.best ?? undefined, o.baselines ?? []);
+      return cost ? [["per query", cost]] : [];
+    })(),
     [
       "evaluations",
       `${t.evaluations}/${config.budget} (${t.distinctInstructions ?? "?"} distinct instructions, ${t.reused ?? 0} reused)`,

@@ -5,7 +5,7 @@
  * (`baselines`). Their test scores carry 95% intervals (stats/interval.ts); the winner is compared with each on the
  * same test examples (see src/stats). Scores are stored as each baseline finishes (resumable).
  */
-import { evaluateInstruction } from "../../evaluation/evaluate.js";
+import { costOf, evaluateInstruction } from "../../evaluation/evaluate.js";
 import { meanInterval } from "../../stats/interval.js";
 import type { Demo, Task, TaskSplits } from "../../tasks/types.js";
 import { seedFor } from "../../util/rng.js";
@@ -70,6 +70,7 @@ export async function scoreBaselines(
       demos,
     });
     let t: BaselineResult["test"] = null;
+    let examples = v.examples;
     if (test) {
       const e = await evaluateInstruction(ctx.blackBox, b.instruction, splits.test, {
         metric: ctx.metric,
@@ -80,12 +81,14 @@ export async function scoreBaselines(
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };
+      examples = [...examples, ...e.examples];
     }
     out.push({
       ...b,
       ...(demos.length ? { demos } : {}),
       validation: { score: v.score, scores: v.scores },
       test: t,
+      ...costOf(examples),
     });
     state.baselines.put([...out, ...done.filter((d) => !out.some((o) => o.name === d.name))]);
   }
@@ -110,12 +113,20 @@ async function scoreBaselinesAdaptive(
   for (const b of list) {
     const prev = store.get(b.name);
     if (prev && prev.instruction === b.instruction) continue;
+    const demos = b.demos ?? ctx.targetDemos ?? [];
     const v = await evaluateInstruction(ctx.blackBox, b.instruction, pilot, {
       metric: ctx.metric,
       maxTokens: ctx.maxTokens,
       split: "validation",
+      demos,
     });
-    store.set(b.name, { ...b, validation: { score: v.score, scores: v.scores }, test: null });
+    store.set(b.name, {
+      ...b,
+      ...(demos.length ? { demos } : {}),
+      validation: { score: v.score, scores: v.scores },
+      test: null,
+      ...costOf(v.examples),
+    });
     save();
   }
   if (test) {
@@ -129,9 +140,15 @@ async function scoreBaselinesAdaptive(
         maxTokens: ctx.maxTokens,
         template: "test",
         split: "test",
+        demos: prev.demos ?? [],
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
-      store.set(b.name, { ...prev, test: { score: e.score, scores: e.scores, low: ci.low, high: ci.high } });
+      store.set(b.name, {
+        ...prev,
+        test: { score: e.score, scores: e.scores, low: ci.low, high: ci.high },
+        // cost per query from the pilot, else (all cached there) from the test queries
+        ...(prev.usdPer1k === undefined ? costOf(e.examples) : {}),
+      });
       save();
     }
   }

@@ -5,6 +5,7 @@ import type { MethodContext, PointProposer } from "../types.js";
 import type { BatchCheckpoints, StoredBatch } from "./checkpoint.js";
 import { searchDim } from "./demo-set.js";
 import { DISTINCT_OVERPROPOSAL } from "./distinct.js";
+import { initialBatch, observedValues, warmStartBatch } from "./warm-start.js";
 
 /**
  * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
@@ -35,7 +36,10 @@ export async function loadOrProposeBatch(
     batchMode: config.batchMode,
     warmStart: previousState,
   };
-  if (it === 0) {
+  const warm = it === 0 ? warmStartBatch(config, size) : undefined;
+  if (warm) {
+    batch = warm;
+  } else if (it === initialBatch(config)) {
     batch = { points: proposer.initial(size, d, config.seed) };
   } else if (proposer.usesHistory === false) {
     batch = { points: proposer.next({ points: [], values: [], scoreVectors: [] }, size, step).points };
@@ -50,7 +54,7 @@ export async function loadOrProposeBatch(
     const next = proposer.next(
       {
         points: records.map((r) => r.z!),
-        values: records.map((r) => r.score),
+        values: observedValues(config, records),
         scoreVectors: records.map((r) => r.scores),
       },
       distinct ? DISTINCT_OVERPROPOSAL * size : size,

@@ -1,6 +1,5 @@
 import type { EvaluationRecord } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";
-import { batchSizes } from "../batches.js";
 import { isPerfect } from "../racing.js";
 import type { MethodContext } from "../types.js";
 import { type BatchCheckpoints, batchCheckpoints, type StoredBatch } from "./checkpoint.js";
@@ -9,6 +8,7 @@ import { streamNovel } from "./distinct.js";
 import type { Pick } from "./pick.js";
 import { loadOrProposeBatch } from "./propose-batch.js";
 import { scoreBatch } from "./score-batch.js";
+import { searchSizes } from "./warm-start.js";
 
 /**
  * InstructZero (and its "uniform" baseline): soft prompts -> generator -> instructions -> black-box
@@ -36,7 +36,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   if (!ctx.generator) throw new UserError(`method ${config.method} needs a generator (--generator)`);
   const checkpoints = batchCheckpoints(ledger, runId);
   const records: EvaluationRecord[] = ledger.evaluations(runId);
-  const sizes = batchSizes(config.budget, config.initialPoints, config.batchSize);
+  const sizes = searchSizes(config);
   const pipelined = config.pipelined === true;
   // first index of each batch, and the records each batch's proposal is fitted on (pipelined: all but
   // the previous batch's last generation chunk)

@@ -1,0 +1,193 @@
+/**
+ * Migration of a finished run to a new model (`instructzero migrate RUN --to provider:model`,
+ * library `migrateRun`). For each new model it is a run like any other, opened and run by RunSession:
+ * its configuration is the old run's with the new target, `migratedFrom` (the old run's id) and the
+ * warm start (`warmStart`: the old run's top soft prompts and their instructions, scored first on the
+ * new model so that their scores seed the surrogate of the search that follows; see
+ * src/optimizers/soft-prompt/warm-start.ts; the ordinary initial design and the BO batches follow, to
+ * the budget), and the old winner added as a baseline, so the new run
+ * scores it on validation and test and compares the migrated winner with it like with any baseline.
+ * Resume (kill -9 included), money, limits and the dry run are the ordinary run's: running the same
+ * migration again continues the same run (same configuration).
+ *
+ * The table a team needs before switching: (old model, old prompt), (new model, old prompt),
+ * (new model, migrated prompt), with test scores, intervals, dollars per 1,000 queries and latency,
+ * and the ship/don't-ship verdict of the migrated prompt against every baseline of the new run.
+ */
+import type { RunConfig } from "../config/schema.js";
+import { shipVerdict } from "../stats/verdict.js";
+import type { Ledger } from "../store/ledger.js";
+import type { EvaluationRecord, RunRecord } from "../store/types.js";
+import { UserError } from "../util/errors.js";
+
+/** What a migration may set besides the new model. */
+export interface MigrationSettings {
+  /** Evaluations of the new search, the warm-start candidates included [the old run's budget]. */
+  budget?: number;
+  /** Size of the initial design after the warm start [the old run's]. */
+  initialPoints?: number;
+  /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [10]. */
+  warm?: number;
+  /** Limits of the new run. */
+  maxCalls?: number;
+  maxCost?: number;
+  /** OpenAI-compatible server of the new model [the old run's]. */
+  baseUrl?: string;
+}
+
+/** Default number of warm-start candidates. */
+export const DEFAULT_WARM = 10;
+
+/** One row of the migration table. */
+export interface MigrationRow {
+  /** "old model, old prompt", "new model, old prompt", "new model, migrated prompt". */
+  label: string;
+  model: string;
+  instruction: string;
+  /** Test score and its 95% interval (null: not scored on test). */
+  score: number | null;
+  low: number | null;
+  high: number | null;
+  /** Dollars per 1,000 queries and median latency (ms) of its paid calls, when known. */
+  usdPer1k?: number;
+  latencyMs?: number;
+}
+
+/** The migration to one new model. */
+export interface MigrationTable {
+  target: string;
+  /** The new run's id (`instructzero resume` / `report` it like any run). */
+  runId: string;
+  status: string;
+  rows: MigrationRow[];
+  /** The migrated prompt against every baseline of the new run, the old prompt included. */
+  verdict: string;
+}
+
+/** The old run's winner and its top candidates with a soft prompt (best first, distinct instructions). */
+function oldChoice(ledger: Ledger, old: RunRecord, warm: number) {
+  const result = old.result;
+  if (!result || old.status !== "completed")
+    throw new UserError(
+      `run ${old.id} is not finished (${old.status}): only a completed run can be migrated (instructzero resume ${old.id})`,
+    );
+  const records = ledger.evaluations(old.id);
+  const winner = records.find((r) => r.index === result.bestIndex);
+  if (!winner) throw new UserError(`run ${old.id} has no winning evaluation ${result.bestIndex}`);
+  const ranked = [winner, ...records.filter((r) => r !== winner).sort((a, b) => b.score - a.score)];
+  const seen = new Set<string>();
+  const top: EvaluationRecord[] = [];
+  for (const r of ranked) {
+    if (top.length >= warm) break;
+    if (r.z === null || r.empty || seen.has(r.instruction)) continue;
+    seen.add(r.instruction);
+    top.push(r);
+  }
+  return { winner, top };
+}
+
+/** The configuration of the migration of run `old` to `target` (deterministic: the same migration is the same run). */
+export function migrationConfig(
+  ledger: Ledger,
+  old: RunRecord,
+  target: string,
+  settings: MigrationSettings = {},
+): RunConfig {
+  if (!/^[a-z][a-z0-9-]*:.+/i.test(target))
+    throw new UserError(
+      `--to: ${JSON.stringify(target)} is not a provider:model id (e.g. openai:gpt-4o-mini)`,
+    );
+  const warmCount = settings.warm ?? DEFAULT_WARM;
+  if (!(Number.isInteger(warmCount) && warmCount >= 1))
+    throw new UserError(`warm: must be an integer >= 1, got ${warmCount}`);
+  const { winner, top } = oldChoice(ledger, old, warmCount);
+  const {
+    blackBox: _bb,
+    blackBoxId: _id,
+    blackBoxModule: _mod,
+    maxCalls: _mc,
+    maxCost: _mx,
+    migratedFrom: _from,
+    warmStart: _ws,
+    ...rest
+  } = old.config;
+  const budget = settings.budget ?? old.config.budget;
+  const config: RunConfig = {
+    ...rest,
+    target,
+    budget: Math.max(budget, top.length),
+    migratedFrom: old.id,
+    baselines: old.config.baselines.includes(winner.instruction)
+      ? old.config.baselines
+      : [...old.config.baselines, winner.instruction],
+    ...(settings.initialPoints !== undefined ? { initialPoints: settings.initialPoints } : {}),
+    ...(settings.baseUrl !== undefined ? { baseUrl: settings.baseUrl } : {}),
+    ...(settings.maxCalls !== undefined ? { maxCalls: settings.maxCalls } : {}),
+    ...(settings.maxCost !== undefined ? { maxCost: settings.maxCost } : {}),
+  };
+  if (top.length > 0) {
+    // the warm start is the first batch; the initial design and the BO batches follow
+    config.warmStart = top.map((r) => ({ z: [...(r.z as number[])], instruction: r.instruction }));
+  } else {
+    // no soft prompts (ape): the old top instructions compete as extra candidates
+    config.initInstructions = [...new Set([...old.config.initInstructions, winner.instruction])];
+  }
+  return config;
+}
+
+/** The migration table of the finished (or stopped) new run `runId`, migrated from `old`. */
+export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): MigrationTable {
+  const run = ledger.getRun(runId);
+  const oldRecords = ledger.evaluations(old.id);
+  const oldWinner = oldRecords.find((r) => r.index === old.result?.bestIndex);
+  const oldInstruction = oldWinner?.instruction ?? "";
+  const rows: MigrationRow[] = [
+    {
+      label: "old model, old prompt",
+      model: old.config.target,
+      instruction: oldInstruction,
+      score: old.result?.test?.score ?? null,
+      low: old.result?.test?.low ?? null,
+      high: old.result?.test?.high ?? null,
+      ...cost(oldWinner),
+    },
+  ];
+  const result = run.result;
+  const oldOnNew = result?.baselines?.find((b) => b.kind === "user" && b.instruction === oldInstruction);
+  rows.push({
+    label: "new model, old prompt",
+    model: run.config.target,
+    instruction: oldInstruction,
+    score: oldOnNew?.test?.score ?? null,
+    low: oldOnNew?.test?.low ?? null,
+    high: oldOnNew?.test?.high ?? null,
+    ...cost(oldOnNew),
+  });
+  const records = ledger.evaluations(runId);
+  const newWinner = result ? records.find((r) => r.index === result.bestIndex) : undefined;
+  rows.push({
+    label: "new model, migrated prompt",
+    model: run.config.target,
+    instruction: newWinner?.instruction ?? "",
+    score: result?.test?.score ?? null,
+    low: result?.test?.low ?? null,
+    high: result?.test?.high ?? null,
+    ...cost(newWinner),
+  });
+  const comparisons = (result?.comparisons ?? []).map((c) => ({
+    ...c,
+    baseline: c.baseline === oldOnNew?.name ? "the old prompt" : c.baseline,
+    n: result?.test?.scores.length ?? 0,
+  }));
+  const verdict = result
+    ? shipVerdict(comparisons).text
+    : `not finished (${run.status}): run the same migration again, or instructzero resume ${runId}`;
+  return { target: run.config.target, runId, status: run.status, rows, verdict };
+}
+
+function cost(x: { usdPer1k?: number; latencyMs?: number } | undefined) {
+  return {
+    ...(x?.usdPer1k !== undefined ? { usdPer1k: x.usdPer1k } : {}),
+    ...(x?.latencyMs !== undefined ? { latencyMs: x.latencyMs } : {}),
+  };
+}

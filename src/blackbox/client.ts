@@ -24,6 +24,11 @@
  *
  * Once a request is refused with 401/403 (AuthenticationError), the key is known to be bad: every
  * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
+ * Likewise, once a call fails for good with an error that halts the black box (./errors.ts ERROR_TABLE:
+ * connection refused, not JSON, 404, retries exhausted...), every queued call, call waiting to retry and
+ * attempt under way rejects at once with a HaltedError naming that first error: nothing more is sent.
+ * The caller's signal (the run's stop) drops queued calls and calls waiting to retry; attempts under
+ * way finish.
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
 
@@ -36,7 +41,7 @@ import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
 import { claimLeaseMs, DEFAULT_CLAIM_POLL_MS, RequestClaims } from "./claims.js";
-import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
+import { type BlackBoxError, HaltedError, haltsBlackBox, isTransient, retryAfterOf } from "./errors.js";
 import type { BatchModeOptions, BlackBoxEvent, BlackBoxOptions, RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 // the built-in providers register themselves (in this order: it is the order messages list them in)
@@ -218,6 +223,9 @@ export class WrappedBlackBox implements BlackBox {
   private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
+  /** Aborted (with a HaltedError) once a call failed for good with an error that halts; see haltOn. */
+  private readonly halt = new AbortController();
+  private haltedBy: Error | undefined;
   /** Requests in flight shared with other processes through the cache's database (./claims.ts). */
   private readonly claims: RequestClaims | undefined;
   private readonly leaseMs: number;
@@ -249,7 +257,7 @@ export class WrappedBlackBox implements BlackBox {
     this.selfPriced = !(made instanceof Promise) && made.selfPriced === true;
     this.limiter = new Limiter(s.concurrency);
     this.rng = new Rng(options.seed ?? 0);
-    this.sleep = options.sleep ?? ((ms) => realSleep(ms));
+    this.sleep = options.sleep ?? ((ms, signal) => realSleep(ms, signal));
     this.refusal = new Refusal(id);
     this.leaseMs = claimLeaseMs(options.claimLeaseMs, options.env ?? process.env);
     this.claims =
@@ -314,6 +322,7 @@ export class WrappedBlackBox implements BlackBox {
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
     this.refusal.check();
+    this.checkHalt();
     const callId = `${this.id}#${++this.calls}`;
     const provider = this.provider ?? (await this.providerReady);
     const params = this.params(request);
@@ -483,9 +492,35 @@ export class WrappedBlackBox implements BlackBox {
   ): Promise<Answered> {
     return this.limiter.run(async () => {
       this.refusal.check();
+      this.checkHalt();
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      return { response: await this.attempts(callId, provider, full, key, options), paid: true };
+      try {
+        return { response: await this.attempts(callId, provider, full, key, options), paid: true };
+      } catch (err) {
+        this.haltOn(err);
+        throw err;
+      }
     });
+  }
+
+  /** Throw the HaltedError when an earlier call halted this black box. */
+  private checkHalt(): void {
+    if (this.haltedBy) throw this.halted();
+  }
+
+  /** A fresh HaltedError naming the error that halted this black box. */
+  private halted(): HaltedError {
+    return new HaltedError(this.id, this.haltedBy as Error);
+  }
+
+  /** Halt on `err` (a call's final error) when the error table says so; see the module comment. */
+  private haltOn(err: unknown): void {
+    // a refused key is the Refusal's (queued calls get AuthenticationErrors naming the key)
+    if (this.haltedBy || this.refusal.refused || err instanceof HaltedError) return;
+    if (err instanceof Error && haltsBlackBox(err)) {
+      this.haltedBy = err;
+      this.halt.abort(this.halted());
+    }
   }
 
   /**
@@ -504,6 +539,7 @@ export class WrappedBlackBox implements BlackBox {
     return retry(
       async (attempt) => {
         this.refusal.check(); // refused while this call waited to retry
+        this.checkHalt();
         const admitted: AdmittedAttempt | undefined = options.attempts
           ? await options.attempts.admit()
           : undefined;
@@ -514,6 +550,7 @@ export class WrappedBlackBox implements BlackBox {
             ? await this.rateLimit(request, attempt === 0 ? options.signal : undefined)
             : undefined;
           this.refusal.check();
+          this.checkHalt();
         } catch (err) {
           admitted?.unbilled();
           throw err;
@@ -536,6 +573,7 @@ export class WrappedBlackBox implements BlackBox {
             },
             this.s.timeoutMs,
             `${this.id}: no response within ${this.s.timeoutMs} ms`,
+            this.halt.signal,
           );
           admitted?.answered(res.usage, this.costOf(res).costUsd);
           return res;
@@ -544,7 +582,8 @@ export class WrappedBlackBox implements BlackBox {
           // answered, but unusable or not stored: billed at the usage it reports
           if (usage && typeof usage.inputTokens === "number" && typeof usage.outputTokens === "number")
             admitted?.answered(usage, this.costOf(got as ProviderResponse).costUsd);
-          else if (got !== undefined || mayBeBilled(err)) {
+          // sent, then stopped because another call halted the black box: the provider may bill it
+          else if (got !== undefined || mayBeBilled(err) || err instanceof HaltedError) {
             this.t.abandoned++;
             admitted?.abandoned();
           } else admitted?.unbilled();
@@ -559,6 +598,8 @@ export class WrappedBlackBox implements BlackBox {
         retryAfter: retryAfterOf,
         backoff: exponentialBackoff(this.s.backoff, this.rng),
         sleep: this.sleep,
+        // a wait to retry ends at once when the black box halts or the caller stops (the run's stop)
+        signal: options.signal ? AbortSignal.any([this.halt.signal, options.signal]) : this.halt.signal,
         onRetry: ({ attempt, error, delayMs, retryAfterMs }) => {
           this.t.retries++;
           const e = error as BlackBoxError;

@@ -99,6 +99,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   } catch (err) {
     // stood down: the run is another process's now, nothing more is written for it
     if (lock.lost) throw lock.lost;
+    // failed: calls still queued or waiting to retry are dropped at once (the process may exit)
+    budget?.interrupt();
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
   } finally {

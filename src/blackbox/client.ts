@@ -162,6 +162,11 @@ export interface FunctionBlackBoxOptions
    * ("my-pipeline@3"). Without it nothing is cached.
    */
   id?: string;
+  /**
+   * How messages (timeouts, bad answers, a halt) name it [`function:<id>`]; the CLI passes
+   * `black-box module <file>` so that a message names the file, not the module's hash.
+   */
+  label?: string;
 }
 
 /**
@@ -184,16 +189,18 @@ export function createFunctionBlackBox(
     options.cache === false || options.id === undefined
       ? undefined
       : new ResponseCache(defaultCachePath(env, options.cachePath));
-  return new WrappedBlackBox(
+  const box = new WrappedBlackBox(
     `function:${name}`,
     "function",
     name,
-    functionProvider(fn, name),
+    functionProvider(fn, options.label ?? name),
     cache,
     resolvePrices(options.prices, env),
     settings,
     options,
   );
+  if (options.label !== undefined) box.label = options.label;
+  return box;
 }
 
 /** What an admitted request came back with: the answer, and whether this call paid for it. */
@@ -231,6 +238,8 @@ export class WrappedBlackBox implements BlackBox {
   private readonly leaseMs: number;
   /** Every attempt goes through the caller's budget (`options.attempts`), see CompleteOptions. */
   readonly admitsAttempts = true;
+  /** How messages name this black box [its id]. */
+  label: string;
 
   constructor(
     readonly id: string,
@@ -254,6 +263,7 @@ export class WrappedBlackBox implements BlackBox {
       this.provider = made;
       this.providerReady = Promise.resolve(made);
     }
+    this.label = id;
     this.selfPriced = !(made instanceof Promise) && made.selfPriced === true;
     this.limiter = new Limiter(s.concurrency);
     this.rng = new Rng(options.seed ?? 0);
@@ -318,7 +328,7 @@ export class WrappedBlackBox implements BlackBox {
   }
 
   async complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<Completion> {
-    if (this.closed) throw new Error(`black box ${this.id} is closed`);
+    if (this.closed) throw new Error(`black box ${this.label} is closed`);
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
     this.refusal.check();
@@ -510,7 +520,7 @@ export class WrappedBlackBox implements BlackBox {
 
   /** A fresh HaltedError naming the error that halted this black box. */
   private halted(): HaltedError {
-    return new HaltedError(this.id, this.haltedBy as Error);
+    return new HaltedError(this.label, this.haltedBy as Error);
   }
 
   /** Halt on `err` (a call's final error) when the error table says so; see the module comment. */
@@ -567,12 +577,12 @@ export class WrappedBlackBox implements BlackBox {
             async (signal) => {
               const res = await provider.complete(request, { signal });
               got = res;
-              if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
+              if (typeof res?.text !== "string") throw new TypeError(`${this.label}: provider returned no text`);
               this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
               return res;
             },
             this.s.timeoutMs,
-            `${this.id}: no response within ${this.s.timeoutMs} ms`,
+            `${this.label}: no response within ${this.s.timeoutMs} ms`,
             this.halt.signal,
           );
           admitted?.answered(res.usage, this.costOf(res).costUsd);

@@ -110,6 +110,7 @@ async function transferRows(
           template: "test",
           split: "test",
           maxTokens: config.maxTokens,
+          phase: `transfer to ${target}`,
         });
         const ci = testInterval(ev.scores, config.seed, `transfer:${target}:${item.name}`);
         const row: TransferRow = { target, ...item, score: ev.score, low: ci.low, high: ci.high };

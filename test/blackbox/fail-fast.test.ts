@@ -196,3 +196,17 @@ describe("the first call that fails for good halts the black box", () => {
     expect(sent).toBe(1);
   });
 });
+
+describe("messages name a module black box by its file", () => {
+  it("a timeout names the label, not function:module-<hash>", async () => {
+    const bb = createFunctionBlackBox(
+      ({ signal }) => new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      { id: "module-0123456789abcdef", label: "black-box module /x/pipeline.mjs", timeoutMs: 20, maxRetries: 0, cache: false },
+    );
+    boxes.push(bb);
+    const err = await bb.complete({ prompt: "p", parts: { instruction: "i", input: "p" } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toMatch(/^black-box module \/x\/pipeline\.mjs: no response within 20 ms/);
+    expect((err as Error).message).not.toMatch(/module-0123/);
+  });
+});

@@ -60,6 +60,7 @@ export async function scoreBaselines(
       metric: ctx.metric,
       maxTokens: ctx.maxTokens,
       split: "validation",
+      phase: "baselines",
     });
     let t: BaselineResult["test"] = null;
     if (test) {
@@ -68,6 +69,7 @@ export async function scoreBaselines(
         maxTokens: ctx.maxTokens,
         template: "test",
         split: "test",
+        phase: "baselines",
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };

@@ -94,6 +94,7 @@ export async function selectBest(
         metric: ctx.metric,
         maxTokens: ctx.maxTokens,
         split: "selection",
+        phase: "selection",
       });
       c = { index, instruction: r.instruction, validationScore: r.score, score: ev.score, scores: ev.scores };
       done.set(index, c);

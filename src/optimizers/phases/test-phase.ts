@@ -16,6 +16,7 @@ export async function scoreTest(
     template: "test",
     split: "test",
     maxTokens: ctx.maxTokens,
+    phase: "test",
   });
   const feedback = ev.examples.some((e) => e.feedback !== undefined)
     ? ev.examples.map((e) => e.feedback ?? null)

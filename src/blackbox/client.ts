@@ -233,6 +233,8 @@ export class WrappedBlackBox implements BlackBox {
   /** Aborted (with a HaltedError) once a call failed for good with an error that halts; see haltOn. */
   private readonly halt = new AbortController();
   private haltedBy: Error | undefined;
+  /** Errors an attempt's request failed with (only those may halt: not a budget's or caller's stop). */
+  private readonly failedRequests = new WeakSet<object>();
   /** Requests in flight shared with other processes through the cache's database (./claims.ts). */
   private readonly claims: RequestClaims | undefined;
   private readonly leaseMs: number;
@@ -527,6 +529,7 @@ export class WrappedBlackBox implements BlackBox {
   private haltOn(err: unknown): void {
     // a refused key is the Refusal's (queued calls get AuthenticationErrors naming the key)
     if (this.haltedBy || this.refusal.refused || err instanceof HaltedError) return;
+    if (typeof err !== "object" || err === null || !this.failedRequests.has(err)) return;
     if (err instanceof Error && haltsBlackBox(err)) {
       this.haltedBy = err;
       this.halt.abort(this.halted());
@@ -599,6 +602,7 @@ export class WrappedBlackBox implements BlackBox {
           } else admitted?.unbilled();
           scrub(err);
           this.refusal.note(err);
+          if (typeof err === "object" && err !== null) this.failedRequests.add(err);
           throw err;
         }
       },

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { optimizeResultOf } from "../../api/optimize-instruction.js";
 import { asBatchBlackBox, cancelCommand } from "../../blackbox/batch/index.js";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
 import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js";
@@ -212,7 +213,7 @@ export async function runAndReport(
     }
     const outcome = await session.run();
     progress.stop();
-    printOutcome(outcome, config, json);
+    printOutcome(outcome, config, json ? session : undefined);
     if (outcome.status === "interrupted") process.exitCode = 130;
   } finally {
     progress.stop();
@@ -222,26 +223,13 @@ export async function runAndReport(
   }
 }
 
-function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
+/**
+ * Print the outcome: with `json` (the run's session) the library's result shape (OptimizeResult,
+ * docs/result-format.md), else the summary lines.
+ */
+function printOutcome(o: RunOutcome, config: RunConfig, json?: RunSession): void {
   if (json) {
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          runId: o.runId,
-          status: o.status,
-          reason: o.reason,
-          notes: o.notes,
-          best: o.best,
-          test: o.test,
-          selection: o.selection,
-          baselines: o.baselines,
-          comparisons: o.comparisons,
-          totals: o.totals,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    process.stdout.write(`${JSON.stringify(optimizeResultOf(o, json), null, 2)}\n`);
     return;
   }
   const t = o.totals;

@@ -580,7 +580,8 @@ export class WrappedBlackBox implements BlackBox {
             async (signal) => {
               const res = await provider.complete(request, { signal });
               got = res;
-              if (typeof res?.text !== "string") throw new TypeError(`${this.label}: provider returned no text`);
+              if (typeof res?.text !== "string")
+                throw new TypeError(`${this.label}: provider returned no text`);
               this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
               return res;
             },

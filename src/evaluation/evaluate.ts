@@ -1,5 +1,5 @@
-import type { BlackBox } from "../blackbox/types.js";
 import { HaltedError } from "../blackbox/errors.js";
+import type { BlackBox } from "../blackbox/types.js";
 import { addUsage, type CallUsage, zeroUsage } from "../blackbox/usage.js";
 import { builtinScorer, checkMetricValue, metricExample } from "../metrics/scorer.js";
 import type { JudgeUsage, Scorer } from "../metrics/types.js";

@@ -33,7 +33,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-const withCode = (code: string) => new ConnectionError("connection failed", { cause: Object.assign(new Error("x"), { code }) });
+const withCode = (code: string) =>
+  new ConnectionError("connection failed", { cause: Object.assign(new Error("x"), { code }) });
 const syntax = (text: string) => {
   try {
     JSON.parse(text);
@@ -57,7 +58,12 @@ describe("the error table", () => {
     [withCode("ECONNRESET"), "connection-lost", true, true],
     [withCode("EAI_AGAIN"), "connection-lost", true, true],
     [new ConnectionError("terminated"), "connection-lost", true, true],
-    [new BadResponseError("html", { cause: syntax("<html><body>hi</body></html>") }), "not-json", false, true],
+    [
+      new BadResponseError("html", { cause: syntax("<html><body>hi</body></html>") }),
+      "not-json",
+      false,
+      true,
+    ],
     [new BadResponseError("text", { cause: syntax("Not Found") }), "not-json", false, true],
     [new BadResponseError("cut short", { cause: syntax('{"choices": [{"mess') }), "bad-body", true, true],
     [new BadResponseError("no choices"), "bad-body", true, true],
@@ -72,7 +78,11 @@ describe("the error table", () => {
 });
 
 /** A loopback HTTP server answering every request with `status`, `type` and `body`; counts requests. */
-async function serve(status: number, type: string, body: string): Promise<{ url: string; hits: () => number }> {
+async function serve(
+  status: number,
+  type: string,
+  body: string,
+): Promise<{ url: string; hits: () => number }> {
   let hits = 0;
   const server = createServer((_req, res) => {
     hits++;
@@ -126,7 +136,9 @@ describe("errors retrying cannot fix are sent once", () => {
       new BadRequestError('openai rejected the request for model "m" (HTTP 404): not found', { status: 404 }),
     );
     expect(e).toBeInstanceOf(BadRequestError);
-    expect(e?.message).toMatch(/server has no batch endpoints \(HTTP 404 on batch upload\).*without --batch-api/);
+    expect(e?.message).toMatch(
+      /server has no batch endpoints \(HTTP 404 on batch upload\).*without --batch-api/,
+    );
     expect(noBatchEndpoints({ id: "x" }, "upload", new ServerError("500", { status: 500 }))).toBeUndefined();
   });
 });
@@ -139,7 +151,9 @@ describe("the first call that fails for good halts the black box", () => {
         seen.push(input);
         if (input === "bad") return Promise.reject(new Error("module exploded"));
         // hangs until stopped (a module that never answers)
-        return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason)),
+        );
       },
       { concurrency: 2, timeoutMs: 600_000, maxRetries: 6, cache: false },
     );
@@ -152,14 +166,16 @@ describe("the first call that fails for good halts the black box", () => {
     for (const i of [0, 2, 3, 4]) {
       expect(errors[i]).toBeInstanceOf(HaltedError);
       expect((errors[i] as HaltedError).first).toBe(errors[1]);
-      expect((errors[i] as Error).message).toMatch(/stopped: an earlier request failed for good.*module exploded/);
+      expect((errors[i] as Error).message).toMatch(
+        /stopped: an earlier request failed for good.*module exploded/,
+      );
     }
     // only the two that had slots were ever sent
     expect(seen.sort()).toEqual(["bad", "slow"]);
     // a later call is refused unsent too
-    await expect(bb.complete({ prompt: "later", parts: { instruction: "i", input: "later" } })).rejects.toBeInstanceOf(
-      HaltedError,
-    );
+    await expect(
+      bb.complete({ prompt: "later", parts: { instruction: "i", input: "later" } }),
+    ).rejects.toBeInstanceOf(HaltedError);
     expect(seen).toHaveLength(2);
   });
 
@@ -172,9 +188,9 @@ describe("the first call that fails for good halts the black box", () => {
       { cache: false },
     );
     boxes.push(bb);
-    await expect(bb.complete({ prompt: "bad", parts: { instruction: "i", input: "bad" } })).rejects.toBeInstanceOf(
-      BadRequestError,
-    );
+    await expect(
+      bb.complete({ prompt: "bad", parts: { instruction: "i", input: "bad" } }),
+    ).rejects.toBeInstanceOf(BadRequestError);
     expect((await bb.complete({ prompt: "x", parts: { instruction: "i", input: "x" } })).text).toBe("ok x");
   });
 
@@ -189,7 +205,10 @@ describe("the first call that fails for good halts the black box", () => {
     );
     boxes.push(bb);
     const stop = new AbortController();
-    const call = bb.complete({ prompt: "p", parts: { instruction: "i", input: "p" } }, { signal: stop.signal });
+    const call = bb.complete(
+      { prompt: "p", parts: { instruction: "i", input: "p" } },
+      { signal: stop.signal },
+    );
     while (sent === 0) await new Promise((r) => setImmediate(r));
     stop.abort(new Error("run stopped"));
     await expect(call).rejects.toThrow(/run stopped/);
@@ -200,11 +219,20 @@ describe("the first call that fails for good halts the black box", () => {
 describe("messages name a module black box by its file", () => {
   it("a timeout names the label, not function:module-<hash>", async () => {
     const bb = createFunctionBlackBox(
-      ({ signal }) => new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
-      { id: "module-0123456789abcdef", label: "black-box module /x/pipeline.mjs", timeoutMs: 20, maxRetries: 0, cache: false },
+      ({ signal }) =>
+        new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      {
+        id: "module-0123456789abcdef",
+        label: "black-box module /x/pipeline.mjs",
+        timeoutMs: 20,
+        maxRetries: 0,
+        cache: false,
+      },
     );
     boxes.push(bb);
-    const err = await bb.complete({ prompt: "p", parts: { instruction: "i", input: "p" } }).catch((e: unknown) => e);
+    const err = await bb
+      .complete({ prompt: "p", parts: { instruction: "i", input: "p" } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/^black-box module \/x\/pipeline\.mjs: no response within 20 ms/);
     expect((err as Error).message).not.toMatch(/module-0123/);

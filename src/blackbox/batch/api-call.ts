@@ -59,7 +59,11 @@ export function callBatchApi<T>(
  * A 404/405 from a batch endpoint: the server has no Batch API (a self-hosted server, a proxy), the
  * model is not to blame. Undefined for any other error.
  */
-export function noBatchEndpoints(ctx: Pick<ApiCallContext, "id">, label: string, err: unknown): BadRequestError | undefined {
+export function noBatchEndpoints(
+  ctx: Pick<ApiCallContext, "id">,
+  label: string,
+  err: unknown,
+): BadRequestError | undefined {
   if (classify(err) !== "not-found") return undefined;
   const status = (err as BadRequestError).status;
   return new BadRequestError(

@@ -42,7 +42,9 @@ export function parseMessage(res: unknown, where: string): ProviderResponse {
   if (typeof r !== "object" || r === null || !Array.isArray(r.content)) {
     const notJson = typeof res === "string";
     throw new BadResponseError(
-      notJson ? `${where}: response is not JSON; is the base URL the API's?` : `${where}: response has no content array`,
+      notJson
+        ? `${where}: response is not JSON; is the base URL the API's?`
+        : `${where}: response has no content array`,
       { notJson },
     );
   }

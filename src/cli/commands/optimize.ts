@@ -236,7 +236,7 @@ function printOutcome(o: RunOutcome, config: RunConfig, json?: RunSession): void
   const lines: [string, string][] = [
     ["run", `${o.runId} (${o.status}${o.reason ? `: ${o.reason}` : ""})`],
     ["task", `${config.task} | method ${config.method} | target ${config.target}`],
-    ["best", o.best ? JSON.stringify(o.best.instruction) : "-"],
+    ["chosen", o.best ? JSON.stringify(o.best.instruction) : "-"],
     ["validation", o.best ? o.best.score.toFixed(3) : "-"],
     ...selectionLines(o),
     ["test", o.test ? testLine(o.test) : "-"],

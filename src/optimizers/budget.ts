@@ -325,6 +325,15 @@ export class RunBudget {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /**
+   * Wait until no admitted attempt is under way (each answered, unbilled or abandoned, its spend-log row
+   * settled). A search stopped by a limit leaves the requests of its other candidates in flight: the run
+   * waits for them before it goes on, so that none stays `pending` in the spend log (issue 21).
+   */
+  async drain(): Promise<void> {
+    while (this.reservedCalls > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
   private exhausted(worstUsd: number, callsOk: boolean): string {
     const { maxCalls, maxCost } = this.limits;
     const later =

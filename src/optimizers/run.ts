@@ -105,6 +105,9 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     throw err;
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
+    // requests still under way (a limit or an error ended the run) settle in the spend log while this
+    // process holds the run's lock: none stays `pending`
+    if (!lock.lost) await budget?.drain();
     endSession(ledger, runId, clock, lock);
   }
 }
@@ -192,6 +195,8 @@ async function runPhases(p: PreparedRun, deps: RunDeps): Promise<RunOutcome> {
   const { ctx } = p;
   const { ledger, runId } = ctx;
   const searchStop = await runSearch(p.method, ctx);
+  // a limit stopped the search with requests of other candidates still under way: settle them first
+  if (searchStop !== undefined) await p.budget.drain();
   const state = { evaluations: ledger.evaluations(runId) };
   const interrupted = (): RunOutcome => {
     ledger.setStatus(runId, "interrupted", "interrupted by the user");

@@ -100,7 +100,9 @@ describe("money is exact", () => {
       expect(maxCost - out.totals.costUsd).toBeLessThan(worst);
       // stopped cleanly: every request sent is settled in the spend log, none left pending (issue 21)
       const db = new Database(join(fx.dir, `cap-${concurrency}.ledger.sqlite`), { readonly: true });
-      const pending = db.prepare("SELECT COUNT(*) AS n FROM spend WHERE state = 'pending'").get() as { n: number };
+      const pending = db.prepare("SELECT COUNT(*) AS n FROM spend WHERE state = 'pending'").get() as {
+        n: number;
+      };
       db.close();
       expect(pending.n).toBe(0);
       expect(server.stats().faults).toBeGreaterThan(0);

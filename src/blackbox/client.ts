@@ -379,6 +379,11 @@ export class WrappedBlackBox implements BlackBox {
     return { ...this.t };
   }
 
+  /** Resolves once the provider is built (a local model loaded); rejects with why it cannot be. */
+  async ready(): Promise<void> {
+    await this.providerReady;
+  }
+
   /** Batch mode: provider batches this session follows that have not ended (progress, interrupt message). */
   activeBatches(): ActiveBatch[] {
     return this.dispatcher?.activeBatches() ?? [];

@@ -21,6 +21,7 @@ import type { RunConfig } from "../config/schema.js";
 import type { MetricFunction } from "../metrics/types.js";
 import { loadOutcome, type RunOutcome } from "../optimizers/outcome.js";
 import { executeRun, type RunDeps } from "../optimizers/run.js";
+import { layoutRun } from "../optimizers/run-layout.js";
 import { loadRunTaskForPlan } from "../optimizers/run-task.js";
 import { openRunDeps } from "../optimizers/setup.js";
 import { type TransferOptions, type TransferRow, transferRun } from "../optimizers/transfer.js";
@@ -107,7 +108,11 @@ export class RunSession {
   private static async openNew(options: NewRunOptions): Promise<RunSession> {
     const { config } = options;
     // the task is loaded (and checked) before anything is created or spent
-    if (!options.task && !options.reuse) await loadRunTaskForPlan(config, { examples: options.examples });
+    const task =
+      options.task ??
+      (options.reuse ? undefined : await loadRunTaskForPlan(config, { examples: options.examples }));
+    // the splits too (e.g. a file whose inputs are all duplicates leaves too few): checked before a run exists
+    if (task) layoutRun(config, task);
     const { ledger, owns } = storeOf(options, true);
     let deps: (RunDeps & { close(): Promise<void> }) | undefined;
     try {
@@ -117,6 +122,8 @@ export class RunSession {
         return new RunSession(existing, ledger, owns, undefined);
       // everything the run needs opens before a new run is recorded: a failing start leaves no run behind
       deps = await openDeps(config, ledger, options, existing);
+      // a black box that loads lazily (a local model, maybe downloaded) must load now: not in a run
+      await readyAll(deps);
       options.beforeRun?.();
       const runId = options.reuse
         ? (existing ?? ledger.findOrCreateRun(config).id)
@@ -195,6 +202,11 @@ export class RunSession {
       if (this.ownsLedger) this.ledger.close();
     }
   }
+}
+
+/** Wait until the run's black boxes can answer (see BlackBox.ready). */
+async function readyAll(deps: RunDeps): Promise<void> {
+  for (const bb of [deps.blackBox, deps.proposer, deps.judge?.blackBox]) await bb?.ready?.();
 }
 
 /** The ledger of a session: the one given, or opened at the location. */

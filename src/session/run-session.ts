@@ -34,6 +34,11 @@ import { openRunStore, type StoreLocation } from "./store.js";
 export interface RunLimits {
   maxCalls?: number | null;
   maxCost?: number | null;
+  /**
+   * A new base URL of the target's server (it moved); null: back to the provider's default. Answers
+   * cached under the old URL are not reused (the base URL is part of every cache key of a custom server).
+   */
+  baseUrl?: string | null;
 }
 
 /** What every session may be given. */
@@ -145,7 +150,8 @@ export class RunSession {
       const runId = ledger.resolveRunId(options.runId);
       if (options.readOnly) return new RunSession(runId, ledger, owns, undefined);
       const limits = options.limits ?? {};
-      const hasLimits = limits.maxCalls !== undefined || limits.maxCost !== undefined;
+      const hasLimits =
+        limits.maxCalls !== undefined || limits.maxCost !== undefined || limits.baseUrl !== undefined;
       deps = await openDeps(withLimits(ledger.getRun(runId).config, limits), ledger, options, runId);
       // new limits are stored only once the run's black box, metric and generator opened
       if (hasLimits) ledger.updateLimits(runId, limits);
@@ -241,5 +247,7 @@ function withLimits(config: RunConfig, limits: RunLimits): RunConfig {
     if (v === null) delete out[key];
     else if (v !== undefined) out[key] = v;
   }
+  if (limits.baseUrl === null) delete out.baseUrl;
+  else if (limits.baseUrl !== undefined) out.baseUrl = limits.baseUrl;
   return out;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { optimizeResultOf } from "../../api/optimize-instruction.js";
 import { asBatchBlackBox, cancelCommand } from "../../blackbox/batch/index.js";
+import { checkBaseURL } from "../../blackbox/providers/map-error.js";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
 import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js";
 import { onnxFileForDtype } from "../../generator/hub/files.js";
@@ -121,18 +122,42 @@ export function registerOptimizeCommands(program: Command): void {
       intOption("--max-calls", 1),
     )
     .option("--max-cost <usd>", "new dollar limit", numberOption("--max-cost"))
+    .option(
+      "--base-url <url>",
+      "the target server's new URL (it moved); stored with the run. Answers cached under the old URL are not reused",
+    )
     .option("--json", "print the outcome as JSON");
   addLedgerOption(resume).action(
     async (
       id: string,
-      opts: { ledger?: string; store?: string; json?: boolean; maxCalls?: number; maxCost?: number },
+      opts: {
+        ledger?: string;
+        store?: string;
+        json?: boolean;
+        maxCalls?: number;
+        maxCost?: number;
+        baseUrl?: string;
+      },
     ) => {
       const ledger = openRunStore(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
-        // new limits are stored only once the run's black box, metric and generator opened
+        const run = ledger.getRun(runId);
+        if (opts.baseUrl !== undefined) {
+          if (run.config.target.startsWith("function:"))
+            throw new UserError(`--base-url: run ${runId} scores a function black box, which has no server`);
+          checkBaseURL(opts.baseUrl, "--base-url");
+        }
+        // new limits (and a new base URL) are stored only once the run's black box, metric and generator opened
         await runAndReport(
-          { runId, limits: { maxCalls: opts.maxCalls, maxCost: opts.maxCost } },
+          {
+            runId,
+            limits: {
+              maxCalls: opts.maxCalls,
+              maxCost: opts.maxCost,
+              ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl.trim().replace(/\/+$/, "") } : {}),
+            },
+          },
           ledger,
           opts.json,
         );

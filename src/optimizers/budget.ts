@@ -356,6 +356,8 @@ export interface BudgetedOptions {
    * worst cases [the inner black box's `priceFactor` when it has one (a batch black box), else 1].
    */
   priceFactor?: number;
+  /** Called after each answered query, cache hits included (a phase's progress). */
+  onAnswer?: () => void;
 }
 
 /**
@@ -402,6 +404,16 @@ export class BudgetedBlackBox implements BlackBox {
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
+    const c = await this.completeOnce(request);
+    try {
+      this.options.onAnswer?.();
+    } catch {
+      // a broken progress display must not break a run
+    }
+    return c;
+  }
+
+  private async completeOnce(request: CompletionRequest): Promise<Completion> {
     // an answer already in the response cache costs nothing: no admission needed
     if (this.inner.isCached?.(request)) {
       const hit = await this.inner.complete(request);

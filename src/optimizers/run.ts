@@ -123,8 +123,18 @@ function endSession(ledger: Ledger, runId: string, clock: SessionClock, lock: Ru
   }
 }
 
+/** The phase after the search under way, and its queries answered of the most it asks. */
+interface PhaseStep {
+  phase: "select" | "baselines" | "test" | undefined;
+  done: number;
+  total: number;
+  evaluations: number;
+  bestScore: number | null;
+}
+
 /** A run's session, ready for its phases. */
 interface PreparedRun {
+  step: PhaseStep;
   method: SearchMethod;
   ctx: MethodContext;
   layout: RunLayout;
@@ -155,7 +165,24 @@ async function prepareRun(
   }
   const prices = resolvePrices(undefined, process.env);
   const budget = openRunBudget(ledger, runId, config, lock);
-  const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
+  // the phases after the search report their own progress: the target's queries answered of the most
+  const step: PhaseStep = { phase: undefined, done: 0, total: 0, evaluations: 0, bestScore: null };
+  const budgeted = new BudgetedBlackBox(deps.blackBox, budget, {
+    source: "target",
+    prices,
+    onAnswer: () => {
+      if (step.phase === undefined || !deps.onProgress) return;
+      step.done++;
+      deps.onProgress({
+        phase: step.phase,
+        evaluations: step.evaluations,
+        budget: config.budget,
+        bestScore: step.bestScore,
+        step: { done: step.done, total: Math.max(step.done, step.total) },
+        spent: budget.spent(),
+      });
+    },
+  });
   const judgeBox = deps.judge
     ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })
     : undefined;
@@ -183,7 +210,7 @@ async function prepareRun(
     signal: deps.signal,
     timing: clock.timing,
   };
-  return { method, ctx, layout, budget, runTest, clock };
+  return { method, ctx, layout, budget, runTest, clock, step };
 }
 
 /**
@@ -239,9 +266,21 @@ async function afterSearch(
     const totals = totalsOf(evaluations, null, ledger, runId, p.clock);
     return { ...outcomeOf(runId, "stopped", evaluations, null, totals), reason };
   }
-  const progress = (phase: "select" | "test", bestScore: number) =>
-    ctx.onProgress?.({ phase, evaluations: evaluations.length, budget: config.budget, bestScore });
-  progress("select", evaluations[bestIndex(evaluations)].score);
+  // each phase after the search shows its own progress (queries answered of the most it asks)
+  const progress = (phase: "select" | "baselines" | "test", bestScore: number, total: number) => {
+    Object.assign(p.step, { phase, done: 0, total, evaluations: evaluations.length, bestScore });
+    ctx.onProgress?.({
+      phase,
+      evaluations: evaluations.length,
+      budget: config.budget,
+      bestScore,
+      step: { done: 0, total },
+    });
+  };
+  const { splits } = layout;
+  const selectionTotal =
+    config.selection === "fresh" ? config.selectionTopK * layout.selection.examples.length : 0;
+  progress("select", evaluations[bestIndex(evaluations)].score, selectionTotal);
   let selection: SelectionResult | null = null;
   await phases.run("selection", async () => {
     selection = await selectBest(ctx, evaluations, layout.selection);
@@ -249,6 +288,8 @@ async function afterSearch(
   const chosen: SelectionResult = selection ?? (await selectBest(ctx, evaluations, { examples: [] }));
   if (aborted()) return "interrupted";
   let baselines: BaselineResult[] = [];
+  const perBaseline = splits.validation.length + (p.runTest ? splits.test.length : 0);
+  progress("baselines", evaluations[bestIndex(evaluations)].score, layout.baselines.length * perBaseline);
   await phases.run("baselines", async () => {
     baselines = await scoreBaselines(ctx, layout.baselines, layout.splits, p.runTest);
   });
@@ -256,12 +297,13 @@ async function afterSearch(
   const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let test: TestResult | null = null;
   if (p.runTest) {
-    progress("test", winner.score);
+    progress("test", winner.score, splits.test.length);
     await phases.run("test", async () => {
       test = await scoreTest(ctx, winner.instruction, layout.splits.test);
     });
     if (aborted()) return "interrupted";
   }
+  p.step.phase = undefined;
   return recordResult(ledger, runId, config.seed, {
     evaluations,
     winner: chosen.winner,

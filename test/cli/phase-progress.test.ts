@@ -32,7 +32,8 @@ describe("phase progress", () => {
     for (const phase of ["select", "baselines", "test"]) {
       const lines = r.stderr.split("\n").filter((l) => l.startsWith(`[${phase}] `));
       expect(lines.length, `${phase}: ${r.stderr}`).toBeGreaterThanOrEqual(2);
-      for (const l of lines) expect(l).toMatch(new RegExp(`^\\[${phase}\\] \\d+/\\d+ queries, calls \\d+, \\$`));
+      for (const l of lines)
+        expect(l).toMatch(new RegExp(`^\\[${phase}\\] \\d+/\\d+ queries, calls \\d+, \\$`));
       // it starts at 0 and ends with every query answered
       const [, first] = /(\d+)\/\d+/.exec(lines[0]) ?? [];
       const [, done, total] = /(\d+)\/(\d+)/.exec(lines[lines.length - 1]) ?? [];

@@ -42,7 +42,17 @@ describe("resume --base-url", () => {
     expect(bad.stderr).toMatch(/base URL "notaurl" from --base-url is not a valid URL/);
 
     const r = await runCli(
-      ["resume", out.runId, "--ledger", ledger, "--base-url", `${moved.url}/`, "--max-calls", "100", "--json"],
+      [
+        "resume",
+        out.runId,
+        "--ledger",
+        ledger,
+        "--base-url",
+        `${moved.url}/`,
+        "--max-calls",
+        "100",
+        "--json",
+      ],
       { env },
     );
     expect(r.code, r.stderr).toBe(0);

@@ -238,3 +238,17 @@ describe("messages name a module black box by its file", () => {
     expect((err as Error).message).not.toMatch(/module-0123/);
   });
 });
+
+describe("--batch-api against a server without batch endpoints", () => {
+  it("fails once, saying the server has no batch endpoints, not that the model is wrong", async () => {
+    const s = await serve(404, "application/json", JSON.stringify({ error: { message: "Not Found" } }));
+    const { createBatchBlackBox } = await import("../../src/blackbox/batch/batch-black-box.js");
+    const bb = createBatchBlackBox("openai:m", { ...fast, baseURL: s.url, batchPollMs: 10 });
+    boxes.push(bb);
+    const errors = await Promise.all(
+      ["a", "b", "c"].map((p) => bb.complete({ prompt: p }).catch((e: unknown) => e as Error)),
+    );
+    for (const e of errors) expect(e.message).toMatch(/server has no batch endpoints \(HTTP 404 on batch/);
+    expect(s.hits()).toBe(1);
+  });
+});

@@ -248,7 +248,7 @@ describe("--batch-api against a server without batch endpoints", () => {
     const errors = await Promise.all(
       ["a", "b", "c"].map((p) => bb.complete({ prompt: p }).catch((e: unknown) => e as Error)),
     );
-    for (const e of errors) expect(e.message).toMatch(/server has no batch endpoints \(HTTP 404 on batch/);
+    for (const e of errors) expect((e as Error).message).toMatch(/server has no batch endpoints \(HTTP 404 on batch/);
     expect(s.hits()).toBe(1);
   });
 });

@@ -29,6 +29,7 @@ export {
   BadResponseError,
   BlackBoxError,
   ConnectionError,
+  HaltedError,
   isTransient,
   RateLimitError,
   ServerError,

@@ -16,9 +16,11 @@ import type { BlackBoxFunction } from "../blackbox/providers/function.js";
 import type { RunConfig, RunOptions } from "../config/schema.js";
 import type { JudgeMetric, MetricFunction } from "../metrics/types.js";
 import type { RunOutcome } from "../optimizers/outcome.js";
+import type { BaselineResult, Comparison, SelectionResult } from "../optimizers/phases/results-types.js";
 import { JUDGE_PREFIX, makeRunConfig } from "../optimizers/run-config.js";
 import type { ProgressEvent } from "../optimizers/types.js";
 import { RunSession } from "../session/run-session.js";
+import type { RunVerdict } from "../store/results-types.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../store/types.js";
 import type { MetricName } from "../tasks/types.js";
 import { examplesFromObjects, examplesSha256 } from "../tasks/user-file.js";
@@ -91,6 +93,14 @@ export interface OptimizeResult {
   config: RunConfig;
   /** Things the user should know (e.g. a function black box without blackBoxId is not cached). */
   warnings: string[];
+  /** How the chosen instruction was picked (the selection split's scores), when the run has a selection. */
+  selection?: SelectionResult;
+  /** The baselines' validation and test scores, when the run scored baselines. */
+  baselines?: BaselineResult[];
+  /** The chosen instruction against each baseline on the test split. */
+  comparisons?: Comparison[];
+  /** Ship / don't ship / inconclusive over every baseline (with how many more test examples would decide it). */
+  verdict?: RunVerdict;
 }
 
 /** Options of {@link resumeRun}: the functions of the run again (they cannot be stored), and where it is. */
@@ -192,7 +202,18 @@ export async function resumeRun(runId: string, options: ResumeRunOptions = {}): 
   }
 }
 
-function toResult(o: RunOutcome, session: RunSession): OptimizeResult {
+/**
+ * The library's result of a run outcome: THE one result shape (also what the CLI's `optimize --json`
+ * and `resume --json` print; docs/result-format.md).
+ */
+export function optimizeResultOf(
+  o: RunOutcome,
+  session: Pick<RunSession, "config" | "ledger">,
+): OptimizeResult {
+  return toResult(o, session);
+}
+
+function toResult(o: RunOutcome, session: Pick<RunSession, "config" | "ledger">): OptimizeResult {
   const config = session.config;
   const validation = session.ledger.getExamples(o.runId, "validation") ?? [];
   const warnings: string[] = [...(o.notes ?? [])];
@@ -218,6 +239,10 @@ function toResult(o: RunOutcome, session: RunSession): OptimizeResult {
     totals: o.totals,
     config,
     warnings,
+    ...(o.selection ? { selection: o.selection } : {}),
+    ...(o.baselines ? { baselines: o.baselines } : {}),
+    ...(o.comparisons ? { comparisons: o.comparisons } : {}),
+    ...(o.verdict ? { verdict: o.verdict } : {}),
   };
 }
 

@@ -1,19 +1,23 @@
 /** One attempt of a provider call under a timeout, and the scrubbing of URL credentials from its errors. */
 import { redactUrl } from "../util/redact.js";
-import { BadResponseError, BlackBoxError, ConnectionError, TimeoutError } from "./errors.js";
+import { BadResponseError, BlackBoxError, ConnectionError, connectionCode, TimeoutError } from "./errors.js";
 
 /**
- * Run `fn` with a signal that aborts after `timeoutMs` with a TimeoutError saying `timeoutMessage`.
- * When the call fails with something other than a typed black-box error because of that abort (an SDK's
- * AbortError), the TimeoutError is thrown instead.
+ * Run `fn` with a signal that aborts after `timeoutMs` with a TimeoutError saying `timeoutMessage`, or
+ * when `stop` aborts (with `stop`'s reason: a black-box error). When the call fails with something other
+ * than a typed black-box error because of that abort (an SDK's AbortError), the reason is thrown instead.
  */
 export async function withTimeout<T>(
   fn: (signal: AbortSignal) => Promise<T>,
   timeoutMs: number,
   timeoutMessage: string,
+  stop?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMessage)), timeoutMs);
+  const onStop = () => controller.abort(stop?.reason);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop, { once: true });
   try {
     return await fn(controller.signal);
   } catch (err) {
@@ -24,6 +28,7 @@ export async function withTimeout<T>(
     throw err;
   } finally {
     clearTimeout(timer);
+    stop?.removeEventListener("abort", onStop);
   }
 }
 
@@ -54,21 +59,6 @@ const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNRE
  */
 export function mayBeBilled(err: unknown): boolean {
   if (err instanceof TimeoutError || err instanceof BadResponseError) return true;
-  if (err instanceof ConnectionError) return !neverSent(err);
-  return false;
-}
-
-function neverSent(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  for (
-    let e = err;
-    e && typeof e === "object" && !seen.has(e) && seen.size < 8;
-    e = (e as { cause?: unknown }).cause
-  ) {
-    seen.add(e);
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && NEVER_SENT.has(code)) return true;
-    if ((e as { message?: unknown }).message === "bad port") return true; // fetch refused the port itself
-  }
+  if (err instanceof ConnectionError) return !NEVER_SENT.has(connectionCode(err) ?? "");
   return false;
 }

@@ -24,6 +24,11 @@
  *
  * Once a request is refused with 401/403 (AuthenticationError), the key is known to be bad: every
  * later or queued call of this black box rejects at once with an AuthenticationError, no request sent.
+ * Likewise, once a call fails for good with an error that halts the black box (./errors.ts ERROR_TABLE:
+ * connection refused, not JSON, 404, retries exhausted...), every queued call, call waiting to retry and
+ * attempt under way rejects at once with a HaltedError naming that first error: nothing more is sent.
+ * The caller's signal (the run's stop) drops queued calls and calls waiting to retry; attempts under
+ * way finish.
  * Messages of every error thrown from here are scrubbed of URL credentials.
  */
 
@@ -36,7 +41,7 @@ import { normalizeRequest } from "./batch/request.js";
 import type { ActiveBatch, BatchEvent } from "./batch/types.js";
 import { cacheKey, defaultCachePath, ResponseCache } from "./cache.js";
 import { claimLeaseMs, DEFAULT_CLAIM_POLL_MS, RequestClaims } from "./claims.js";
-import { type BlackBoxError, isTransient, retryAfterOf } from "./errors.js";
+import { type BlackBoxError, HaltedError, haltsBlackBox, isTransient, retryAfterOf } from "./errors.js";
 import type { BatchModeOptions, BlackBoxEvent, BlackBoxOptions, RateTicket } from "./options.js";
 import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 // the built-in providers register themselves (in this order: it is the order messages list them in)
@@ -157,6 +162,11 @@ export interface FunctionBlackBoxOptions
    * ("my-pipeline@3"). Without it nothing is cached.
    */
   id?: string;
+  /**
+   * How messages (timeouts, bad answers, a halt) name it [`function:<id>`]; the CLI passes
+   * `black-box module <file>` so that a message names the file, not the module's hash.
+   */
+  label?: string;
 }
 
 /**
@@ -179,16 +189,18 @@ export function createFunctionBlackBox(
     options.cache === false || options.id === undefined
       ? undefined
       : new ResponseCache(defaultCachePath(env, options.cachePath));
-  return new WrappedBlackBox(
+  const box = new WrappedBlackBox(
     `function:${name}`,
     "function",
     name,
-    functionProvider(fn, name),
+    functionProvider(fn, options.label ?? name),
     cache,
     resolvePrices(options.prices, env),
     settings,
     options,
   );
+  if (options.label !== undefined) box.label = options.label;
+  return box;
 }
 
 /** What an admitted request came back with: the answer, and whether this call paid for it. */
@@ -218,11 +230,18 @@ export class WrappedBlackBox implements BlackBox {
   private readonly dispatcher: BatchDispatcher | undefined;
   private calls = 0;
   private closed = false;
+  /** Aborted (with a HaltedError) once a call failed for good with an error that halts; see haltOn. */
+  private readonly halt = new AbortController();
+  private haltedBy: Error | undefined;
+  /** Errors an attempt's request failed with (only those may halt: not a budget's or caller's stop). */
+  private readonly failedRequests = new WeakSet<object>();
   /** Requests in flight shared with other processes through the cache's database (./claims.ts). */
   private readonly claims: RequestClaims | undefined;
   private readonly leaseMs: number;
   /** Every attempt goes through the caller's budget (`options.attempts`), see CompleteOptions. */
   readonly admitsAttempts = true;
+  /** How messages name this black box [its id]. */
+  label: string;
 
   constructor(
     readonly id: string,
@@ -246,10 +265,11 @@ export class WrappedBlackBox implements BlackBox {
       this.provider = made;
       this.providerReady = Promise.resolve(made);
     }
+    this.label = id;
     this.selfPriced = !(made instanceof Promise) && made.selfPriced === true;
     this.limiter = new Limiter(s.concurrency);
     this.rng = new Rng(options.seed ?? 0);
-    this.sleep = options.sleep ?? ((ms) => realSleep(ms));
+    this.sleep = options.sleep ?? ((ms, signal) => realSleep(ms, signal));
     this.refusal = new Refusal(id);
     this.leaseMs = claimLeaseMs(options.claimLeaseMs, options.env ?? process.env);
     this.claims =
@@ -310,10 +330,11 @@ export class WrappedBlackBox implements BlackBox {
   }
 
   async complete(request: CompletionRequest, options: CompleteOptions = {}): Promise<Completion> {
-    if (this.closed) throw new Error(`black box ${this.id} is closed`);
+    if (this.closed) throw new Error(`black box ${this.label} is closed`);
     if (typeof request?.prompt !== "string")
       throw new TypeError("complete(): request.prompt must be a string");
     this.refusal.check();
+    this.checkHalt();
     const callId = `${this.id}#${++this.calls}`;
     const provider = this.provider ?? (await this.providerReady);
     const params = this.params(request);
@@ -360,6 +381,11 @@ export class WrappedBlackBox implements BlackBox {
 
   totals(): UsageTotals {
     return { ...this.t };
+  }
+
+  /** Resolves once the provider is built (a local model loaded); rejects with why it cannot be. */
+  async ready(): Promise<void> {
+    await this.providerReady;
   }
 
   /** Batch mode: provider batches this session follows that have not ended (progress, interrupt message). */
@@ -487,9 +513,36 @@ export class WrappedBlackBox implements BlackBox {
   ): Promise<Answered> {
     return this.limiter.run(async () => {
       this.refusal.check();
+      this.checkHalt();
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      return { response: await this.attempts(callId, provider, full, key, options), paid: true };
+      try {
+        return { response: await this.attempts(callId, provider, full, key, options), paid: true };
+      } catch (err) {
+        this.haltOn(err);
+        throw err;
+      }
     });
+  }
+
+  /** Throw the HaltedError when an earlier call halted this black box. */
+  private checkHalt(): void {
+    if (this.haltedBy) throw this.halted();
+  }
+
+  /** A fresh HaltedError naming the error that halted this black box. */
+  private halted(): HaltedError {
+    return new HaltedError(this.label, this.haltedBy as Error);
+  }
+
+  /** Halt on `err` (a call's final error) when the error table says so; see the module comment. */
+  private haltOn(err: unknown): void {
+    // a refused key is the Refusal's (queued calls get AuthenticationErrors naming the key)
+    if (this.haltedBy || this.refusal.refused || err instanceof HaltedError) return;
+    if (typeof err !== "object" || err === null || !this.failedRequests.has(err)) return;
+    if (err instanceof Error && haltsBlackBox(err)) {
+      this.haltedBy = err;
+      this.halt.abort(this.halted());
+    }
   }
 
   /**
@@ -508,6 +561,7 @@ export class WrappedBlackBox implements BlackBox {
     return retry(
       async (attempt) => {
         this.refusal.check(); // refused while this call waited to retry
+        this.checkHalt();
         const admitted: AdmittedAttempt | undefined = options.attempts
           ? await options.attempts.admit()
           : undefined;
@@ -518,6 +572,7 @@ export class WrappedBlackBox implements BlackBox {
             ? await this.rateLimit(request, attempt === 0 ? options.signal : undefined)
             : undefined;
           this.refusal.check();
+          this.checkHalt();
         } catch (err) {
           admitted?.unbilled();
           throw err;
@@ -534,12 +589,14 @@ export class WrappedBlackBox implements BlackBox {
             async (signal) => {
               const res = await provider.complete(request, { signal });
               got = res;
-              if (typeof res?.text !== "string") throw new TypeError(`${this.id}: provider returned no text`);
+              if (typeof res?.text !== "string")
+                throw new TypeError(`${this.label}: provider returned no text`);
               this.cache?.put(key, { provider: this.providerName, model: this.model }, res);
               return res;
             },
             this.s.timeoutMs,
-            `${this.id}: no response within ${this.s.timeoutMs} ms`,
+            `${this.label}: no response within ${this.s.timeoutMs} ms`,
+            this.halt.signal,
           );
           admitted?.answered(res.usage, this.costOf(res).costUsd);
           return res;
@@ -548,12 +605,14 @@ export class WrappedBlackBox implements BlackBox {
           // answered, but unusable or not stored: billed at the usage it reports
           if (usage && typeof usage.inputTokens === "number" && typeof usage.outputTokens === "number")
             admitted?.answered(usage, this.costOf(got as ProviderResponse).costUsd);
-          else if (got !== undefined || mayBeBilled(err)) {
+          // sent, then stopped because another call halted the black box: the provider may bill it
+          else if (got !== undefined || mayBeBilled(err) || err instanceof HaltedError) {
             this.t.abandoned++;
             admitted?.abandoned();
           } else admitted?.unbilled();
           scrub(err);
           this.refusal.note(err);
+          if (typeof err === "object" && err !== null) this.failedRequests.add(err);
           throw err;
         }
       },
@@ -563,6 +622,8 @@ export class WrappedBlackBox implements BlackBox {
         retryAfter: retryAfterOf,
         backoff: exponentialBackoff(this.s.backoff, this.rng),
         sleep: this.sleep,
+        // a wait to retry ends at once when the black box halts or the caller stops (the run's stop)
+        signal: options.signal ? AbortSignal.any([this.halt.signal, options.signal]) : this.halt.signal,
         onRetry: ({ attempt, error, delayMs, retryAfterMs }) => {
           this.t.retries++;
           const e = error as BlackBoxError;

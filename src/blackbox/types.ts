@@ -167,6 +167,11 @@ export interface BlackBox {
   readonly selfPriced?: boolean;
   /** Totals since creation. */
   totals(): UsageTotals;
+  /**
+   * Resolves once the black box can answer (a local model loaded); rejects with why it cannot. A run
+   * awaits it before it is recorded, so that a failing start leaves no run behind. Optional.
+   */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
-import { AuthenticationError, BadRequestError, BlackBoxError } from "../blackbox/errors.js";
+import { AuthenticationError, BadRequestError, BlackBoxError, HaltedError } from "../blackbox/errors.js";
 import { LockLostError } from "../store/ledger.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import { hasUrlPassword, redactUrl } from "../util/redact.js";
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   showDownloadProgress();
   try {
     await buildProgram().parseAsync(process.argv);
-  } catch (err) {
+  } catch (thrown) {
+    // a call stopped because an earlier one failed for good: report that first failure
+    const err = thrown instanceof HaltedError ? thrown.first : thrown;
     if (err instanceof CommanderError) {
       // commander already printed the message (or the help / version)
       process.exitCode = err.exitCode === 0 ? 0 : 2;

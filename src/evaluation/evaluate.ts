@@ -1,3 +1,4 @@
+import { HaltedError } from "../blackbox/errors.js";
 import type { BlackBox } from "../blackbox/types.js";
 import { addUsage, type CallUsage, zeroUsage } from "../blackbox/usage.js";
 import { builtinScorer, checkMetricValue, metricExample } from "../metrics/scorer.js";
@@ -128,7 +129,9 @@ export async function evaluateInstruction(
       return result;
     }),
   );
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  // the error that failed first, not the calls its black box then stopped (HaltedError)
+  const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+  const failed = rejected.find((s) => !(s.reason instanceof HaltedError)) ?? rejected[0];
   if (failed) throw failed.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ExampleResult>).value);
   const scores = results.map((r) => r.score);

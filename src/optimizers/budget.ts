@@ -325,6 +325,15 @@ export class RunBudget {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /**
+   * Wait until no admitted attempt is under way (each answered, unbilled or abandoned, its spend-log row
+   * settled). A search stopped by a limit leaves the requests of its other candidates in flight: the run
+   * waits for them before it goes on, so that none stays `pending` in the spend log (issue 21).
+   */
+  async drain(): Promise<void> {
+    while (this.reservedCalls > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
   private exhausted(worstUsd: number, callsOk: boolean): string {
     const { maxCalls, maxCost } = this.limits;
     const later =
@@ -347,6 +356,8 @@ export interface BudgetedOptions {
    * worst cases [the inner black box's `priceFactor` when it has one (a batch black box), else 1].
    */
   priceFactor?: number;
+  /** Called after each answered query, cache hits included (a phase's progress). */
+  onAnswer?: () => void;
 }
 
 /**
@@ -393,6 +404,16 @@ export class BudgetedBlackBox implements BlackBox {
   }
 
   async complete(request: CompletionRequest): Promise<Completion> {
+    const c = await this.completeOnce(request);
+    try {
+      this.options.onAnswer?.();
+    } catch {
+      // a broken progress display must not break a run
+    }
+    return c;
+  }
+
+  private async completeOnce(request: CompletionRequest): Promise<Completion> {
     // an answer already in the response cache costs nothing: no admission needed
     if (this.inner.isCached?.(request)) {
       const hit = await this.inner.complete(request);

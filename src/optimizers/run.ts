@@ -104,10 +104,15 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
   } catch (err) {
     // stood down: the run is another process's now, nothing more is written for it
     if (lock.lost) throw lock.lost;
+    // failed: calls still queued or waiting to retry are dropped at once (the process may exit)
+    budget?.interrupt();
     ledger.setStatus(runId, "failed", err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     deps.signal?.removeEventListener("abort", onAbort);
+    // requests still under way (a limit or an error ended the run) settle in the spend log while this
+    // process holds the run's lock: none stays `pending`
+    if (!lock.lost) await budget?.drain();
     endSession(ledger, runId, clock, lock);
   }
 }
@@ -123,8 +128,18 @@ function endSession(ledger: Ledger, runId: string, clock: SessionClock, lock: Ru
   }
 }
 
+/** The phase after the search under way, and its queries answered of the most it asks. */
+interface PhaseStep {
+  phase: "select" | "baselines" | "test" | undefined;
+  done: number;
+  total: number;
+  evaluations: number;
+  bestScore: number | null;
+}
+
 /** A run's session, ready for its phases. */
 interface PreparedRun {
+  step: PhaseStep;
   method: SearchMethod;
   ctx: MethodContext;
   layout: RunLayout;
@@ -158,7 +173,24 @@ async function prepareRun(
   );
   const prices = resolvePrices(undefined, process.env);
   const budget = openRunBudget(ledger, runId, config, lock);
-  const budgeted = new BudgetedBlackBox(deps.blackBox, budget, { source: "target", prices });
+  // the phases after the search report their own progress: the target's queries answered of the most
+  const step: PhaseStep = { phase: undefined, done: 0, total: 0, evaluations: 0, bestScore: null };
+  const budgeted = new BudgetedBlackBox(deps.blackBox, budget, {
+    source: "target",
+    prices,
+    onAnswer: () => {
+      if (step.phase === undefined || !deps.onProgress) return;
+      step.done++;
+      deps.onProgress({
+        phase: step.phase,
+        evaluations: step.evaluations,
+        budget: config.budget,
+        bestScore: step.bestScore,
+        step: { done: step.done, total: Math.max(step.done, step.total) },
+        spent: budget.spent(),
+      });
+    },
+  });
   const judgeBox = deps.judge
     ? new BudgetedBlackBox(deps.judge.blackBox, budget, { source: "judge", prices })
     : undefined;
@@ -188,7 +220,7 @@ async function prepareRun(
     signal: deps.signal,
     timing: clock.timing,
   };
-  return { method, ctx, layout, budget, runTest, clock };
+  return { method, ctx, layout, budget, runTest, clock, step };
 }
 
 /**
@@ -200,6 +232,8 @@ async function runPhases(p: PreparedRun, deps: RunDeps): Promise<RunOutcome> {
   const { ctx } = p;
   const { ledger, runId } = ctx;
   const searchStop = await runSearch(p.method, ctx);
+  // a limit stopped the search with requests of other candidates still under way: settle them first
+  if (searchStop !== undefined) await p.budget.drain();
   const state = { evaluations: ledger.evaluations(runId) };
   const interrupted = (): RunOutcome => {
     ledger.setStatus(runId, "interrupted", "interrupted by the user");
@@ -242,9 +276,21 @@ async function afterSearch(
     const totals = totalsOf(evaluations, null, ledger, runId, p.clock);
     return { ...outcomeOf(runId, "stopped", evaluations, null, totals), reason };
   }
-  const progress = (phase: "select" | "test", bestScore: number) =>
-    ctx.onProgress?.({ phase, evaluations: evaluations.length, budget: config.budget, bestScore });
-  progress("select", evaluations[bestIndex(evaluations)].score);
+  // each phase after the search shows its own progress (queries answered of the most it asks)
+  const progress = (phase: "select" | "baselines" | "test", bestScore: number, total: number) => {
+    Object.assign(p.step, { phase, done: 0, total, evaluations: evaluations.length, bestScore });
+    ctx.onProgress?.({
+      phase,
+      evaluations: evaluations.length,
+      budget: config.budget,
+      bestScore,
+      step: { done: 0, total },
+    });
+  };
+  const { splits } = layout;
+  const selectionTotal =
+    config.selection === "fresh" ? config.selectionTopK * layout.selection.examples.length : 0;
+  progress("select", evaluations[bestIndex(evaluations)].score, selectionTotal);
   let selection: SelectionResult | null = null;
   await phases.run("selection", async () => {
     selection = await selectBest(ctx, evaluations, layout.selection);
@@ -258,19 +304,22 @@ async function afterSearch(
   if (aborted()) return "interrupted";
   const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];
+  const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
+  const perBaseline = splits.validation.length + (p.runTest ? splits.test.length : 0);
+  progress("baselines", evaluations[bestIndex(evaluations)].score, list.length * perBaseline);
   await phases.run("baselines", async () => {
-    const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
     baselines = await scoreBaselines(ctx, list, layout.splits, p.runTest);
   });
   if (aborted()) return "interrupted";
   let test: TestResult | null = null;
   if (p.runTest) {
-    progress("test", winner.score);
+    progress("test", winner.score, splits.test.length);
     await phases.run("test", async () => {
       test = await scoreTest(ctx, winner.instruction, layout.splits.test, demosOf(ctx, winner));
     });
     if (aborted()) return "interrupted";
   }
+  p.step.phase = undefined;
   return recordResult(ledger, runId, config.seed, {
     evaluations,
     winner: chosen.winner,

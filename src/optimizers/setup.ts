@@ -180,7 +180,9 @@ async function openTargetBlackBox(
     config.blackBoxId ??
     (config.blackBoxModule ? config.target.slice(FUNCTION_TARGET_PREFIX.length) : undefined);
   const { baseURL: _b, providerOptions: _p, ...rest } = options;
-  return createFunctionBlackBox(fn, { ...rest, id });
+  // messages name the module file, not its hash (the id)
+  const label = config.blackBoxModule ? `black-box module ${config.blackBoxModule.path}` : undefined;
+  return createFunctionBlackBox(fn, { ...rest, id, ...(label ? { label } : {}) });
 }
 
 /** The run's metric: a scorer (built-in, module, function), or a judge with its own black box (unbudgeted). */

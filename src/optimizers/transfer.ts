@@ -38,7 +38,19 @@ export interface TransferOptions extends CallBudget {
   /** Server of the targets (OpenAI-compatible) [each provider's environment or default]. */
   baseURL?: string;
   onRow?: (row: TransferRow) => void;
+  /** Progress per target: its test queries answered of the most it asks, and what the transfer spent. */
+  onProgress?: (event: TransferProgress) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+/** One progress update of a transfer (see {@link TransferOptions.onProgress}). */
+export interface TransferProgress {
+  target: string;
+  /** Test queries of this target answered (cache hits included) of the most it asks. */
+  done: number;
+  total: number;
+  /** Paid attempts and dollars of this transfer so far (all targets). */
+  spent: { calls: number; costUsd: number };
 }
 
 /** Score the run's winner, top candidates and baselines on each of `targets`; returns every row (old and new). */
@@ -115,7 +127,24 @@ async function transferRows(
     for (const target of targets) {
       const inner = createBlackBox(target, { ...blackBoxOptionsOf(config), baseURL: options.baseURL });
       closers.push(() => inner.close());
-      const bb = new BudgetedBlackBox(inner, budget, { source: `transfer:${target}`, prices });
+      const todo = items.filter((item) => !rows.some((r) => r.target === target && r.name === item.name));
+      const step = { done: 0, total: todo.length * test.length };
+      const report = () => {
+        try {
+          options.onProgress?.({ target, ...step, spent: budget.spent() });
+        } catch {
+          // a broken progress display must not break the transfer
+        }
+      };
+      const bb = new BudgetedBlackBox(inner, budget, {
+        source: `transfer:${target}`,
+        prices,
+        onAnswer: () => {
+          step.done++;
+          report();
+        },
+      });
+      if (todo.length > 0) report();
       for (const item of items) {
         if (rows.some((r) => r.target === target && r.name === item.name)) continue;
         const ev = await evaluateInstruction(bb, item.instruction, test, {
@@ -124,6 +153,7 @@ async function transferRows(
           split: "test",
           maxTokens: config.maxTokens,
           demos: item.demos ?? [],
+          phase: `transfer to ${target}`,
         });
         const ci = testInterval(ev.scores, config.seed, `transfer:${target}:${item.name}`);
         const row: TransferRow = { target, ...item, score: ev.score, low: ci.low, high: ci.high };

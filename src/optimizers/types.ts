@@ -91,7 +91,7 @@ export interface PhaseTiming {
 
 /** One progress update. */
 export interface ProgressEvent {
-  phase: "generate" | "propose" | "evaluate" | "select" | "test";
+  phase: "generate" | "propose" | "evaluate" | "select" | "baselines" | "test";
   evaluations: number;
   budget: number;
   bestScore: number | null;
@@ -102,4 +102,9 @@ export interface ProgressEvent {
    * attempt abandoned at the timeout counted at its worst case), when known.
    */
   spent?: { calls: number; costUsd: number };
+  /**
+   * The phases after the search (select, baselines, test): the black-box queries the phase has had
+   * answered (cache hits included) of the most it asks (a resumed phase skips what it did before).
+   */
+  step?: { done: number; total: number };
 }

@@ -311,7 +311,7 @@ export function renderRunBody(run: RunExport, options: RunViewOptions = {}): str
   };
 
   const cards = [
-    card("best validation score", fmtScore(summary.bestScore)),
+    card("chosen: validation score", fmtScore(summary.bestScore)),
     card(
       "test score",
       fmtScore(summary.testScore),

@@ -8,7 +8,7 @@ import type { RunExport } from "./export.js";
 /** Header and rows of the runs table (one row per run, oldest first). */
 export function runsTable(runs: RunSummary[]): { header: string[]; rows: string[][] } {
   return {
-    header: ["id", "task", "method", "target", "status", "evals", "best", "test", "cost", "created"],
+    header: ["id", "task", "method", "target", "status", "evals", "best val", "test", "cost", "created"],
     rows: runs.map((r) => [
       oneLine(r.id, 40),
       oneLine(r.task, 32),
@@ -41,7 +41,7 @@ export function formatRunDetails(run: RunExport, top = 10): string {
   );
   out.push("");
   if (best) {
-    out.push(`Best instruction (evaluation ${best.index}, iteration ${best.iteration}):`);
+    out.push(`Chosen instruction (evaluation ${best.index}, iteration ${best.iteration}):`);
     for (const line of terminalSafe(best.instruction).split("\n")) out.push(`  ${line}`);
     if (best.demos?.length) {
       out.push(`  with ${best.demos.length} demonstration${best.demos.length === 1 ? "" : "s"}:`);

@@ -21,6 +21,7 @@ import type { RunConfig } from "../config/schema.js";
 import type { MetricFunction } from "../metrics/types.js";
 import { loadOutcome, type RunOutcome } from "../optimizers/outcome.js";
 import { executeRun, type RunDeps } from "../optimizers/run.js";
+import { layoutRun } from "../optimizers/run-layout.js";
 import { loadRunTaskForPlan } from "../optimizers/run-task.js";
 import { openRunDeps } from "../optimizers/setup.js";
 import { type TransferOptions, type TransferRow, transferRun } from "../optimizers/transfer.js";
@@ -33,6 +34,11 @@ import { openRunStore, type StoreLocation } from "./store.js";
 export interface RunLimits {
   maxCalls?: number | null;
   maxCost?: number | null;
+  /**
+   * A new base URL of the target's server (it moved); null: back to the provider's default. Answers
+   * cached under the old URL are not reused (the base URL is part of every cache key of a custom server).
+   */
+  baseUrl?: string | null;
 }
 
 /** What every session may be given. */
@@ -107,7 +113,11 @@ export class RunSession {
   private static async openNew(options: NewRunOptions): Promise<RunSession> {
     const { config } = options;
     // the task is loaded (and checked) before anything is created or spent
-    if (!options.task && !options.reuse) await loadRunTaskForPlan(config, { examples: options.examples });
+    const task =
+      options.task ??
+      (options.reuse ? undefined : await loadRunTaskForPlan(config, { examples: options.examples }));
+    // the splits too (e.g. a file whose inputs are all duplicates leaves too few): checked before a run exists
+    if (task) layoutRun(config, task);
     const { ledger, owns } = storeOf(options, true);
     let deps: (RunDeps & { close(): Promise<void> }) | undefined;
     try {
@@ -117,6 +127,8 @@ export class RunSession {
         return new RunSession(existing, ledger, owns, undefined);
       // everything the run needs opens before a new run is recorded: a failing start leaves no run behind
       deps = await openDeps(config, ledger, options, existing);
+      // a black box that loads lazily (a local model, maybe downloaded) must load now: not in a run
+      await readyAll(deps);
       options.beforeRun?.();
       const runId = options.reuse
         ? (existing ?? ledger.findOrCreateRun(config).id)
@@ -138,7 +150,8 @@ export class RunSession {
       const runId = ledger.resolveRunId(options.runId);
       if (options.readOnly) return new RunSession(runId, ledger, owns, undefined);
       const limits = options.limits ?? {};
-      const hasLimits = limits.maxCalls !== undefined || limits.maxCost !== undefined;
+      const hasLimits =
+        limits.maxCalls !== undefined || limits.maxCost !== undefined || limits.baseUrl !== undefined;
       deps = await openDeps(withLimits(ledger.getRun(runId).config, limits), ledger, options, runId);
       // new limits are stored only once the run's black box, metric and generator opened
       if (hasLimits) ledger.updateLimits(runId, limits);
@@ -197,6 +210,11 @@ export class RunSession {
   }
 }
 
+/** Wait until the run's black boxes can answer (see BlackBox.ready). */
+async function readyAll(deps: RunDeps): Promise<void> {
+  for (const bb of [deps.blackBox, deps.proposer, deps.judge?.blackBox]) await bb?.ready?.();
+}
+
 /** The ledger of a session: the one given, or opened at the location. */
 function storeOf(options: SessionOptions, create: boolean): { ledger: Ledger; owns: boolean } {
   const s = options.store;
@@ -229,5 +247,7 @@ function withLimits(config: RunConfig, limits: RunLimits): RunConfig {
     if (v === null) delete out[key];
     else if (v !== undefined) out[key] = v;
   }
+  if (limits.baseUrl === null) delete out.baseUrl;
+  else if (limits.baseUrl !== undefined) out.baseUrl = limits.baseUrl;
   return out;
 }

@@ -174,7 +174,10 @@ export class Ledger {
    * Change a run's spending limits (`maxCalls`, `maxCost`; `null` removes one), e.g. to continue a run
    * that stopped at its budget. Nothing else of a run's configuration can change: it defines the run.
    */
-  updateLimits(runId: string, limits: { maxCalls?: number | null; maxCost?: number | null }): RunConfig {
+  updateLimits(
+    runId: string,
+    limits: { maxCalls?: number | null; maxCost?: number | null; baseUrl?: string | null },
+  ): RunConfig {
     return lock.fenced(this.ctx, runId, () => runs.updateLimits(this.ctx, runId, limits));
   }
 

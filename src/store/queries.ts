@@ -5,6 +5,7 @@
  * ledger (or one run) does. Each is one or two queries whatever the number of runs: no query per row.
  */
 import type { SqlValue } from "../db/driver.js";
+import { UserError } from "../util/errors.js";
 import type { LedgerContext } from "./context.js";
 import type { Ledger } from "./ledger-class.js";
 import { withLiveStatus } from "./run-lock.js";
@@ -19,6 +20,10 @@ export interface RunFilter {
   target?: string;
   /** Part of the run id or the task name. */
   q?: string;
+  /** Runs created at or after this ISO date or time ("2026-12-01"). */
+  since?: string;
+  /** Runs created before this ISO date or time. */
+  until?: string;
 }
 
 /** One page of runs, newest first. */
@@ -78,6 +83,15 @@ export function runsPage(
   if (filter.q) {
     where.push("(id LIKE ? OR task LIKE ?)");
     params.push(`%${filter.q}%`, `%${filter.q}%`);
+  }
+  // created_at is an ISO-8601 UTC string: compared as text it sorts as time
+  if (filter.since) {
+    where.push("created_at >= ?");
+    params.push(isoBound(filter.since, "since"));
+  }
+  if (filter.until) {
+    where.push("created_at < ?");
+    params.push(isoBound(filter.until, "until"));
   }
   // running and interrupted are told apart by the run lock: filter those in memory (they are few)
   const live = filter.status === "running" || filter.status === "interrupted";
@@ -391,4 +405,57 @@ export function queuedCells(ledger: Ledger): QueuedCell[] {
       config: JSON.parse(r.config) as RunConfig,
       enqueuedAt: r.enqueued_at,
     }));
+}
+
+/** `value` (a date "2026-12-01" or a date-time) as the ISO-8601 UTC string stored in created_at. */
+function isoBound(value: string, name: string): string {
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(t)) {
+    throw new UserError(
+      `--${name} ${JSON.stringify(value)} is not a date: give YYYY-MM-DD or an ISO date-time`,
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+/** Every run matching `filter`, oldest first (the `runs` command's list; pages of {@link runsPage}). */
+export function matchingRuns(ledger: Ledger, filter: RunFilter = {}): RunPage["rows"] {
+  const out: RunPage["rows"] = [];
+  for (let offset = 0; ; ) {
+    const page = runsPage(ledger, filter, { offset, limit: 1000 });
+    out.push(...page.rows);
+    offset += page.rows.length;
+    if (page.rows.length === 0 || offset >= page.total) break;
+  }
+  return out.reverse();
+}
+
+/** The tables holding a run's rows (every table with a run_id), the runs row last. */
+const RUN_TABLES = ["evaluations", "state", "examples", "task_examples", "spend", "batch_jobs", "run_locks"];
+
+/**
+ * Delete the runs `ids` and every row of theirs (evaluations, checkpoints, examples, spend log, batch
+ * jobs, lock) in one transaction: all of them or, on any error, none. A run some live process holds
+ * (running) is refused (UserError) before anything is deleted. Returns how many runs were deleted.
+ */
+export function deleteRuns(ledger: Ledger, ids: readonly string[]): number {
+  if (ids.length === 0) return 0;
+  const ctx = contextOf(ledger);
+  const db = ledger.driver;
+  return db.transaction(() => {
+    for (const id of ids) {
+      const status = db.value("SELECT status FROM runs WHERE id = ?", [id]) as string | undefined;
+      if (status === undefined) throw new UserError(`no run ${JSON.stringify(id)} in ${ledger.path}`);
+      if (withLiveStatus(ctx, { id, status: status as RunStatus, statusMessage: null }).status === "running")
+        throw new UserError(`run ${id} is running (a live process holds it): stop it before pruning it`);
+    }
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const list = placeholders(chunk.length);
+      for (const table of RUN_TABLES) db.run(`DELETE FROM ${table} WHERE run_id IN (${list})`, chunk);
+      n += db.run(`DELETE FROM runs WHERE id IN (${list})`, chunk).changes;
+    }
+    return n;
+  });
 }

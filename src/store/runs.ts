@@ -127,7 +127,7 @@ export function getRun(ctx: LedgerContext, id: string): RunRecord {
 export function updateLimits(
   ctx: LedgerContext,
   runId: string,
-  limits: { maxCalls?: number | null; maxCost?: number | null },
+  limits: { maxCalls?: number | null; maxCost?: number | null; baseUrl?: string | null },
 ): RunConfig {
   return ctx.db.transaction(() => {
     const id = resolveRunId(ctx, runId);
@@ -137,6 +137,8 @@ export function updateLimits(
       if (v === null) delete config[key];
       else if (v !== undefined) config[key] = v;
     }
+    if (limits.baseUrl === null) delete config.baseUrl;
+    else if (limits.baseUrl !== undefined) config.baseUrl = limits.baseUrl;
     parseRunConfig(config);
     ctx.db.run("UPDATE runs SET config = ?, updated_at = ? WHERE id = ?", [
       JSON.stringify(config),

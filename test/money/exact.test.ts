@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimateTokens, type FakeOpenAI, startFakeOpenAI } from "../../fixtures/fake-openai.js";
 import { instructionQualityAnswer, makeOptimizeFixture } from "../../fixtures/optimize.js";
@@ -97,6 +98,13 @@ describe("money is exact", () => {
         outputTokens: 64,
       }).costUsd;
       expect(maxCost - out.totals.costUsd).toBeLessThan(worst);
+      // stopped cleanly: every request sent is settled in the spend log, none left pending (issue 21)
+      const db = new Database(join(fx.dir, `cap-${concurrency}.ledger.sqlite`), { readonly: true });
+      const pending = db.prepare("SELECT COUNT(*) AS n FROM spend WHERE state = 'pending'").get() as {
+        n: number;
+      };
+      db.close();
+      expect(pending.n).toBe(0);
       expect(server.stats().faults).toBeGreaterThan(0);
       server.setFaults({});
     },

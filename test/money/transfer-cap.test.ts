@@ -115,4 +115,16 @@ describe("transfer --max-cost", () => {
     expect(JSON.parse(r.stdout).rows.length).toBeGreaterThan(0);
     expect(server.stats().requests - before).toBeGreaterThan(0);
   });
+
+  it("prints progress lines per target while it runs (issue 21 item 5)", async () => {
+    const r = await transfer("openai:gpt-4o-mini,openai:gpt-4o", []);
+    expect(r.code, r.stderr).toBe(0);
+    for (const target of ["openai:gpt-4o-mini", "openai:gpt-4o"]) {
+      const lines = r.stderr.split("\n").filter((l) => l.startsWith(`[transfer ${target}] `));
+      expect(lines.length, r.stderr).toBeGreaterThanOrEqual(2);
+      expect(lines[0]).toMatch(/ 0\/\d+ queries, calls \d+, \$/);
+      const [, done, total] = /(\d+)\/(\d+) queries/.exec(lines[lines.length - 1]) ?? [];
+      expect(done).toBe(total);
+    }
+  });
 });

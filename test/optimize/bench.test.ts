@@ -36,6 +36,11 @@ describe("instructzero bench", () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^\| task \| uniform \| ape \|$/m);
     expect(first.stdout).toMatch(/^\| reverse \| \d\.\d{3} ± \d\.\d{3} \| \d\.\d{3} ± \d\.\d{3} \|$/m);
+    // the running cell is named, then its own progress is shown (issue 21 item 5)
+    expect(first.stderr).toMatch(
+      /^cell 1\/4: reverse uniform seed 0\n(\[(evaluate|select|baselines|test)\] .*\n)+\[1\/4\] reverse uniform seed 0: /m,
+    );
+    expect(first.stderr).toMatch(/^cell 4\/4: reverse ape seed 1$/m);
     const rows = readFileSync(csv, "utf8").trim().split("\n");
     expect(rows).toHaveLength(5);
     expect(rows[0]).toBe("task,method,seed,run_id,status,validation,test,calls,cost_usd");

@@ -62,7 +62,7 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
       // the winner: chosen on the selection split among the top candidates by validation
       expect(out.best.index).toBe(out.selection.winner);
       const top = Math.max(...evals.map((e) => e.score));
-      if (out.selection.rule === "validation") expect(out.best.score).toBe(top);
+      if (out.selection.rule === "validation") expect(out.best.validationScore).toBe(top);
       else {
         expect(out.selection.candidates.map((c: { index: number }) => c.index)).toContain(out.best.index);
         expect(out.selection.candidates[0].validationScore).toBe(top);

@@ -28,6 +28,7 @@ const ROOT_NAMES = [
   "ConnectionError",
   "DEFAULT_GENERATOR",
   "DEFAULT_TARGET",
+  "HaltedError", // issue 21: a call stopped because an earlier one failed for good
   "InstructZeroError",
   "JUDGE_PROMPT",
   "LedgerConflictError",

@@ -45,7 +45,9 @@ describe("instructzero runs", () => {
     const r = cli(["runs", "--ledger", ledgerPath]);
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^id\s+task\s+method\s+target\s+status\s+evals\s+best\s+test\s+cost\s+created$/);
+    expect(lines[0]).toMatch(
+      /^id\s+task\s+method\s+target\s+status\s+evals\s+best val\s+test\s+cost\s+created$/,
+    );
     expect(lines).toHaveLength(4);
     expect(lines[2]).toContain(finished);
     expect(lines[2]).toMatch(/completed\s+17\s+1\.000\s+0\.500\s+\$0\.0123/);
@@ -123,6 +125,17 @@ describe("instructzero report", () => {
     expect(exp).toMatchObject({ format: "instructzero-run", formatVersion: 1, run: { id: finished } });
     expect(exp.evaluations).toHaveLength(N_EVALS);
     expect(exp.best.instruction).toBe(PAYLOADS.script);
+  });
+
+  it("--json prints to standard output without --out (issue 21: like eval --json); --out FILE writes", () => {
+    const r = cli(["report", finished, "--ledger", ledgerPath, "--json"]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).run.id).toBe(finished);
+    expect(existsSync(join(dir, `${finished}.json`))).toBe(false);
+    const file = join(dir, "exported.json");
+    const w = cli(["report", finished, "--ledger", ledgerPath, "--json", "--out", file]);
+    expect(w.stdout).toBe(`wrote ${file}\n`);
+    expect(JSON.parse(readFileSync(file, "utf8")).run.id).toBe(finished);
   });
 
   it("exits 2 when --out cannot be written", () => {

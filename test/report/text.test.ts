@@ -13,7 +13,7 @@ describe("text views", () => {
     const text = formatRunDetails(exportRun(ledger, id), 3);
     ledger.close();
     expect(text).toContain(`Run ${id} (completed: ${PAYLOADS.quotes})`);
-    expect(text).toContain("Best instruction (evaluation 9, iteration 1):");
+    expect(text).toContain("Chosen instruction (evaluation 9, iteration 1):");
     expect(text).toContain(`  ${PAYLOADS.script}\n  validation 1.000, test 0.500`);
     expect(text).toContain("cost $0.0123, wall time 1 min 05 s");
     expect(text).toMatch(/Top instructions \(3 of \d+\):\n {4}1 {2}1\.000 {2}<script>/);
@@ -38,7 +38,7 @@ describe("text views", () => {
       "target",
       "status",
       "evals",
-      "best",
+      "best val",
       "test",
       "cost",
       "created",

@@ -53,9 +53,9 @@ describe("baselines, verdicts and extra candidates (antonyms, human instruction 
     expect(out.baselines[0].test.score).toBe(0); // no instruction: the fake answers "banana"
     for (const b of out.baselines) expect(b.test.low).toBeLessThanOrEqual(b.test.score);
     // the extra candidates were scored after the search and one of them (an antonym instruction) won
-    const ledgerRows = out.best;
-    expect(ledgerRows.origin).toBe("init");
-    expect(ledgerRows.instruction).toBe("Give the opposite of the word.");
+    // (the result shape is the library's, issue 21: the 4 search evaluations come first)
+    expect(out.best.index).toBeGreaterThanOrEqual(4);
+    expect(out.best.instruction).toBe("Give the opposite of the word.");
     expect(out.test.score).toBe(1);
     expect(out.test.low).toBeLessThanOrEqual(1);
     // the verdicts: better than no instruction (6 test examples, McNemar p = 2^-5 < 0.05), tied with the human one
@@ -71,7 +71,7 @@ describe("baselines, verdicts and extra candidates (antonyms, human instruction 
     expect(out.verdict.text).toMatch(/^inconclusive: not distinguishable from human instruction/);
     // the task leaves too few fresh examples: the validation rule, said in a note
     expect(out.selection.rule).toBe("validation");
-    expect(out.notes.join(" ")).toMatch(/selection:/);
+    expect(out.warnings.join(" ")).toMatch(/selection:/);
     const text = await runCli(["show", out.runId, "--ledger", join(dir, "base.sqlite")], { env });
     expect(text.stdout).toContain("verdict: better than no instruction");
     expect(text.stdout).toContain("Verdict: inconclusive: not distinguishable from human instruction");

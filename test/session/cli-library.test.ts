@@ -97,6 +97,10 @@ describe("the CLI and the library run the same session", () => {
     expect(lib.status).toBe("completed");
     expect(cli.status).toBe("completed");
     expect(lib.best?.instruction).toBe(cli.best.instruction);
+    // one result shape (issue 21): the CLI's --json is the library's OptimizeResult
+    expect(Object.keys(cli).sort()).toEqual(Object.keys(lib).sort());
+    expect(cli.best).toEqual(lib.best);
+    expect(Object.keys(cli.best).sort()).toEqual(["index", "instruction", "testScore", "validationScore"]);
 
     const a = ledgerRows(cliLedger);
     const b = ledgerRows(libLedger);

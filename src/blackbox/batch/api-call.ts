@@ -2,7 +2,7 @@
 import { exponentialBackoff, retry, type Sleep } from "../../util/async/index.js";
 import type { Rng } from "../../util/rng.js";
 import { gaveUp, withTimeout } from "../attempt.js";
-import { isTransient, retryAfterOf } from "../errors.js";
+import { BadRequestError, classify, isTransient, retryAfterOf } from "../errors.js";
 import type { Refusal } from "../refusal.js";
 import type { Settings } from "../settings.js";
 import { ClosedError } from "./errors.js";
@@ -40,7 +40,7 @@ export function callBatchApi<T>(
         );
       } catch (err) {
         ctx.refusal.note(err);
-        throw err;
+        throw noBatchEndpoints(ctx, label, err) ?? err;
       }
     },
     {
@@ -52,5 +52,23 @@ export function callBatchApi<T>(
       onGiveUp: (error, attempts) =>
         ctx.refusal.isRefusal(error) || gaveUp(error, `batch ${label}: gave up after ${attempts} attempts`),
     },
+  );
+}
+
+/**
+ * A 404/405 from a batch endpoint: the server has no Batch API (a self-hosted server, a proxy), the
+ * model is not to blame. Undefined for any other error.
+ */
+export function noBatchEndpoints(
+  ctx: Pick<ApiCallContext, "id">,
+  label: string,
+  err: unknown,
+): BadRequestError | undefined {
+  if (classify(err) !== "not-found") return undefined;
+  const status = (err as BadRequestError).status;
+  return new BadRequestError(
+    `${ctx.id}: the server has no batch endpoints (HTTP ${status} on batch ${label}): it does not ` +
+      "implement the provider's Batch API; run without --batch-api",
+    { status, cause: err },
   );
 }

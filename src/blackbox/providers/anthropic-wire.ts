@@ -40,7 +40,13 @@ export function parseMessage(res: unknown, where: string): ProviderResponse {
     usage?: { input_tokens?: unknown; output_tokens?: unknown } | null;
   } | null;
   if (typeof r !== "object" || r === null || !Array.isArray(r.content)) {
-    throw new BadResponseError(`${where}: response has no content array`);
+    const notJson = typeof res === "string";
+    throw new BadResponseError(
+      notJson
+        ? `${where}: response is not JSON; is the base URL the API's?`
+        : `${where}: response has no content array`,
+      { notJson },
+    );
   }
   const text = r.content
     .filter((b) => b?.type === "text" && typeof b.text === "string")

@@ -47,7 +47,7 @@ export class TransientError extends BlackBoxError {
   readonly retryAfterMs: number | undefined;
 }
 
-/** A provider that calls `fn`; `id` names it in messages and in the cache key. */
+/** A provider that calls `fn`; `id` names it in messages (a label such as `black-box module FILE`, or its id). */
 export function functionProvider(fn: BlackBoxFunction, id: string): Provider {
   if (typeof fn !== "function") throw new TypeError("blackBox must be a function or a provider:model id");
   return {
@@ -66,7 +66,7 @@ export function functionProvider(fn: BlackBoxFunction, id: string): Provider {
     async complete(request, { signal }): Promise<ProviderResponse & { costUsd?: number }> {
       if (!request.parts) {
         throw new BlackBoxError(
-          `the function black box ${id} only answers scoring queries (instruction + input); ` +
+          `the function black box (${id}) only answers scoring queries (instruction + input); ` +
             "APE proposals need a model: set proposer to a provider:model id",
         );
       }
@@ -100,7 +100,7 @@ function toResponse(answer: BlackBoxAnswer, id: string): ProviderResponse & { co
   if (typeof answer === "string") return { text: answer, usage: { inputTokens: 0, outputTokens: 0 } };
   if (answer === null || typeof answer !== "object" || typeof answer.text !== "string") {
     throw new TypeError(
-      `black box ${id} returned ${JSON.stringify(answer)?.slice(0, 80)}; it must return a string or { text, usage }`,
+      `${blackBoxName(id)} returned ${JSON.stringify(answer)?.slice(0, 80)}; it must return a string or { text, usage }`,
     );
   }
   const u = answer.usage ?? {};
@@ -108,7 +108,7 @@ function toResponse(answer: BlackBoxAnswer, id: string): ProviderResponse & { co
     if (v === undefined) return 0;
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
       throw new TypeError(
-        `black box ${id} returned usage.${name} = ${JSON.stringify(v)}; expected a number >= 0`,
+        `${blackBoxName(id)} returned usage.${name} = ${JSON.stringify(v)}; expected a number >= 0`,
       );
     return v;
   };
@@ -140,4 +140,9 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** `id` as messages name it: a label (`black-box module FILE`) as it is, a bare id as `black box ID`. */
+function blackBoxName(id: string): string {
+  return id.includes(" ") ? id : `black box ${id}`;
 }

@@ -45,7 +45,10 @@ export function fixedTemperature(model: string): boolean {
 /** Text and usage of a chat-completions body; anything unusable is a BadResponseError. */
 export function parseChatCompletion(res: unknown, where: string): ProviderResponse {
   if (typeof res !== "object" || res === null) {
-    throw new BadResponseError(`${where}: response is not a JSON object (got ${describe(res)})`);
+    throw new BadResponseError(
+      `${where}: response is not a JSON object (got ${describe(res)}); is the base URL the API's (often ending in /v1)?`,
+      { notJson: typeof res === "string" },
+    );
   }
   const r = res as {
     choices?: Array<{ message?: { content?: unknown; refusal?: unknown } }>;

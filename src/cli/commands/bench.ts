@@ -13,6 +13,7 @@ import type { RunConfig } from "../../store/types.js";
 import { UserError } from "../../util/errors.js";
 import { redactUrl } from "../../util/redact.js";
 import { VERSION } from "../../version.js";
+import { createRunProgress } from "../progress.js";
 import { addRunOptions } from "../run-options.js";
 import { intOption } from "../shared-options.js";
 import { formatTable } from "../table.js";
@@ -132,18 +133,32 @@ export function registerBenchCommand(program: Command): void {
     if (!opts.tasks) throw new UserError("--tasks is required (a comma-separated list of tasks)");
     const tasks = opts.tasks;
     const ledger = openRunStore(ledgerPathOption(opts));
+    // the running cell: a line naming it, then its own progress (as `optimize` draws it)
+    let cellProgress: ReturnType<typeof createRunProgress> | undefined;
     try {
       const cells = await runSweep(
         { tasks, methods: opts.methods, seeds: opts.seeds },
         (task, method, seed) => runConfigFromCommand(command, { task, method, seed }, BENCH_OMIT),
         ledger,
-        (cell, done, total) =>
+        (cell, done, total) => {
+          cellProgress?.stop();
+          cellProgress = undefined;
           process.stderr.write(
             `[${done}/${total}] ${cell.task} ${cell.method} seed ${cell.seed}: test ${cell.test?.toFixed(3) ?? "-"} (run ${cell.runId}, ${cell.status})\n`,
-          ),
+          );
+        },
+        {
+          onCellStart: (cell, index, total) => {
+            cellProgress?.stop();
+            process.stderr.write(`cell ${index}/${total}: ${cell.task} ${cell.method} seed ${cell.seed}\n`);
+            cellProgress = createRunProgress(cell.config.budget, cell.config.batchSize);
+          },
+          onProgress: (e) => cellProgress?.update(e),
+        },
       );
       writeResults(cells, opts.methods, opts);
     } finally {
+      cellProgress?.stop();
       ledger.close();
     }
   });

@@ -6,6 +6,7 @@ import { loadTask } from "../../tasks/load.js";
 import { splitTask } from "../../tasks/splits.js";
 import type { MetricName } from "../../tasks/types.js";
 import { UserError } from "../../util/errors.js";
+import { fmtUsd } from "../../util/format.js";
 import {
   addBlackBoxOptions,
   addDataOptions,
@@ -106,7 +107,7 @@ export function registerEvalCommand(program: Command): void {
         ["score", `${result.score.toFixed(3)} (${correct}/${examples.length} fully correct)`],
         ["calls", `${result.calls} (cache hits ${result.cacheHits})`],
         ["tokens", `${result.inputTokens} in, ${result.outputTokens} out`],
-        ["cost", `$${result.costUsd.toFixed(4)}`],
+        ["cost", fmtUsd(result.costUsd)],
         ["time", `${(result.ms / 1000).toFixed(1)} s`],
       ];
       if (typeof opts.json === "string") lines.push(["details", opts.json]);

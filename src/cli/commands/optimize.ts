@@ -2,7 +2,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { optimizeResultOf } from "../../api/optimize-instruction.js";
 import { asBatchBlackBox, cancelCommand } from "../../blackbox/batch/index.js";
+import { checkBaseURL } from "../../blackbox/providers/map-error.js";
 import { DEFAULT_GENERATOR, DEFAULT_TARGET, type RunConfig } from "../../config/schema.js";
 import { hubCacheDir, repoFolderName } from "../../generator/hub/cache-layout.js";
 import { onnxFileForDtype } from "../../generator/hub/files.js";
@@ -125,18 +127,42 @@ export function registerOptimizeCommands(program: Command): void {
       intOption("--max-calls", 1),
     )
     .option("--max-cost <usd>", "new dollar limit", numberOption("--max-cost"))
+    .option(
+      "--base-url <url>",
+      "the target server's new URL (it moved); stored with the run. Answers cached under the old URL are not reused",
+    )
     .option("--json", "print the outcome as JSON");
   addLedgerOption(resume).action(
     async (
       id: string,
-      opts: { ledger?: string; store?: string; json?: boolean; maxCalls?: number; maxCost?: number },
+      opts: {
+        ledger?: string;
+        store?: string;
+        json?: boolean;
+        maxCalls?: number;
+        maxCost?: number;
+        baseUrl?: string;
+      },
     ) => {
       const ledger = openRunStore(ledgerPathOption(opts), { create: false });
       try {
         const runId = ledger.resolveRunId(id);
-        // new limits are stored only once the run's black box, metric and generator opened
+        const run = ledger.getRun(runId);
+        if (opts.baseUrl !== undefined) {
+          if (run.config.target.startsWith("function:"))
+            throw new UserError(`--base-url: run ${runId} scores a function black box, which has no server`);
+          checkBaseURL(opts.baseUrl, "--base-url");
+        }
+        // new limits (and a new base URL) are stored only once the run's black box, metric and generator opened
         await runAndReport(
-          { runId, limits: { maxCalls: opts.maxCalls, maxCost: opts.maxCost } },
+          {
+            runId,
+            limits: {
+              maxCalls: opts.maxCalls,
+              maxCost: opts.maxCost,
+              ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl.trim().replace(/\/+$/, "") } : {}),
+            },
+          },
           ledger,
           opts.json,
         );
@@ -226,7 +252,7 @@ export async function runAndReport(
     }
     const outcome = await session.run();
     progress.stop();
-    printOutcome(outcome, config, json);
+    printOutcome(outcome, config, json ? session : undefined);
     if (outcome.status === "interrupted") process.exitCode = 130;
   } finally {
     progress.stop();
@@ -236,34 +262,20 @@ export async function runAndReport(
   }
 }
 
-function printOutcome(o: RunOutcome, config: RunConfig, json?: boolean): void {
+/**
+ * Print the outcome: with `json` (the run's session) the library's result shape (OptimizeResult,
+ * docs/result-format.md), else the summary lines.
+ */
+function printOutcome(o: RunOutcome, config: RunConfig, json?: RunSession): void {
   if (json) {
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          runId: o.runId,
-          status: o.status,
-          reason: o.reason,
-          notes: o.notes,
-          best: o.best,
-          test: o.test,
-          selection: o.selection,
-          baselines: o.baselines,
-          comparisons: o.comparisons,
-          verdict: o.verdict,
-          totals: o.totals,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    process.stdout.write(`${JSON.stringify(optimizeResultOf(o, json), null, 2)}\n`);
     return;
   }
   const t = o.totals;
   const lines: [string, string][] = [
     ["run", `${o.runId} (${o.status}${o.reason ? `: ${o.reason}` : ""})`],
     ["task", `${config.task} | method ${config.method} | target ${config.target}`],
-    ["best", o.best ? JSON.stringify(o.best.instruction) : "-"],
+    ["chosen", o.best ? JSON.stringify(o.best.instruction) : "-"],
     ["validation", o.best ? o.best.score.toFixed(3) : "-"],
     ...selectionLines(o),
     ["test", o.test ? testLine(o.test) : "-"],

@@ -12,10 +12,13 @@ export function registerReportCommand(program: Command): void {
   const cmd = program
     .command("report")
     .description(
-      "Write a run's report: a self-contained HTML page (default) or, with --json, the run in the documented JSON format (docs/run-format.md).",
+      "Write a run's report: a self-contained HTML page (default: ./RUN.html) or, with --json, print the run in the documented JSON format (docs/run-format.md) to standard output, like `eval --json`.",
     )
     .argument("<run>", "run id (or a unique prefix of it); `instructzero runs` lists them")
-    .option("--out <file>", 'output file (default ./RUN.html or ./RUN.json; "-" for standard output)')
+    .option(
+      "--out <file>",
+      'output file (default: ./RUN.html; with --json standard output; "-" for standard output)',
+    )
     .option("--json", "export the run as JSON instead of HTML");
   addLedgerOption(cmd).action(
     (run: string, opts: { ledger?: string; store?: string; out?: string; json?: boolean }) => {
@@ -29,11 +32,12 @@ export function registerReportCommand(program: Command): void {
       } finally {
         ledger.close();
       }
-      if (opts.out === "-") {
+      // JSON goes to standard output unless --out names a file (as `eval --json` prints)
+      if (opts.out === "-" || (opts.json && opts.out === undefined)) {
         process.stdout.write(text);
         return;
       }
-      const file = resolve(opts.out ?? `${id}.${opts.json ? "json" : "html"}`);
+      const file = resolve(opts.out ?? `${id}.html`);
       try {
         writeFileSync(file, text);
       } catch (err) {

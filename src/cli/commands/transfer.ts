@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { RunSession } from "../../session/run-session.js";
-import { fmtScore } from "../../util/format.js";
+import { fmtScore, fmtUsd } from "../../util/format.js";
 import { intOption, numberOption } from "../shared-options.js";
 import { addLedgerOption, ledgerPathOption } from "./runs.js";
 
@@ -40,6 +40,7 @@ export function registerTransferCommand(program: Command): void {
         store: ledgerPathOption(opts),
         readOnly: true,
       });
+      let lastProgress: string | undefined;
       try {
         const out = await session.transfer(opts.targets, {
           baseURL: opts.baseUrl,
@@ -47,6 +48,16 @@ export function registerTransferCommand(program: Command): void {
           maxCost: opts.maxCost,
           onRow: (r) => {
             if (!opts.json) process.stderr.write(`${r.target}  ${r.name}: ${fmtScore(r.score)}\n`);
+          },
+          // a line when a target starts, at each quarter of its queries, and at its end
+          onProgress: (p) => {
+            const quarter = p.total > 0 ? Math.floor((4 * p.done) / p.total) : 4;
+            const key = `${p.target} ${quarter}`;
+            if (key === lastProgress) return;
+            lastProgress = key;
+            process.stderr.write(
+              `[transfer ${p.target}] ${p.done}/${p.total} queries, calls ${p.spent.calls}, ${fmtUsd(p.spent.costUsd)}\n`,
+            );
           },
         });
         if (opts.json) {

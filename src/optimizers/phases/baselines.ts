@@ -68,6 +68,7 @@ export async function scoreBaselines(
       maxTokens: ctx.maxTokens,
       split: "validation",
       demos,
+      phase: "baselines",
     });
     let t: BaselineResult["test"] = null;
     let examples = v.examples;
@@ -78,6 +79,7 @@ export async function scoreBaselines(
         template: "test",
         split: "test",
         demos,
+        phase: "baselines",
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       t = { score: e.score, scores: e.scores, low: ci.low, high: ci.high };
@@ -119,6 +121,7 @@ async function scoreBaselinesAdaptive(
       maxTokens: ctx.maxTokens,
       split: "validation",
       demos,
+      phase: "baselines",
     });
     store.set(b.name, {
       ...b,
@@ -141,6 +144,7 @@ async function scoreBaselinesAdaptive(
         template: "test",
         split: "test",
         demos: prev.demos ?? [],
+        phase: "baselines",
       });
       const ci = testInterval(e.scores, ctx.config.seed, b.name);
       store.set(b.name, {

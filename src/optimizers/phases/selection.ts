@@ -101,6 +101,7 @@ export async function selectBest(
         maxTokens: ctx.maxTokens,
         split: "selection",
         demos: r.demos ?? ctx.targetDemos ?? [],
+        phase: "selection",
       });
       c = { index, instruction: r.instruction, validationScore: r.score, score: ev.score, scores: ev.scores };
       done.set(index, c);
@@ -150,6 +151,8 @@ async function halvingSelection(
           metric: ctx.metric,
           maxTokens: ctx.maxTokens,
           split: "selection",
+          demos: records.find((x) => x.index === c.index)?.demos ?? ctx.targetDemos ?? [],
+          phase: "selection",
         },
       );
       const scores = [...c.scores, ...ev.scores];

@@ -36,6 +36,7 @@ export async function scoreTest(
     split: "test",
     maxTokens: ctx.maxTokens,
     demos,
+    phase: "test",
   });
   const feedback = ev.examples.some((e) => e.feedback !== undefined)
     ? ev.examples.map((e) => e.feedback ?? null)

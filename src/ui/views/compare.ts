@@ -52,7 +52,7 @@ ${row("black box", (r) => esc(r.config.target))}
 ${row("seed", (r) => esc(String(r.config.seed)))}
 ${row("status", (r) => `<span class="status status-${esc(r.run.status)}">${esc(r.run.status)}</span>`)}
 ${row("evaluations", (r) => `${esc(fmtInt(r.summary.evaluations))} / ${esc(fmtInt(r.config.budget))}`, "num")}
-${row("best validation score", (r) => esc(fmtScore(r.summary.bestScore)), "num")}
+${row("chosen: validation score", (r) => esc(fmtScore(r.summary.bestScore)), "num")}
 ${row(
   "test score (95% CI)",
   (r) =>

@@ -19,6 +19,7 @@ import {
   openLedger,
   RUN_LOCK_STALE_MS,
 } from "../../../src/store/ledger.js";
+import { deleteRuns, matchingRuns } from "../../../src/store/queries.js";
 import { UserError } from "../../../src/util/errors.js";
 import { fillRun, makeConfig, makeRecord } from "../synthetic.js";
 import { storeBackends } from "./backends.js";
@@ -605,6 +606,49 @@ for (let i = 0; ; i++) {
     expect(evs.map((e) => e.index)).toEqual([...Array(evs.length).keys()]);
     expect(ledger.getState(id, "next")).toBe(evs.length);
     expect(ledger.appendEvaluation(id, evs[evs.length - 1])).toBe(false);
+    ledger.close();
+  });
+
+  it("prunes runs with all their rows in one transaction: all or nothing; a running run is refused", async () => {
+    const location = await backend.fresh("prune");
+    const ledger = openLedger(location);
+    const a = fillRun(ledger, 3);
+    const b = fillRun(ledger, 2, { seed: 7 });
+    const keep = fillRun(ledger, 2, { seed: 8 });
+    for (const id of [a, b, keep]) {
+      ledger.setState(id, "next", 1);
+      ledger.setExamples(id, "validation", [{ input: "x", answers: ["y"] }]);
+      ledger.closeSpend(
+        id,
+        ledger.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.1 }),
+        null,
+      );
+      ledger.openSpend(id, { phase: "search", source: "target", worstCostUsd: 0.1 });
+    }
+    ledger.setStatus(a, "failed", "boom");
+    ledger.setStatus(b, "failed", "boom");
+    expect(matchingRuns(ledger, { status: "failed" }).map((r) => r.id)).toEqual([a, b]);
+    // an unknown id: nothing deleted
+    expect(() => deleteRuns(ledger, [a, "no-such-run"])).toThrow(UserError);
+    expect(ledger.listRuns()).toHaveLength(3);
+    // a run a live process holds is refused, nothing deleted
+    const lock = ledger.acquireRunLock(keep);
+    expect(() => deleteRuns(ledger, [a, keep])).toThrow(/is running/);
+    lock.release();
+    expect(ledger.listRuns()).toHaveLength(3);
+    expect(deleteRuns(ledger, [a, b])).toBe(2);
+    expect(ledger.listRuns().map((r) => r.id)).toEqual([keep]);
+    for (const table of ["runs", "evaluations", "state", "examples", "spend", "run_locks"]) {
+      const col = table === "runs" ? "id" : "run_id";
+      const rows = await backend.sql<{ n: number | string }>(
+        location,
+        `SELECT COUNT(*) AS n FROM ${table} WHERE ${col} IN (?, ?)`,
+        [a, b],
+      );
+      expect(Number(rows[0].n), table).toBe(0);
+    }
+    expect(ledger.evaluations(keep)).toHaveLength(2);
+    expect(ledger.getState(keep, "next")).toBe(1);
     ledger.close();
   });
 });

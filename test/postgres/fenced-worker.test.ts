@@ -53,10 +53,15 @@ function startWorker(url: string, env: Record<string, string>): Worker {
   return { child, stderr: () => stderr, exit };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 120_000): Promise<void> {
+async function until(
+  what: string,
+  cond: () => boolean,
+  detail: () => string = () => "",
+  timeoutMs = 120_000,
+): Promise<void> {
   const t0 = performance.now();
   while (!cond()) {
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}${detail()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -110,6 +115,7 @@ describe("a worker paused past its lease and lock", () => {
       await until(
         "the second worker to send",
         () => server.requests.length >= atTakeover + 3 || b!.child.exitCode !== null,
+        () => `; it sent ${server.requests.length - atTakeover}; its log:\n${b!.stderr()}`,
       );
       a.child.kill("SIGCONT");
       const ra = await a.exit;

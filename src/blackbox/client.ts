@@ -48,6 +48,7 @@ import { estimateCost, type PriceTable, resolvePrices } from "./pricing.js";
 import "./providers/openai.js";
 import "./providers/anthropic.js";
 import "./providers/lazy-local.js";
+import { sharedAbortController } from "../util/async/signal.js";
 import { type BlackBoxFunction, functionProvider } from "./providers/function.js";
 import { Refusal } from "./refusal.js";
 import { batchProviders, parseModelId, providerFactory, providerTraits } from "./registry.js";
@@ -231,7 +232,7 @@ export class WrappedBlackBox implements BlackBox {
   private calls = 0;
   private closed = false;
   /** Aborted (with a HaltedError) once a call failed for good with an error that halts; see haltOn. */
-  private readonly halt = new AbortController();
+  private readonly halt = sharedAbortController();
   private haltedBy: Error | undefined;
   /** Errors an attempt's request failed with (only those may halt: not a budget's or caller's stop). */
   private readonly failedRequests = new WeakSet<object>();

@@ -23,6 +23,7 @@ import type {
   UsageTotals,
 } from "../blackbox/types.js";
 import type { SpendEntry } from "../store/ledger.js";
+import { sharedAbortController } from "../util/async/signal.js";
 import { InstructZeroError, UserError } from "../util/errors.js";
 import { fmtUsd } from "../util/format.js";
 
@@ -125,7 +126,7 @@ export class RunBudget {
   private reservedCalls = 0;
   private reservedCost = 0;
   private kept = { calls: 0, costUsd: 0 };
-  private readonly stop = new AbortController();
+  private readonly stop = sharedAbortController();
   private readonly waiters: (() => void)[] = [];
 
   constructor(

@@ -12,6 +12,7 @@ import { builtinScorer } from "../metrics/scorer.js";
 import type { JudgeMetric, Scorer } from "../metrics/types.js";
 import { type Ledger, LockLostError, type RunLock } from "../store/ledger.js";
 import type { TestResult } from "../store/types.js";
+import { manyListeners } from "../util/async/signal.js";
 import { BudgetedBlackBox, type RunBudget, RunInterrupted } from "./budget.js";
 import { demoBaselines } from "./demo-baselines.js";
 import { getMethod, type SearchMethod } from "./methods/index.js";
@@ -91,6 +92,8 @@ export async function executeRun(runId: string, deps: RunDeps): Promise<RunOutco
     // evaluations under way (so that their records land)
     if (budget && budget.phase !== "search" && budget.phase !== "init") budget.interrupt();
   };
+  // the run's signal is listened on by every request under way (any concurrency)
+  if (deps.signal) manyListeners(deps.signal);
   deps.signal?.addEventListener("abort", onAbort);
   // taken over (this process was paused past the staleness limit): admit nothing more, at once
   lock.onLost(() => budget?.interrupt());

@@ -10,4 +10,5 @@ export {
 } from "./backoff.js";
 export { Limiter } from "./limiter.js";
 export { type RetryInfo, type RetryPolicy, retry } from "./retry.js";
+export { manyListeners, sharedAbortController } from "./signal.js";
 export { type OnAbort, type Sleep, sleep } from "./sleep.js";

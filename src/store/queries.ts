@@ -9,6 +9,7 @@ import { UserError } from "../util/errors.js";
 import type { LedgerContext } from "./context.js";
 import type { Ledger } from "./ledger-class.js";
 import { withLiveStatus } from "./run-lock.js";
+import type { RunRow } from "./runs.js";
 import type { EvaluationRecord, RunConfig, RunResult, RunStatus, RunSummary } from "./types.js";
 
 /** Which runs a page shows (every field optional; all given ones must match). */
@@ -33,18 +34,6 @@ export interface RunPage {
   total: number;
   offset: number;
   limit: number;
-}
-
-interface RunRow {
-  id: string;
-  seq: number;
-  config: string;
-  status: string;
-  status_message: string | null;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  result: string | null;
 }
 
 /** The context the ledger's parts take, for a ledger seen from outside. */

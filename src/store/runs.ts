@@ -19,7 +19,7 @@ import {
 } from "./types.js";
 
 /** A row of the runs table. */
-interface RunRow {
+export interface RunRow {
   id: string;
   seq: number;
   task: string;

@@ -14,7 +14,7 @@
  * timestamps), the local black-box calls per phase, peak memory (process.resourceUsage().maxRSS) and
  * the load average at start and end. The last line is `RESULT {json}` for scripts.
  *
- * usage: npm run bench:zero-config [-- --budget 150 --lengths typical|worst --dtype fp32|q8
+ * usage: npm run bench:zero-config [-- --budget 150 --lengths typical|worst --dtype auto|fp32|q8
  *        --pipelined|--no-pipelined --preset qwen05 --dir DIR --seed 0 --data-dir DIR]
  * --data-dir: a local copy of the task data (e.g. /work/shared/data), as `optimize --data-dir`; default the
  * CLI's (INSTRUCTZERO_DATA, else the download cache, downloading once).
@@ -25,6 +25,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { autoDtypeOfFolder } from "../src/generator/local-model.js";
 import { parsePreset } from "../src/generator/test-model/build.js";
 import { makeRunConfig } from "../src/optimizers/run.js";
 import type { ProgressEvent } from "../src/optimizers/types.js";
@@ -42,8 +43,11 @@ const lengths = LENGTHS[lengthsName as keyof typeof LENGTHS];
 const budget = Number(arg("budget", "150"));
 if (!Number.isInteger(budget) || budget < 1)
   throw new Error(`--budget: expected an integer >= 1, got ${budget}`);
-const dtype = arg("dtype", "fp32");
-if (dtype !== "fp32" && dtype !== "q8") throw new Error(`--dtype: expected fp32 or q8, got ${dtype}`);
+// auto: the default command's setting (q8 when the model has it, else fp32)
+const dtype = arg("dtype", "auto");
+if (dtype !== "fp32" && dtype !== "q8" && dtype !== "auto")
+  throw new Error(`--dtype: expected auto, fp32 or q8, got ${dtype}`);
+const buildDtype = dtype === "fp32" ? "fp32" : "q8";
 const preset = parsePreset(arg("preset", "qwen05"));
 const seed = Number(arg("seed", "0"));
 const dataDir = arg("data-dir", "") || undefined;
@@ -61,8 +65,9 @@ const pipelined = process.argv.includes("--pipelined")
 const loadStart = os.loadavg();
 const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
 console.log(`start: load average ${fmtLoad(loadStart)} (${os.cpus().length} cores)`);
-const built = ensureTestModel(dir, preset, dtype);
-if (built > 0) console.log(`built the ${preset} ${dtype} model in ${built.toFixed(0)} s -> ${dir}`);
+const built = ensureTestModel(dir, preset, buildDtype);
+if (built > 0) console.log(`built the ${preset} ${buildDtype} model in ${built.toFixed(0)} s -> ${dir}`);
+const opened = dtype === "auto" ? `auto: ${autoDtypeOfFolder(dir)}` : dtype;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "iz-bench-zero-"));
 const store = path.join(work, "runs.sqlite");
@@ -133,7 +138,7 @@ const phases = {
 };
 
 console.log(
-  `\n${preset} random model (${dtype}) as generator and local: black box, task antonyms, budget ${budget}, ` +
+  `\n${preset} random model (${opened}) as generator and local: black box, task antonyms, budget ${budget}, ` +
     `seed ${seed}, ${lengthsName} lengths (answers ${lengths.answer} tokens, instructions ${lengths.instruction}), ` +
     `pipelined ${config.pipelined}`,
 );

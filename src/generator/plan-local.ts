@@ -80,8 +80,10 @@ export const MEASURED_SPEEDS: Readonly<Record<string, LocalSpeeds>> = {
 export interface ZeroConfigPlanInput {
   /** Generator source (hf:org/name[@rev] or a folder); undefined when the method uses none. */
   generator?: string;
-  /** Generator ONNX variant (default fp32). */
+  /** Generator ONNX variant (default fp32; "auto": q8 when the repository has it, else fp32). */
   generatorDtype?: string;
+  /** Variants the generator repository has, when known (hub listing); default: those of KNOWN_MODELS. */
+  generatorVariants?: readonly string[];
   /** Black box id ("local:hf:org/name", "local:DIR", "openai:..."). */
   target: string;
   /**
@@ -182,18 +184,24 @@ export function zeroConfigPlan(input: ZeroConfigPlanInput): ZeroConfigPlan {
     return { role, source, repoId, dtype, downloadBytes: undefined, cached: false, sizeFrom: "unknown" };
   };
 
-  const generatorDtype = input.generatorDtype ?? "fp32";
+  // "auto": q8 when the repository has it (hub listing, else the known variants), else fp32; a folder
+  // is looked at when the run opens it
+  const resolveAuto = (role: string, source: string, dtype: string, listed?: readonly string[]) => {
+    if (dtype !== "auto") return dtype;
+    const repo = repoOf(source);
+    const variants = listed ?? (repo ? Object.keys(KNOWN_MODELS[repo]?.variants ?? {}) : []);
+    const out = variants.includes("q8") ? "q8" : variants.length || repo ? "fp32" : "auto";
+    if (out === "auto") notes.push(`${role}: q8 if the folder has onnx/model_quantized.onnx, else fp32`);
+    return out;
+  };
+  const generatorDtype = input.generator
+    ? resolveAuto("generator", input.generator, input.generatorDtype ?? "fp32", input.generatorVariants)
+    : (input.generatorDtype ?? "fp32");
   if (input.generator) models.push(plan("generator", input.generator, generatorDtype));
   const local = input.target.startsWith("local:") ? input.target.slice("local:".length) : undefined;
   let targetDtype = input.targetDtype ?? "auto";
   if (local) {
-    if (targetDtype === "auto") {
-      const repo = repoOf(local);
-      const variants = input.targetVariants ?? (repo ? Object.keys(KNOWN_MODELS[repo]?.variants ?? {}) : []);
-      targetDtype = variants.includes("q8") ? "q8" : variants.length || repo ? "fp32" : "auto";
-      if (targetDtype === "auto")
-        notes.push("black box: q8 if the folder has onnx/model_quantized.onnx, else fp32");
-    }
+    targetDtype = resolveAuto("black box", local, targetDtype, input.targetVariants);
     const same = models.find((m) => m.source === local && m.dtype === targetDtype);
     if (same) models.push({ ...same, role: "black box", downloadBytes: 0, sizeFrom: "shared" });
     else {

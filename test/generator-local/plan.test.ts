@@ -43,6 +43,43 @@ describe("zero-config plan", () => {
     expect(fast.estimate.totalSeconds ?? 0).toBeLessThan(plan.estimate.totalSeconds ?? 0);
   });
 
+  it("the default variant (auto) plans one q8 download shared by the generator and the black box", () => {
+    const plan = zeroConfigPlan({
+      generator: QWEN,
+      generatorDtype: "auto",
+      target: `local:${QWEN}`,
+      targetDtype: "auto",
+      blackBoxCalls: 3000,
+      instructions: 150,
+    });
+    const known = KNOWN_MODELS["onnx-community/Qwen2.5-0.5B-Instruct"];
+    expect(plan.models.map((m) => [m.role, m.dtype, m.sizeFrom])).toEqual([
+      ["generator", "q8", "table"],
+      ["black box", "q8", "shared"],
+    ]);
+    expect(plan.downloadBytes).toBe((known.variants.q8?.onnxBytes ?? 0) + known.textFilesBytes);
+    expect(plan.notes.join(" ")).not.toMatch(/two variants/);
+    // a repository listed without q8: fp32; a folder: decided when the run opens it
+    const noQ8 = zeroConfigPlan({
+      generator: "hf:someone/other-model",
+      generatorDtype: "auto",
+      generatorVariants: ["fp32"],
+      target: "openai:gpt-4o-mini",
+      blackBoxCalls: 0,
+      instructions: 150,
+    });
+    expect(noQ8.models[0].dtype).toBe("fp32");
+    const folder = zeroConfigPlan({
+      generator: "./models/qwen",
+      generatorDtype: "auto",
+      target: "openai:gpt-4o-mini",
+      blackBoxCalls: 0,
+      instructions: 150,
+    });
+    expect(folder.models[0].dtype).toBe("auto");
+    expect(folder.notes.join(" ")).toMatch(/generator: q8 if the folder has onnx\/model_quantized.onnx/);
+  });
+
   it("takes exact sizes when given and says what it does not know", () => {
     const plan = zeroConfigPlan({
       generator: "hf:someone/other-model",

@@ -25,7 +25,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { autoDtypeOfFolder } from "../src/generator/local-model.js";
+import { autoDtypeOfFolder } from "../src/generator/resolve-dtype.js";
 import { parsePreset } from "../src/generator/test-model/build.js";
 import { makeRunConfig } from "../src/optimizers/run.js";
 import type { ProgressEvent } from "../src/optimizers/types.js";

@@ -9,7 +9,6 @@ import { UserError } from "../util/errors.js";
 import { type BatchGreedyOptions, greedyBatch, type RowEnd } from "./batch-decode.js";
 import { ChatFormat, type ChatMessage } from "./chat.js";
 import { openSession, PreparedDecoder } from "./decoder.js";
-import { resolveModelSource } from "./hub.js";
 import type {
   GeneratedText,
   GenerateTextOptions,
@@ -19,6 +18,7 @@ import type {
 } from "./local-model-api.js";
 import { type ModelFolder, readModelFolder } from "./model-folder.js";
 import { type PreparedFiles, prepareDecoder } from "./prepare/prepare.js";
+import { resolveWithDtype } from "./resolve-dtype.js";
 
 export type { GeneratedText, GenerateTextOptions, LocalModelHandle, LocalModelOptions, TextCompletion };
 /** Cut `text` at the first stop string (if any). */
@@ -247,40 +247,4 @@ async function sharedDecoder(
     await got.decoder.release();
   };
   return { ...got, release };
-}
-
-/** The dtype "auto" resolves to when available, and its graph (transformers.js naming). */
-export const AUTO_DTYPE = "q8";
-const AUTO_FILE = "model_quantized.onnx";
-
-/**
- * The ONNX variant "auto" picks in a local folder: q8 when onnx/model_quantized.onnx exists, else fp32.
- * (Hub sources: see {@link openLocalModel}.)
- */
-export function autoDtypeOfFolder(dir: string): string {
-  return fs.existsSync(path.join(dir, "onnx", AUTO_FILE)) ? AUTO_DTYPE : "fp32";
-}
-
-/**
- * Resolve the source for options.dtype; "auto" tries q8 first: a local folder is looked at, a hub
- * repository is asked for onnx/model_quantized.onnx and, when it has none (or offline mode finds
- * only another variant cached), the fp32 model is used.
- */
-async function resolveWithDtype(
-  source: string,
-  options: LocalModelOptions,
-): Promise<{ dir: string; dtype: string | undefined }> {
-  const resolve = (dtype: string | undefined) =>
-    resolveModelSource(source, { revision: options.revision, dtype, onProgress: options.onProgress });
-  if (options.dtype !== "auto") return { dir: await resolve(options.dtype), dtype: options.dtype };
-  if (!source.startsWith("hf:")) {
-    const dir = await resolve(undefined);
-    return { dir, dtype: autoDtypeOfFolder(dir) };
-  }
-  try {
-    return { dir: await resolve(AUTO_DTYPE), dtype: AUTO_DTYPE };
-  } catch (err) {
-    if (!(err instanceof UserError) || !err.message.includes(AUTO_FILE)) throw err;
-    return { dir: await resolve("fp32"), dtype: "fp32" };
-  }
 }

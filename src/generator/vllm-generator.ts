@@ -39,12 +39,15 @@ export async function loadTablePromptEmbedder(
   source: string,
   options: GeneratorOptions,
 ): Promise<PromptEmbedder & { close(): Promise<void> }> {
+  // "auto" picks the fastest variant for local decoding; here only the embedding table is read, for a
+  // server that decodes with the model's own weights: the exact (fp32) table
+  const dtype = options.dtype === "auto" ? "fp32" : options.dtype;
   const dir = await resolveModelSource(source, {
     revision: options.revision,
-    dtype: options.dtype,
+    dtype,
     onProgress: options.onProgress,
   });
-  const folder = readModelFolder(dir, { dtype: options.dtype, requireDecoder: !hasSafetensors(dir) });
+  const folder = readModelFolder(dir, { dtype, requireDecoder: !hasSafetensors(dir) });
   let table: ReturnType<typeof readEmbeddingTable>;
   try {
     table = readEmbeddingTable(folder);
@@ -52,7 +55,7 @@ export async function loadTablePromptEmbedder(
     if (!(err instanceof UnsupportedEmbeddingTable)) throw err;
     await loadOrt(`this model's embedding table (${err.message})`);
     const { loadPromptEmbedder } = await import("./generator.js");
-    return loadPromptEmbedder(source, options);
+    return loadPromptEmbedder(source, { ...options, dtype });
   }
   const chat = new ChatFormat(folder);
   const embed = async (ids: readonly number[]) => table.lookup(ids);

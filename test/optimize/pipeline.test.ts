@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun } from "../../src/optimizers/run.js";
-import { chunkSizes } from "../../src/optimizers/soft-prompt/chunks.js";
+import { chunkSizes, generatesWhole } from "../../src/optimizers/soft-prompt/chunks.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
@@ -80,6 +80,14 @@ describe("generation chunks", () => {
     }
     expect(chunkSizes(25)).toEqual([10, 9, 6]);
     expect(chunkSizes(2)).toEqual([1, 1]);
+    expect(chunkSizes(25, true)).toEqual([25]);
+  });
+
+  it("a local: black box gets whole batches (nothing to overlap on the same cores) unless pipelined", () => {
+    expect(generatesWhole({ target: "local:hf:onnx-community/Qwen2.5-0.5B-Instruct" })).toBe(true);
+    expect(generatesWhole({ target: "local:./model", pipelined: true })).toBe(false);
+    expect(generatesWhole({ target: "openai:gpt-4o-mini" })).toBe(false);
+    expect(generatesWhole({ target: "function:./pipeline.mjs" })).toBe(false);
   });
 });
 

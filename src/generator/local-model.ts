@@ -3,7 +3,6 @@
  * folder, prepare the graphs once (cached), open the ORT sessions and the chat format. Offers greedy
  * generation from embeddings (soft prompts) and a plain chat completion (the local black box).
  */
-import fs from "node:fs";
 import path from "node:path";
 import { UserError } from "../util/errors.js";
 import { type BatchGreedyOptions, greedyBatch, type RowEnd } from "./batch-decode.js";

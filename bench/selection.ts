@@ -22,20 +22,21 @@
  * (--beta: one or more "a,b" latent-accuracy distributions separated by "/", one table each.)
  */
 import { loadavg } from "node:os";
-import { BASELINE_PILOT, baselineTestSize, winnerTestSize } from "../src/optimizers/phases/test-plan.js";
+import { compareWithBaselines, verdictOf } from "../src/optimizers/phases/results.js";
+import type { BaselineResult } from "../src/optimizers/phases/results-types.js";
 import {
-  halvingSchedule,
-  rankFresh,
-  type SelectionCandidate,
-  selectWinner,
-  topDistinct,
-} from "../src/optimizers/select.js";
+  BASELINE_PILOT,
+  runSequentialTest,
+  sequentialTestPlan,
+  type TestPlan,
+} from "../src/optimizers/phases/test-plan.js";
+import { type SelectionCandidate, selectWinner, topDistinct } from "../src/optimizers/select.js";
+import { type RaceCandidate, selectionRacePlan, selectionRaceStep } from "../src/optimizers/select-race.js";
 import {
   compareScores,
   describeComparison,
   meanStdErr,
   type ShipWord,
-  shipVerdict,
   winTieLoss,
 } from "../src/stats/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
@@ -56,7 +57,7 @@ interface SeedResult {
   trueVal: number;
   trueFresh: number;
   trueHalving: number;
-  /** Selection-split calls of successive halving (today's fresh rule: k x selection size). */
+  /** Selection-split calls of the selection race (the full rule: k x selection size). */
   halvingCalls: number;
   /** Every call after the search (selection, baselines, test) of each protocol, and its verdict. */
   fullCalls: number;
@@ -76,7 +77,7 @@ interface SeedResult {
   distinct: number;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.has("help")) {
     console.log(
@@ -123,14 +124,14 @@ function main(): void {
 
   for (const [a, b] of p.betas) {
     const results: SeedResult[] = [];
-    for (let s = p.firstSeed; s < p.firstSeed + p.seeds; s++) results.push(simulate(p, a, b, s));
+    for (let s = p.firstSeed; s < p.firstSeed + p.seeds; s++) results.push(await simulate(p, a, b, s));
     report(p, a, b, results);
   }
   console.log(`\nwall time ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 }
 
 /** One simulated run: returns what each selection rule chose and how good it truly is. */
-function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
+async function simulate(p: Params, a: number, b: number, seed: number): Promise<SeedResult> {
   const tag = `bench:selection:${a},${b}`;
   const candRng = new Rng(seedFor(seed, `${tag}:candidates`));
   const valRng = new Rng(seedFor(seed, `${tag}:validation`));
@@ -161,8 +162,8 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   });
   const byVal = selectWinner(candidates, "validation").index;
   const byFresh = selectWinner(candidates, "fresh").index;
-  const halving = halvingWinner(candidates);
-  const verdicts = simulateVerdicts(p, a, b, seed, {
+  const halving = raceWinner(candidates, p.validation);
+  const verdicts = await simulateVerdicts(p, a, b, seed, {
     full: { accuracy: accuracy[instructionOf[byFresh]] },
     adaptive: {
       accuracy: accuracy[instructionOf[halving.index]],
@@ -203,6 +204,10 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     const m = meanStdErr(xs);
     return `${m.mean.toFixed(3)} ± ${Number.isNaN(m.stdErr) ? "n/a" : m.stdErr.toFixed(3)}`;
   };
+  const ms4 = (xs: number[]) => {
+    const m = meanStdErr(xs);
+    return `${m.mean.toFixed(4)} ± ${Number.isNaN(m.stdErr) ? "n/a" : m.stdErr.toFixed(4)}`;
+  };
   const med = (xs: number[]) => median(xs).toFixed(3);
   const pct = (k: number) => `${k}/${n} (${((100 * k) / n).toFixed(0)}%)`;
   const distinct = meanStdErr(col((r) => r.distinct)).mean;
@@ -225,12 +230,12 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
       `${pct(rs.filter((r) => r.bestVal).length)} |`,
   );
   console.log(
-    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full, the default) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
+    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
       `${minus(sf, tf)} | ${pct(rs.filter((r) => r.bestFresh).length)} |`,
   );
   const th = col((r) => r.trueHalving);
   console.log(
-    `| successive halving (--post-search adaptive) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
+    `| selection race (--post-search adaptive, the default) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
       `${pct(rs.filter((r) => r.trueHalving === r.bestTopK).length)} |`,
   );
   const bk = col((r) => r.bestTopK);
@@ -252,8 +257,8 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
       `adaptive median ${med(col((r) => r.adaptiveCalls))}, max ${Math.max(...col((r) => r.adaptiveCalls))}`,
   );
   console.log(
-    `halving vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
-      `mean difference ${ms(th.map((x, i) => x - tf[i]))}`,
+    `race vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
+      `mean difference ${ms4(th.map((x, i) => x - tf[i]))}`,
   );
 
   const wtl = winTieLoss(
@@ -268,44 +273,56 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
 }
 
 /**
- * The adaptive rule (`postSearch: "adaptive"`): successive halving on prefixes of the same selection
- * scores (src/optimizers/select.ts halvingSchedule and rankFresh, as phases/selection.ts runs it).
+ * The adaptive rule (`postSearch: "adaptive"`): the selection race on prefixes of the same selection
+ * scores (src/optimizers/select-race.ts selectionRacePlan and selectionRaceStep, as
+ * phases/selection.ts runs it). `validation`: validation examples behind each validation score.
  */
-function halvingWinner(candidates: readonly SelectionCandidate[]): {
-  index: number;
-  calls: number;
-  score: number;
-} {
+function raceWinner(
+  candidates: readonly SelectionCandidate[],
+  validation: number,
+): { index: number; calls: number; score: number } {
   const m = candidates[0]?.selectionScores?.length ?? 0;
-  let alive = [...candidates];
+  const plan = selectionRacePlan(candidates.length, m);
+  const full = new Map(candidates.map((c) => [c.index, c.selectionScores!]));
+  const at = (c: SelectionCandidate, n: number): RaceCandidate => ({
+    index: c.index,
+    validationScore: c.validationScore,
+    validationCount: validation,
+    selectionScores: full.get(c.index)!.slice(0, n),
+  });
   let calls = 0;
-  let scored = 0;
-  for (const round of halvingSchedule(candidates.length, m)) {
-    alive = alive.slice(0, round.alive);
-    calls += alive.length * (round.upTo - scored);
-    scored = round.upTo;
-    const full = new Map(candidates.map((c) => [c.index, c.selectionScores!]));
-    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: full.get(c.index)!.slice(0, scored) })));
+  let step = selectionRaceStep(
+    candidates.map((c) => at(c, 0)),
+    plan,
+  );
+  while (step.upTo !== null) {
+    const upTo = step.upTo;
+    calls += step.alive.reduce((sum, c) => sum + (upTo - c.selectionScores.length), 0);
+    step = selectionRaceStep(
+      step.alive.map((c) => at(c, upTo)),
+      plan,
+    );
   }
-  const s = alive[0].selectionScores!;
-  return { index: alive[0].index, calls, score: s.reduce((x, y) => x + y, 0) / s.length };
+  const s = step.alive[0].selectionScores;
+  return { index: step.alive[0].index, calls, score: s.reduce((x, y) => x + y, 0) / s.length };
 }
 
 /**
- * The baselines and the test phase of both protocols for one simulated run. Baselines: no instruction
- * (true accuracy ~ Beta(1, 12)) and a human-written instruction (the better of two draws from the
- * candidates' distribution). full: each baseline on 20 validation and 100 test examples, the winner on
- * 100 test examples; adaptive: each baseline on a pilot of 10 validation examples and on
- * baselineTestSize(...) test examples, the winner on winnerTestSize(...) (src/optimizers/phases/
- * test-plan.ts). The verdict: compareScores on each baseline's examples, then shipVerdict.
+ * The baselines and the test phase of both protocols for one simulated run, through the run's own
+ * functions. Baselines: no instruction (true accuracy ~ Beta(1, 12)) and a human-written instruction
+ * (the better of two draws from the candidates' distribution). full: each baseline on 20 validation and
+ * 100 test examples, the winner on 100 test examples, compared at 0.05; adaptive: each baseline on a
+ * pilot of BASELINE_PILOT validation examples, then the sequential test (src/optimizers/phases/
+ * test-plan.ts runSequentialTest) on the same test draws. The verdict: compareWithBaselines and
+ * verdictOf (src/optimizers/phases/results.ts), as the run records it.
  */
-function simulateVerdicts(
+async function simulateVerdicts(
   p: Params,
   a: number,
   b: number,
   seed: number,
   winners: { full: { accuracy: number }; adaptive: { accuracy: number; selectionScore: number } },
-): Record<"full" | "adaptive", { calls: number; verdict: ShipWord }> {
+): Promise<Record<"full" | "adaptive", { calls: number; verdict: ShipWord }>> {
   const rng = new Rng(seedFor(seed, `bench:selection:baselines:${a},${b}`));
   const baselines = [
     { name: "no instruction", accuracy: sampleBeta(rng, 1, 12) },
@@ -315,36 +332,52 @@ function simulateVerdicts(
   // per test example: one uniform per instruction (answers right when below its accuracy)
   const draws = (n: number) => Array.from({ length: n }, () => rng.uniform());
   const scoresOf = (acc: number, u: number[]): number[] => u.map((x) => (x < acc ? 1 : 0));
-  const val = baselines.map(() => draws(p.validation));
+  // the pilots' answers on validation: drawn (the test draws stay those of every earlier version of
+  // this benchmark), their scores only go in reports
+  baselines.map(() => draws(p.validation));
   const test = baselines.map(() => draws(testSize));
-  const winnerTest = { full: draws(testSize), adaptive: [] as number[] };
-  winnerTest.adaptive = winnerTest.full;
-  const verdictOf = (winner: number[], bs: number[][]): ShipWord =>
-    shipVerdict(
-      bs.map((s, i) => {
-        const c = compareScores(winner.slice(0, s.length), s, { seed: seedFor(seed, `cmp:${i}`) });
-        return { baseline: baselines[i].name, diff: c.diff, low: c.low, high: c.high, n: s.length };
-      }),
-    ).verdict;
+  const winnerTest = draws(testSize);
+  const verdict = (winner: number[], bs: number[][], plan?: TestPlan): ShipWord => {
+    const results: BaselineResult[] = bs.map((s, i) => ({
+      name: baselines[i].name,
+      kind: i === 0 ? "none" : "human",
+      instruction: baselines[i].name,
+      validation: { score: 0, scores: [] },
+      test: { score: 0, scores: s, low: 0, high: 0 },
+    }));
+    const test = { score: 0, scores: winner, outputs: [] };
+    return verdictOf(compareWithBaselines(winner, results, seed, plan), test, results)!.verdict;
+  };
   // full
-  const fullWinner = scoresOf(winners.full.accuracy, winnerTest.full);
-  const fullBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i]));
+  const fullWinner = scoresOf(winners.full.accuracy, winnerTest);
   const full = {
     calls: baselines.length * (p.validation + testSize) + testSize,
-    verdict: verdictOf(fullWinner, fullBase),
+    verdict: verdict(
+      fullWinner,
+      baselines.map((bl, i) => scoresOf(bl.accuracy, test[i])),
+    ),
   };
-  // adaptive
+  // adaptive: the pilot (its scores are only reported), then the sequential test
   const pilot = Math.min(BASELINE_PILOT, p.validation);
-  const sizes = baselines.map((bl, i) => {
-    const v = scoresOf(bl.accuracy, val[i].slice(0, pilot));
-    return baselineTestSize(winners.adaptive.selectionScore, v.reduce((x, y) => x + y, 0) / pilot, testSize);
-  });
-  const nWinner = winnerTestSize(sizes, testSize);
-  const adWinner = scoresOf(winners.adaptive.accuracy, winnerTest.adaptive.slice(0, nWinner));
-  const adBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i].slice(0, sizes[i])));
+  const plan = sequentialTestPlan(testSize);
+  const adWinner = scoresOf(winners.adaptive.accuracy, winnerTest);
+  const adBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i]));
+  const out = await runSequentialTest(
+    plan,
+    baselines.length,
+    {
+      winner: async (upTo) => adWinner.slice(0, upTo),
+      baseline: async (i, upTo) => adBase[i].slice(0, upTo),
+    },
+    baselines.map((bl) => seedFor(seed, `compare:${bl.name}`)),
+  );
   const adaptive = {
-    calls: baselines.length * pilot + sizes.reduce((x, y) => x + y, 0) + nWinner,
-    verdict: verdictOf(adWinner, adBase),
+    calls: baselines.length * pilot + out.winnerN + out.baselineN.reduce((x, y) => x + y, 0),
+    verdict: verdict(
+      adWinner.slice(0, out.winnerN),
+      adBase.map((s, i) => s.slice(0, out.baselineN[i])),
+      plan,
+    ),
   };
   return { full, adaptive };
 }
@@ -414,4 +447,4 @@ function parseArgs(argv: string[]): Map<string, string> {
   return out;
 }
 
-main();
+await main();

@@ -34,7 +34,9 @@ import type { BaselineResult, SelectionResult } from "./phases/results-types.js"
 import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
 import { runSearch } from "./phases/search.js";
 import { selectBest } from "./phases/selection.js";
+import { runTestPlan, scoreSequentialTest } from "./phases/sequential-test.js";
 import { scoreTest } from "./phases/test-phase.js";
+import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { layoutStoredRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex, demosOf } from "./score-candidate.js";
@@ -308,7 +310,11 @@ async function afterSearch(
   const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];
   const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
-  const perBaseline = splits.validation.length + (p.runTest ? splits.test.length : 0);
+  // adaptive: baselines on a validation pilot, then the sequential test scores them with the winner
+  const sequential = config.postSearch === "adaptive" && p.runTest && splits.test.length > 0;
+  const perBaseline = sequential
+    ? Math.min(BASELINE_PILOT, splits.validation.length)
+    : splits.validation.length + (p.runTest ? splits.test.length : 0);
   progress("baselines", evaluations[bestIndex(evaluations)].score, list.length * perBaseline);
   await phases.run("baselines", async () => {
     baselines = await scoreBaselines(ctx, list, layout.splits, p.runTest);
@@ -316,9 +322,19 @@ async function afterSearch(
   if (aborted()) return "interrupted";
   let test: TestResult | null = null;
   if (p.runTest) {
-    progress("test", winner.score, splits.test.length);
+    progress("test", winner.score, splits.test.length * (sequential ? 1 + list.length : 1));
     await phases.run("test", async () => {
-      test = await scoreTest(ctx, winner.instruction, layout.splits.test, demosOf(ctx, winner));
+      const demos = demosOf(ctx, winner);
+      if (sequential) {
+        const out = await scoreSequentialTest(
+          ctx,
+          { instruction: winner.instruction, demos },
+          baselines,
+          splits.test,
+        );
+        test = out.test;
+        baselines = out.baselines;
+      } else test = await scoreTest(ctx, winner.instruction, layout.splits.test, demos);
     });
     if (aborted()) return "interrupted";
   }
@@ -332,5 +348,6 @@ async function afterSearch(
     totals: totalsOf(evaluations, test, ledger, runId, p.clock),
     notes: layout.notes,
     stopReason: p.budget.finalReason(searchStop ?? phases.stopReason),
+    ...(sequential ? { testPlan: runTestPlan(splits.test) } : {}),
   });
 }

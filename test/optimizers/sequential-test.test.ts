@@ -77,8 +77,14 @@ describe("the sequential test plan", () => {
       plan,
       2,
       {
-        winner: async (n) => (asked.push(`w${n}`), w.slice(0, n)),
-        baseline: async (i, n) => (asked.push(`b${i}:${n}`), bs[i].slice(0, n)),
+        winner: async (n) => {
+          asked.push(`w${n}`);
+          return w.slice(0, n);
+        },
+        baseline: async (i, n) => {
+          asked.push(`b${i}:${n}`);
+          return bs[i].slice(0, n);
+        },
       },
       [11, 12],
     );

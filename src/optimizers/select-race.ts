@@ -121,6 +121,17 @@ export function selectionRaceWorstCase(
   return rounds;
 }
 
+/** The most calls a race among `k` on `m` selection examples can make (its worst case). */
+export function selectionRaceMaxCalls(k: number, m: number): number {
+  let calls = 0;
+  let n = 0;
+  for (const r of selectionRaceWorstCase(k, selectionRacePlan(k, m))) {
+    calls += r.alive * (r.upTo - n);
+    n = r.upTo;
+  }
+  return calls;
+}
+
 /** Best first by pooled score (selection and validation examples together); ties as rankFresh. */
 function pooledRank<T extends RaceCandidate>(cs: readonly T[]): T[] {
   const pooled = (c: T) => {

@@ -211,7 +211,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256, postSearch full: the chosen instruction on the whole test split). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 530-2,315 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256, postSearch full: the chosen instruction on the whole test split). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 511-2,303 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
     ),
   demoSearch: z
     .boolean()

@@ -10,12 +10,18 @@
  *   - every distinct instruction scored on 20 validation examples (0/1);
  *   - the top k = 5 distinct instructions by validation score (`topDistinct`) re-scored on a fresh
  *     selection split of 50 examples;
- *   - the winner chosen by `selectWinner(..., "validation")` (today's rule: validation argmax) and by
- *     `selectWinner(..., "fresh")` (highest selection score), both from src/optimizers/select.ts.
+ *   - the winner chosen by `selectWinner(..., "validation")` (the paper's rule: validation argmax), by
+ *     `selectWinner(..., "fresh")` (highest selection score: `--post-search full`), both from
+ *     src/optimizers/select.ts, and by the selection race (`--post-search adaptive`, the default:
+ *     src/optimizers/select-race.ts) on prefixes of the same selection scores;
+ *   - the phases after the search of both post-search rules: baselines (no instruction and a human
+ *     instruction), the test split (100 examples) and the verdict, through the run's functions
+ *     (phases/test-plan.ts, phases/results.ts), every call counted.
  * Reported over seeds: the TRUE accuracy of the chosen instruction (mean ± s.e., median), the score it
  * was chosen on and how far that overstates its true accuracy (the winner's curse), and how often each
- * rule picks the truly best of the top k; then the paired comparison of the two rules' true
- * accuracies over seeds (src/stats: win/tie/loss and a paired bootstrap interval).
+ * rule picks the truly best of the top k; every call after the search and the verdicts of both
+ * post-search rules; then the paired comparisons of the rules' true accuracies over seeds (src/stats:
+ * win/tie/loss, mean difference, a paired bootstrap interval).
  *
  * Usage: npm run bench:selection -- [--seeds 50] [--first-seed 0] [--candidates 150] [--validation-size 20]
  *        [--k 5] [--selection-size 50] [--beta 2,3/8,3] [--duplicates 0.2]
@@ -56,9 +62,9 @@ interface SeedResult {
   /** True accuracy of the instruction chosen by each rule. */
   trueVal: number;
   trueFresh: number;
-  trueHalving: number;
+  trueRace: number;
   /** Selection-split calls of the selection race (the full rule: k x selection size). */
-  halvingCalls: number;
+  raceCalls: number;
   /** Every call after the search (selection, baselines, test) of each protocol, and its verdict. */
   fullCalls: number;
   adaptiveCalls: number;
@@ -162,12 +168,12 @@ async function simulate(p: Params, a: number, b: number, seed: number): Promise<
   });
   const byVal = selectWinner(candidates, "validation").index;
   const byFresh = selectWinner(candidates, "fresh").index;
-  const halving = raceWinner(candidates, p.validation);
+  const race = raceWinner(candidates, p.validation);
   const verdicts = await simulateVerdicts(p, a, b, seed, {
     full: { accuracy: accuracy[instructionOf[byFresh]] },
     adaptive: {
-      accuracy: accuracy[instructionOf[halving.index]],
-      selectionScore: halving.score,
+      accuracy: accuracy[instructionOf[race.index]],
+      selectionScore: race.score,
     },
   });
   if (byVal !== top[0])
@@ -180,10 +186,10 @@ async function simulate(p: Params, a: number, b: number, seed: number): Promise<
   return {
     trueVal: acc(byVal),
     trueFresh: acc(byFresh),
-    trueHalving: acc(halving.index),
-    halvingCalls: halving.calls,
+    trueRace: acc(race.index),
+    raceCalls: race.calls,
     fullCalls: p.k * p.selection + verdicts.full.calls,
-    adaptiveCalls: halving.calls + verdicts.adaptive.calls,
+    adaptiveCalls: race.calls + verdicts.adaptive.calls,
     fullVerdict: verdicts.full.verdict,
     adaptiveVerdict: verdicts.adaptive.verdict,
     valScoreVal: valScore[instructionOf[byVal]],
@@ -233,17 +239,17 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
     `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
       `${minus(sf, tf)} | ${pct(rs.filter((r) => r.bestFresh).length)} |`,
   );
-  const th = col((r) => r.trueHalving);
+  const th = col((r) => r.trueRace);
   console.log(
-    `| selection race (--post-search adaptive, the default) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
-      `${pct(rs.filter((r) => r.trueHalving === r.bestTopK).length)} |`,
+    `| selection race (--post-search adaptive, the default) | ${ms(col((r) => r.raceCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
+      `${pct(rs.filter((r) => r.trueRace === r.bestTopK).length)} |`,
   );
   const bk = col((r) => r.bestTopK);
   const ba = col((r) => r.bestAll);
   console.log(`| (oracle) truly best of the top ${p.k} | | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
   console.log(`| (oracle) truly best of the run | | ${ms(ba)} | ${med(ba)} | | | | |`);
   const wtlH = winTieLoss(
-    rs.map((r) => [r.trueHalving, r.trueFresh]),
+    rs.map((r) => [r.trueRace, r.trueFresh]),
     0,
   );
   const words = (f: (r: SeedResult) => ShipWord) =>

@@ -6,7 +6,7 @@
  * The race, on a selection split of m examples (k = 5, m = 50: in brackets):
  * - every candidate is scored on the first `first` examples (m / 5, at least 5) [10], then the ones
  *   still in the race on `block` more at a time (m / 10, at least 1) [5], at most on `max` examples
- *   (9/10 of m) [45];
+ *   (19/20 of m) [48];
  * - after each round the candidates are ranked by their **pooled** score: selection and validation
  *   examples together ((selection sum + validation sum) / (n + validation examples)). The validation
  *   scores are already paid for; they are biased upward (the top k were chosen on them), but about
@@ -19,10 +19,11 @@
  *   best of the survivors by its selection score alone (ties: validation score, then the earlier
  *   candidate: {@link rankFresh}), and its reported selection score is its mean on the selection
  *   examples it was scored on: a fresh estimate.
- * Worst case (k = 5, m = 50) 5 x 10 + 3 x 15 + 2 x 20 = 135 calls instead of 250. The level is a
- * setting of the trade between calls and the chosen instruction's accuracy, not a guarantee: in `npm
- * run bench:selection` (2,000 simulated runs per accuracy distribution) the chosen instruction is
- * 0.002-0.003 less accurate than scoring all five on all 50 examples (README, Benchmarks).
+ * Worst case (k = 5, m = 50) 5 x 10 + 3 x 15 + 2 x 23 = 141 calls instead of 250. The level and the
+ * caps set the trade between calls and the chosen instruction's accuracy, not a guarantee: in `npm run
+ * bench:selection` (simulated, accuracies ~ Beta(2,3) and Beta(8,3)) the race costs 119 and 131 calls
+ * on average and the chosen instruction is 0.002-0.003 less accurate than scoring all five on all 50
+ * examples (README, Benchmarks).
  */
 import { pairedTestWorse } from "./racing.js";
 import { compareScore, rankFresh, type SelectionCandidate } from "./select.js";

@@ -10,32 +10,39 @@
  *   - every distinct instruction scored on 20 validation examples (0/1);
  *   - the top k = 5 distinct instructions by validation score (`topDistinct`) re-scored on a fresh
  *     selection split of 50 examples;
- *   - the winner chosen by `selectWinner(..., "validation")` (today's rule: validation argmax) and by
- *     `selectWinner(..., "fresh")` (highest selection score), both from src/optimizers/select.ts.
+ *   - the winner chosen by `selectWinner(..., "validation")` (the paper's rule: validation argmax), by
+ *     `selectWinner(..., "fresh")` (highest selection score: `--post-search full`), both from
+ *     src/optimizers/select.ts, and by the selection race (`--post-search adaptive`, the default:
+ *     src/optimizers/select-race.ts) on prefixes of the same selection scores;
+ *   - the phases after the search of both post-search rules: baselines (no instruction and a human
+ *     instruction), the test split (100 examples) and the verdict, through the run's functions
+ *     (phases/test-plan.ts, phases/results.ts), every call counted.
  * Reported over seeds: the TRUE accuracy of the chosen instruction (mean ± s.e., median), the score it
  * was chosen on and how far that overstates its true accuracy (the winner's curse), and how often each
- * rule picks the truly best of the top k; then the paired comparison of the two rules' true
- * accuracies over seeds (src/stats: win/tie/loss and a paired bootstrap interval).
+ * rule picks the truly best of the top k; every call after the search and the verdicts of both
+ * post-search rules; then the paired comparisons of the rules' true accuracies over seeds (src/stats:
+ * win/tie/loss, mean difference, a paired bootstrap interval).
  *
  * Usage: npm run bench:selection -- [--seeds 50] [--first-seed 0] [--candidates 150] [--validation-size 20]
  *        [--k 5] [--selection-size 50] [--beta 2,3/8,3] [--duplicates 0.2]
  * (--beta: one or more "a,b" latent-accuracy distributions separated by "/", one table each.)
  */
 import { loadavg } from "node:os";
-import { BASELINE_PILOT, baselineTestSize, winnerTestSize } from "../src/optimizers/phases/test-plan.js";
+import { compareWithBaselines, verdictOf } from "../src/optimizers/phases/results.js";
+import type { BaselineResult } from "../src/optimizers/phases/results-types.js";
 import {
-  halvingSchedule,
-  rankFresh,
-  type SelectionCandidate,
-  selectWinner,
-  topDistinct,
-} from "../src/optimizers/select.js";
+  BASELINE_PILOT,
+  runSequentialTest,
+  sequentialTestPlan,
+  type TestPlan,
+} from "../src/optimizers/phases/test-plan.js";
+import { type SelectionCandidate, selectWinner, topDistinct } from "../src/optimizers/select.js";
+import { type RaceCandidate, selectionRacePlan, selectionRaceStep } from "../src/optimizers/select-race.js";
 import {
   compareScores,
   describeComparison,
   meanStdErr,
   type ShipWord,
-  shipVerdict,
   winTieLoss,
 } from "../src/stats/index.js";
 import { Rng, seedFor } from "../src/util/rng.js";
@@ -55,9 +62,9 @@ interface SeedResult {
   /** True accuracy of the instruction chosen by each rule. */
   trueVal: number;
   trueFresh: number;
-  trueHalving: number;
-  /** Selection-split calls of successive halving (today's fresh rule: k x selection size). */
-  halvingCalls: number;
+  trueRace: number;
+  /** Selection-split calls of the selection race (the full rule: k x selection size). */
+  raceCalls: number;
   /** Every call after the search (selection, baselines, test) of each protocol, and its verdict. */
   fullCalls: number;
   adaptiveCalls: number;
@@ -76,7 +83,7 @@ interface SeedResult {
   distinct: number;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.has("help")) {
     console.log(
@@ -123,14 +130,14 @@ function main(): void {
 
   for (const [a, b] of p.betas) {
     const results: SeedResult[] = [];
-    for (let s = p.firstSeed; s < p.firstSeed + p.seeds; s++) results.push(simulate(p, a, b, s));
+    for (let s = p.firstSeed; s < p.firstSeed + p.seeds; s++) results.push(await simulate(p, a, b, s));
     report(p, a, b, results);
   }
   console.log(`\nwall time ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 }
 
 /** One simulated run: returns what each selection rule chose and how good it truly is. */
-function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
+async function simulate(p: Params, a: number, b: number, seed: number): Promise<SeedResult> {
   const tag = `bench:selection:${a},${b}`;
   const candRng = new Rng(seedFor(seed, `${tag}:candidates`));
   const valRng = new Rng(seedFor(seed, `${tag}:validation`));
@@ -161,12 +168,12 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   });
   const byVal = selectWinner(candidates, "validation").index;
   const byFresh = selectWinner(candidates, "fresh").index;
-  const halving = halvingWinner(candidates);
-  const verdicts = simulateVerdicts(p, a, b, seed, {
+  const race = raceWinner(candidates, p.validation);
+  const verdicts = await simulateVerdicts(p, a, b, seed, {
     full: { accuracy: accuracy[instructionOf[byFresh]] },
     adaptive: {
-      accuracy: accuracy[instructionOf[halving.index]],
-      selectionScore: halving.score,
+      accuracy: accuracy[instructionOf[race.index]],
+      selectionScore: race.score,
     },
   });
   if (byVal !== top[0])
@@ -179,10 +186,10 @@ function simulate(p: Params, a: number, b: number, seed: number): SeedResult {
   return {
     trueVal: acc(byVal),
     trueFresh: acc(byFresh),
-    trueHalving: acc(halving.index),
-    halvingCalls: halving.calls,
+    trueRace: acc(race.index),
+    raceCalls: race.calls,
     fullCalls: p.k * p.selection + verdicts.full.calls,
-    adaptiveCalls: halving.calls + verdicts.adaptive.calls,
+    adaptiveCalls: race.calls + verdicts.adaptive.calls,
     fullVerdict: verdicts.full.verdict,
     adaptiveVerdict: verdicts.adaptive.verdict,
     valScoreVal: valScore[instructionOf[byVal]],
@@ -202,6 +209,10 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
   const ms = (xs: number[]) => {
     const m = meanStdErr(xs);
     return `${m.mean.toFixed(3)} ± ${Number.isNaN(m.stdErr) ? "n/a" : m.stdErr.toFixed(3)}`;
+  };
+  const ms4 = (xs: number[]) => {
+    const m = meanStdErr(xs);
+    return `${m.mean.toFixed(4)} ± ${Number.isNaN(m.stdErr) ? "n/a" : m.stdErr.toFixed(4)}`;
   };
   const med = (xs: number[]) => median(xs).toFixed(3);
   const pct = (k: number) => `${k}/${n} (${((100 * k) / n).toFixed(0)}%)`;
@@ -225,20 +236,20 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
       `${pct(rs.filter((r) => r.bestVal).length)} |`,
   );
   console.log(
-    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full, the default) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
+    `| fresh selection (top ${p.k} on ${p.selection} ex.; --post-search full) | ${p.k * p.selection} | ${ms(tf)} | ${med(tf)} | ${ms(vf)} | ${minus(vf, tf)} | ` +
       `${minus(sf, tf)} | ${pct(rs.filter((r) => r.bestFresh).length)} |`,
   );
-  const th = col((r) => r.trueHalving);
+  const th = col((r) => r.trueRace);
   console.log(
-    `| successive halving (--post-search adaptive) | ${ms(col((r) => r.halvingCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
-      `${pct(rs.filter((r) => r.trueHalving === r.bestTopK).length)} |`,
+    `| selection race (--post-search adaptive, the default) | ${ms(col((r) => r.raceCalls))} | ${ms(th)} | ${med(th)} | | | | ` +
+      `${pct(rs.filter((r) => r.trueRace === r.bestTopK).length)} |`,
   );
   const bk = col((r) => r.bestTopK);
   const ba = col((r) => r.bestAll);
   console.log(`| (oracle) truly best of the top ${p.k} | | ${ms(bk)} | ${med(bk)} | | | | ${pct(n)} |`);
   console.log(`| (oracle) truly best of the run | | ${ms(ba)} | ${med(ba)} | | | | |`);
   const wtlH = winTieLoss(
-    rs.map((r) => [r.trueHalving, r.trueFresh]),
+    rs.map((r) => [r.trueRace, r.trueFresh]),
     0,
   );
   const words = (f: (r: SeedResult) => ShipWord) =>
@@ -252,8 +263,8 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
       `adaptive median ${med(col((r) => r.adaptiveCalls))}, max ${Math.max(...col((r) => r.adaptiveCalls))}`,
   );
   console.log(
-    `halving vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
-      `mean difference ${ms(th.map((x, i) => x - tf[i]))}`,
+    `race vs full fresh selection, true accuracy per seed: ${wtlH.win} win / ${wtlH.tie} tie / ${wtlH.loss} loss; ` +
+      `mean difference ${ms4(th.map((x, i) => x - tf[i]))}`,
   );
 
   const wtl = winTieLoss(
@@ -268,44 +279,56 @@ function report(p: Params, a: number, b: number, rs: SeedResult[]): void {
 }
 
 /**
- * The adaptive rule (`postSearch: "adaptive"`): successive halving on prefixes of the same selection
- * scores (src/optimizers/select.ts halvingSchedule and rankFresh, as phases/selection.ts runs it).
+ * The adaptive rule (`postSearch: "adaptive"`): the selection race on prefixes of the same selection
+ * scores (src/optimizers/select-race.ts selectionRacePlan and selectionRaceStep, as
+ * phases/selection.ts runs it). `validation`: validation examples behind each validation score.
  */
-function halvingWinner(candidates: readonly SelectionCandidate[]): {
-  index: number;
-  calls: number;
-  score: number;
-} {
+function raceWinner(
+  candidates: readonly SelectionCandidate[],
+  validation: number,
+): { index: number; calls: number; score: number } {
   const m = candidates[0]?.selectionScores?.length ?? 0;
-  let alive = [...candidates];
+  const plan = selectionRacePlan(candidates.length, m);
+  const full = new Map(candidates.map((c) => [c.index, c.selectionScores!]));
+  const at = (c: SelectionCandidate, n: number): RaceCandidate => ({
+    index: c.index,
+    validationScore: c.validationScore,
+    validationCount: validation,
+    selectionScores: full.get(c.index)!.slice(0, n),
+  });
   let calls = 0;
-  let scored = 0;
-  for (const round of halvingSchedule(candidates.length, m)) {
-    alive = alive.slice(0, round.alive);
-    calls += alive.length * (round.upTo - scored);
-    scored = round.upTo;
-    const full = new Map(candidates.map((c) => [c.index, c.selectionScores!]));
-    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: full.get(c.index)!.slice(0, scored) })));
+  let step = selectionRaceStep(
+    candidates.map((c) => at(c, 0)),
+    plan,
+  );
+  while (step.upTo !== null) {
+    const upTo = step.upTo;
+    calls += step.alive.reduce((sum, c) => sum + (upTo - c.selectionScores.length), 0);
+    step = selectionRaceStep(
+      step.alive.map((c) => at(c, upTo)),
+      plan,
+    );
   }
-  const s = alive[0].selectionScores!;
-  return { index: alive[0].index, calls, score: s.reduce((x, y) => x + y, 0) / s.length };
+  const s = step.alive[0].selectionScores;
+  return { index: step.alive[0].index, calls, score: s.reduce((x, y) => x + y, 0) / s.length };
 }
 
 /**
- * The baselines and the test phase of both protocols for one simulated run. Baselines: no instruction
- * (true accuracy ~ Beta(1, 12)) and a human-written instruction (the better of two draws from the
- * candidates' distribution). full: each baseline on 20 validation and 100 test examples, the winner on
- * 100 test examples; adaptive: each baseline on a pilot of 10 validation examples and on
- * baselineTestSize(...) test examples, the winner on winnerTestSize(...) (src/optimizers/phases/
- * test-plan.ts). The verdict: compareScores on each baseline's examples, then shipVerdict.
+ * The baselines and the test phase of both protocols for one simulated run, through the run's own
+ * functions. Baselines: no instruction (true accuracy ~ Beta(1, 12)) and a human-written instruction
+ * (the better of two draws from the candidates' distribution). full: each baseline on 20 validation and
+ * 100 test examples, the winner on 100 test examples, compared at 0.05; adaptive: each baseline on a
+ * pilot of BASELINE_PILOT validation examples, then the sequential test (src/optimizers/phases/
+ * test-plan.ts runSequentialTest) on the same test draws. The verdict: compareWithBaselines and
+ * verdictOf (src/optimizers/phases/results.ts), as the run records it.
  */
-function simulateVerdicts(
+async function simulateVerdicts(
   p: Params,
   a: number,
   b: number,
   seed: number,
   winners: { full: { accuracy: number }; adaptive: { accuracy: number; selectionScore: number } },
-): Record<"full" | "adaptive", { calls: number; verdict: ShipWord }> {
+): Promise<Record<"full" | "adaptive", { calls: number; verdict: ShipWord }>> {
   const rng = new Rng(seedFor(seed, `bench:selection:baselines:${a},${b}`));
   const baselines = [
     { name: "no instruction", accuracy: sampleBeta(rng, 1, 12) },
@@ -315,36 +338,52 @@ function simulateVerdicts(
   // per test example: one uniform per instruction (answers right when below its accuracy)
   const draws = (n: number) => Array.from({ length: n }, () => rng.uniform());
   const scoresOf = (acc: number, u: number[]): number[] => u.map((x) => (x < acc ? 1 : 0));
-  const val = baselines.map(() => draws(p.validation));
+  // the pilots' answers on validation: drawn (the test draws stay those of every earlier version of
+  // this benchmark), their scores only go in reports
+  baselines.map(() => draws(p.validation));
   const test = baselines.map(() => draws(testSize));
-  const winnerTest = { full: draws(testSize), adaptive: [] as number[] };
-  winnerTest.adaptive = winnerTest.full;
-  const verdictOf = (winner: number[], bs: number[][]): ShipWord =>
-    shipVerdict(
-      bs.map((s, i) => {
-        const c = compareScores(winner.slice(0, s.length), s, { seed: seedFor(seed, `cmp:${i}`) });
-        return { baseline: baselines[i].name, diff: c.diff, low: c.low, high: c.high, n: s.length };
-      }),
-    ).verdict;
+  const winnerTest = draws(testSize);
+  const verdict = (winner: number[], bs: number[][], plan?: TestPlan): ShipWord => {
+    const results: BaselineResult[] = bs.map((s, i) => ({
+      name: baselines[i].name,
+      kind: i === 0 ? "none" : "human",
+      instruction: baselines[i].name,
+      validation: { score: 0, scores: [] },
+      test: { score: 0, scores: s, low: 0, high: 0 },
+    }));
+    const test = { score: 0, scores: winner, outputs: [] };
+    return verdictOf(compareWithBaselines(winner, results, seed, plan), test, results)!.verdict;
+  };
   // full
-  const fullWinner = scoresOf(winners.full.accuracy, winnerTest.full);
-  const fullBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i]));
+  const fullWinner = scoresOf(winners.full.accuracy, winnerTest);
   const full = {
     calls: baselines.length * (p.validation + testSize) + testSize,
-    verdict: verdictOf(fullWinner, fullBase),
+    verdict: verdict(
+      fullWinner,
+      baselines.map((bl, i) => scoresOf(bl.accuracy, test[i])),
+    ),
   };
-  // adaptive
+  // adaptive: the pilot (its scores are only reported), then the sequential test
   const pilot = Math.min(BASELINE_PILOT, p.validation);
-  const sizes = baselines.map((bl, i) => {
-    const v = scoresOf(bl.accuracy, val[i].slice(0, pilot));
-    return baselineTestSize(winners.adaptive.selectionScore, v.reduce((x, y) => x + y, 0) / pilot, testSize);
-  });
-  const nWinner = winnerTestSize(sizes, testSize);
-  const adWinner = scoresOf(winners.adaptive.accuracy, winnerTest.adaptive.slice(0, nWinner));
-  const adBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i].slice(0, sizes[i])));
+  const plan = sequentialTestPlan(testSize);
+  const adWinner = scoresOf(winners.adaptive.accuracy, winnerTest);
+  const adBase = baselines.map((bl, i) => scoresOf(bl.accuracy, test[i]));
+  const out = await runSequentialTest(
+    plan,
+    baselines.length,
+    {
+      winner: async (upTo) => adWinner.slice(0, upTo),
+      baseline: async (i, upTo) => adBase[i].slice(0, upTo),
+    },
+    baselines.map((bl) => seedFor(seed, `compare:${bl.name}`)),
+  );
   const adaptive = {
-    calls: baselines.length * pilot + sizes.reduce((x, y) => x + y, 0) + nWinner,
-    verdict: verdictOf(adWinner, adBase),
+    calls: baselines.length * pilot + out.winnerN + out.baselineN.reduce((x, y) => x + y, 0),
+    verdict: verdict(
+      adWinner.slice(0, out.winnerN),
+      adBase.map((s, i) => s.slice(0, out.baselineN[i])),
+      plan,
+    ),
   };
   return { full, adaptive };
 }
@@ -414,4 +453,4 @@ function parseArgs(argv: string[]): Map<string, string> {
   return out;
 }
 
-main();
+await main();

@@ -43,7 +43,11 @@ export function createRunProgress(budget: number, batchSize: number) {
           bar = makeBar(step ? "queries" : "evals");
           bar.start(step ? Math.max(1, step.total) : budget, step ? step.done : e.evaluations, f);
           shown = key;
-        } else bar?.update(step ? step.done : e.evaluations, f);
+        } else {
+          // a phase that asked fewer queries than it might have ends with what it asked
+          if (step) bar?.setTotal(Math.max(1, step.total));
+          bar?.update(step ? step.done : e.evaluations, f);
+        }
         return;
       }
       if (step) {

@@ -23,9 +23,11 @@ export function migrateConfigV1(old: Record<string, unknown>): RunConfig {
     out[RENAMED[k] ?? k] = v;
   }
   if (old.skipTest === true) out.test = false;
-  // version 1 ran the paper's protocol: raw generator text, the winner by validation score
+  // version 1 ran the paper's protocol: raw generator text, the winner by validation score, every
+  // baseline and the winner on the whole test split
   out.rawInstructions = true;
   out.selection = "validation";
+  out.postSearch = "full";
   if (old.cache !== false && typeof old.cachePath === "string") out.cache = old.cachePath;
   // version 1 omitted the generator of ape runs and instructionTokens when it was the default
   for (const k of Object.keys(out)) if (!(k in RunConfigSchema.shape)) delete out[k];

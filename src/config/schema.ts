@@ -213,7 +213,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 530-2,315 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256, postSearch full: the chosen instruction on the whole test split). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 511-2,303 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
     ),
   demoSearch: z
     .boolean()
@@ -235,6 +235,7 @@ export const PRESETS = {
     selection: "validation",
     selectionTies: "latest",
     maxTokens: 256,
+    postSearch: "full",
   },
   efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true, postSearch: "adaptive" },
 } as const satisfies Record<"paper" | "efficient", Partial<Record<keyof RunOptionsShape, unknown>>>;
@@ -264,9 +265,9 @@ export const resultsSection = {
     .describe("distinct candidates (best by validation) scored on the selection split"),
   postSearch: z
     .enum(["full", "adaptive"])
-    .default("full")
+    .default("adaptive")
     .describe(
-      "what the phases after the search score: full (default: the top selectionTopK on the whole selection split, every baseline on validation and test, the winner on the whole test split) | adaptive (successive halving among the top selectionTopK on the selection split, baselines on a 10-example validation pilot and on test only as far as the power plan says the verdict needs them, the winner's test sized by the power plan; about a third of the calls at about the same true accuracy, `npm run bench:selection`)",
+      "what the phases after the search score: adaptive (default: a race among the top selectionTopK on the selection split, dropping candidates by the sign test and keeping at most 3 after the first round and 2 from half the split on; baselines on a 5-example validation pilot; then the winner and the baselines on the test split in looks at 10, 20, 40, 70, 100 examples, each comparison ending once its 95% repeated interval decides it or it is unlikely to be decided; about a third of the calls of full at nearly the same true accuracy, `npm run bench:selection`) | full (the top selectionTopK on the whole selection split, every baseline on validation and the whole test split, the winner on the whole test split; --preset paper)",
     ),
   selectionSize: int(1)
     .default(50)

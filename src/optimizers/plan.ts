@@ -8,10 +8,10 @@ import type { Example, TaskSplits } from "../tasks/types.js";
 import { apePrompt } from "./ape.js";
 import { demoBaselineCount } from "./demo-baselines.js";
 import { getMethod } from "./methods/index.js";
-import { BASELINE_PILOT } from "./phases/test-plan.js";
+import { BASELINE_PILOT, lookAlpha, sequentialTestPlan, VERDICT_ALPHA } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
-import { halvingSchedule } from "./select.js";
+import { selectionRacePlan, selectionRaceWorstCase } from "./select-race.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -52,6 +52,8 @@ export interface RunPlan extends PhaseCalls {
 export interface PowerPlan {
   /** Test examples (0 without a test). */
   testExamples: number;
+  /** Two-sided level of the comparison on them (0.05; the last look's under the adaptive verdict). */
+  alpha: number;
   /** Per assumed baseline score, the smallest detectable gain (null: none, even a perfect score). */
   gains: { baseline: number; gain: number | null }[];
 }
@@ -61,29 +63,49 @@ export const POWER_BASELINES = [0.5, 0.7, 0.9] as const;
 
 /**
  * The power plan of `testExamples` test examples over `baselines` (see stats/power.ts
- * minDetectableGain: two-sided 0.05, 80% power, conservative for paired scores).
+ * minDetectableGain: two-sided at `alpha`, default 0.05, 80% power, conservative for paired scores).
  */
-export function powerPlan(testExamples: number, baselines: readonly number[] = POWER_BASELINES): PowerPlan {
+export function powerPlan(
+  testExamples: number,
+  baselines: readonly number[] = POWER_BASELINES,
+  alpha = VERDICT_ALPHA,
+): PowerPlan {
   return {
     testExamples,
+    alpha,
     gains: baselines.map((baseline) => ({
       baseline,
-      gain: testExamples >= 1 ? minDetectableGain(testExamples, baseline) : null,
+      gain: testExamples >= 1 ? minDetectableGain(testExamples, baseline, { alpha }) : null,
     })),
   };
 }
 
 /**
+ * The level a comparison on `n` of a run's `testExamples` test examples is made at: 0.05, or under the
+ * adaptive verdict the level its sequential plan spends at the look of `n` examples (the last look by
+ * default: the power plan of the whole split).
+ */
+export function comparisonAlpha(
+  config: Pick<RunConfig, "postSearch">,
+  testExamples: number,
+  n = testExamples,
+): number {
+  return config.postSearch === "adaptive" ? lookAlpha(sequentialTestPlan(testExamples), n) : VERDICT_ALPHA;
+}
+
+/**
  * The power plan in words: "100 test examples detect (80% power) a gain of 0.19 over a baseline
- * scoring 0.50, 0.17 over 0.70, 0.11 over 0.90".
+ * scoring 0.50, 0.17 over 0.70, 0.11 over 0.90", with the level when it is not 0.05 ("(80% power at
+ * level 0.018)": the adaptive verdict's last look).
  */
 export function describePower(p: PowerPlan): string {
   if (p.testExamples < 1) return "no test split: no verdict";
   const gain = (g: number | null) => (g === null ? "none" : g.toFixed(2));
   const [first, ...rest] = p.gains;
   if (!first) return `${p.testExamples} test examples`;
+  const level = p.alpha === VERDICT_ALPHA ? "" : ` at level ${Number(p.alpha.toFixed(4))}`;
   return (
-    `${p.testExamples} test examples detect (80% power) a gain of ${gain(first.gain)} over a baseline scoring ${first.baseline.toFixed(2)}` +
+    `${p.testExamples} test examples detect (80% power${level}) a gain of ${gain(first.gain)} over a baseline scoring ${first.baseline.toFixed(2)}` +
     rest.map((g) => `, ${gain(g.gain)} over ${g.baseline.toFixed(2)}`).join("")
   );
 }
@@ -156,10 +178,11 @@ export function planRun(
   const nBaselines = (options.baselines ?? 1 + config.baselines.length) + demoBaselineCount(config);
   const selection = config.selection === "fresh" ? (options.selection ?? []) : [];
   const adaptive = config.postSearch === "adaptive";
-  // adaptive: successive halving on the selection split, baselines on a validation pilot (and at most
-  // the whole test split each, as full)
+  // adaptive: the selection race's worst case (only its caps drop candidates), baselines on a
+  // validation pilot (and at most the whole test split each, as full: the sequential test's worst case)
+  const k = config.selectionTopK;
   const selectionSets: QuerySets = adaptive
-    ? halvingSchedule(config.selectionTopK, selection.length).map((r, i, all) => [
+    ? selectionRaceWorstCase(k, selectionRacePlan(k, selection.length)).map((r, i, all) => [
         selection.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
         r.alive,
         "validation",
@@ -216,6 +239,6 @@ export function planRun(
     judgeOutputTokens: judge.output,
     judgeCostUsd: judge.cost,
     totalCostUsd: own === null || judge.cost === null ? null : own + judge.cost,
-    power: powerPlan(test.length),
+    power: powerPlan(test.length, POWER_BASELINES, comparisonAlpha(config, test.length)),
   };
 }

@@ -13,7 +13,6 @@ import { Rng, seedFor } from "../util/rng.js";
 import { getMethod } from "./methods/index.js";
 import { baselineList } from "./phases/baselines.js";
 import { selectionSplit } from "./phases/selection.js";
-import { BASELINE_PILOT } from "./phases/test-plan.js";
 
 /** The demo pool holds this many demonstrations per demonstration of a prompt (at least {@link MIN_DEMO_POOL}). */
 export const DEMO_POOL_FACTOR = 4;
@@ -62,11 +61,6 @@ export function layoutRun(config: RunConfig, task: Task): RunLayout {
   if (target.demos.length < (config.targetDemos ?? 0)) {
     notes.push(
       `targetDemos: ${target.demos.length} demonstrations per prompt (${config.targetDemos} requested; the task has ${splits.promptGen.length} prompt-generation examples)`,
-    );
-  }
-  if (config.postSearch === "adaptive") {
-    notes.push(
-      `post-search adaptive: baselines on the first ${Math.min(BASELINE_PILOT, splits.validation.length)} validation examples; test examples per baseline and for the winner from the power plan (at most ${splits.test.length})`,
     );
   }
   const generatorInputs = getMethod(config.method).usesGenerator ? demos.map((d) => d.input) : null;

@@ -34,10 +34,13 @@ import type { BaselineResult, SelectionResult } from "./phases/results-types.js"
 import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
 import { runSearch } from "./phases/search.js";
 import { selectBest } from "./phases/selection.js";
+import { runTestPlan, scoreSequentialTest } from "./phases/sequential-test.js";
 import { scoreTest } from "./phases/test-phase.js";
+import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { layoutStoredRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex, demosOf } from "./score-candidate.js";
+import { selectionRaceMaxCalls } from "./select-race.js";
 import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
 
 export type { RunOutcome } from "./outcome.js";
@@ -290,14 +293,29 @@ async function afterSearch(
       step: { done: 0, total },
     });
   };
+  // a phase that asked fewer queries than it might have (adaptive) ends with what it asked
+  const endProgress = () => {
+    if (p.step.phase === undefined || p.step.done >= p.step.total) return;
+    p.step.total = p.step.done;
+    ctx.onProgress?.({
+      phase: p.step.phase,
+      evaluations: evaluations.length,
+      budget: config.budget,
+      bestScore: p.step.bestScore,
+      step: { done: p.step.done, total: p.step.done },
+    });
+  };
   const { splits } = layout;
-  const selectionTotal =
-    config.selection === "fresh" ? config.selectionTopK * layout.selection.examples.length : 0;
+  const adaptive = config.postSearch === "adaptive";
+  const m = layout.selection.examples.length;
+  const k = config.selectionTopK;
+  const selectionTotal = config.selection !== "fresh" ? 0 : adaptive ? selectionRaceMaxCalls(k, m) : k * m;
   progress("select", evaluations[bestIndex(evaluations)].score, selectionTotal);
   let selection: SelectionResult | null = null;
   await phases.run("selection", async () => {
     selection = await selectBest(ctx, evaluations, layout.selection);
   });
+  endProgress();
   const chosen: SelectionResult = applyPreference(
     selection ?? (await selectBest(ctx, evaluations, { examples: [] })),
     evaluations,
@@ -308,18 +326,34 @@ async function afterSearch(
   const winner = evaluations.find((e) => e.index === chosen.winner)!;
   let baselines: BaselineResult[] = [];
   const list = [...layout.baselines, ...demoBaselines(ctx, winner)];
-  const perBaseline = splits.validation.length + (p.runTest ? splits.test.length : 0);
+  // adaptive: baselines on a validation pilot, then the sequential test scores them with the winner
+  const sequential = adaptive && p.runTest && splits.test.length > 0;
+  const perBaseline = adaptive
+    ? Math.min(BASELINE_PILOT, splits.validation.length)
+    : splits.validation.length + (p.runTest ? splits.test.length : 0);
   progress("baselines", evaluations[bestIndex(evaluations)].score, list.length * perBaseline);
   await phases.run("baselines", async () => {
     baselines = await scoreBaselines(ctx, list, layout.splits, p.runTest);
   });
+  endProgress();
   if (aborted()) return "interrupted";
   let test: TestResult | null = null;
   if (p.runTest) {
-    progress("test", winner.score, splits.test.length);
+    progress("test", winner.score, splits.test.length * (sequential ? 1 + list.length : 1));
     await phases.run("test", async () => {
-      test = await scoreTest(ctx, winner.instruction, layout.splits.test, demosOf(ctx, winner));
+      const demos = demosOf(ctx, winner);
+      if (sequential) {
+        const out = await scoreSequentialTest(
+          ctx,
+          { instruction: winner.instruction, demos },
+          baselines,
+          splits.test,
+        );
+        test = out.test;
+        baselines = out.baselines;
+      } else test = await scoreTest(ctx, winner.instruction, layout.splits.test, demos);
     });
+    endProgress();
     if (aborted()) return "interrupted";
   }
   p.step.phase = undefined;
@@ -332,5 +366,6 @@ async function afterSearch(
     totals: totalsOf(evaluations, test, ledger, runId, p.clock),
     notes: layout.notes,
     stopReason: p.budget.finalReason(searchStop ?? phases.stopReason),
+    ...(sequential ? { testPlan: runTestPlan(splits.test) } : {}),
   });
 }

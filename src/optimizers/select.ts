@@ -155,33 +155,6 @@ function list(cs: readonly SelectionCandidate[]): string {
   return cs.map((c) => `#${c.index}`).join(", ");
 }
 
-/** One round of successive halving: `alive` candidates, each scored on the first `upTo` examples. */
-export interface HalvingRound {
-  alive: number;
-  upTo: number;
-}
-
-/**
- * The successive-halving schedule on a selection split of `m` examples for `k` candidates: every
- * candidate on the first ceil(m / 5) examples (at least 5), then the best half (rounded up, at
- * least 2) go on, each round scoring twice as many examples (at most m), until a round of two. k = 5, m = 50: 5 on 10, 3 on 20, 2 on 40 (120 calls instead of 250); in the simulation of
- * `npm run bench:selection` the chosen instruction's true accuracy is within 0.005 of scoring all
- * five on all 50.
- */
-export function halvingSchedule(k: number, m: number): HalvingRound[] {
-  if (k <= 0 || m <= 0) return [];
-  const rounds: HalvingRound[] = [];
-  let alive = k;
-  let upTo = Math.min(m, Math.max(5, Math.ceil(m / 5)));
-  rounds.push({ alive, upTo });
-  while (alive > 2 && upTo < m) {
-    alive = Math.max(2, Math.ceil(alive / 2));
-    upTo = Math.min(m, upTo * 2);
-    rounds.push({ alive, upTo });
-  }
-  return rounds;
-}
-
 /**
  * Candidates ordered best first by their selection scores (each on the prefix it was scored on):
  * higher mean, ties by higher validation score, then the earlier candidate (as {@link selectWinner}).

@@ -14,6 +14,8 @@ export const CHECKPOINT_KEYS = {
   selection: "selection",
   /** Baselines scored so far. */
   baselines: "baselines",
+  /** The winner's test scores so far (the adaptive verdict's sequential test). */
+  testProgress: "test:progress",
   /** Rows of `instructzero transfer` (the winner on other targets). */
   transfer: "transfer",
   /** Batch `it` of the soft-prompt search (its points, then its instructions). */

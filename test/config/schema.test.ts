@@ -100,6 +100,9 @@ describe("migrateConfigV1", () => {
       cache: "/tmp/c.sqlite",
       test: false,
       instructionTokens: 128,
+      // version 1 ran the paper's protocol, with the full post-search phases
+      selection: "validation",
+      postSearch: "full",
     });
     for (const k of ["numDemos", "baseURL", "timeoutMs", "skipTest", "cachePath"])
       expect(c).not.toHaveProperty(k);

@@ -1,7 +1,8 @@
 /**
- * `postSearch: "adaptive"` (issue 20 item 5): successive halving on the selection split, baselines on a
- * validation pilot and on the test examples the power plan asks for, the winner's test sized by it.
- * Deterministic, exactly resumable after a crash in any phase, and cheaper than "full".
+ * `postSearch: "adaptive"` (issue 20 item 5; the default): a race among the top k on the selection
+ * split, baselines on a validation pilot, then the sequential test of the winner against them (looks
+ * at 10, 20, 40 ... test examples). Deterministic, exactly resumable after a crash in any phase, and
+ * cheaper than "full".
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,17 +10,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
-import {
-  BASELINE_PILOT,
-  baselineTestSize,
-  MIN_BASELINE_TEST,
-  MIN_WINNER_TEST,
-  winnerTestSize,
-} from "../../src/optimizers/phases/test-plan.js";
-import { executeRun } from "../../src/optimizers/run.js";
-import { halvingSchedule } from "../../src/optimizers/select.js";
+import { testInterval } from "../../src/optimizers/phases/baselines.js";
+import { BASELINE_PILOT, lookAlpha, sequentialTestPlan } from "../../src/optimizers/phases/test-plan.js";
+import { executeRun, makeRunConfig, RUN_DEFAULTS } from "../../src/optimizers/run.js";
+import { selectionRacePlan } from "../../src/optimizers/select-race.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
-import { examplesForGain } from "../../src/stats/power.js";
 import { openLedger } from "../../src/store/ledger.js";
 
 const dir = mkdtempSync(join(tmpdir(), "iz-adaptive-"));
@@ -58,29 +53,24 @@ async function run(postSearch: "full" | "adaptive", crashAt: number[] = []) {
     }
   }
   const searchCalls = ledger.evaluations(runId).reduce((a, e) => a + e.calls, 0);
+  const testSize = ledger.getExamples(runId, "test")!.length;
   ledger.close();
-  return { out: out!, calls: stats.calls, searchCalls };
+  return { out: out!, calls: stats.calls, searchCalls, testSize };
 }
 
 describe("the adaptive verdict", () => {
-  it("plans test sizes by the power plan, within the cap", () => {
-    expect(halvingSchedule(5, 50)).toEqual([
-      { alive: 5, upTo: 10 },
-      { alive: 3, upTo: 20 },
-      { alive: 2, upTo: 40 },
-    ]);
-    // a baseline far behind: the minimum; a gap the cap can detect: the power plan's size
-    expect(baselineTestSize(0.9, 0.05, 100)).toBe(MIN_BASELINE_TEST);
-    expect(baselineTestSize(0.9, 0.6, 100)).toBe(examplesForGain(0.3, 0.6));
-    // a gap the cap cannot detect is not paid for
-    expect(examplesForGain(0.05, 0.8)).toBeGreaterThan(100);
-    expect(baselineTestSize(0.85, 0.8, 100)).toBe(MIN_BASELINE_TEST);
-    expect(winnerTestSize([10, 35], 100)).toBe(35);
-    expect(winnerTestSize([10], 100)).toBe(MIN_WINNER_TEST);
-    expect(winnerTestSize([10], 12)).toBe(12);
+  it("is the default; --preset paper pins the full one", () => {
+    expect(RUN_DEFAULTS.postSearch).toBe("adaptive");
+    expect(makeRunConfig({ task: taskFile }).postSearch).toBe("adaptive");
+    expect(makeRunConfig({ task: taskFile, preset: "paper" }).postSearch).toBe("full");
+    expect(makeRunConfig({ task: taskFile, preset: "efficient" }).postSearch).toBe("adaptive");
+    // an explicit option wins over the preset
+    expect(makeRunConfig({ task: taskFile, preset: "paper", postSearch: "adaptive" }).postSearch).toBe(
+      "adaptive",
+    );
   });
 
-  it("costs less after the search than full, pairs each comparison on its baseline's examples", async () => {
+  it("costs less after the search than full, pairs each comparison on its baseline's looks", async () => {
     const full = await run("full");
     const adaptive = await run("adaptive");
     expect(adaptive.out.status).toBe("completed");
@@ -90,15 +80,32 @@ describe("the adaptive verdict", () => {
     expect(afterSearch(adaptive)).toBeLessThan(afterSearch(full) / 2);
     const sel = adaptive.out.selection!;
     expect(sel.rule).toBe("fresh");
-    // successive halving: the winner is among the last round's, scored on the most examples
-    const rounds = halvingSchedule(5, sel.size);
+    // the race: the winner is among the last ones in it, scored on the most examples, never beyond max
+    const race = selectionRacePlan(5, sel.size);
     const winner = sel.candidates.find((c) => c.index === sel.winner)!;
-    expect(winner.scores).toHaveLength(rounds[rounds.length - 1].upTo);
+    for (const c of sel.candidates) {
+      expect(c.scores.length).toBeLessThanOrEqual(winner.scores.length);
+      expect(c.scores.length).toBeGreaterThanOrEqual(race.first);
+    }
+    expect(winner.scores.length).toBeLessThanOrEqual(race.max);
+    expect(winner.score).toBeCloseTo(winner.scores.reduce((a, b) => a + b, 0) / winner.scores.length, 12);
+    // the sequential test: every comparison on one of the plan's looks, the winner on the furthest
+    const plan = sequentialTestPlan(adaptive.testSize);
+    const test = adaptive.out.test!;
+    const ns = adaptive.out.baselines!.map((b) => b.test!.scores.length);
+    expect(test.scores.length).toBe(Math.max(...ns));
+    expect(test.outputs).toHaveLength(test.scores.length);
     for (const b of adaptive.out.baselines!) {
       expect(b.validation.scores).toHaveLength(Math.min(BASELINE_PILOT, 5)); // validationSize 5
+      const n = b.test!.scores.length;
+      expect(plan.looks).toContain(n);
+      // its interval at the level its look spent (a repeated 95% interval)
+      const ci = testInterval(b.test!.scores, 0, b.name, 1 - lookAlpha(plan, n));
+      expect([b.test!.low, b.test!.high]).toEqual([ci.low, ci.high]);
       const c = adaptive.out.comparisons!.find((x) => x.baseline === b.name)!;
-      expect(c).toBeDefined();
-      expect(b.test!.scores.length).toBeLessThanOrEqual(adaptive.out.test!.scores.length);
+      expect(c.text).toMatch(/95% CI/);
+      if (c.verdict !== "indistinguishable") expect(c.pValue).toBeLessThan(0.05);
+      else expect(c.pValue).toBeGreaterThanOrEqual(0.05);
     }
     expect(adaptive.out.verdict?.verdict).toMatch(/^(ship|don't ship|inconclusive)$/);
   });
@@ -106,8 +113,17 @@ describe("the adaptive verdict", () => {
   it("is deterministic and resumes exactly after crashes in the phases after the search", async () => {
     const clean = await run("adaptive");
     const n = clean.searchCalls;
-    // crash during selection, baselines and test (calls after the search's)
-    const crashed = await run("adaptive", [n + 3, n + 60, n + 130]);
+    const selectionCalls = clean.out.selection!.candidates.reduce((a, c) => a + c.scores.length, 0);
+    const pilots = clean.out.baselines!.length * Math.min(BASELINE_PILOT, 5);
+    const afterSearch = clean.calls - n;
+    expect(afterSearch).toBeGreaterThan(selectionCalls + pilots + 10);
+    // crash during selection, the baselines' pilots, the first look of the test and a late one
+    const crashed = await run("adaptive", [
+      n + 3,
+      n + selectionCalls + 2,
+      n + selectionCalls + pilots + 5,
+      n + afterSearch - 2,
+    ]);
     const strip = (o: typeof clean.out) => ({
       best: o.best?.instruction,
       selection: o.selection,
@@ -115,6 +131,7 @@ describe("the adaptive verdict", () => {
       // of a resumed session are not counted), not results
       baselines: o.baselines?.map(({ latencyMs: _l, usdPer1k: _u, ...b }) => b),
       test: o.test?.scores,
+      outputs: o.test?.outputs,
       comparisons: o.comparisons,
       verdict: o.verdict,
     });

@@ -70,10 +70,17 @@ describe("instructzero optimize (offline, micro generator, local fake black box)
       // ape demos come from the whole prompt-generation set: too few fresh examples are left (a note says so)
       if (method === "ape") expect(out.selection.rule).toBe("validation");
       else expect(out.selection).toMatchObject({ rule: "fresh", size: 10 });
-      // Calls made = distinct instructions x 5 validation + the selection split for the top candidates
-      // + the "no instruction" baseline (5 validation + 10 test) + 10 test (+ 12 proposals for ape).
+      // Calls made = distinct instructions x 5 validation + the selection race among the top candidates
+      // (the adaptive post-search, the default: each candidate on the selection examples it was raced on)
+      // + the "no instruction" baseline (a pilot of 5 validation examples + 10 test: a test split of
+      // 10 is one look of the sequential test) + 10 test (+ 12 proposals for ape).
       const distinct = new Set(evals.map((e) => e.instruction)).size;
-      const selectionCalls = out.selection.candidates.length * out.selection.size;
+      const selectionCalls = out.selection.candidates.reduce(
+        (a: number, c: { scores: number[] }) => a + c.scores.length,
+        0,
+      );
+      if (out.selection.rule === "fresh")
+        expect(selectionCalls).toBeLessThan(out.selection.candidates.length * out.selection.size);
       const expected = distinct * 5 + selectionCalls + 15 + 10 + (method === "ape" ? 12 : 0);
       expect(out.baselines.map((b: { name: string }) => b.name)).toEqual(["no instruction"]);
       expect(out.comparisons[0].text).toMatch(/no instruction/);

@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bestIndex } from "../../src/optimizers/score-candidate.js";
-import {
-  compareScore,
-  halvingSchedule,
-  rankFresh,
-  selectWinner,
-  topDistinct,
-} from "../../src/optimizers/select.js";
+import { compareScore, rankFresh, selectWinner, topDistinct } from "../../src/optimizers/select.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
 import { Rng } from "../../src/util/rng.js";
 
@@ -213,7 +207,7 @@ describe("the validation rule's tie rule", () => {
   });
 });
 
-describe("successive halving on the selection split", () => {
+describe("ranking on prefixes of the selection split", () => {
   it("ranks by the mean on what each was scored on, ties by validation then the earlier", () => {
     const ranked = rankFresh([
       { index: 4, validationScore: 0.8, selectionScores: [1, 1, 0, 1] },
@@ -222,11 +216,5 @@ describe("successive halving on the selection split", () => {
       { index: 9, validationScore: 0.7, selectionScores: [1, 1, 1, 1] },
     ]);
     expect(ranked.map((c) => c.index)).toEqual([9, 1, 2, 4]);
-    expect(halvingSchedule(5, 50)).toEqual([
-      { alive: 5, upTo: 10 },
-      { alive: 3, upTo: 20 },
-      { alive: 2, upTo: 40 },
-    ]);
-    expect(halvingSchedule(0, 50)).toEqual([]);
   });
 });

@@ -314,10 +314,17 @@ describe("preset", () => {
       selection: "validation",
       selectionTies: "latest",
       maxTokens: 256,
+      // the reference scores the chosen instruction on the whole test split
+      postSearch: "full",
     };
     expect(paper).toMatchObject(paperRules);
     expect({ ...paper, preset: undefined }).toEqual({ ...none, ...paperRules, preset: undefined });
-    expect(none).toMatchObject({ racing: false, batchMode: "reference", stopAtPerfect: false });
+    expect(none).toMatchObject({
+      racing: false,
+      batchMode: "reference",
+      stopAtPerfect: false,
+      postSearch: "adaptive",
+    });
   });
 
   it("options given explicitly win over the preset", () => {

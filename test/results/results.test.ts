@@ -105,6 +105,9 @@ describe("selection on fresh data and transfer (a task file with room for a sele
       "10",
       "--validation-size",
       "5",
+      // every one of the top 5 on the whole selection split (the default adaptive post-search races them)
+      "--post-search",
+      "full",
     ],
   ];
   const withUrl = (a: string[]) => a.map((x) => (x === "URL" ? server.url : x));
@@ -143,6 +146,12 @@ describe("selection on fresh data and transfer (a task file with room for a sele
       env,
     });
     expect(JSON.parse(paper.stdout).plan.selectionCalls).toBe(0);
+    // the adaptive post-search (the default): at most its race's worst case, 5 x 10 + 3 x 15 + 2 x 23
+    const adaptive = await runCli(
+      withUrl([...base.filter((x) => x !== "--post-search" && x !== "full"), "--dry-run", "--json"]),
+      { env },
+    );
+    expect(JSON.parse(adaptive.stdout).plan.selectionCalls).toBe(141);
 
     // transfer: the winner, the other top candidates and the baselines on another model; stored, resumable
     const t = await runCli(

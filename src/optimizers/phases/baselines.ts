@@ -12,7 +12,7 @@ import { seedFor } from "../../util/rng.js";
 import type { MethodContext } from "../types.js";
 import type { BaselineKind, BaselineResult } from "./results-types.js";
 import { runState } from "./run-state.js";
-import { BASELINE_PILOT, baselineTestSize } from "./test-plan.js";
+import { BASELINE_PILOT } from "./test-plan.js";
 
 /** The baselines of a run, in order: no instruction, human instruction (if any), the user's. */
 export function baselineList(
@@ -34,15 +34,18 @@ export function baselineList(
   return list;
 }
 
-/** 95% interval of a mean test score (stats/interval.ts; seeded per name, so a run reports the same interval every time). */
-export function testInterval(scores: number[], seed: number, name: string) {
-  return meanInterval(scores, { seed: seedFor(seed, `bootstrap:${name}`) });
+/**
+ * 95% interval of a mean test score (stats/interval.ts; seeded per name, so a run reports the same
+ * interval every time); at `level` for a look of the sequential test (./test-plan.ts).
+ */
+export function testInterval(scores: number[], seed: number, name: string, level = 0.95) {
+  return meanInterval(scores, { seed: seedFor(seed, `bootstrap:${name}`), level });
 }
 
 /**
  * Score every baseline on validation and (when `test`) on the test split; with `postSearch:
- * "adaptive"`, on a validation pilot and on as many test examples as the power plan says the verdict
- * needs (./test-plan.ts).
+ * "adaptive"`, on a validation pilot only (./test-plan.ts: the sequential test phase scores them on
+ * the test split as far as the verdict needs).
  */
 export async function scoreBaselines(
   ctx: MethodContext,
@@ -50,7 +53,7 @@ export async function scoreBaselines(
   splits: TaskSplits,
   test: boolean,
 ): Promise<BaselineResult[]> {
-  if (ctx.config.postSearch === "adaptive") return scoreBaselinesAdaptive(ctx, list, splits, test);
+  if (ctx.config.postSearch === "adaptive") return scoreBaselinesAdaptive(ctx, list, splits);
   const state = runState(ctx.ledger, ctx.runId);
   const done = state.baselines.get() ?? [];
   const out: BaselineResult[] = [];
@@ -98,15 +101,13 @@ export async function scoreBaselines(
 }
 
 /**
- * The adaptive baselines: each on the first BASELINE_PILOT validation examples, then (when `test`) on
- * the first n_b test examples, n_b planned from the winner's selection score (its validation score
- * under the validation rule) and the pilot score (baselineTestSize). Each step is stored as it ends.
+ * The adaptive baselines: each on the first BASELINE_PILOT validation examples (its validation score),
+ * stored as each ends; their test scores come from the sequential test phase (./sequential-test.ts).
  */
 async function scoreBaselinesAdaptive(
   ctx: MethodContext,
   list: ReturnType<typeof baselineList>,
   splits: TaskSplits,
-  test: boolean,
 ): Promise<BaselineResult[]> {
   const state = runState(ctx.ledger, ctx.runId);
   const store = new Map((state.baselines.get() ?? []).map((d) => [d.name, d]));
@@ -132,40 +133,5 @@ async function scoreBaselinesAdaptive(
     });
     save();
   }
-  if (test) {
-    const winner = winnerScore(ctx);
-    for (const b of list) {
-      const prev = store.get(b.name)!;
-      if (prev.test) continue;
-      const n = baselineTestSize(winner, prev.validation.score, splits.test.length);
-      const e = await evaluateInstruction(ctx.blackBox, b.instruction, splits.test.slice(0, n), {
-        metric: ctx.metric,
-        maxTokens: ctx.maxTokens,
-        template: "test",
-        split: "test",
-        demos: prev.demos ?? [],
-        phase: "baselines",
-      });
-      const ci = testInterval(e.scores, ctx.config.seed, b.name);
-      store.set(b.name, {
-        ...prev,
-        test: { score: e.score, scores: e.scores, low: ci.low, high: ci.high },
-        // cost per query from the pilot, else (all cached there) from the test queries
-        ...(prev.usdPer1k === undefined ? costOf(e.examples) : {}),
-      });
-      save();
-    }
-  }
   return list.map((b) => store.get(b.name)!);
-}
-
-/** The winner's score the plan starts from: its selection score, else its validation score. */
-function winnerScore(ctx: MethodContext): number {
-  const sel = runState(ctx.ledger, ctx.runId).selection.get();
-  if (!sel) throw new Error("adaptive baselines: the selection step has no stored result");
-  const c = sel.candidates.find((x) => x.index === sel.winner);
-  if (c) return c.score;
-  const r = ctx.ledger.evaluations(ctx.runId).find((e) => e.index === sel.winner);
-  if (!r) throw new Error(`adaptive baselines: no evaluation #${sel.winner}`);
-  return r.score;
 }

@@ -9,28 +9,37 @@ import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.
 import { seedFor } from "../../util/rng.js";
 import { outcomeOf, type RunOutcome } from "../outcome.js";
 import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
+import { lookAlpha, type TestPlan, VERDICT_ALPHA } from "./test-plan.js";
 
-/** The winner against each baseline with a test score, on the same test examples. */
+/**
+ * The winner against each baseline with a test score, on the same test examples. With the adaptive
+ * verdict's `plan` (./test-plan.ts) each comparison is the one its last look decided on: the interval
+ * at that look's level (a 95% repeated confidence interval of the sequential design, reported as 95%)
+ * and its p-value scaled to the whole verdict's level (Bonferroni: p x 0.05 / alpha_k, so p < 0.05
+ * exactly when the look decided it).
+ */
 export function compareWithBaselines(
   winner: number[],
   baselines: readonly BaselineResult[],
   seed: number,
+  plan?: TestPlan,
 ): Comparison[] {
   const out: Comparison[] = [];
   for (const b of baselines) {
     // paired on the baseline's test examples: all of the winner's (full), or its first n_b (adaptive)
     if (!b.test || b.test.scores.length === 0 || b.test.scores.length > winner.length) continue;
     const w = winner.slice(0, b.test.scores.length);
-    const c = compareScores(w, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`) });
+    const alpha = plan ? lookAlpha(plan, b.test.scores.length) : VERDICT_ALPHA;
+    const c = compareScores(w, b.test.scores, { seed: seedFor(seed, `compare:${b.name}`), alpha });
     out.push({
       baseline: b.name,
       diff: c.diff,
       low: c.low,
       high: c.high,
-      pValue: c.pValue,
+      pValue: Math.min(1, (c.pValue * VERDICT_ALPHA) / alpha),
       test: c.test,
       verdict: c.verdict,
-      text: describeComparison(c, b.name),
+      text: describeComparison({ ...c, level: 1 - VERDICT_ALPHA }, b.name),
     });
   }
   return out;
@@ -73,12 +82,14 @@ export interface RunResults {
   notes: string[];
   /** Why a limit stopped the run (it then ends "stopped", with its result). */
   stopReason: string | undefined;
+  /** The adaptive verdict's sequential plan (its comparisons' levels); absent: one look at 0.05. */
+  testPlan?: TestPlan;
 }
 
 /** Record the run's result (and "stopped" when a limit stopped it); returns its outcome. */
 export function recordResult(ledger: Ledger, runId: string, seed: number, r: RunResults): RunOutcome {
   const chosen = r.selection;
-  const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed) : [];
+  const comparisons = r.test ? compareWithBaselines(r.test.scores, r.baselines, seed, r.testPlan) : [];
   const verdict = verdictOf(comparisons, r.test, r.baselines);
   const extra = {
     ...(chosen ? { selection: chosen } : {}),

@@ -12,7 +12,7 @@ import type { Demo, Example } from "../../tasks/types.js";
 import { type BudgetedBlackBox, RunBudget } from "../budget.js";
 import { demoBaselineCount } from "../demo-baselines.js";
 import type { RunLayout } from "../run-layout.js";
-import { halvingSchedule } from "../select.js";
+import { selectionRacePlan, selectionRaceWorstCase } from "../select-race.js";
 import { BASELINE_PILOT } from "./test-plan.js";
 
 /**
@@ -53,9 +53,11 @@ export function keepForAfterSearch(
 ): void {
   const { splits, selection, baselines } = layout;
   const adaptive = config.postSearch === "adaptive";
-  // adaptive: successive halving on the selection split, baselines on a validation pilot
+  // adaptive: the selection race's worst case (only the caps drop candidates), baselines on a
+  // validation pilot; the sequential test at most scores everybody on the whole test split
+  const k = config.selectionTopK;
   const selectionQueries = adaptive
-    ? halvingSchedule(config.selectionTopK, selection.examples.length).flatMap((r, i, all) =>
+    ? selectionRaceWorstCase(k, selectionRacePlan(k, selection.examples.length)).flatMap((r, i, all) =>
         Array.from({ length: r.alive }, () =>
           selection.examples.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
         ).flat(),

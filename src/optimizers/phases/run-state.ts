@@ -3,6 +3,7 @@
  * src/store/checkpoints.ts CHECKPOINT_KEYS) has one type here.
  */
 import { CHECKPOINT_KEYS, type Checkpoint, type Ledger } from "../../store/ledger.js";
+import type { TestResult } from "../../store/types.js";
 import type { PhaseTiming } from "../types.js";
 import type { BaselineResult, SelectionCandidate, SelectionResult } from "./results-types.js";
 
@@ -26,5 +27,11 @@ export function runState(ledger: Ledger, runId: string) {
     selection: checkpoint<SelectionResult>(ledger, runId, CHECKPOINT_KEYS.selection),
     /** Baselines scored so far. */
     baselines: checkpoint<BaselineResult[]>(ledger, runId, CHECKPOINT_KEYS.baselines),
+    /** The winner's test scores so far (sequential test), with the instruction they belong to. */
+    testProgress: checkpoint<{ instruction: string; test: TestResult }>(
+      ledger,
+      runId,
+      CHECKPOINT_KEYS.testProgress,
+    ),
   };
 }

@@ -16,7 +16,8 @@ import type { EvaluationRecord } from "../../store/types.js";
 import { unusedExamples } from "../../tasks/hygiene.js";
 import type { Example, Task, TaskSplits } from "../../tasks/types.js";
 import { Rng, seedFor } from "../../util/rng.js";
-import { halvingSchedule, rankFresh, selectWinner, topDistinct } from "../select.js";
+import { selectWinner, topDistinct } from "../select.js";
+import { type RaceCandidate, selectionRacePlan, selectionRaceStep } from "../select-race.js";
 import type { MethodContext } from "../types.js";
 import type { SelectionCandidate, SelectionResult } from "./results-types.js";
 import { runState } from "./run-state.js";
@@ -87,7 +88,7 @@ export async function selectBest(
   );
   const done = new Map((state.selectionProgress.get() ?? []).map((c) => [c.index, c]));
   if (config.postSearch === "adaptive") {
-    const result = await halvingSelection(ctx, top, records, fresh.examples, done);
+    const result = await raceSelection(ctx, top, records, fresh.examples, done);
     state.selection.put(result);
     return result;
   }
@@ -119,13 +120,13 @@ export async function selectBest(
 }
 
 /**
- * Adaptive selection (`postSearch: "adaptive"`): successive halving among the top k on the selection
- * split (halvingSchedule in ../select.ts): every candidate on the first examples, the best half on
- * twice as many, and so on; ranked by their mean on what they were scored on (ties: validation score,
- * then the earlier candidate). Scores are stored as they come (`done`: a candidate's scores on a
- * prefix of the split), so a resumed run scores nothing twice and chooses the same winner.
+ * Adaptive selection (`postSearch: "adaptive"`): a race among the top k on the selection split
+ * (../select-race.ts): every candidate on the first examples, then the ones still in the race a block
+ * at a time, dropped by the sign test against the leader or by the caps on how many stay; the winner
+ * is the best survivor by its selection score. Scores are stored as they come (`done`: a candidate's
+ * scores on a prefix of the split), so a resumed run scores nothing twice and chooses the same winner.
  */
-async function halvingSelection(
+async function raceSelection(
   ctx: MethodContext,
   top: readonly number[],
   records: readonly EvaluationRecord[],
@@ -133,38 +134,62 @@ async function halvingSelection(
   done: Map<number, SelectionCandidate>,
 ): Promise<SelectionResult> {
   const state = runState(ctx.ledger, ctx.runId);
-  let alive: SelectionCandidate[] = top.map((index) => {
-    const r = records.find((x) => x.index === index)!;
-    return (
-      done.get(index) ?? { index, instruction: r.instruction, validationScore: r.score, score: 0, scores: [] }
-    );
+  const plan = selectionRacePlan(top.length, examples.length);
+  const recordOf = (index: number) => records.find((x) => x.index === index)!;
+  type Racer = RaceCandidate & { stored: SelectionCandidate };
+  const racer = (c: SelectionCandidate, upTo: number): Racer => ({
+    index: c.index,
+    validationScore: c.validationScore,
+    validationCount: recordOf(c.index).scores.length,
+    selectionScores: c.scores.slice(0, upTo),
+    stored: c,
   });
-  for (const round of halvingSchedule(top.length, examples.length)) {
-    alive = alive.slice(0, round.alive);
-    for (const [i, c] of alive.entries()) {
-      if (c.scores.length >= round.upTo) continue;
-      const ev = await evaluateInstruction(
-        ctx.blackBox,
-        c.instruction,
-        examples.slice(c.scores.length, round.upTo),
-        {
-          metric: ctx.metric,
-          maxTokens: ctx.maxTokens,
-          split: "selection",
-          demos: records.find((x) => x.index === c.index)?.demos ?? ctx.targetDemos ?? [],
-          phase: "selection",
+  let step = selectionRaceStep<Racer>(
+    top.map((index) => {
+      const r = recordOf(index);
+      return racer(
+        done.get(index) ?? {
+          index,
+          instruction: r.instruction,
+          validationScore: r.score,
+          score: 0,
+          scores: [],
         },
+        0,
       );
-      const scores = [...c.scores, ...ev.scores];
-      const next = { ...c, scores, score: scores.reduce((a, b) => a + b, 0) / scores.length };
-      alive[i] = next;
-      done.set(c.index, next);
-      state.selectionProgress.put([...done.values()]);
+    }),
+    plan,
+  );
+  while (step.upTo !== null) {
+    const upTo = step.upTo;
+    const next: Racer[] = [];
+    for (const c of step.alive) {
+      let stored = c.stored;
+      if (stored.scores.length < upTo) {
+        const ev = await evaluateInstruction(
+          ctx.blackBox,
+          stored.instruction,
+          examples.slice(stored.scores.length, upTo),
+          {
+            metric: ctx.metric,
+            maxTokens: ctx.maxTokens,
+            split: "selection",
+            demos: recordOf(c.index).demos ?? ctx.targetDemos ?? [],
+            phase: "selection",
+          },
+        );
+        const scores = [...stored.scores, ...ev.scores];
+        stored = { ...stored, scores, score: scores.reduce((a, b) => a + b, 0) / scores.length };
+        done.set(c.index, stored);
+        state.selectionProgress.put([...done.values()]);
+      }
+      next.push(racer(stored, upTo));
     }
-    alive = rankFresh(alive.map((c) => ({ ...c, selectionScores: c.scores }))).map(
-      ({ selectionScores: _, ...c }) => c,
-    );
+    step = selectionRaceStep(next, plan);
   }
-  const candidates = top.map((index) => done.get(index)).filter((c): c is SelectionCandidate => !!c);
-  return { rule: "fresh", size: examples.length, candidates, winner: alive[0].index };
+  // every candidate the race scored, with the scores it was ranked on
+  const candidates = top
+    .map((index) => done.get(index))
+    .filter((c): c is SelectionCandidate => !!c && c.scores.length > 0);
+  return { rule: "fresh", size: examples.length, candidates, winner: step.alive[0].index };
 }

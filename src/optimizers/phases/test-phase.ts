@@ -1,17 +1,14 @@
-/** The test phase: the winner scored once on the test split, with a 95% bootstrap interval. */
+/** The test phase: the winner scored once on the test split, with a 95% interval. */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { TestResult } from "../../store/types.js";
 import type { Demo, Example } from "../../tasks/types.js";
 import type { MethodContext } from "../types.js";
 import { testInterval } from "./baselines.js";
-import { runState } from "./run-state.js";
-import { winnerTestSize } from "./test-plan.js";
 
 /**
  * Score `instruction` (with `demos`: the run's fixed demonstrations by default) on the `test` examples
- * with the run's (budgeted) black box and metric; with `postSearch: "adaptive"` on the first
- * winnerTestSize(...) of them (./test-plan.ts: sized by the baselines' planned sizes, which the baselines
- * phase stored).
+ * with the run's (budgeted) black box and metric (`postSearch: "full"`; the adaptive verdict's test is
+ * ./sequential-test.ts).
  */
 export async function scoreTest(
   ctx: MethodContext,
@@ -19,17 +16,7 @@ export async function scoreTest(
   all: readonly Example[],
   demos: readonly Demo[] = ctx.targetDemos ?? [],
 ): Promise<TestResult> {
-  let test = all;
-  if (ctx.config.postSearch === "adaptive") {
-    const baselines = runState(ctx.ledger, ctx.runId).baselines.get() ?? [];
-    test = all.slice(
-      0,
-      winnerTestSize(
-        baselines.map((b) => b.test?.scores.length ?? 0),
-        all.length,
-      ),
-    );
-  }
+  const test = all;
   const ev = await evaluateInstruction(ctx.blackBox, instruction, test, {
     metric: ctx.metric,
     template: "test",

@@ -54,7 +54,7 @@ export function addBlackBoxOptions(cmd: Command): Command {
     )
     .option(
       "--concurrency <n>",
-      "black-box requests in flight at once (default 8; local: models 20, the batch they decode together)",
+      "black-box requests in flight at once (default 8; local: models 40, the batch they decode together: two candidates' validation queries)",
       intOption("--concurrency", 1),
     )
     .option("--timeout <ms>", "per-request timeout in milliseconds", intOption("--timeout", 1), 60_000)

@@ -77,7 +77,7 @@ export const blackBoxSection = {
   concurrency: int(1)
     .optional()
     .describe(
-      "black-box requests in flight at once (default 8; local: models 20, the batch they decode together)",
+      "black-box requests in flight at once (default 8; local: models 40, the batch they decode together: two candidates' validation queries)",
     ),
   timeout: int(1).default(60_000).describe("per-request timeout in milliseconds"),
   maxRetries: int(0).default(6).describe("retries after transient errors (429, 5xx, timeouts)"),

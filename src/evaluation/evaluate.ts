@@ -29,6 +29,19 @@ export interface EvaluateOptions {
   demos?: readonly Demo[];
   /** Called as each example is scored (in completion order). */
   onExample?: (result: ExampleResult, index: number) => void;
+  /**
+   * A batch group shared with other evaluations (default: this evaluation's queries are a group of
+   * their own): its id, its size over all its evaluations, and where this evaluation's queries start in
+   * it. A local black box decodes a group's queries together (see src/generator/batch-scheduler.ts).
+   */
+  batchGroup?: SharedBatchGroup;
+}
+
+/** A batch group several evaluations' queries belong to (see {@link EvaluateOptions.batchGroup}). */
+export interface SharedBatchGroup {
+  id: string;
+  size: number;
+  offset: number;
 }
 
 /** One scored example. */
@@ -99,12 +112,15 @@ export async function evaluateInstruction(
     throw err instanceof UserCodeError ? err.at(where(i, input)) : err;
   };
   // this evaluation's queries are one batch group: a local black box batches them on their own
-  const group = `evaluation-${++evaluations}`;
+  const shared = options.batchGroup;
+  const group = shared?.id ?? `evaluation-${++evaluations}`;
+  const groupSize = shared?.size ?? examples.length;
+  const offset = shared?.offset ?? 0;
   const settled = await Promise.allSettled(
     examples.map(async (ex, i): Promise<ExampleResult> => {
       const prompt = renderQuery(instruction, ex.input, template, demos);
       const parts = demos.length ? { instruction, input: ex.input, demos } : { instruction, input: ex.input };
-      const batchGroup = { id: group, size: examples.length, index: i };
+      const batchGroup = { id: group, size: groupSize, index: offset + i };
       const t0 = performance.now();
       const c = await blackBox.complete({ prompt, maxTokens, parts, batchGroup }).catch(placed(i, ex.input));
       const ms = performance.now() - t0;

@@ -4,6 +4,7 @@ import {
   costOf,
   evaluateInstruction,
   type InstructionEvaluation,
+  type SharedBatchGroup,
   zeroJudgeUsage,
 } from "../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../store/types.js";
@@ -86,6 +87,7 @@ export async function evaluateCandidate(
   candidate: Candidate,
   seen: EvaluationRecord | null,
   race?: RaceContext,
+  batchGroup?: SharedBatchGroup,
 ): Promise<EvaluationRecord | null> {
   candidate = withDemos(ctx, candidate);
   const p = candidate.proposalUsage ?? zeroUsage();
@@ -113,7 +115,11 @@ export async function evaluateCandidate(
     demos: demosOf(ctx, candidate),
   };
   if (!race || !ctx.config.racing) {
-    const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, options);
+    // a shared batch group covers the whole validation set (never a racing block)
+    const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
+      ...options,
+      ...(batchGroup ? { batchGroup } : {}),
+    });
     return recordOf(candidate, [ev], total, ev.ms);
   }
   // racing: block by block in the validation order, until the candidate is decided

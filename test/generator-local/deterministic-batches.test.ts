@@ -108,42 +108,46 @@ describe("deterministic local batches", () => {
     expect([...gs].sort()).toEqual([2, 2, 2, 8, 8, 8]); // each group of 10: chunks of 8 and 2
   });
 
-  it("same seed, same scores: two q8 runs (generator and local: black box, pipelined) record identical answers", async () => {
-    const { writeFileSync } = await import("node:fs");
-    const task = `${tempDir()}/t.jsonl`;
-    const lines = Array.from({ length: 60 }, (_, i) =>
-      JSON.stringify({ input: `w${i} x${i % 7}`, output: `v${i}` }),
-    );
-    writeFileSync(task, `${lines.join("\n")}\n`);
-    const run = async () => {
-      const config = makeRunConfig({
-        task,
-        target: `local:${dir}`,
-        generator: dir,
-        generatorDtype: "q8",
-        budget: 6,
-        initialPoints: 3,
-        batchSize: 3,
-        validationSize: 10,
-        instructionTokens: 6,
-        maxTokens: 3,
-        pipelined: true,
-        cache: false,
-      });
-      const session = await RunSession.open({ config, store: false });
-      try {
-        const out = await session.run();
-        expect(out.status).toBe("completed");
-        return {
-          evaluations: out.evaluations.map((e) => ({ instruction: e.instruction, outputs: e.outputs })),
-          test: out.test?.score,
-        };
-      } finally {
-        await session.close();
-      }
-    };
-    const first = await run();
-    expect(first.evaluations).toHaveLength(6);
-    expect(await run()).toEqual(first);
-  }, 120_000);
+  it.each([true, false])(
+    "same seed, same scores: two q8 runs (generator and local: black box, pipelined %s: candidates scored in pairs) record identical answers",
+    async (pipelined) => {
+      const { writeFileSync } = await import("node:fs");
+      const task = `${tempDir()}/t.jsonl`;
+      const lines = Array.from({ length: 60 }, (_, i) =>
+        JSON.stringify({ input: `w${i} x${i % 7}`, output: `v${i}` }),
+      );
+      writeFileSync(task, `${lines.join("\n")}\n`);
+      const run = async () => {
+        const config = makeRunConfig({
+          task,
+          target: `local:${dir}`,
+          generator: dir,
+          generatorDtype: "q8",
+          budget: 6,
+          initialPoints: 3,
+          batchSize: 3,
+          validationSize: 10,
+          instructionTokens: 6,
+          maxTokens: 3,
+          pipelined,
+          cache: false,
+        });
+        const session = await RunSession.open({ config, store: false });
+        try {
+          const out = await session.run();
+          expect(out.status).toBe("completed");
+          return {
+            evaluations: out.evaluations.map((e) => ({ instruction: e.instruction, outputs: e.outputs })),
+            test: out.test?.score,
+          };
+        } finally {
+          await session.close();
+        }
+      };
+      const first = await run();
+      expect(first.evaluations).toHaveLength(6);
+      expect(await run()).toEqual(first);
+    },
+    120_000,
+  );
 });

@@ -50,7 +50,7 @@ export interface LocalProviderOptions {
   threads?: number;
   /** Default max new tokens when a request sets none (default 128). */
   maxTokens?: number;
-  /** Requests decoded together at most (default 20, LOCAL_BATCH_SIZE; 1: one at a time). */
+  /** Requests decoded together at most (default 40, LOCAL_BATCH_SIZE; 1: one at a time). */
   batchSize?: number;
   /** Wait for more requests after the first of a batch arrives, ms (default 5). */
   batchWaitMs?: number;

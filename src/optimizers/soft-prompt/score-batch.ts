@@ -5,6 +5,7 @@ import { type Incumbent, incumbentOf, isPerfect, racingRank } from "../racing.js
 import { evaluateCandidate, type RaceContext, samePrompt, withDemos } from "../score-candidate.js";
 import type { MethodContext, PhaseTiming } from "../types.js";
 import { demoSetOf, promptKey } from "./demo-set.js";
+import { pairGroups, scoresInPairs } from "./pair-groups.js";
 import type { Pick } from "./pick.js";
 
 /**
@@ -51,6 +52,9 @@ export async function scoreBatch(
     });
     return decided[j];
   };
+  // a local: black box scores candidates 2p and 2p+1 as one batch group (see pair-groups.ts)
+  const pairs = scoresInPairs(ctx);
+  const groupOf = pairs ? pairGroups(ctx, it, from, picks, records) : undefined;
   const incumbentBefore = (j: number): Promise<Incumbent | null | undefined> =>
     recordsBefore(j).then((rs) => (rs === undefined ? undefined : incumbentOf(rs, total, rank)));
   const launch = (j: number) => {
@@ -77,7 +81,10 @@ export async function scoreBatch(
       const race: RaceContext | undefined = config.racing
         ? { incumbent: () => incumbentBefore(j), cancelled: () => ended }
         : undefined;
-      const own = busy.time(() => evaluateCandidate(ctx, candidate, null, race));
+      // (its twins look it up at once: set before any wait)
+      const own = busy.time(async () =>
+        evaluateCandidate(ctx, candidate, null, race, groupOf ? await groupOf(j) : undefined),
+      );
       firstOf.set(key, own);
       return own;
     });
@@ -86,7 +93,13 @@ export async function scoreBatch(
   const window = scoringWindow(ctx);
   let launched = from;
   for (let j = from; j < size; j++) {
-    while (launched < size && launched < j + window && !ctx.signal?.aborted) launch(launched++);
+    // in pairs, a pair's second member is launched with its first
+    while (
+      launched < size &&
+      (launched < j + window || (pairs && launched % 2 === 1)) &&
+      !ctx.signal?.aborted
+    )
+      launch(launched++);
     if (j >= launched) return false;
     const record = await tasks[j];
     if (!record) return false;

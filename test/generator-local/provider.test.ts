@@ -38,7 +38,7 @@ describe("local: black box, batched", () => {
     return bb;
   };
 
-  it("serves 20 concurrent queries at concurrency 8 and at the default (20) with the answers of concurrency 1", async () => {
+  it("serves 20 concurrent queries at concurrency 8 and at the default (40) with the answers of concurrency 1", async () => {
     const prompts = queries(["answer with one word", "write the opposite"], INPUTS);
     const one = blackBox(1);
     const want: string[] = [];
@@ -49,12 +49,12 @@ describe("local: black box, batched", () => {
     const sizes = (await innerOf(eight)).scheduler.batchSizes;
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(20);
     expect(Math.max(...sizes)).toBe(8);
-    // no concurrency given: local targets get the batch size (20), so one candidate's queries batch together
+    // no concurrency given: local targets get the batch size (40), so the 20 queries batch together
     const dflt = blackBox(undefined);
     const again = await Promise.all(prompts.map((p) => dflt.complete({ prompt: p })));
     expect(again.map((g) => g.text)).toEqual(want);
     expect(Math.max(...(await innerOf(dflt)).scheduler.batchSizes)).toBeGreaterThan(8);
-    expect(Math.max(...(await innerOf(dflt)).scheduler.batchSizes)).toBeLessThanOrEqual(20);
+    expect(Math.max(...(await innerOf(dflt)).scheduler.batchSizes)).toBeLessThanOrEqual(LOCAL_BATCH_SIZE);
     expect((await innerOf(one)).scheduler.batchSizes.every((n) => n === 1)).toBe(true);
   });
 

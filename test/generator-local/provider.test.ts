@@ -3,6 +3,7 @@ import { createBlackBox } from "../../src/blackbox/client.js";
 import { TimeoutError } from "../../src/blackbox/errors.js";
 import { createLocalProvider } from "../../src/blackbox/providers/local.js";
 import type { BlackBox, Provider } from "../../src/blackbox/types.js";
+import { LOCAL_BATCH_SIZE } from "../../src/generator/batch-limits.js";
 import type { BatchScheduler } from "../../src/generator/batch-scheduler.js";
 import type { LocalModel } from "../../src/generator/local-model.js";
 import { INPUTS, queries, testModel } from "./helpers.js";

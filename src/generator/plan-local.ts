@@ -66,13 +66,16 @@ export const MEASURED_SPEEDS: Readonly<Record<string, LocalSpeeds>> = {
     cores: 2,
     blackBox: {
       fp32: { msPerQuery: 60, msPerExtraToken: 8 },
-      q8: { msPerQuery: 34, msPerExtraToken: 4 },
+      // end to end (bench:zero-config, paired scoring): 181 s of black-box waiting for 3,000 queries
+      q8: { msPerQuery: 60, msPerExtraToken: 4 },
     },
     generator: {
       fp32: { msPerInstructionPrefill: 232, msPerInstructionToken: 5.5 },
-      q8: { msPerInstructionPrefill: 102, msPerInstructionToken: 2.7 },
+      // end to end (bench:zero-config, whole batches of 25): 63.8 s for 150 instructions of 32 tokens
+      q8: { msPerInstructionPrefill: 297, msPerInstructionToken: 4 },
     },
-    source: "npm run bench:local (qwen05-shaped random model, 2 cores)",
+    source:
+      "npm run bench:zero-config (q8, the default: end to end) and npm run bench:local (fp32) on the qwen05-shaped random model, 2 cores",
   },
 };
 

@@ -144,7 +144,7 @@ const PIPELINE_SUFFIX = /-pipelined(-penalize|-blind)?$/;
 function pipeliningOf(method: string): Pipelining {
   const m = PIPELINE_SUFFIX.exec(method);
   if (!m) return "none";
-  return m[1] === "-penalize" ? "penalize" : m[1] === "-blind" ? "blind" : "believer";
+  return m[1] ? (m[1].slice(1) as Pipelining) : "believer";
 }
 
 /** Data and pending points of step `step` (batch step + 1 of the schedule), as the run has them. */
@@ -162,7 +162,7 @@ function stepHistory<T>(
   return {
     points: points.slice(0, w.dataEnd),
     rows: rows.slice(0, w.dataEnd),
-    ...(pipelining === "believer" || pipelining === "penalize" ? { pending } : {}),
+    ...(pipelining === "blind" ? {} : { pending }),
   };
 }
 

@@ -82,7 +82,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     };
     onAppend();
     const scoring = scoreBatch(ctx, it, start, size, done, current.picks, records, onAppend);
-    if (pipelined && it + 1 < sizes.length) {
+    if (it + 1 < sizes.length && cutoff < windows[it + 1].start) {
       const state = previousState;
       const next = (async (): Promise<PreparedBatch | null> => {
         await Promise.race([atCutoff, scoring]);

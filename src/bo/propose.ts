@@ -23,6 +23,11 @@
  *   - "greedy": every pick maximises EI under the kriging-believer fantasy (explores more: the
  *     fantasy lowers EI wherever the GP correlates with a picked point, also around the incumbent).
  *
+ * Pending points (`history.pending`: proposed earlier, still being evaluated, e.g. a pipelined run's
+ * previous chunk) are no data; every acquisition above is taken given them: "believer" (default)
+ * conditions the GP on them at its own mean (variance and EI shrink around them), "penalize" adds their
+ * local penalties to log EI. Distinct batches also keep `minDistance` from them.
+ *
  * Benchmarks (bench/bo.ts, 10 seeds, 25 Sobol + 5 x 25, Matern; median best value, minimisation),
  * reference / penalize / dedupe / greedy: Levy10 3.42 / 2.18 / 3.42 / 5.98, Ackley10 4.45 / 3.95 /
  * 4.45 / 4.11, Hartmann6 -3.192 / -3.246 / -3.192 / -3.218, Branin 0.399 / 0.398 / 0.398 / 0.398.

@@ -9,8 +9,9 @@ import { initialBatch, observedValues, warmStartBatch } from "./warm-start.js";
 
 /**
  * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
- * BO or random draws, fitted on `records` and avoiding the `pending` soft prompts), stored before use. In `distinct`
- * mode BO over-proposes and the candidates are stored instead (see `streamNovel` in distinct.ts).
+ * BO or random draws, fitted on `records` and avoiding the `pending` soft prompts), stored before use.
+ * In `distinct` mode BO over-proposes and the candidates are stored instead (see `streamNovel` in
+ * distinct.ts).
  */
 export async function loadOrProposeBatch(
   ctx: MethodContext,

@@ -136,7 +136,8 @@ interface PreparedBatch {
 
 /**
  * Load or propose batch `it` (fitted on `data`, avoiding the `pending` soft prompts) and start
- * generating its instructions from index `from`. `before` lists the instructions of every record before the batch (distinct batches keep new ones).
+ * generating its instructions from index `from`. `before` lists the instructions of every record
+ * before the batch (distinct batches keep new ones).
  */
 async function prepareBatch(
   ctx: MethodContext,

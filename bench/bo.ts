@@ -6,13 +6,6 @@
  *    Sobol, sequential GP-EI (q = 1), batch `reference`, batch `distinct` with its "penalize" (default
  *    with this Matern kernel), "dedupe" and "greedy" strategies.
  * 2. Wall time of one proposal step (warm-started fit + a q = 25 batch) at n = 150.
- * Pipelined methods (`-pipelined`, as `optimize --pipelined`): each batch is proposed before the previous
- * batch's last generation chunk (6 of 25) is scored, with the same windows as the run
- * (batchWindows in src/optimizers/soft-prompt/pipeline.ts): those points are pending, not data.
- * `-pipelined` fantasises them (the run's "believer"), `-pipelined-penalize` penalises them,
- * `-pipelined-blind` ignores them (the run before pending points were passed).
- * Every method after the first is also compared seed by seed with the first (same seed: same initial
- * design): worse / better / tied, and the two-sided exact sign test over the untied seeds.
  * 3. With --instructions (only): an InstructZero-like surrogate where many soft prompts give the same
  *    "instruction" (nearest of 300 random centres in [-1.1,1.1]^10), each instruction with a 0/1 score
  *    vector over 20 examples; coupled kernel, 25 Sobol + 5 x 25. Compares the batch modes and the
@@ -21,11 +14,22 @@
  *    filtered by `selectNovel` (new instructions first). The reference and default-distinct batches
  *    (and their pipelined variants) are proposed by the run's own proposer (createBoPointProposer).
  *
+ * Pipelined methods (`-pipelined`, as `optimize --pipelined`): each batch is proposed before the previous
+ * batch's last generation chunk (6 of 25) is scored, with the same windows as the run
+ * (batchWindows in src/optimizers/soft-prompt/pipeline.ts): those points are pending, not data.
+ * `-pipelined` fantasises them (the run's "believer"), `-pipelined-penalize` penalises them,
+ * `-pipelined-blind` ignores them (the run before pending points were passed).
+ * Every method after the first is also compared seed by seed with the first (same seed: same initial
+ * design): worse / better / tied, and the two-sided exact sign test over the untied seeds.
+ *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
- *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined] [--no-timing]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined]
+ *        (default; also batch-ref-pipelined-penalize, batch-ref-pipelined-blind, batch-distinct-pipelined)
+ *        [--no-timing]
  *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
- *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...]
+ *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...] (see
+ *        INSTRUCTION_METHODS; the `-blind` and `-penalize` variants only when asked for)
  */
 import {
   type BoHistory,
@@ -137,6 +141,10 @@ const METHODS = [
   "batch-distinct-pipelined",
 ] as const;
 type Method = (typeof METHODS)[number];
+/** Methods run when --methods is not given. */
+const DEFAULT_METHODS: readonly Method[] = METHODS.filter(
+  (m) => !/-pipelined-(penalize|blind)$/.test(m) && m !== "batch-distinct-pipelined",
+);
 
 /** How a pipelined method treats the previous batch's unscored tail (see the module comment). */
 type Pipelining = "none" | "believer" | "penalize" | "blind";
@@ -489,12 +497,13 @@ function main(): void {
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
   if (args.get("instructions") === "true") {
-    instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? INSTRUCTION_METHODS);
+    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|blind)$/.test(m));
+    instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? defaults);
     return;
   }
   seqGenerations = Number(args.get("seq-generations") ?? 40);
   const fnNames = (args.get("functions") ?? FUNCTIONS.map((f) => f.name).join(",")).split(",");
-  const methods = (args.get("methods") ?? METHODS.join(",")).split(",") as Method[];
+  const methods = (args.get("methods") ?? DEFAULT_METHODS.join(",")).split(",") as Method[];
   for (const m of methods) if (!METHODS.includes(m)) throw new Error(`unknown method ${m}`);
   const fns = fnNames.map((n) => {
     const f = FUNCTIONS.find((x) => x.name === n);

@@ -11,13 +11,25 @@
  *    vector over 20 examples; coupled kernel, 25 Sobol + 5 x 25. Compares the batch modes and the
  *    reference batch over-proposed 2x/3x, and `distinct` batches (default strategy, i.e. "dedupe" with
  *    this kernel, and "penalize") over-proposed 3x as `optimize --batch-mode distinct` does, each then
- *    filtered by `selectNovel` (new instructions first).
+ *    filtered by `selectNovel` (new instructions first). The reference and default-distinct batches
+ *    (and their pipelined variants) are proposed by the run's own proposer (createBoPointProposer).
+ *
+ * Pipelined methods (`-pipelined`, as `optimize --pipelined`): each batch is proposed before the previous
+ * batch's last generation chunk (6 of 25) is scored, with the same windows as the run
+ * (batchWindows in src/optimizers/soft-prompt/pipeline.ts): those points are pending, not data.
+ * `-pipelined` fantasises them (the run's "believer"), `-pipelined-penalize` penalises them,
+ * `-pipelined-blind` ignores them (the run before pending points were passed).
+ * Every method after the first is also compared seed by seed with the first (same seed: same initial
+ * design): worse / better / tied, and the two-sided exact sign test over the untied seeds.
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
- *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined] [--no-timing]
+ *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined]
+ *        (default; also batch-ref-pipelined-penalize, batch-ref-pipelined-blind, batch-distinct-pipelined)
+ *        [--no-timing]
  *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
- *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...]
+ *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...] (see
+ *        INSTRUCTION_METHODS; the `-blind` and `-penalize` variants only when asked for)
  */
 import {
   type BoHistory,
@@ -27,6 +39,9 @@ import {
   selectNovel,
   sobolPoints,
 } from "../src/bo/index.js";
+import { batchSizes } from "../src/optimizers/batches.js";
+import { createBoPointProposer } from "../src/optimizers/bo-proposer.js";
+import { batchWindows } from "../src/optimizers/soft-prompt/pipeline.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 interface TestFunction {
@@ -121,12 +136,47 @@ const METHODS = [
   "batch-dedupe",
   "batch-greedy",
   "batch-ref-pipelined",
+  "batch-ref-pipelined-penalize",
+  "batch-ref-pipelined-blind",
+  "batch-distinct-pipelined",
 ] as const;
 type Method = (typeof METHODS)[number];
+/** Methods run when --methods is not given. */
+const DEFAULT_METHODS: readonly Method[] = METHODS.filter(
+  (m) => !/-pipelined-(penalize|blind)$/.test(m) && m !== "batch-distinct-pipelined",
+);
+
+/** How a pipelined method treats the previous batch's unscored tail (see the module comment). */
+type Pipelining = "none" | "believer" | "penalize" | "blind";
+const PIPELINE_SUFFIX = /-pipelined(-penalize|-blind)?$/;
+function pipeliningOf(method: string): Pipelining {
+  const m = PIPELINE_SUFFIX.exec(method);
+  if (!m) return "none";
+  return m[1] ? (m[1].slice(1) as Pipelining) : "believer";
+}
+
+/** Data and pending points of step `step` (batch step + 1 of the schedule), as the run has them. */
+function stepHistory<T>(
+  method: string,
+  step: number,
+  points: number[][],
+  rows: T[],
+): { points: number[][]; rows: T[]; pending?: number[][] } {
+  const pipelining = pipeliningOf(method);
+  const w = batchWindows(batchSizes(BUDGET, N_INIT, BATCH), pipelining !== "none")[step + 1];
+  if (w.start !== points.length)
+    throw new Error(`step ${step}: ${points.length} points, batch starts at ${w.start}`);
+  const pending = points.slice(w.dataEnd, w.start);
+  return {
+    points: points.slice(0, w.dataEnd),
+    rows: rows.slice(0, w.dataEnd),
+    ...(pipelining === "blind" ? {} : { pending }),
+  };
+}
 
 /** Batch mode and `distinct` strategy of a batch method ("batch-distinct": the kernel's default strategy). */
 function batchOptions(method: string): Pick<ProposeOptions, "batchMode" | "distinctStrategy"> {
-  method = method.replace(/-pipelined$/, "");
+  method = method.replace(PIPELINE_SUFFIX, "");
   if (method === "batch-distinct") return { batchMode: "distinct" };
   if (method === "batch-penalize") return { batchMode: "distinct", distinctStrategy: "penalize" };
   if (method === "batch-dedupe") return { batchMode: "distinct", distinctStrategy: "dedupe" };
@@ -138,12 +188,6 @@ const N_INIT = 25;
 const BATCH = 25;
 const ITERS = 5;
 const BUDGET = N_INIT + BATCH * ITERS;
-/**
- * `-pipelined` methods (`optimize --pipelined`): each step is fitted without the previous batch's last
- * generation chunk (6 of 25), whose scores arrive while the next batch is already being generated.
- */
-const PIPELINE_TAIL = 6;
-const isPipelined = (method: string) => method.endsWith("-pipelined");
 
 /** f evaluated at a point u of [-1,1]^d. */
 function evalAt(fn: TestFunction, u: number[]): number {
@@ -175,10 +219,11 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
     let step = 0;
     while (points.length < BUDGET) {
       const q = method === "seq-ei" ? 1 : BATCH;
-      const known = isPipelined(method) ? points.length - PIPELINE_TAIL : points.length;
-      const p = propose({ points: points.slice(0, known), values: values.slice(0, known) }, q, {
+      const h = method === "seq-ei" ? { points, rows: values } : stepHistory(method, step, points, values);
+      const p = propose({ points: h.points, values: h.rows, pending: h.pending }, q, {
         seed: seedFor(seed, `${fn.name}:${step++}`),
         ...batchOptions(method),
+        pendingStrategy: pipeliningOf(method) === "penalize" ? "penalize" : "believer",
         kernel: "matern",
         warmStart: warm,
         // sequential EI: 5 CMA-ES runs from the 5 best points, 40 generations (10 leave the optimum imprecise)
@@ -193,6 +238,66 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
     }
   }
   return -Math.max(...values);
+}
+
+/** Two-sided exact sign test: P(a split at least as uneven as worse : better) under a fair coin. */
+function signTestP(worse: number, better: number): number {
+  const n = worse + better;
+  if (n === 0) return 1;
+  const k = Math.min(worse, better);
+  let c = 1; // C(n, 0)
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    tail += c;
+    c = (c * (n - i)) / (i + 1);
+  }
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
+
+/** Seed-by-seed comparison of `b` with `a` (higher is better): worse / better / tied, and the sign test. */
+interface Paired {
+  worse: number;
+  better: number;
+  tied: number;
+}
+function paired(a: readonly number[], b: readonly number[]): Paired {
+  const out = { worse: 0, better: 0, tied: 0 };
+  a.forEach((x, i) => {
+    if (b[i] < x) out.worse++;
+    else if (b[i] > x) out.better++;
+    else out.tied++;
+  });
+  return out;
+}
+function pairedCell(p: Paired): string {
+  return `${p.worse} / ${p.better} / ${p.tied} (p = ${signTestP(p.worse, p.better).toFixed(3)})`;
+}
+
+/** Prints, for every method after the first, its seed-by-seed comparison with the first. */
+function printPaired(
+  rows: { label: string; byMethod: Map<string, number[]> }[],
+  methods: readonly string[],
+): void {
+  if (methods.length < 2) return;
+  const [ref, ...others] = methods;
+  console.log(
+    `\nSeed by seed against ${ref}: worse / better / tied (two-sided exact sign test over untied seeds)`,
+  );
+  console.log(`| | ${others.join(" | ")} |`);
+  console.log(`| --- | ${others.map(() => "---").join(" | ")} |`);
+  const totals = others.map(() => ({ worse: 0, better: 0, tied: 0 }));
+  for (const row of rows) {
+    const a = row.byMethod.get(ref)!;
+    const cells = others.map((m, i) => {
+      const p = paired(a, row.byMethod.get(m)!);
+      totals[i].worse += p.worse;
+      totals[i].better += p.better;
+      totals[i].tied += p.tied;
+      return pairedCell(p);
+    });
+    console.log(`| ${row.label} | ${cells.join(" | ")} |`);
+  }
+  if (rows.length > 1) console.log(`| all | ${totals.map(pairedCell).join(" | ")} |`);
 }
 
 function median(xs: number[]): number {
@@ -279,7 +384,12 @@ const INSTRUCTION_METHODS = [
   "distinct+novel-x3",
   "penalize+novel-x3",
   "batch-ref-pipelined",
+  "batch-ref-pipelined-penalize",
+  "batch-ref-pipelined-blind",
+  "batch-distinct-pipelined",
+  "batch-distinct-pipelined-blind",
   "distinct+novel-x3-pipelined",
+  "distinct+novel-x3-pipelined-blind",
 ];
 
 /** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
@@ -307,26 +417,44 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
   };
   const points = sobolPoints(N_INIT, d, seedFor(seed, "init"));
   const ids = points.map(instruction);
-  let warm: GpHyperparameters | undefined;
-  const mult = Number(/-x(\d+)(-pipelined)?$/.exec(method)?.[1] ?? 1);
+  let warm: unknown;
+  const base = method.replace(PIPELINE_SUFFIX, "");
+  const mult = Number(/-x(\d+)$/.exec(base)?.[1] ?? 1);
+  const options = batchOptions(
+    base.startsWith("batch-") ? base : `batch-${base.replace(/\+novel-x\d+$/, "")}`,
+  );
+  // the run's own proposer, unless the method asks for a strategy the run does not use
+  const proposer = createBoPointProposer({
+    pendingStrategy: pipeliningOf(method) === "penalize" ? "penalize" : "believer",
+  });
   for (let step = 0; step < ITERS; step++) {
-    const known = isPipelined(method) ? points.length - PIPELINE_TAIL : points.length;
-    const p = propose(
-      {
-        points: points.slice(0, known),
-        values: ids.slice(0, known).map(mean),
-        scoreVectors: ids.slice(0, known).map((k) => scores[k]),
-      },
-      BATCH * mult,
-      {
-        seed: seedFor(seed, `step:${step}`),
-        ...batchOptions(
-          method.startsWith("batch-") ? method : `batch-${method.replace(/\+novel-x\d+(-pipelined)?$/, "")}`,
-        ),
-        warmStart: warm,
-      },
-    );
-    warm = p.hyperparameters;
+    const h = stepHistory(method, step, points, ids);
+    const history = {
+      points: h.points,
+      values: h.rows.map(mean),
+      scoreVectors: h.rows.map((k) => scores[k]),
+      pending: h.pending,
+    };
+    const stepSeed = seedFor(seed, `step:${step}`);
+    const p =
+      options.distinctStrategy === undefined
+        ? proposer.next(history, BATCH * mult, {
+            seed: stepSeed,
+            runSeed: seed,
+            iteration: step + 1,
+            dim: d,
+            batchMode: options.batchMode ?? "reference",
+            warmStart: warm,
+          })
+        : (() => {
+            const r = propose(history, BATCH * mult, {
+              seed: stepSeed,
+              ...options,
+              warmStart: warm as GpHyperparameters | undefined,
+            });
+            return { points: r.points, state: r.hyperparameters };
+          })();
+    warm = p.state;
     const keys = p.points.map((z) => String(instruction(z)));
     const chosen = mult > 1 ? selectNovel(keys, BATCH, ids.map(String)).indices : keys.map((_, i) => i);
     for (const i of chosen) {
@@ -347,8 +475,13 @@ function instructionBench(nSeeds: number, firstSeed: number, methods: string[]):
     "| method | seeds reaching the best instruction | mean gap to best | median new instructions of 125 |",
   );
   console.log("| --- | --- | --- | --- |");
+  const bestOf = new Map<string, number[]>();
   for (const m of methods) {
     const runs = Array.from({ length: nSeeds }, (_, s) => runInstructionSurrogate(m, firstSeed + s));
+    bestOf.set(
+      m,
+      runs.map((r) => r.best),
+    );
     const hits = runs.filter((r) => r.best >= r.top).length;
     const gap = runs.reduce((a, r) => a + (r.top - r.best), 0) / nSeeds;
     process.stderr.write(
@@ -356,6 +489,7 @@ function instructionBench(nSeeds: number, firstSeed: number, methods: string[]):
     );
     console.log(`| ${m} | ${hits}/${nSeeds} | ${gap.toFixed(3)} | ${median(runs.map((r) => r.fresh))} |`);
   }
+  printPaired([{ label: "best score found", byMethod: bestOf }], methods);
 }
 
 function main(): void {
@@ -363,12 +497,13 @@ function main(): void {
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
   if (args.get("instructions") === "true") {
-    instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? INSTRUCTION_METHODS);
+    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|blind)$/.test(m));
+    instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? defaults);
     return;
   }
   seqGenerations = Number(args.get("seq-generations") ?? 40);
   const fnNames = (args.get("functions") ?? FUNCTIONS.map((f) => f.name).join(",")).split(",");
-  const methods = (args.get("methods") ?? METHODS.join(",")).split(",") as Method[];
+  const methods = (args.get("methods") ?? DEFAULT_METHODS.join(",")).split(",") as Method[];
   for (const m of methods) if (!METHODS.includes(m)) throw new Error(`unknown method ${m}`);
   const fns = fnNames.map((n) => {
     const f = FUNCTIONS.find((x) => x.name === n);
@@ -381,8 +516,11 @@ function main(): void {
     );
     console.log(`| function (opt) | ${methods.join(" | ")} |`);
     console.log(`| --- | ${methods.map(() => "---").join(" | ")} |`);
+    const pairedRows: { label: string; byMethod: Map<string, number[]> }[] = [];
     for (const fn of fns) {
       const cells: string[] = [];
+      const byMethod = new Map<string, number[]>();
+      pairedRows.push({ label: fn.name, byMethod });
       for (const m of methods) {
         const t = performance.now();
         const bests = Array.from({ length: nSeeds }, (_, s) => runMethod(fn, m, firstSeed + s));
@@ -390,11 +528,16 @@ function main(): void {
         cells.push(
           `${median(bests).toFixed(3)} [${Math.min(...bests).toFixed(2)}, ${Math.max(...bests).toFixed(2)}] (${secs.toFixed(0)} s)`,
         );
-        process.stderr.write(`${fn.name} ${m}: ${bests.map((b) => b.toFixed(3)).join(" ")}\n`);
+        byMethod.set(
+          m,
+          bests.map((b) => -b),
+        );
+        process.stderr.write(`${fn.name} ${m}: ${bests.map((b) => b.toPrecision(6)).join(" ")}\n`);
       }
       console.log(`| ${fn.name} (${fn.optimum}) | ${cells.join(" | ")} |`);
     }
     console.log("cells: median [min, max] over seeds (wall time of all seeds)");
+    printPaired(pairedRows, methods);
   }
   if (args.get("no-timing") !== "true") timing();
 }

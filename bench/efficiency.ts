@@ -374,6 +374,54 @@ function report(results: JobResult[], p: Params, wallMs: number): void {
   );
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const line of summary) console.log(line);
+  pairedWithPaper(results, p);
+}
+
+/**
+ * Every protocol against paper, run by run (same task and seed: same initial design): the true accuracy of
+ * the search's best fully scored candidate and of the run's own choice, worse / better / tied, with the
+ * two-sided exact sign test over the untied pairs.
+ */
+function pairedWithPaper(results: JobResult[], p: Params): void {
+  const others = p.protocols.filter((pr) => pr !== "paper");
+  if (!p.protocols.includes("paper") || others.length === 0) return;
+  const find = (task: string, seed: number, pr: string) =>
+    results.find((r) => r.task === task && r.seed === seed && r.protocol === pr);
+  const signP = (w: number, b: number) => {
+    let c = 1;
+    let tail = 0;
+    for (let i = 0; i <= Math.min(w, b); i++) {
+      tail += c;
+      c = (c * (w + b - i)) / (i + 1);
+    }
+    return w + b === 0 ? 1 : Math.min(1, (2 * tail) / 2 ** (w + b));
+  };
+  console.log(
+    "\n### run by run against paper: worse / better / tied (two-sided exact sign test over untied runs)\n",
+  );
+  console.log("| protocol | task | final (search) | chosen |");
+  console.log("| --- | --- | --- | --- |");
+  for (const pr of others) {
+    const rows = [...p.tasks.map((t) => [t]), p.tasks].map((tasks) => {
+      const counts = { final: [0, 0, 0], chosen: [0, 0, 0] };
+      for (const task of tasks)
+        for (let seed = p.firstSeed; seed < p.firstSeed + p.seeds; seed++) {
+          const a = find(task, seed, "paper");
+          const b = find(task, seed, pr);
+          if (!a || !b) continue;
+          const pairs: [keyof typeof counts, number, number][] = [
+            ["final", accuracyAt(a, Number.POSITIVE_INFINITY), accuracyAt(b, Number.POSITIVE_INFINITY)],
+            ["chosen", a.chosenAcc, b.chosenAcc],
+          ];
+          for (const [k, x, y] of pairs) counts[k][y < x ? 0 : y > x ? 1 : 2]++;
+        }
+      return { label: tasks.length === 1 ? tasks[0] : "all", counts };
+    });
+    for (const { label, counts } of rows) {
+      const cell = (c: number[]) => `${c[0]} / ${c[1]} / ${c[2]} (p = ${signP(c[0], c[1]).toFixed(3)})`;
+      console.log(`| ${pr} | ${label} | ${cell(counts.final)} | ${cell(counts.chosen)} |`);
+    }
+  }
 }
 
 /** Coarse ASCII curve: median true accuracy (rows) against calls (columns, 0..3000). */

@@ -22,6 +22,7 @@ export {
   type BatchMode,
   type BoHistory,
   type DistinctStrategy,
+  type PendingStrategy,
   type Proposal,
   type ProposeOptions,
   propose,

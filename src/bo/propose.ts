@@ -23,6 +23,11 @@
  *   - "greedy": every pick maximises EI under the kriging-believer fantasy (explores more: the
  *     fantasy lowers EI wherever the GP correlates with a picked point, also around the incumbent).
  *
+ * Pending points (`history.pending`: proposed earlier, still being evaluated, e.g. a pipelined run's
+ * previous chunk) are no data; every acquisition above is taken given them: "believer" (default)
+ * conditions the GP on them at its own mean (variance and EI shrink around them), "penalize" adds their
+ * local penalties to log EI. Distinct batches also keep `minDistance` from them.
+ *
  * Benchmarks (bench/bo.ts, 10 seeds, 25 Sobol + 5 x 25, Matern; median best value, minimisation),
  * reference / penalize / dedupe / greedy: Levy10 3.42 / 2.18 / 3.42 / 5.98, Ackley10 4.45 / 3.95 /
  * 4.45 / 4.11, Hartmann6 -3.192 / -3.246 / -3.192 / -3.218, Branin 0.399 / 0.398 / 0.398 / 0.398.
@@ -75,7 +80,16 @@ export interface BoHistory {
    * each score vector (coupled kernel), else 1.
    */
   noiseScale?: number[];
+  /**
+   * Points already proposed and being evaluated, whose values are not known yet (a pipelined run:
+   * the previous batch's last chunk). Not data: the batch avoids them as it avoids its own points
+   * (see `pendingStrategy`), so it does not spend proposals where an answer is already on its way.
+   */
+  pending?: number[][];
 }
+
+/** How the batch accounts for pending points (see {@link BoHistory.pending}). */
+export type PendingStrategy = "believer" | "penalize";
 
 /** Options of one proposal step. */
 export interface ProposeOptions {
@@ -106,6 +120,12 @@ export interface ProposeOptions {
    * with the Matern kernel, "dedupe" with the coupled kernel.
    */
   distinctStrategy?: DistinctStrategy;
+  /**
+   * Pending points: "believer" (default) conditions the GP on them at their posterior mean (kriging
+   * believer: the variance, hence EI, shrinks around them); "penalize" multiplies EI by their local
+   * penalties (penalization.ts).
+   */
+  pendingStrategy?: PendingStrategy;
   /** Hyperparameter fit settings (see fit.ts). */
   fit?: { randomStarts?: number; maxIterations?: number; priors?: GpPriors };
 }
@@ -167,6 +187,12 @@ function validate(history: BoHistory, q: number, kernel: KernelKind, bounds: [nu
         throw new UserError(`propose: history.scoreVectors[${i}] has a non-finite entry`);
     });
   }
+  (history.pending ?? []).forEach((p, i) => {
+    if (p.length !== d)
+      throw new UserError(`propose: history.pending[${i}] has length ${p.length}, expected ${d}`);
+    if (!p.every(Number.isFinite))
+      throw new UserError(`propose: history.pending[${i}] has a non-finite coordinate`);
+  });
   const w = history.noiseScale;
   if (w !== undefined) {
     if (w.length !== points.length)
@@ -206,6 +232,10 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
   if (strategy !== "penalize" && strategy !== "dedupe" && strategy !== "greedy") {
     throw new UserError(`propose: unknown distinctStrategy "${strategy}"`);
   }
+  const pendingStrategy = options.pendingStrategy ?? "believer";
+  if (pendingStrategy !== "believer" && pendingStrategy !== "penalize")
+    throw new UserError(`propose: unknown pendingStrategy "${pendingStrategy}"`);
+  const pending = history.pending ?? [];
   const n = history.points.length;
   const d = history.points[0].length;
   const y = standardize(history.values);
@@ -236,10 +266,34 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     bounds,
   };
 
+  // pending points: fantasised (kriging believer) or penalised, in every acquisition below
+  const believed = new FantasyPosterior(posterior);
+  let pendingPenalty: ((X: Float64Array, m: number) => Float64Array) | null = null;
+  if (pending.length > 0 && pendingStrategy === "believer") for (const p of pending) believed.add(p);
+  else if (pending.length > 0) {
+    const samples = [
+      ...history.points,
+      ...pending,
+      ...sobolPoints(256, d, seedFor(options.seed, "pending:lipschitz"), bounds),
+    ];
+    const penalizer = new LocalPenalizer(posterior, bestF, toMatrix(samples, d), samples.length);
+    for (const p of pending) penalizer.add(p);
+    pendingPenalty = (X, m) => penalizer.logPenalty(X, m);
+  }
+  /** log EI given the pending points, under a posterior that may hold further fantasies. */
+  const logEiGivenPending = (predictor: { predict: GpPosterior["predict"] }, X: Float64Array, m: number) => {
+    const v = logEiOf(predictor.predict(X, m), bestF);
+    if (pendingPenalty) {
+      const pen = pendingPenalty(X, m);
+      for (let a = 0; a < m; a++) v[a] += pen[a];
+    }
+    return v;
+  };
+
   // CMA-ES from the best points (ties broken by index), one run per start.
   const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[b] - y[a] || a - b);
   const numStarts = Math.max(options.numStarts ?? q, mode === "reference" ? q : 1);
-  const baseObjective = (X: Float64Array, m: number) => logEiOf(posterior.predict(X, m), bestF);
+  const baseObjective = (X: Float64Array, m: number) => logEiGivenPending(believed, X, m);
   const pool: { x: number[]; value: number }[] = [];
   for (let s = 0; s < numStarts; s++) {
     const start = history.points[ranked[s % n]];
@@ -274,6 +328,7 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
   const violation = (x: ArrayLike<number>): number => {
     let worst = 0;
     for (const p of history.points) worst = Math.max(worst, minDistance - dist(x, p));
+    for (const p of pending) worst = Math.max(worst, minDistance - dist(x, p));
     for (const p of picked) worst = Math.max(worst, minDistance - dist(x, p));
     return worst;
   };
@@ -288,7 +343,7 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     ];
     const penalizer = new LocalPenalizer(posterior, bestF, toMatrix(samples, d), samples.length);
     acquisition = (X, m) => {
-      const v = logEiOf(posterior.predict(X, m), bestF);
+      const v = baseObjective(X, m);
       const pen = penalizer.logPenalty(X, m);
       for (let a = 0; a < m; a++) v[a] += pen[a];
       return v;
@@ -296,7 +351,8 @@ export function propose(history: BoHistory, q: number, options: ProposeOptions):
     addPick = (x) => penalizer.add(x);
   } else {
     const fantasy = new FantasyPosterior(posterior);
-    acquisition = (X, m) => logEiOf(fantasy.predict(X, m), bestF);
+    if (pendingPenalty === null) for (const p of pending) fantasy.add(p);
+    acquisition = (X, m) => logEiGivenPending(fantasy, X, m);
     addPick = (x) => fantasy.add(x);
   }
   const objective = (X: Float64Array, m: number): Float64Array => {

@@ -187,7 +187,7 @@ export const searchSection = {
     .boolean()
     .default(false)
     .describe(
-      "propose the next BO batch before this one's last generation chunk is scored (faster; not in the paper)",
+      "propose the next BO batch before this one's last generation chunk is scored, that chunk's soft prompts as pending points (faster; not in the paper; off by default: a small loss on bench:bo's test functions, README Benchmarks)",
     ),
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
   racing: z

@@ -14,6 +14,11 @@ export interface SearchHistory {
   values: number[];
   /** Per-example validation scores. */
   scoreVectors: number[][];
+  /**
+   * Soft prompts proposed earlier and still being scored, not in `points` (a pipelined run: the
+   * previous batch's last generation chunk); the batch should avoid them.
+   */
+  pending?: number[][];
 }
 
 /** Where the next soft prompts come from (Bayesian optimisation, see src/bo; or uniform draws). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { logEiOf } from "../../src/bo/acquisition.js";
 import {
   type BoHistory,
+  FantasyPosterior,
   type GpHyperparameters,
   GpPosterior,
   propose,
@@ -191,6 +192,55 @@ describe("propose", () => {
       const p = propose({ points, values: vals, scoreVectors }, 4, { seed: 1, batchMode });
       for (const x of p.points) for (const v of x) expect(Number.isFinite(v)).toBe(true);
     }
+  });
+
+  it("pending points: none changes nothing; believer fantasises them, penalize penalises them, both steer the batch away", () => {
+    for (const withScores of [false, true]) {
+      const h = history(16, 1, withScores);
+      for (const batchMode of ["reference", "distinct"] as const) {
+        const plain = propose(h, 4, { seed: 8, batchMode });
+        expect(propose({ ...h, pending: [] }, 4, { seed: 8, batchMode })).toEqual(plain);
+      }
+    }
+    const h = history(16);
+    const blind = propose(h, 3, { seed: 9 });
+    const pending = [blind.points[0]];
+    const y = standardize(h.values);
+    const post = new GpPosterior(
+      { X: toMatrix(h.points, d), y, n: h.points.length, d },
+      blind.hyperparameters,
+    );
+    const bestF = Math.max(...y);
+    // believer (default): the batch maximises log EI under the GP conditioned on the pending point
+    const believer = propose({ ...h, pending }, 3, { seed: 9 });
+    expect(propose({ ...h, pending }, 3, { seed: 9, pendingStrategy: "believer" })).toEqual(believer);
+    const fantasy = new FantasyPosterior(post);
+    fantasy.add(pending[0]);
+    const fantasyLogEi = logEiOf(fantasy.predict(toMatrix(believer.points, d), 3), bestF);
+    for (let i = 0; i < 3; i++) expect(believer.logAcquisition[i]).toBeCloseTo(fantasyLogEi[i], 10);
+    // EI at the pending point collapses, and the batch leaves it
+    const atPending = logEiOf(fantasy.predict(toMatrix(pending, d), 1), bestF)[0];
+    expect(atPending).toBeLessThan(blind.logAcquisition[0] - 1);
+    expect(minPairDistance(believer.points, pending)).toBeGreaterThan(0.05);
+    // penalize: log EI plus the local penalty of the pending point, also lower there
+    const penalized = propose({ ...h, pending }, 3, { seed: 9, pendingStrategy: "penalize" });
+    expect(penalized.points).not.toEqual(believer.points);
+    expect(minPairDistance(penalized.points, pending)).toBeGreaterThan(0.05);
+    // distinct batches keep minDistance from pending points as from evaluated ones
+    const minDistance = 0.3;
+    for (const distinctStrategy of ["penalize", "dedupe", "greedy"] as const) {
+      const p = propose({ ...h, pending: blind.points }, 5, {
+        seed: 9,
+        batchMode: "distinct",
+        distinctStrategy,
+        minDistance,
+      });
+      expect(minPairDistance(p.points, blind.points)).toBeGreaterThanOrEqual(minDistance);
+    }
+    expect(() => propose({ ...h, pending: [[0, 0]] }, 2, { seed: 1 })).toThrow(/history.pending\[0\]/);
+    expect(() =>
+      propose({ ...h, pending }, 2, { seed: 1, pendingStrategy: "nope" as unknown as "believer" }),
+    ).toThrow(/pendingStrategy/);
   });
 
   it("rejects malformed histories with UserErrors that name the field", () => {

@@ -157,7 +157,7 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
 });
 
 describe("pipelined batches (--pipelined)", () => {
-  it("fit each proposal on all but the previous batch's last chunk and generate it meanwhile", async () => {
+  it("fit each proposal on all but the previous batch's last chunk, pass that chunk as pending, and generate it meanwhile", async () => {
     const ledger = openLedger(":memory:");
     const config = smallRunConfig(fx.taskFile, {
       generator: "counting",
@@ -176,6 +176,7 @@ describe("pipelined batches (--pipelined)", () => {
     };
     const bo = createBoPointProposer();
     const fitted: number[] = [];
+    const pending: number[][][] = [];
     const runId = ledger.createRun(config);
     // the initial batch's last chunk (generate call 2) answers slowly
     const { bb } = slowBlackBox((prompt) => (prompt.includes("instruction g2-") ? 300 : 1));
@@ -187,6 +188,7 @@ describe("pipelined batches (--pipelined)", () => {
         initial: (n, d, seed) => bo.initial(n, d, seed),
         next(history, q, options) {
           fitted.push(history.points.length);
+          pending.push(history.pending ?? []);
           return bo.next(history, q, options);
         },
       },
@@ -197,6 +199,9 @@ describe("pipelined batches (--pipelined)", () => {
     });
     expect(out.status).toBe("completed");
     expect(fitted).toEqual([8 - 2, 14 - 1]);
+    // the soft prompts of that chunk, still being scored, are pending points of the proposal
+    const zs = ledger.evaluations(runId).map((r) => r.z);
+    expect(pending).toEqual([zs.slice(6, 8), zs.slice(13, 14)]);
     expect(calls.map((c) => c.rows)).toEqual([3, 3, 2, 2, 3, 1, 2, 3, 1]);
     // batch 1's first chunk was generated while the initial batch's last chunk was being scored
     expect(calls[3].evaluations).toBeGreaterThanOrEqual(6);

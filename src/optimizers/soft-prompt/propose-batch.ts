@@ -9,8 +9,9 @@ import { initialBatch, observedValues, warmStartBatch } from "./warm-start.js";
 
 /**
  * The stored points of batch `it`, or new ones from the method's point proposer (initial design, then
- * BO or random draws), stored before use. In `distinct`
- * mode BO over-proposes and the candidates are stored instead (see `streamNovel` in distinct.ts).
+ * BO or random draws, fitted on `records` and avoiding the `pending` soft prompts), stored before use.
+ * In `distinct` mode BO over-proposes and the candidates are stored instead (see `streamNovel` in
+ * distinct.ts).
  */
 export async function loadOrProposeBatch(
   ctx: MethodContext,
@@ -18,6 +19,7 @@ export async function loadOrProposeBatch(
   it: number,
   size: number,
   records: readonly EvaluationRecord[],
+  pending: readonly number[][],
   previousState: unknown,
 ): Promise<StoredBatch> {
   const { config } = ctx;
@@ -56,6 +58,7 @@ export async function loadOrProposeBatch(
         points: records.map((r) => r.z!),
         values: observedValues(config, records),
         scoreVectors: records.map((r) => r.scores),
+        ...(pending.length > 0 ? { pending: pending.map((z) => [...z]) } : {}),
       },
       distinct ? DISTINCT_OVERPROPOSAL * size : size,
       step,

@@ -3,9 +3,10 @@ import { UserError } from "../../util/errors.js";
 import { isPerfect } from "../racing.js";
 import type { MethodContext } from "../types.js";
 import { type BatchCheckpoints, batchCheckpoints, type StoredBatch } from "./checkpoint.js";
-import { generateAhead, stopGenerating, tailOf } from "./chunks.js";
+import { generateAhead, stopGenerating } from "./chunks.js";
 import { streamNovel } from "./distinct.js";
 import type { Pick } from "./pick.js";
+import { batchWindows } from "./pipeline.js";
 import { loadOrProposeBatch } from "./propose-batch.js";
 import { scoreBatch } from "./score-batch.js";
 import { searchSizes } from "./warm-start.js";
@@ -39,15 +40,15 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
   const sizes = searchSizes(config);
   const pipelined = config.pipelined === true;
   // first index of each batch, and the records each batch's proposal is fitted on (pipelined: all but
-  // the previous batch's last generation chunk)
-  const starts = sizes.map((_, it) => sizes.slice(0, it).reduce((a, b) => a + b, 0));
-  const dataEnd = (it: number) => (pipelined && it > 0 ? starts[it] - tailOf(sizes[it - 1]) : starts[it]);
+  // the previous batch's last generation chunk, whose soft prompts are pending)
+  const windows = batchWindows(sizes, pipelined);
+  const dataEnd = (it: number) => windows[it].dataEnd;
   let previousState: unknown;
   let early: Promise<PreparedBatch | null> | null = null;
   const total = ctx.splits.validation.length;
   for (let it = 0; it < sizes.length; it++) {
     if (config.stopAtPerfect && records.some((r) => isPerfect(r, total))) return;
-    const start = starts[it];
+    const start = windows[it].start;
     const size = sizes[it];
     const done = records.length - start;
     if (done >= size) {
@@ -64,6 +65,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
         size,
         done,
         records.slice(0, dataEnd(it)),
+        records.slice(dataEnd(it), start).map((r) => r.z!),
         previousState,
         beforeThis,
       ));
@@ -80,7 +82,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
     };
     onAppend();
     const scoring = scoreBatch(ctx, it, start, size, done, current.picks, records, onAppend);
-    if (pipelined && it + 1 < sizes.length) {
+    if (it + 1 < sizes.length && cutoff < windows[it + 1].start) {
       const state = previousState;
       const next = (async (): Promise<PreparedBatch | null> => {
         await Promise.race([atCutoff, scoring]);
@@ -92,6 +94,10 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
           ...records.slice(0, start + done).map((r) => r.instruction),
           ...picks.map((p) => p?.text ?? ""),
         ];
+        // the soft prompts still being scored: this batch's from the cutoff on
+        const pending = [...records.slice(0, start + done).map((r) => r.z!), ...picks.map((p) => p!.z)].slice(
+          cutoff,
+        );
         return prepareBatch(
           ctx,
           checkpoints,
@@ -99,6 +105,7 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
           sizes[it + 1],
           0,
           records.slice(0, cutoff),
+          pending,
           state,
           () => before,
         );
@@ -128,8 +135,9 @@ interface PreparedBatch {
 }
 
 /**
- * Load or propose batch `it` (fitted on `data`) and start generating its instructions from index
- * `from`. `before` lists the instructions of every record before the batch (distinct batches keep new ones).
+ * Load or propose batch `it` (fitted on `data`, avoiding the `pending` soft prompts) and start
+ * generating its instructions from index `from`. `before` lists the instructions of every record
+ * before the batch (distinct batches keep new ones).
  */
 async function prepareBatch(
   ctx: MethodContext,
@@ -138,10 +146,11 @@ async function prepareBatch(
   size: number,
   from: number,
   data: readonly EvaluationRecord[],
+  pending: readonly number[][],
   previousState: unknown,
   before: () => readonly string[],
 ): Promise<PreparedBatch> {
-  const batch = await loadOrProposeBatch(ctx, checkpoints, it, size, data, previousState);
+  const batch = await loadOrProposeBatch(ctx, checkpoints, it, size, data, pending, previousState);
   const save = (b: StoredBatch) => checkpoints.put(it, b);
   const picks =
     batch.candidates && !batch.instructions

@@ -11,7 +11,7 @@ import { getMethod } from "./methods/index.js";
 import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
-import { halvingSchedule } from "./select.js";
+import { halvingSchedule, selectionCount } from "./select.js";
 
 /** Scoring calls per phase of a run. */
 export interface PhaseCalls {
@@ -19,12 +19,14 @@ export interface PhaseCalls {
   validationCalls: number;
   /** Extra candidates (`initInstructions`) on the validation set. */
   initCalls: number;
-  /** The top k on the selection split. */
+  /** The top k on the selection split (and a migration's old candidates). */
   selectionCalls: number;
   /** Baselines on validation and test. */
   baselineCalls: number;
   /** The winner on the test split. */
   testCalls: number;
+  /** A migration: the old run's top candidates on the test split. */
+  oldCandidateCalls: number;
 }
 
 /** What a run will spend at most, estimated before spending anything (`--dry-run`). */
@@ -159,13 +161,13 @@ export function planRun(
   // adaptive: successive halving on the selection split, baselines on a validation pilot (and at most
   // the whole test split each, as full)
   const selectionSets: QuerySets = adaptive
-    ? halvingSchedule(config.selectionTopK, selection.length).map((r, i, all) => [
+    ? halvingSchedule(selectionCount(config), selection.length).map((r, i, all) => [
         selection.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
         r.alive,
         "validation",
         "selectionCalls",
       ])
-    : [[selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"]];
+    : [[selection, selection.length > 0 ? selectionCount(config) : 0, "validation", "selectionCalls"]];
   const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   // every scoring query of the run: [examples, times, template]
   const sets: QuerySets = [
@@ -175,6 +177,7 @@ export function planRun(
     [baselineValidation, nBaselines, "validation", "baselineCalls"],
     [test, nBaselines, "test", "baselineCalls"],
     [test, 1, "test", "testCalls"],
+    [test, config.oldCandidates?.length ?? 0, "test", "oldCandidateCalls"],
   ];
   const calls: PhaseCalls = {
     validationCalls: 0,
@@ -182,6 +185,7 @@ export function planRun(
     selectionCalls: 0,
     baselineCalls: 0,
     testCalls: 0,
+    oldCandidateCalls: 0,
   };
   let inputTokens = 0;
   let outputTokens = 0;

@@ -14,6 +14,8 @@ export const CHECKPOINT_KEYS = {
   selection: "selection",
   /** Baselines scored so far. */
   baselines: "baselines",
+  /** A migration: the old run's top candidates scored on the new model's test split so far. */
+  oldCandidates: "old-candidates",
   /** Rows of `instructzero transfer` (the winner on other targets). */
   transfer: "transfer",
   /** Batch `it` of the soft-prompt search (its points, then its instructions). */

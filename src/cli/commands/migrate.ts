@@ -137,7 +137,8 @@ async function dryRun(
         [
           `dry run: migrate ${old.id} to ${p.target} (nothing spent)`,
           `warm start        ${p.config.warmStart?.length ?? 0} old candidates, then ${p.config.initialPoints} initial points and BO batches to ${p.plan.evaluations} evaluations`,
-          `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.selectionCalls} selection, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test)`,
+          `old candidates    the old run's top ${p.config.oldCandidates?.length ?? 0} (its winner first) on validation, selection and test`,
+          `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.initCalls} extra candidates, ${p.plan.selectionCalls} selection with the old candidates, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test, ${p.plan.oldCandidateCalls} old candidates on test)`,
           `tokens            ~${p.plan.inputTokens} in, ~${p.plan.outputTokens} out`,
           `estimated cost    ${p.plan.costUsd === null ? `unknown (no price for ${p.target}; see INSTRUCTZERO_PRICES)` : fmtUsd(p.plan.costUsd)}`,
           ...p.notes.map((n) => `note              ${n}`),
@@ -153,11 +154,11 @@ export function formatTable(t: MigrationTable): string {
   const num = (x: number | null, d = 3) => (x === null ? "-" : x.toFixed(d));
   const lines = [
     `migration to ${t.target}: run ${t.runId} (${t.status})`,
-    "| model | prompt | test score (95% CI) | $ per 1,000 queries | median latency |",
-    "| --- | --- | --- | --- | --- |",
+    "| model | prompt | selection score | test score (95% CI) | $ per 1,000 queries | median latency |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...t.rows.map(
       (r) =>
-        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
+        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.selection)} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
     ),
     `verdict: ${t.verdict}`,
   ];

@@ -8,7 +8,13 @@ import type { Ledger } from "../../store/ledger.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.js";
 import { seedFor } from "../../util/rng.js";
 import { outcomeOf, type RunOutcome } from "../outcome.js";
-import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
+import type {
+  BaselineResult,
+  Comparison,
+  OldCandidateResult,
+  RunVerdict,
+  SelectionResult,
+} from "./results-types.js";
 
 /** The winner against each baseline with a test score, on the same test examples. */
 export function compareWithBaselines(
@@ -73,6 +79,8 @@ export interface RunResults {
   notes: string[];
   /** Why a limit stopped the run (it then ends "stopped", with its result). */
   stopReason: string | undefined;
+  /** A migration: the old run's top candidates on the new model. */
+  oldCandidates?: OldCandidateResult[];
 }
 
 /** Record the run's result (and "stopped" when a limit stopped it); returns its outcome. */
@@ -85,6 +93,7 @@ export function recordResult(ledger: Ledger, runId: string, seed: number, r: Run
     baselines: r.baselines,
     comparisons,
     ...(verdict ? { verdict } : {}),
+    ...(r.oldCandidates ? { oldCandidates: r.oldCandidates } : {}),
     ...(r.notes.length || chosen?.note
       ? { notes: [...r.notes, ...(chosen?.note ? [chosen.note] : [])] }
       : {}),

@@ -4,7 +4,12 @@
  */
 import { CHECKPOINT_KEYS, type Checkpoint, type Ledger } from "../../store/ledger.js";
 import type { PhaseTiming } from "../types.js";
-import type { BaselineResult, SelectionCandidate, SelectionResult } from "./results-types.js";
+import type {
+  BaselineResult,
+  OldCandidateResult,
+  SelectionCandidate,
+  SelectionResult,
+} from "./results-types.js";
 
 export type { Checkpoint };
 
@@ -26,5 +31,7 @@ export function runState(ledger: Ledger, runId: string) {
     selection: checkpoint<SelectionResult>(ledger, runId, CHECKPOINT_KEYS.selection),
     /** Baselines scored so far. */
     baselines: checkpoint<BaselineResult[]>(ledger, runId, CHECKPOINT_KEYS.baselines),
+    /** A migration: the old run's top candidates scored on the test split so far. */
+    oldCandidates: checkpoint<OldCandidateResult[]>(ledger, runId, CHECKPOINT_KEYS.oldCandidates),
   };
 }

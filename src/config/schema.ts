@@ -366,6 +366,12 @@ export const derivedSection = {
     .describe(
       "migration: the old run's top soft prompts and their instructions, scored first (the initial design) so that their scores on the new model seed the surrogate",
     ),
+  warmRacing: z
+    .boolean()
+    .optional()
+    .describe(
+      "migration: the warm start is raced (each candidate scored block by block and stopped once it is clearly worse than the incumbent, as `racing` does), whatever `racing` says for the search",
+    ),
   oldCandidates: z
     .array(
       z.strictObject({

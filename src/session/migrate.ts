@@ -27,7 +27,10 @@ import { UserError } from "../util/errors.js";
 
 /** What a migration may set besides the new model. */
 export interface MigrationSettings {
-  /** Evaluations of the new search, the warm-start candidates included [the old run's budget]. */
+  /**
+   * Evaluations of the new search after the warm start [the old run's search budget]: the warm start
+   * is its own budget line, on top (the run's `budget` is this plus the warm start's size).
+   */
   budget?: number;
   /** Size of the initial design after the warm start [the old run's]. */
   initialPoints?: number;
@@ -154,14 +157,17 @@ export function migrationConfig(
     maxCost: _mx,
     migratedFrom: _from,
     warmStart: _ws,
+    warmRacing: _wr,
     oldCandidates: _oc,
     ...rest
   } = old.config;
-  const budget = settings.budget ?? old.config.budget;
+  // the old run's search budget (a migrated run's budget holds its own warm start too)
+  const budget = settings.budget ?? old.config.budget - (old.config.warmStart?.length ?? 0);
   const config: RunConfig = {
     ...rest,
     target,
-    budget: Math.max(budget, top.length),
+    // the warm start on top of the search's budget: its own budget line
+    budget: budget + top.length,
     migratedFrom: old.id,
     baselines: old.config.baselines.includes(winner.instruction)
       ? old.config.baselines

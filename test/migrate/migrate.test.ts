@@ -185,7 +185,8 @@ describe("migrate", () => {
 
     const dry = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run"], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/warm start +4 old candidates/);
+    expect(dry.stdout).toMatch(/warm start +4 old candidates, 4 evaluations on top of the search's budget/);
+    expect(dry.stdout).toMatch(/12 evaluations after the warm start \(16 in all\)/);
     expect(dry.stdout).toMatch(new RegExp(`old candidates +the old run's top ${expectedOld.length} `));
     expect(dry.stdout).toMatch(/estimated cost +\$/);
     const dryJson = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run", "--json"], { env });
@@ -218,7 +219,7 @@ describe("migrate", () => {
     const mid = await runCli(["runs", "--ledger", ledgerFile, "--json"], { env });
     const midRun = JSON.parse(mid.stdout).find((r: { id: string }) => r.id === newId);
     expect(midRun.status).toBe("interrupted");
-    expect(midRun.evaluations).toBeLessThan(12);
+    expect(midRun.evaluations).toBeLessThan(16);
     // killed again while the old candidates are scored on the test split
     const killedAgain = await runCli(args, {
       env,
@@ -277,9 +278,11 @@ describe("migrate", () => {
       expect(run.config.oldCandidates!.map((c) => c.instruction)).toEqual(expectedOld);
       expect(run.config.warmStart![0]).toEqual({ z: oldWinner.z, instruction: oldWinner.instruction });
       const records = ledger.evaluations(newId);
-      // the search's 12, and the old candidates outside the warm start as extra candidates
+      // the warm start's 4 on top of the search's 12, and the old candidates outside the warm start
+      // as extra candidates
+      expect(run.config.budget).toBe(16);
       const extra = expectedOld.filter((i) => !run.config.warmStart!.some((w) => w.instruction === i));
-      expect(records).toHaveLength(12 + extra.length);
+      expect(records).toHaveLength(16 + extra.length);
       records.slice(0, 4).forEach((r, i) => {
         expect(r.z).toEqual(run.config.warmStart![i].z);
         expect(r.instruction).toBe(run.config.warmStart![i].instruction);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { migrateRun } from "../../api/migrate-run.js";
+import type { RunConfig } from "../../config/schema.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
 import type { ProgressEvent } from "../../optimizers/types.js";
@@ -44,7 +45,7 @@ export function registerMigrateCommand(program: Command): void {
     )
     .option(
       "--budget <n>",
-      "evaluations of each new search, warm-start candidates included [the old run's]",
+      "evaluations of each new search after the warm start, which comes on top [the old run's]",
       intOption("--budget", 1),
     )
     .option(
@@ -136,7 +137,8 @@ async function dryRun(
       process.stdout.write(
         [
           `dry run: migrate ${old.id} to ${p.target} (nothing spent)`,
-          `warm start        ${p.config.warmStart?.length ?? 0} old candidates, then ${p.config.initialPoints} initial points and BO batches to ${p.plan.evaluations} evaluations`,
+          `warm start        ${warmLine(p.config)}`,
+          `search            ${p.config.initialPoints} initial points and BO batches: ${p.plan.evaluations - (p.config.warmStart?.length ?? 0)} evaluations after the warm start (${p.plan.evaluations} in all)`,
           `old candidates    the old run's top ${p.config.oldCandidates?.length ?? 0} (its winner first) on validation, selection and test`,
           `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.initCalls} extra candidates, ${p.plan.selectionCalls} selection with the old candidates, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test, ${p.plan.oldCandidateCalls} old candidates on test)`,
           `tokens            ~${p.plan.inputTokens} in, ~${p.plan.outputTokens} out`,
@@ -147,6 +149,13 @@ async function dryRun(
   } finally {
     ledger.close();
   }
+}
+
+/** The warm start's budget line of the dry run. */
+function warmLine(config: RunConfig): string {
+  const n = config.warmStart?.length ?? 0;
+  if (n === 0) return "none (the old run has no soft prompts: its top instructions are extra candidates)";
+  return `${n} old candidates, ${n} evaluations on top of the search's budget${config.warmRacing ? " (raced: a clearly worse one stops early)" : ""}`;
 }
 
 /** The migration table of one new model, as text. */

@@ -6,6 +6,7 @@ import { evaluateCandidate, type RaceContext, samePrompt, withDemos } from "../s
 import type { MethodContext, PhaseTiming } from "../types.js";
 import { demoSetOf, promptKey } from "./demo-set.js";
 import type { Pick } from "./pick.js";
+import { racesWarmStart } from "./warm-start.js";
 
 /**
  * Score the candidates of batch `it` from index `from` on, several at once (so the black box's
@@ -34,6 +35,8 @@ export async function scoreBatch(
 ): Promise<boolean> {
   const { config } = ctx;
   const total = ctx.splits.validation.length;
+  // racing: the run's, or a migration's warm start (warm-start.ts)
+  const raced = config.racing || racesWarmStart(config, it);
   const busy = new BusyClock(ctx.timing);
   const firstOf = new Map<string, Promise<EvaluationRecord | null>>();
   const tasks: Promise<EvaluationRecord | null>[] = [];
@@ -74,7 +77,7 @@ export async function scoreBatch(
         const twin = await first;
         return twin ? evaluateCandidate(ctx, candidate, twin) : null;
       }
-      const race: RaceContext | undefined = config.racing
+      const race: RaceContext | undefined = raced
         ? { incumbent: () => incumbentBefore(j), cancelled: () => ended }
         : undefined;
       const own = busy.time(() => evaluateCandidate(ctx, candidate, null, race));
@@ -83,7 +86,7 @@ export async function scoreBatch(
     });
     tasks[j].catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
   };
-  const window = scoringWindow(ctx);
+  const window = scoringWindow(ctx, raced);
   let launched = from;
   for (let j = from; j < size; j++) {
     while (launched < size && launched < j + window && !ctx.signal?.aborted) launch(launched++);
@@ -109,9 +112,9 @@ export async function scoreBatch(
  * over, at least 2. With racing, a candidate's queries go out one block at a time, so the window
  * counts blocks.
  */
-export function scoringWindow(ctx: MethodContext): number {
+export function scoringWindow(ctx: MethodContext, raced = ctx.config.racing): number {
   const concurrency = Number(ctx.config.concurrency ?? DEFAULTS.concurrency);
-  const perCandidate = ctx.config.racing
+  const perCandidate = raced
     ? Math.min(ctx.config.racingBlock, ctx.splits.validation.length)
     : ctx.splits.validation.length;
   return Math.max(2, Math.ceil((2 * concurrency) / Math.max(1, perCandidate)));

@@ -25,6 +25,11 @@ export function searchSizes(config: RunConfig): number[] {
   return [first, ...batchSizes(config.budget - first, config.initialPoints, config.batchSize)];
 }
 
+/** True when batch `it` is a warm start that is raced (`warmRacing`; see the module comment). */
+export function racesWarmStart(config: RunConfig, it: number): boolean {
+  return it === 0 && (config.warmStart?.length ?? 0) > 0 && config.warmRacing === true;
+}
+
 /** The batch holding the initial design: 1 after a warm start, else 0. */
 export function initialBatch(config: RunConfig): number {
   return (config.warmStart?.length ?? 0) > 0 ? 1 : 0;

@@ -22,9 +22,9 @@
  *   - cold again: a second cold search on the new model with another seed (seed + 1000: another
  *     initial design, validation split and BO path), the noise floor: how often, and after how many
  *     calls, a search as good as the cold one reaches the cold one's final accuracy;
- *   - warm: the migration of the old run (`migrate --to`, defaults: the warm start of the old top 10
- *     soft prompts as its own budget line, raced, then the same initial design and BO batches as the
- *     cold search, 150 evaluations after the warm start).
+ *   - warm: the migration of the old run (`migrate --to` with its defaults: the warm start of the old
+ *     top 20 soft prompts, raced, as its own budget line, then the same initial design and BO batches
+ *     as the cold search, 150 evaluations after the warm start).
  * The anytime choice after C calls is the best fully scored record so far (what a run stopped by
  * --max-calls C would choose), and its TRUE accuracy on the new model is read off.
  *
@@ -36,7 +36,8 @@
  * candidates (what re-scoring old candidates can give at most, whatever the search does after it).
  *
  * Usage: npm run bench:migrate -- [--seeds 20] [--first-seed 0] [--rhos 0.9,0.5,0] [--budget 150]
- *        [--warm 10] [--validation-size 20] [--instruction-tokens 6] [--json FILE]
+ *        [--warm 20] [--full-warm] [--validation-size 20] [--instruction-tokens 6] [--json FILE]
+ * (--full-warm: the warm start scored in full, `migrate --no-warm-racing`)
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,7 +50,7 @@ import { openGenerator } from "../src/generator/backends/index.js";
 import { buildTestModel } from "../src/generator/test-model/build.js";
 import { createBoPointProposer } from "../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
-import { migrationConfig } from "../src/session/migrate.js";
+import { DEFAULT_WARM, migrationConfig } from "../src/session/migrate.js";
 import { type Ledger, openLedger } from "../src/store/ledger.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
@@ -150,6 +151,7 @@ interface Params {
   rhos: number[];
   budget: number;
   warm: number;
+  fullWarm: boolean;
   validation: number;
   instructionTokens: number;
   json?: string;
@@ -260,7 +262,8 @@ function parseArgs(argv: string[]): Params {
     firstSeed: num("first-seed", 0),
     rhos,
     budget: num("budget", 150),
-    warm: num("warm", 10),
+    warm: num("warm", DEFAULT_WARM),
+    fullWarm: argv.includes("--full-warm"),
     validation: num("validation-size", 20),
     instructionTokens: num("instruction-tokens", 6),
     json: get("json"),
@@ -317,6 +320,7 @@ async function main(): Promise<void> {
       const warmConfig = migrationConfig(ledger, ledger.getRun(old.runId), target, {
         budget: p.budget,
         warm: p.warm,
+        warmRacing: !p.fullWarm,
       });
       const warm = await run(ledger, warmConfig, newBox(), model);
       const w = curveOf(ledger, warm.runId, worlds, p.validation);
@@ -343,7 +347,7 @@ function report(p: Params, rows: Map<number, Row[]>): void {
   const f3 = (x: number) => x.toFixed(3);
   const calls = (x: number | null) => (x === null ? "never" : String(x));
   console.log(
-    `\n${p.seeds} seeds (${p.firstSeed}..${p.firstSeed + p.seeds - 1}), ${p.budget} evaluations per search (the migration: after its warm start of ${p.warm} old candidates), ${p.validation} validation examples; accuracies are TRUE accuracies on the new model; "cold again" is a second cold search (seed + 1000), the noise floor\n`,
+    `\n${p.seeds} seeds (${p.firstSeed}..${p.firstSeed + p.seeds - 1}), ${p.budget} evaluations per search (the migration: after its warm start of ${p.warm} old candidates${p.fullWarm ? ", scored in full" : ", raced"}), ${p.validation} validation examples; accuracies are TRUE accuracies on the new model; "cold again" is a second cold search (seed + 1000), the noise floor\n`,
   );
   console.log("Median curves over seeds (the primary figure; the mean curves in brackets):\n");
   console.log(

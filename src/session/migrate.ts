@@ -2,10 +2,10 @@
  * Migration of a finished run to a new model (`instructzero migrate RUN --to provider:model`,
  * library `migrateRun`). For each new model it is a run like any other, opened and run by RunSession:
  * its configuration is the old run's with the new target, `migratedFrom` (the old run's id), the
- * warm start (`warmStart`: the old run's top soft prompts and their instructions, scored first on the
- * new model so that their scores seed the surrogate of the search that follows; see
- * src/optimizers/soft-prompt/warm-start.ts; the ordinary initial design and the BO batches follow, to
- * the budget), `oldCandidates` (the old run's top candidates: its winner, then the rest of its
+ * warm start (`warmStart`: the old run's top soft prompts and their instructions, 20 by default, scored
+ * first on the new model, raced (`warmRacing`), so that their scores seed the surrogate of the search
+ * that follows; see src/optimizers/soft-prompt/warm-start.ts; its own budget line: the ordinary initial
+ * design and the BO batches follow, to the search's budget), `oldCandidates` (the old run's top candidates: its winner, then the rest of its
  * selection's top k; each is scored on the new model's validation set, in the warm start or as an
  * extra candidate, joins the selection's candidates on the selection split and is scored on the test
  * split: src/optimizers/phases/old-candidates.ts), and the old winner added as a baseline, so the new
@@ -34,8 +34,13 @@ export interface MigrationSettings {
   budget?: number;
   /** Size of the initial design after the warm start [the old run's]. */
   initialPoints?: number;
-  /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [10]. */
+  /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [20]. */
   warm?: number;
+  /**
+   * Race the warm start: each warm candidate is scored block by block and stopped once it is clearly
+   * worse than the incumbent (the run's racing rules, racing.ts) [true].
+   */
+  warmRacing?: boolean;
   /** Limits of the new run. */
   maxCalls?: number;
   maxCost?: number;
@@ -43,8 +48,11 @@ export interface MigrationSettings {
   baseUrl?: string;
 }
 
-/** Default number of warm-start candidates. */
-export const DEFAULT_WARM = 10;
+/**
+ * Default number of warm-start candidates: 20, raced, cost about what 10 fully scored ones do (their
+ * validation calls) and give the new search a better start when the models differ (bench:migrate).
+ */
+export const DEFAULT_WARM = 20;
 
 /** One row of the migration table. */
 export interface MigrationRow {
@@ -178,8 +186,9 @@ export function migrationConfig(
     ...(settings.maxCost !== undefined ? { maxCost: settings.maxCost } : {}),
   };
   if (top.length > 0) {
-    // the warm start is the first batch; the initial design and the BO batches follow
+    // the warm start is the first batch (raced); the initial design and the BO batches follow
     config.warmStart = top.map((r) => ({ z: [...(r.z as number[])], instruction: r.instruction }));
+    if (settings.warmRacing !== false) config.warmRacing = true;
   }
   // the old top candidates outside the warm start (no soft prompt: ape; or --warm below their number)
   // compete as extra candidates, so that each has a record in the new run

@@ -99,6 +99,9 @@ describe("migrationConfig", () => {
     // the old candidates first, then the best others (distinct: c once, its first record)
     expect(config.warmStart!.map((w) => w.instruction)).toEqual(["d", "b", "a", "c"]);
     expect(config.warmStart![3].z).toEqual(z(2));
+    // raced by default
+    expect(config.warmRacing).toBe(true);
+    expect(migrationConfig(ledger, old, "openai:x", { warmRacing: false }).warmRacing).toBeUndefined();
     // the warm start on top of the search's budget (the old run's 8)
     expect(config.budget).toBe(12);
     expect(migrationConfig(ledger, old, "openai:x", { warm: 4, budget: 20 }).budget).toBe(24);
@@ -133,6 +136,7 @@ describe("migrationConfig", () => {
     const ape = oldRun(base({ method: "ape", selection: "validation" }), noZ, { bestIndex: 1 });
     const a = migrationConfig(ape.ledger, ape.old, "openai:gpt-4.1-mini");
     expect(a.warmStart).toBeUndefined();
+    expect(a.warmRacing).toBeUndefined();
     expect(a.oldCandidates!.map((c) => c.instruction)).toEqual(["b", "a", "c"]);
     expect(a.initInstructions).toEqual(["b", "a", "c"]);
     expect(a.budget).toBe(8);

@@ -340,4 +340,57 @@ describe("migrate", () => {
       ledger.close();
     }
   });
+
+  it("races the warm start by default (a clearly worse old candidate stops early); --no-warm-racing scores each in full", async () => {
+    const ledgerFile = join(fx.dir, "race.ledger.sqlite");
+    // the validation rule: a warm candidate races the best fully scored one before it
+    const old = await runCli(
+      oldRunArgs(server, "race", ["--selection", "validation", "--validation-size", "15", "--no-cache"]),
+      { env },
+    );
+    expect(old.code, old.stderr).toBe(0);
+    const oldId = JSON.parse(old.stdout).runId as string;
+    const migrate = ["migrate", oldId, "--to", `openai:${NEW}`, "--budget", "4", "--warm", "8"];
+    const dry = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run"], { env });
+    expect(dry.stdout).toMatch(
+      /warm start +8 old candidates, 8 evaluations on top of the search's budget \(raced/,
+    );
+    const raced = await runCli([...migrate, "--ledger", ledgerFile, "--json"], { env });
+    expect(raced.code, raced.stderr).toBe(0);
+    const full = await runCli([...migrate, "--no-warm-racing", "--ledger", ledgerFile, "--json"], { env });
+    expect(full.code, full.stderr).toBe(0);
+    const dryFull = await runCli([...migrate, "--no-warm-racing", "--ledger", ledgerFile, "--dry-run"], {
+      env,
+    });
+    expect(dryFull.stdout).not.toMatch(/raced/);
+    const ledger = openLedger(ledgerFile, { create: false });
+    try {
+      const [r, f] = [JSON.parse(raced.stdout)[0].runId, JSON.parse(full.stdout)[0].runId];
+      expect(r).not.toBe(f);
+      expect(ledger.getRun(r).config.warmRacing).toBe(true);
+      expect(ledger.getRun(f).config.warmRacing).toBeUndefined();
+      const warmOf = (id: string) => ledger.evaluations(id).slice(0, 8);
+      // raced: the first is scored in full, some later ones stop after a block of 5; each paid call is a score
+      const n = ledger.getExamples(r, "validation")!.length;
+      expect(n).toBeGreaterThanOrEqual(10);
+      const rw = warmOf(r);
+      expect(rw[0].scores).toHaveLength(n);
+      expect(rw.some((e) => e.scores.length < n)).toBe(true);
+      for (const e of rw) {
+        expect(e.scores.length % 5 === 0 || e.scores.length === n).toBe(true);
+        if (e.scores.length < n) expect(e.scored).toBe(e.scores.length);
+        if (!e.reused) expect(e.calls).toBe(e.scores.length);
+      }
+      // the same old candidates in full, at least as many calls; the search after them is not raced
+      const fw = warmOf(f);
+      expect(fw.map((e) => e.instruction)).toEqual(rw.map((e) => e.instruction));
+      for (const e of fw) expect(e.scores).toHaveLength(n);
+      for (const e of ledger.evaluations(r).slice(8))
+        if (!e.empty && !e.reused) expect(e.scores).toHaveLength(n);
+      const calls = (es: { calls: number }[]) => es.reduce((a, e) => a + e.calls, 0);
+      expect(calls(rw)).toBeLessThan(calls(fw));
+    } finally {
+      ledger.close();
+    }
+  });
 });

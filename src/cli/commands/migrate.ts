@@ -16,6 +16,7 @@ interface MigrateFlags {
   to: string[];
   budget?: number;
   warm?: number;
+  warmRacing?: boolean;
   initialPoints?: number;
   baseUrl?: string;
   maxCalls?: number;
@@ -54,6 +55,10 @@ export function registerMigrateCommand(program: Command): void {
       intOption("--warm", 1),
     )
     .option(
+      "--no-warm-racing",
+      "score every warm-start candidate on the whole validation set (default: raced, a clearly worse one stops early)",
+    )
+    .option(
       "--initial-points <n>",
       "initial design after the warm start [the old run's]",
       intOption("--initial-points", 1),
@@ -68,6 +73,7 @@ export function registerMigrateCommand(program: Command): void {
     const settings = {
       budget: opts.budget,
       warm: opts.warm,
+      warmRacing: opts.warmRacing,
       initialPoints: opts.initialPoints,
       baseUrl: opts.baseUrl,
       maxCalls: opts.maxCalls,

@@ -4,12 +4,15 @@
  * - Warm start (`warmStart`, set by `instructzero migrate`): the first batch is the old run's top
  *   soft prompts with their instructions as stored (nothing is generated for them); they are scored
  *   on the new model like any candidate, so their new scores seed the surrogate of every later batch.
- *   The ordinary initial design follows as the second batch, then the BO batches, to the budget (the
- *   warm start included): when the two models disagree, the search is the cold one plus the warm
- *   start's evaluations.
+ *   With `warmRacing` (the migration's default) the batch is raced whatever `racing` says: each
+ *   candidate is scored block by block and stopped once it is clearly worse than the incumbent
+ *   (racing.ts; a stopped one's record holds a prefix of the validation scores, which BO takes as a
+ *   noisier observation), so old candidates that do badly on the new model cost a fraction of the
+ *   validation set. The ordinary initial design follows as the second batch, then the BO batches, to
+ *   the budget (the migration sets it to the search's budget plus the warm start: its own budget
+ *   line), so when the two models disagree, the search is the cold one plus the warm start's evaluations.
  * - Objective (`objective: "score - L * usd_per_1k"`): the value BO observes for each record; the
- *   record's score stays the metric's.
- */
+ *   record's score stays the metric's. */
 
 import { objectiveValue, parseObjective } from "../../config/objective.js";
 import type { RunConfig } from "../../config/schema.js";

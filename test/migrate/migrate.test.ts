@@ -10,6 +10,7 @@
  *   difference only requests in flight at the kills; at most the dry run's calls); the table has the
  *   old prompt, the old candidates and the migrated prompt, and a verdict.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -268,6 +269,17 @@ describe("migrate", () => {
     // the new model's price is not the old one's
     expect(table.rows[1].usdPer1k).not.toBeCloseTo(table.rows[0].usdPer1k, 9);
     expect(table.verdict).toMatch(/^(ship|don't ship|inconclusive)/);
+
+    // the report of the new run: the old candidates in its JSON and its HTML page
+    const exported = await runCli(["report", newId, "--ledger", ledgerFile, "--json"], { env });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(
+      JSON.parse(exported.stdout).oldCandidates.map((c: { instruction: string }) => c.instruction),
+    ).toEqual(expectedOld);
+    const page = join(fx.dir, "migration.html");
+    const html = await runCli(["report", newId, "--ledger", ledgerFile, "--out", page], { env });
+    expect(html.code, html.stderr).toBe(0);
+    expect(readFileSync(page, "utf8")).toContain('<section id="migration">');
 
     const ledger = openLedger(ledgerFile, { create: false });
     try {

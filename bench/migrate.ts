@@ -1,8 +1,8 @@
 /**
  * Migration to a new model (prints tables; not a test): how many black-box calls a warm-started
- * migration (`instructzero migrate`: the old run's top soft prompts scored first on the new model,
- * then BO on top of them) needs to reach the final accuracy of a cold-started search on the new
- * model, when the two models' instruction accuracies are correlated to different degrees.
+ * migration (`instructzero migrate`, exactly as the command configures it: session/migrate.ts's
+ * migrationConfig) needs to reach the final accuracy of a cold-started search on the new model, when
+ * the two models' instruction accuracies are correlated to different degrees.
  *
  * The simulation is bench/efficiency.ts's, with two black boxes. Every instruction has a latent
  * accuracy on each model, built from its text so that similar instructions score alike:
@@ -17,21 +17,27 @@
  *
  * Per seed: the old run is a cold search on the old model (the paper's protocol: 150 evaluations,
  * 25 + 5 x 25, 20 validation examples, micro random generator, 6-token instructions, validation
- * argmax). Per seed and rho: a cold search on the new model (same protocol, same seed) and the
- * migration of the old run to the new model (session/migrate.ts's configuration: the old top 10 soft
- * prompts with their instructions as the first batch, then the same initial design of 25 and BO
- * batches of 25, to 150 evaluations in all: 10 + 25 + 4 x 25 + 15). The
- * anytime choice after C calls is the best fully scored record so far (what a run stopped by
+ * argmax). Per seed and rho:
+ *   - cold: a cold search on the new model (same protocol, same seed);
+ *   - cold again: a second cold search on the new model with another seed (seed + 1000: another
+ *     initial design, validation split and BO path), the noise floor: how often, and after how many
+ *     calls, a search as good as the cold one reaches the cold one's final accuracy;
+ *   - warm: the migration of the old run (`migrate --to` with its defaults: the warm start of the old
+ *     top 20 soft prompts, raced, as its own budget line, then the same initial design and BO batches
+ *     as the cold search, 150 evaluations after the warm start).
+ * The anytime choice after C calls is the best fully scored record so far (what a run stopped by
  * --max-calls C would choose), and its TRUE accuracy on the new model is read off.
  *
- * Reported per rho, as in bench:efficiency: the median over seeds of the cold search's final accuracy,
- * and the calls after which each search's median anytime accuracy (over seeds, in steps of 10 calls)
- * first reaches it; the warm start's own scoring calls; per seed, the calls the cold search needed to
- * reach its own final accuracy (its choice's first appearance) and the calls the migration needed to
- * reach that accuracy ("never": it did not within its budget).
+ * Reported per rho: the median over seeds of the cold search's final accuracy, and the calls after
+ * which each arm's median anytime accuracy (over seeds, in steps of 10 calls) first reaches it; the
+ * same with means; the warm start's own calls; per seed, whether and after how many calls each arm
+ * reached the cold search's final accuracy of that seed, and the warm final against the cold final
+ * (better / equal / worse); and the best TRUE accuracy on the new model among the warm-start
+ * candidates (what re-scoring old candidates can give at most, whatever the search does after it).
  *
- * Usage: npm run bench:migrate -- [--seeds 10] [--first-seed 0] [--rhos 0.9,0.5,0] [--budget 150]
- *        [--warm 10] [--validation-size 20] [--instruction-tokens 6]
+ * Usage: npm run bench:migrate -- [--seeds 20] [--first-seed 0] [--rhos 0.9,0.5,0] [--budget 150]
+ *        [--warm 20] [--full-warm] [--validation-size 20] [--instruction-tokens 6] [--json FILE]
+ * (--full-warm: the warm start scored in full, `migrate --no-warm-racing`)
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +50,7 @@ import { openGenerator } from "../src/generator/backends/index.js";
 import { buildTestModel } from "../src/generator/test-model/build.js";
 import { createBoPointProposer } from "../src/optimizers/bo-proposer.js";
 import { executeRun, makeRunConfig } from "../src/optimizers/run.js";
-import { migrationConfig } from "../src/session/migrate.js";
+import { DEFAULT_WARM, migrationConfig } from "../src/session/migrate.js";
 import { type Ledger, openLedger } from "../src/store/ledger.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
@@ -145,8 +151,10 @@ interface Params {
   rhos: number[];
   budget: number;
   warm: number;
+  fullWarm: boolean;
   validation: number;
   instructionTokens: number;
+  json?: string;
 }
 
 type Curve = { calls: number; full: boolean; score: number; acc: number }[];
@@ -190,7 +198,7 @@ function curveOf(ledger: Ledger, runId: string, worlds: Worlds, validation: numb
   }));
 }
 
-/** True accuracy of the choice after `budget` calls (best fully scored record so far). */
+/** True accuracy of the choice after `budget` calls (best fully scored record so far; 0: none yet). */
 function accuracyAt(c: Curve, budget: number): number {
   let spent = 0;
   let best: Curve[number] | null = null;
@@ -199,7 +207,7 @@ function accuracyAt(c: Curve, budget: number): number {
     if (spent > budget) break;
     if (rec.full && (!best || rec.score > best.score)) best = rec;
   }
-  return best ? best.acc : Number.NaN;
+  return best ? best.acc : 0;
 }
 
 /** Calls after which the anytime choice first has accuracy >= target (null: never). */
@@ -215,12 +223,24 @@ function callsToReach(c: Curve, target: number): number | null {
 }
 
 const total = (c: Curve) => c.reduce((a, r) => a + r.calls, 0);
-const nanToZero = (x: number) => (Number.isNaN(x) ? 0 : x);
+const final = (c: Curve) => accuracyAt(c, Number.POSITIVE_INFINITY);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** First multiple of 10 calls at which stat(anytime accuracies over seeds) >= target (null: never). */
+function curveReach(cs: Curve[], target: number, stat: (xs: number[]) => number): number | null {
+  const most = Math.max(...cs.map(total));
+  for (let c = 10; c <= most + 10; c += 10)
+    if (stat(cs.map((x) => accuracyAt(x, c))) >= target - 1e-12) return c;
+  return null;
 }
 
 function parseArgs(argv: string[]): Params {
@@ -238,14 +258,27 @@ function parseArgs(argv: string[]): Params {
   const rhos = (get("rhos") ?? "0.9,0.5,0").split(",").map(Number);
   for (const r of rhos) if (!(r >= 0 && r <= 1)) throw new Error(`--rhos: ${r} is not in [0, 1]`);
   return {
-    seeds: num("seeds", 10),
+    seeds: num("seeds", 20),
     firstSeed: num("first-seed", 0),
     rhos,
     budget: num("budget", 150),
-    warm: num("warm", 10),
+    warm: num("warm", DEFAULT_WARM),
+    fullWarm: argv.includes("--full-warm"),
     validation: num("validation-size", 20),
     instructionTokens: num("instruction-tokens", 6),
+    json: get("json"),
   };
+}
+
+interface Row {
+  seed: number;
+  cold: Curve;
+  again: Curve;
+  warm: Curve;
+  warmCalls: number;
+  warmSize: number;
+  /** Best TRUE new-model accuracy among the warm-start candidates. */
+  warmBest: number;
 }
 
 async function main(): Promise<void> {
@@ -254,12 +287,11 @@ async function main(): Promise<void> {
   const model = join(dir, "micro");
   buildTestModel(model, { preset: "micro", seed: 0 });
   const { file, answers } = writeTaskFile(dir);
-  const rows = new Map<number, { cold: Curve; warm: Curve; warmCalls: number }[]>(p.rhos.map((r) => [r, []]));
-  for (let seed = p.firstSeed; seed < p.firstSeed + p.seeds; seed++) {
-    const ledger = openLedger(":memory:");
-    const base = makeRunConfig({
+  const rows = new Map<number, Row[]>(p.rhos.map((r) => [r, []]));
+  const config = (seed: number, target: string) =>
+    makeRunConfig({
       task: file,
-      target: "sim:old",
+      target,
       generator: model,
       budget: p.budget,
       validationSize: p.validation,
@@ -269,73 +301,107 @@ async function main(): Promise<void> {
       concurrency: 8,
       cache: false,
     });
+  for (let seed = p.firstSeed; seed < p.firstSeed + p.seeds; seed++) {
+    const ledger = openLedger(":memory:");
     // the old run does not depend on rho (the old model's draws are the same at every level)
     const oldWorlds = new Worlds(seed, 1);
-    const old = await run(ledger, base, simulatedBlackBox(oldWorlds, "old", answers), model);
+    const old = await run(
+      ledger,
+      config(seed, "sim:old"),
+      simulatedBlackBox(oldWorlds, "old", answers),
+      model,
+    );
     for (const rho of p.rhos) {
       const worlds = new Worlds(seed, rho);
       const newBox = () => simulatedBlackBox(worlds, "new", answers);
-      const coldConfig = { ...base, target: `sim:new-${rho}` };
-      const cold = await run(ledger, coldConfig, newBox(), model);
-      const warmConfig = migrationConfig(ledger, ledger.getRun(old.runId), `sim:new-${rho}`, {
+      const target = `sim:new-${rho}`;
+      const cold = await run(ledger, config(seed, target), newBox(), model);
+      const again = await run(ledger, config(seed + 1000, target), newBox(), model);
+      const warmConfig = migrationConfig(ledger, ledger.getRun(old.runId), target, {
         budget: p.budget,
         warm: p.warm,
+        warmRacing: !p.fullWarm,
       });
       const warm = await run(ledger, warmConfig, newBox(), model);
       const w = curveOf(ledger, warm.runId, worlds, p.validation);
+      const size = warmConfig.warmStart?.length ?? 0;
       rows.get(rho)!.push({
+        seed,
         cold: curveOf(ledger, cold.runId, worlds, p.validation),
+        again: curveOf(ledger, again.runId, worlds, p.validation),
         warm: w,
-        warmCalls: w.slice(0, warmConfig.warmStart?.length ?? 0).reduce((a, r) => a + r.calls, 0),
+        warmCalls: total(w.slice(0, size)),
+        warmSize: size,
+        warmBest: Math.max(...(warmConfig.warmStart ?? []).map((c) => worlds.accuracy("new", c.instruction))),
       });
       process.stderr.write(`\rseed ${seed} rho ${rho}   `);
     }
     ledger.close();
   }
   process.stderr.write("\n");
+  if (p.json) writeFileSync(p.json, JSON.stringify(Object.fromEntries(rows), null, 1));
+  report(p, rows);
+}
+
+function report(p: Params, rows: Map<number, Row[]>): void {
+  const f3 = (x: number) => x.toFixed(3);
+  const calls = (x: number | null) => (x === null ? "never" : String(x));
   console.log(
-    `\n${p.seeds} seeds (${p.firstSeed}..${p.firstSeed + p.seeds - 1}), ${p.budget} evaluations per search, ${p.validation} validation examples, warm start ${p.warm} old candidates; accuracies are TRUE accuracies on the new model\n`,
+    `\n${p.seeds} seeds (${p.firstSeed}..${p.firstSeed + p.seeds - 1}), ${p.budget} evaluations per search (the migration: after its warm start of ${p.warm} old candidates${p.fullWarm ? ", scored in full" : ", raced"}), ${p.validation} validation examples; accuracies are TRUE accuracies on the new model; "cold again" is a second cold search (seed + 1000), the noise floor\n`,
   );
-  console.log("\nMedian curves over seeds (the primary figure):\n");
+  console.log("Median curves over seeds (the primary figure; the mean curves in brackets):\n");
   console.log(
-    "| rho | cold: final median accuracy | cold: calls to it | warm: calls to it | warm / cold | warm start's own calls | cold + warm start's calls | warm: final median accuracy |",
+    "| rho | cold: final median (mean) | calls to it: cold | calls to it: warm | warm / cold | warm start's own calls | calls to it: cold again | warm: final median (mean) |",
   );
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const rho of p.rhos) {
     const rs = rows.get(rho)!;
-    const target = median(rs.map((r) => accuracyAt(r.cold, Number.POSITIVE_INFINITY)));
-    const reach = (cs: Curve[]) => {
-      const most = Math.max(...cs.map(total));
-      for (let c = 10; c <= most + 10; c += 10)
-        if (median(cs.map((x) => nanToZero(accuracyAt(x, c)))) >= target - 1e-12) return c;
-      return null;
-    };
-    const cold = reach(rs.map((r) => r.cold));
-    const warm = reach(rs.map((r) => r.warm));
+    const coldFinals = rs.map((r) => final(r.cold));
+    const tMed = median(coldFinals);
+    const tMean = mean(coldFinals);
+    const reach = (pick: (r: Row) => Curve) => ({
+      med: curveReach(rs.map(pick), tMed, median),
+      mean: curveReach(rs.map(pick), tMean, mean),
+    });
+    const cold = reach((r) => r.cold);
+    const warm = reach((r) => r.warm);
+    const again = reach((r) => r.again);
     const own = median(rs.map((r) => r.warmCalls));
+    const ratio = cold.med && warm.med ? (warm.med / cold.med).toFixed(2) : "-";
     console.log(
-      `| ${rho} | ${target.toFixed(3)} | ${cold ?? "never"} | ${warm ?? "never"} | ${cold && warm ? (warm / cold).toFixed(2) : "-"} | ${own.toFixed(0)} | ${cold === null ? "-" : (cold + own).toFixed(0)} | ${median(rs.map((r) => accuracyAt(r.warm, Number.POSITIVE_INFINITY))).toFixed(3)} |`,
+      `| ${rho} | ${f3(tMed)} (${f3(tMean)}) | ${calls(cold.med)} (${calls(cold.mean)}) | ${calls(warm.med)} (${calls(warm.mean)}) | ${ratio} | ${own.toFixed(0)} | ${calls(again.med)} (${calls(again.mean)}) | ${f3(median(rs.map((r) => final(r.warm))))} (${f3(mean(rs.map((r) => final(r.warm))))}) |`,
     );
   }
-  console.log("\nPer seed:\n");
-  console.log(
-    "| rho | cold: final accuracy | cold: calls to its final | warm: calls to cold's final | warm reached (seeds) | warm / cold calls | warm start's own calls | warm: final accuracy | warm: accuracy at cold's calls |",
-  );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const points = [250, 500, 1000, 1500, 2000];
+  console.log("\nMean TRUE accuracy of the anytime choice after C calls (cold / cold again / warm):\n");
+  console.log(`| rho | ${points.map((c) => `${c} calls`).join(" | ")} | final |`);
+  console.log(`| --- | ${points.map(() => "---:").join(" | ")} | ---: |`);
   for (const rho of p.rhos) {
     const rs = rows.get(rho)!;
-    const coldFinal = rs.map((r) => accuracyAt(r.cold, Number.POSITIVE_INFINITY));
+    const at = (c: number) =>
+      [rs.map((r) => r.cold), rs.map((r) => r.again), rs.map((r) => r.warm)]
+        .map((cs) => f3(mean(cs.map((x) => accuracyAt(x, c)))))
+        .join(" / ");
+    console.log(`| ${rho} | ${points.map(at).join(" | ")} | ${at(Number.POSITIVE_INFINITY)} |`);
+  }
+  console.log("\nPer seed (each seed's own cold final accuracy as the target):\n");
+  console.log(
+    "| rho | cold: calls to its final (median) | warm reached it (seeds) | warm: calls (median of those that did) | cold again reached it (seeds) | warm final vs cold final: better / equal / worse | best old candidate on the new model (median) |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const rho of p.rhos) {
+    const rs = rows.get(rho)!;
+    const coldFinal = rs.map((r) => final(r.cold));
     const coldCalls = rs.map((r, i) => callsToReach(r.cold, coldFinal[i]) ?? total(r.cold));
     const warmReach = rs.map((r, i) => callsToReach(r.warm, coldFinal[i]));
-    const warmCalls = warmReach.map((c, i) => c ?? total(rs[i].warm));
-    const ratio = warmCalls.map((c, i) => c / coldCalls[i]);
-    const warmFinal = rs.map((r) => accuracyAt(r.warm, Number.POSITIVE_INFINITY));
-    const warmAtCold = rs.map((r, i) => accuracyAt(r.warm, coldCalls[i]));
+    const againReach = rs.map((r, i) => callsToReach(r.again, coldFinal[i]));
+    const reached = warmReach.filter((c): c is number => c !== null);
+    const cmp = rs.map((r, i) => Math.sign(Math.round((final(r.warm) - coldFinal[i]) * 1e9)));
     console.log(
-      `| ${rho} | ${median(coldFinal).toFixed(3)} | ${median(coldCalls).toFixed(0)} | ${median(warmCalls).toFixed(0)} | ${warmReach.filter((c) => c !== null).length}/${rs.length} | ${median(ratio).toFixed(2)} | ${median(rs.map((r) => r.warmCalls)).toFixed(0)} | ${median(warmFinal).toFixed(3)} | ${median(warmAtCold.map((x) => (Number.isNaN(x) ? 0 : x))).toFixed(3)} |`,
+      `| ${rho} | ${median(coldCalls).toFixed(0)} | ${reached.length}/${rs.length} | ${reached.length ? median(reached).toFixed(0) : "-"} | ${againReach.filter((c) => c !== null).length}/${rs.length} | ${cmp.filter((x) => x > 0).length} / ${cmp.filter((x) => x === 0).length} / ${cmp.filter((x) => x < 0).length} | ${f3(median(rs.map((r) => r.warmBest)))} |`,
     );
     console.log(
-      `  per seed (cold calls -> warm calls): ${coldCalls.map((c, i) => `${c}->${warmReach[i] ?? `never(${warmCalls[i]})`}`).join(", ")}`,
+      `  per seed (cold calls -> warm calls; warm start's own calls): ${rs.map((r, i) => `${r.seed}: ${coldCalls[i]}->${warmReach[i] ?? "never"} (${r.warmCalls})`).join(", ")}`,
     );
   }
 }

@@ -369,6 +369,24 @@ export const derivedSection = {
     .describe(
       "migration: the old run's top soft prompts and their instructions, scored first (the initial design) so that their scores on the new model seed the surrogate",
     ),
+  warmRacing: z
+    .boolean()
+    .optional()
+    .describe(
+      "migration: the warm start is raced (each candidate scored block by block and stopped once it is clearly worse than the incumbent, as `racing` does), whatever `racing` says for the search",
+    ),
+  oldCandidates: z
+    .array(
+      z.strictObject({
+        instruction: z.string(),
+        index: z.number().int().nonnegative(),
+        score: z.number(),
+      }),
+    )
+    .optional()
+    .describe(
+      "migration: the old run's top candidates (its winner, then the rest of its selection's top k), with their evaluation index and selection (else validation) score in the old run; the new run scores each on its validation, selection and test splits",
+    ),
 };
 
 /** A run's stored configuration: the options with defaults filled in, plus derived fields. */

@@ -11,6 +11,7 @@ import { getMethod } from "./methods/index.js";
 import { BASELINE_PILOT, lookAlpha, sequentialTestPlan, VERDICT_ALPHA } from "./phases/test-plan.js";
 import { judgeModelOf } from "./run-config.js";
 import type { RunLayout } from "./run-layout.js";
+import { selectionCount } from "./select.js";
 import { selectionRacePlan, selectionRaceWorstCase } from "./select-race.js";
 
 /** Scoring calls per phase of a run. */
@@ -19,12 +20,14 @@ export interface PhaseCalls {
   validationCalls: number;
   /** Extra candidates (`initInstructions`) on the validation set. */
   initCalls: number;
-  /** The top k on the selection split. */
+  /** The top k on the selection split (and a migration's old candidates). */
   selectionCalls: number;
   /** Baselines on validation and test. */
   baselineCalls: number;
   /** The winner on the test split. */
   testCalls: number;
+  /** A migration: the old run's top candidates on the test split. */
+  oldCandidateCalls: number;
 }
 
 /** What a run will spend at most, estimated before spending anything (`--dry-run`). */
@@ -180,7 +183,7 @@ export function planRun(
   const adaptive = config.postSearch === "adaptive";
   // adaptive: the selection race's worst case (only its caps drop candidates), baselines on a
   // validation pilot (and at most the whole test split each, as full: the sequential test's worst case)
-  const k = config.selectionTopK;
+  const k = selectionCount(config);
   const selectionSets: QuerySets = adaptive
     ? selectionRaceWorstCase(k, selectionRacePlan(k, selection.length)).map((r, i, all) => [
         selection.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
@@ -188,7 +191,7 @@ export function planRun(
         "validation",
         "selectionCalls",
       ])
-    : [[selection, selection.length > 0 ? config.selectionTopK : 0, "validation", "selectionCalls"]];
+    : [[selection, selection.length > 0 ? selectionCount(config) : 0, "validation", "selectionCalls"]];
   const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   // every scoring query of the run: [examples, times, template]
   const sets: QuerySets = [
@@ -198,6 +201,7 @@ export function planRun(
     [baselineValidation, nBaselines, "validation", "baselineCalls"],
     [test, nBaselines, "test", "baselineCalls"],
     [test, 1, "test", "testCalls"],
+    [test, config.oldCandidates?.length ?? 0, "test", "oldCandidateCalls"],
   ];
   const calls: PhaseCalls = {
     validationCalls: 0,
@@ -205,6 +209,7 @@ export function planRun(
     selectionCalls: 0,
     baselineCalls: 0,
     testCalls: 0,
+    oldCandidateCalls: 0,
   };
   let inputTokens = 0;
   let outputTokens = 0;

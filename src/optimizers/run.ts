@@ -1,7 +1,7 @@
 /**
  * The run engine: `executeRun` runs (or continues) a stored run to its end, one session at a time. It
  * holds the run's lock, its status and the session's time; the work is done by the phases
- * (./phases/: search, init candidates, selection, baselines, test, results) on the context `prepareRun`
+ * (./phases/: search, init candidates, selection, baselines, test, a migration's old candidates, results) on the context `prepareRun`
  * builds. The library's RunSession (src/session/) opens what a run needs and calls it.
  */
 import { resolvePrices } from "../blackbox/pricing.js";
@@ -27,10 +27,11 @@ import {
 } from "./outcome.js";
 import { scoreBaselines } from "./phases/baselines.js";
 import { scoreInitCandidates } from "./phases/init-candidates.js";
+import { scoreOldCandidates } from "./phases/old-candidates.js";
 import { PhaseRunner } from "./phases/phase-runner.js";
 import { applyPreference } from "./phases/prefer.js";
 import { recordResult } from "./phases/results.js";
-import type { BaselineResult, SelectionResult } from "./phases/results-types.js";
+import type { BaselineResult, OldCandidateResult, SelectionResult } from "./phases/results-types.js";
 import { keepForAfterSearch, openRunBudget } from "./phases/run-budget.js";
 import { runSearch } from "./phases/search.js";
 import { selectBest } from "./phases/selection.js";
@@ -40,6 +41,7 @@ import { BASELINE_PILOT } from "./phases/test-plan.js";
 import { layoutStoredRun, type RunLayout } from "./run-layout.js";
 import { loadRunTask } from "./run-task.js";
 import { bestIndex, demosOf } from "./score-candidate.js";
+import { selectionCount } from "./select.js";
 import { selectionRaceMaxCalls } from "./select-race.js";
 import type { MethodContext, PointProposer, ProgressEvent, SoftPromptGenerator } from "./types.js";
 
@@ -308,7 +310,7 @@ async function afterSearch(
   const { splits } = layout;
   const adaptive = config.postSearch === "adaptive";
   const m = layout.selection.examples.length;
-  const k = config.selectionTopK;
+  const k = selectionCount(config);
   const selectionTotal = config.selection !== "fresh" ? 0 : adaptive ? selectionRaceMaxCalls(k, m) : k * m;
   progress("select", evaluations[bestIndex(evaluations)].score, selectionTotal);
   let selection: SelectionResult | null = null;
@@ -356,8 +358,24 @@ async function afterSearch(
     endProgress();
     if (aborted()) return "interrupted";
   }
+  // a migration: the old run's top candidates on the winner's test examples
+  const oldCandidates: OldCandidateResult[] = [];
+  if (config.oldCandidates?.length) {
+    const tested = (test as TestResult | null)?.scores.length ?? 0;
+    progress("test", winner.score, config.oldCandidates.length * tested);
+    await phases.run("old candidates", async () => {
+      await scoreOldCandidates(
+        ctx,
+        evaluations,
+        { selection: chosen, baselines, winner, test, testExamples: splits.test },
+        oldCandidates,
+      );
+    });
+    if (aborted()) return "interrupted";
+  }
   p.step.phase = undefined;
   return recordResult(ledger, runId, config.seed, {
+    ...(config.oldCandidates?.length ? { oldCandidates } : {}),
     evaluations,
     winner: chosen.winner,
     selection: chosen,

@@ -79,7 +79,7 @@ export interface RaceContext {
 /**
  * The record of a candidate, without storing it: `seen`'s scores when given (the same instruction
  * was already scored: no black-box call, a raced record's prefix included), else a validation-set
- * evaluation, raced block by block when `race` is given (and the run has `racing` on). Null only
+ * evaluation, raced block by block when `race` is given (`racing`, or a migration's warm start). Null only
  * when a race learns that it is not needed (see {@link RaceContext}).
  */
 export async function evaluateCandidate(
@@ -114,7 +114,7 @@ export async function evaluateCandidate(
     phase: "search",
     demos: demosOf(ctx, candidate),
   };
-  if (!race || !ctx.config.racing) {
+  if (!race) {
     // a shared batch group covers the whole validation set (never a racing block)
     const ev = await evaluateInstruction(ctx.blackBox, candidate.instruction, ctx.splits.validation, {
       ...options,

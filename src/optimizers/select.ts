@@ -123,6 +123,17 @@ export function selectWinner(
 }
 
 /**
+ * Candidates the selection step scores at most: the top k, and a migration's old candidates
+ * (phases/old-candidates.ts; fewer when some are among the top k).
+ */
+export function selectionCount(config: {
+  selectionTopK: number;
+  oldCandidates?: readonly unknown[];
+}): number {
+  return config.selectionTopK + (config.oldCandidates?.length ?? 0);
+}
+
+/**
  * Evaluation indices of the top `k` distinct instructions by validation score, best first: ties by
  * the earliest index; an instruction scored several times (reused records) counts once, as its best
  * then earliest record. Fewer than k when there are fewer distinct instructions; [] when k <= 0.

@@ -6,6 +6,7 @@ import { zeroUsage } from "../blackbox/usage.js";
 import type {
   BaselineResult,
   Comparison,
+  OldCandidateResult,
   RunVerdict,
   SelectionResult,
 } from "../optimizers/phases/results-types.js";
@@ -111,6 +112,8 @@ export interface RunExport {
   comparisons: Comparison[];
   /** Ship, don't ship or inconclusive, from the comparisons (null without a test score). */
   verdict: RunVerdict | null;
+  /** A migration (`instructzero migrate`): the old run's top candidates on this run's model. */
+  oldCandidates: OldCandidateResult[];
   /** The winner, top candidates and baselines on other black boxes (`instructzero transfer`). */
   transfer: TransferRow[];
   /** Notes on the data and the choice (a smaller validation set than asked for, a selection fallback ...). */
@@ -182,6 +185,7 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     baselines: result?.baselines ?? [],
     comparisons: result?.comparisons ?? [],
     verdict: result?.verdict ?? verdictOfStored(result),
+    oldCandidates: result?.oldCandidates ?? [],
     transfer: ledger.getState<TransferRow[]>(run.id, CHECKPOINT_KEYS.transfer) ?? [],
     notes: result?.notes ?? [],
   };

@@ -6,7 +6,8 @@
  * Sections: headline numbers; the verdict against the baselines (in words, and as cards with 95%
  * intervals); notes; the chosen instruction and how it was chosen; the best-so-far chart (baselines as
  * lines); the score distribution per iteration; the selection split's scores; an example x instruction
- * heatmap of the top 10; every instruction and evaluation; transfer to other black boxes; the chosen
+ * heatmap of the top 10; every instruction and evaluation; a migration's old candidates on the new
+ * model; transfer to other black boxes; the chosen
  * instruction's per-example results; cumulative cost and totals; the configuration.
  */
 
@@ -21,6 +22,7 @@ import { costVerdict } from "./cost-text.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { ExampleResult, RunExport } from "./export.js";
 import { configRows, totalsRows } from "./labels.js";
+import { oldCandidatesSection } from "./old-candidates-html.js";
 import { BASE_CSS, htmlPage } from "./page.js";
 import {
   runCostChart,
@@ -496,6 +498,7 @@ ${evaluationRows}
 ${cut(Math.min(limit, run.evaluations.length), run.evaluations.length)}
 </details>
 </section>
+${oldCandidatesSection(run)}
 ${transferSection(run)}
 <section id="validation"><h2>Chosen instruction on the validation examples</h2>
 ${validationSection}

@@ -1,20 +1,25 @@
 /**
  * Migration of a finished run to a new model (`instructzero migrate RUN --to provider:model`,
  * library `migrateRun`). For each new model it is a run like any other, opened and run by RunSession:
- * its configuration is the old run's with the new target, `migratedFrom` (the old run's id) and the
- * warm start (`warmStart`: the old run's top soft prompts and their instructions, scored first on the
- * new model so that their scores seed the surrogate of the search that follows; see
- * src/optimizers/soft-prompt/warm-start.ts; the ordinary initial design and the BO batches follow, to
- * the budget), and the old winner added as a baseline, so the new run
- * scores it on validation and test and compares the migrated winner with it like with any baseline.
+ * its configuration is the old run's with the new target, `migratedFrom` (the old run's id), the
+ * warm start (`warmStart`: the old run's top soft prompts and their instructions, 20 by default, scored
+ * first on the new model, raced (`warmRacing`), so that their scores seed the surrogate of the search
+ * that follows; see src/optimizers/soft-prompt/warm-start.ts; its own budget line: the ordinary initial
+ * design and the BO batches follow, to the search's budget), `oldCandidates` (the old run's top candidates: its winner, then the rest of its
+ * selection's top k; each is scored on the new model's validation set, in the warm start or as an
+ * extra candidate, joins the selection's candidates on the selection split and is scored on the test
+ * split: src/optimizers/phases/old-candidates.ts), and the old winner added as a baseline, so the new
+ * run compares the migrated winner with it like with any baseline.
  * Resume (kill -9 included), money, limits and the dry run are the ordinary run's: running the same
  * migration again continues the same run (same configuration).
  *
- * The table a team needs before switching: (old model, old prompt), (new model, old prompt),
- * (new model, migrated prompt), with test scores, intervals, dollars per 1,000 queries and latency,
- * and the ship/don't-ship verdict of the migrated prompt against every baseline of the new run.
+ * The table a team needs before switching: (old model, old prompt), (new model, old prompt), the old
+ * run's other top candidates on the new model, (new model, migrated prompt), with selection and test
+ * scores, intervals, dollars per 1,000 queries and latency, and the ship/don't-ship verdict of the
+ * migrated prompt against every baseline of the new run.
  */
 import type { RunConfig } from "../config/schema.js";
+import { topDistinct } from "../optimizers/select.js";
 import { shipVerdict } from "../stats/verdict.js";
 import type { Ledger } from "../store/ledger.js";
 import type { EvaluationRecord, RunRecord } from "../store/types.js";
@@ -22,12 +27,20 @@ import { UserError } from "../util/errors.js";
 
 /** What a migration may set besides the new model. */
 export interface MigrationSettings {
-  /** Evaluations of the new search, the warm-start candidates included [the old run's budget]. */
+  /**
+   * Evaluations of the new search after the warm start [the old run's search budget]: the warm start
+   * is its own budget line, on top (the run's `budget` is this plus the warm start's size).
+   */
   budget?: number;
   /** Size of the initial design after the warm start [the old run's]. */
   initialPoints?: number;
-  /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [10]. */
+  /** Old candidates (best first, distinct instructions, with a soft prompt) that warm-start it [20]. */
   warm?: number;
+  /**
+   * Race the warm start: each warm candidate is scored block by block and stopped once it is clearly
+   * worse than the incumbent (the run's racing rules, racing.ts) [true].
+   */
+  warmRacing?: boolean;
   /** Limits of the new run. */
   maxCalls?: number;
   maxCost?: number;
@@ -35,15 +48,23 @@ export interface MigrationSettings {
   baseUrl?: string;
 }
 
-/** Default number of warm-start candidates. */
-export const DEFAULT_WARM = 10;
+/**
+ * Default number of warm-start candidates: 20, raced, cost about what 10 fully scored ones do (their
+ * validation calls) and give the new search a better start when the models differ (bench:migrate).
+ */
+export const DEFAULT_WARM = 20;
 
 /** One row of the migration table. */
 export interface MigrationRow {
-  /** "old model, old prompt", "new model, old prompt", "new model, migrated prompt". */
+  /**
+   * "old model, old prompt", "new model, old prompt", "new model, old candidate 2" ... (the old run's
+   * other top candidates), "new model, migrated prompt".
+   */
   label: string;
   model: string;
   instruction: string;
+  /** Score on that model's selection split (null: not scored there, e.g. the validation rule). */
+  selection: number | null;
   /** Test score and its 95% interval (null: not scored on test). */
   score: number | null;
   low: number | null;
@@ -64,7 +85,18 @@ export interface MigrationTable {
   verdict: string;
 }
 
-/** The old run's winner and its top candidates with a soft prompt (best first, distinct instructions). */
+/** One of the old run's top candidates: its record and its selection (else validation) score there. */
+interface OldCandidate {
+  record: EvaluationRecord;
+  score: number;
+}
+
+/**
+ * The old run's choice: its winner; its top candidates (the winner, then the rest of its selection's top
+ * k by selection score; a run chosen by the validation rule: its top k distinct by validation score);
+ * and the warm start: those of them with a soft prompt, then the other best distinct candidates with one
+ * (by validation score), `warm` in all.
+ */
 function oldChoice(ledger: Ledger, old: RunRecord, warm: number) {
   const result = old.result;
   if (!result || old.status !== "completed")
@@ -72,18 +104,42 @@ function oldChoice(ledger: Ledger, old: RunRecord, warm: number) {
       `run ${old.id} is not finished (${old.status}): only a completed run can be migrated (instructzero resume ${old.id})`,
     );
   const records = ledger.evaluations(old.id);
-  const winner = records.find((r) => r.index === result.bestIndex);
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  const winner = byIndex.get(result.bestIndex);
   if (!winner) throw new UserError(`run ${old.id} has no winning evaluation ${result.bestIndex}`);
-  const ranked = [winner, ...records.filter((r) => r !== winner).sort((a, b) => b.score - a.score)];
+  const fresh = result.selection?.rule === "fresh" ? result.selection.candidates : [];
+  const ranked: OldCandidate[] =
+    fresh.length > 0
+      ? [...fresh]
+          .sort((a, b) => b.score - a.score || b.validationScore - a.validationScore || a.index - b.index)
+          .map((c) => ({ record: byIndex.get(c.index)!, score: c.score }))
+          .filter((c) => c.record !== undefined)
+      : topDistinct(scorable(records), old.config.selectionTopK).map((i) => ({
+          record: byIndex.get(i)!,
+          score: byIndex.get(i)!.score,
+        }));
+  const winnerScore = fresh.find((c) => c.index === winner.index)?.score ?? winner.score;
+  const candidates: OldCandidate[] = [];
+  for (const c of [{ record: winner, score: winnerScore }, ...ranked]) {
+    if (candidates.length >= Math.max(1, old.config.selectionTopK)) break;
+    if (!candidates.some((x) => x.record.instruction === c.record.instruction)) candidates.push(c);
+  }
   const seen = new Set<string>();
   const top: EvaluationRecord[] = [];
-  for (const r of ranked) {
+  const byScore = [...records].sort((a, b) => b.score - a.score || a.index - b.index);
+  for (const r of [...candidates.map((c) => c.record), ...byScore]) {
     if (top.length >= warm) break;
     if (r.z === null || r.empty || seen.has(r.instruction)) continue;
     seen.add(r.instruction);
     top.push(r);
   }
-  return { winner, top };
+  return { winner, candidates, top };
+}
+
+/** The records selection chose from: the fully scored ones (racing stops some early), else every non-empty one. */
+function scorable(records: readonly EvaluationRecord[]): EvaluationRecord[] {
+  const full = records.filter((r) => !r.empty && r.scored === undefined);
+  return full.length > 0 ? full : records.filter((r) => !r.empty);
 }
 
 /** The configuration of the migration of run `old` to `target` (deterministic: the same migration is the same run). */
@@ -100,7 +156,7 @@ export function migrationConfig(
   const warmCount = settings.warm ?? DEFAULT_WARM;
   if (!(Number.isInteger(warmCount) && warmCount >= 1))
     throw new UserError(`warm: must be an integer >= 1, got ${warmCount}`);
-  const { winner, top } = oldChoice(ledger, old, warmCount);
+  const { winner, candidates, top } = oldChoice(ledger, old, warmCount);
   const {
     blackBox: _bb,
     blackBoxId: _id,
@@ -109,13 +165,17 @@ export function migrationConfig(
     maxCost: _mx,
     migratedFrom: _from,
     warmStart: _ws,
+    warmRacing: _wr,
+    oldCandidates: _oc,
     ...rest
   } = old.config;
-  const budget = settings.budget ?? old.config.budget;
+  // the old run's search budget (a migrated run's budget holds its own warm start too)
+  const budget = settings.budget ?? old.config.budget - (old.config.warmStart?.length ?? 0);
   const config: RunConfig = {
     ...rest,
     target,
-    budget: Math.max(budget, top.length),
+    // the warm start on top of the search's budget: its own budget line
+    budget: budget + top.length,
     migratedFrom: old.id,
     baselines: old.config.baselines.includes(winner.instruction)
       ? old.config.baselines
@@ -126,12 +186,20 @@ export function migrationConfig(
     ...(settings.maxCost !== undefined ? { maxCost: settings.maxCost } : {}),
   };
   if (top.length > 0) {
-    // the warm start is the first batch; the initial design and the BO batches follow
+    // the warm start is the first batch (raced); the initial design and the BO batches follow
     config.warmStart = top.map((r) => ({ z: [...(r.z as number[])], instruction: r.instruction }));
-  } else {
-    // no soft prompts (ape): the old top instructions compete as extra candidates
-    config.initInstructions = [...new Set([...old.config.initInstructions, winner.instruction])];
+    if (settings.warmRacing !== false) config.warmRacing = true;
   }
+  // the old top candidates outside the warm start (no soft prompt: ape; or --warm below their number)
+  // compete as extra candidates, so that each has a record in the new run
+  const warmed = new Set(top.map((r) => r.instruction));
+  const extra = candidates.map((c) => c.record.instruction).filter((i) => !warmed.has(i));
+  if (extra.length > 0) config.initInstructions = [...new Set([...old.config.initInstructions, ...extra])];
+  config.oldCandidates = candidates.map((c) => ({
+    instruction: c.record.instruction,
+    index: c.record.index,
+    score: c.score,
+  }));
   return config;
 }
 
@@ -141,37 +209,48 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
   const oldRecords = ledger.evaluations(old.id);
   const oldWinner = oldRecords.find((r) => r.index === old.result?.bestIndex);
   const oldInstruction = oldWinner?.instruction ?? "";
+  const oldSelection = old.result?.selection?.candidates.find((c) => c.index === oldWinner?.index);
   const rows: MigrationRow[] = [
     {
       label: "old model, old prompt",
       model: old.config.target,
       instruction: oldInstruction,
-      score: old.result?.test?.score ?? null,
-      low: old.result?.test?.low ?? null,
-      high: old.result?.test?.high ?? null,
+      selection: oldSelection?.score ?? null,
+      ...testOf(old.result?.test),
       ...cost(oldWinner),
     },
   ];
   const result = run.result;
+  const olds = result?.oldCandidates ?? [];
   const oldOnNew = result?.baselines?.find((b) => b.kind === "user" && b.instruction === oldInstruction);
   rows.push({
     label: "new model, old prompt",
     model: run.config.target,
     instruction: oldInstruction,
-    score: oldOnNew?.test?.score ?? null,
-    low: oldOnNew?.test?.low ?? null,
-    high: oldOnNew?.test?.high ?? null,
+    selection: olds.find((c) => c.instruction === oldInstruction)?.selection ?? null,
+    ...testOf(oldOnNew?.test),
     ...cost(oldOnNew),
   });
+  // the old run's other top candidates on the new model
+  for (const c of olds) {
+    if (c.instruction === oldInstruction) continue;
+    rows.push({
+      label: `new model, ${c.name}`,
+      model: run.config.target,
+      instruction: c.instruction,
+      selection: c.selection,
+      ...testOf(c.test),
+      ...cost(c),
+    });
+  }
   const records = ledger.evaluations(runId);
   const newWinner = result ? records.find((r) => r.index === result.bestIndex) : undefined;
   rows.push({
     label: "new model, migrated prompt",
     model: run.config.target,
     instruction: newWinner?.instruction ?? "",
-    score: result?.test?.score ?? null,
-    low: result?.test?.low ?? null,
-    high: result?.test?.high ?? null,
+    selection: result?.selection?.candidates.find((c) => c.index === newWinner?.index)?.score ?? null,
+    ...testOf(result?.test),
     ...cost(newWinner),
   });
   const comparisons = (result?.comparisons ?? []).map((c) => ({
@@ -183,6 +262,10 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
     ? shipVerdict(comparisons).text
     : `not finished (${run.status}): run the same migration again, or instructzero resume ${runId}`;
   return { target: run.config.target, runId, status: run.status, rows, verdict };
+}
+
+function testOf(t: { score: number; low?: number; high?: number } | null | undefined) {
+  return { score: t?.score ?? null, low: t?.low ?? null, high: t?.high ?? null };
 }
 
 function cost(x: { usdPer1k?: number; latencyMs?: number } | undefined) {

@@ -16,6 +16,8 @@ export const CHECKPOINT_KEYS = {
   baselines: "baselines",
   /** The winner's test scores so far (the adaptive verdict's sequential test). */
   testProgress: "test:progress",
+  /** A migration: the old run's top candidates scored on the new model's test split so far. */
+  oldCandidates: "old-candidates",
   /** Rows of `instructzero transfer` (the winner on other targets). */
   transfer: "transfer",
   /** Batch `it` of the soft-prompt search (its points, then its instructions). */

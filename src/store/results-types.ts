@@ -52,6 +52,28 @@ export interface BaselineResult {
   latencyMs?: number;
 }
 
+/**
+ * A migration (`instructzero migrate`): one of the old run's top candidates on the new model, scored on
+ * the new run's validation, selection and test splits.
+ */
+export interface OldCandidateResult {
+  /** "old prompt" (the old run's winner), "old candidate 2" ... (the old selection's order). */
+  name: string;
+  instruction: string;
+  /** Its evaluation index and selection (else validation) score in the old run. */
+  oldIndex: number;
+  oldScore: number;
+  /** Its evaluation index in the new run (null: not scored there, e.g. a limit stopped the run first). */
+  index: number | null;
+  /** Scores on the new model: validation, the selection split (null: not scored there), test. */
+  validation: number | null;
+  selection: number | null;
+  test: { score: number; scores: number[]; low: number; high: number } | null;
+  /** Dollars per 1,000 queries and median latency of its paid calls on the new model. */
+  usdPer1k?: number;
+  latencyMs?: number;
+}
+
 /** The winner against one baseline on the same test examples. */
 export interface Comparison {
   baseline: string;

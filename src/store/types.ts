@@ -7,7 +7,13 @@
 import type { RunConfig } from "../config/schema.js";
 import type { JudgeUsage } from "../metrics/types.js";
 import type { Example } from "../tasks/types.js";
-import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
+import type {
+  BaselineResult,
+  Comparison,
+  OldCandidateResult,
+  RunVerdict,
+  SelectionResult,
+} from "./results-types.js";
 
 export type { RunConfig };
 
@@ -136,6 +142,8 @@ export interface RunResult {
   verdict?: RunVerdict;
   /** What the user should know about the data and the choice. */
   notes?: string[];
+  /** A migration: the old run's top candidates on the new model (src/optimizers/phases/old-candidates.ts). */
+  oldCandidates?: OldCandidateResult[];
 }
 
 /** One run as stored. Timestamps are ISO-8601 UTC strings. */

@@ -2,11 +2,15 @@
  * Cost per candidate and migration against the fake OpenAI server (built CLI):
  * - every candidate's dollars per 1,000 queries equal its paid calls at the target's prices (and sum to
  *   the spend log's search dollars); its median latency is at least the server's added latency;
- * - `migrate` to a second model name that answers differently: killed with SIGKILL while the new
- *   run is under way, the same command continues it; the warm start is the old run's top soft
- *   prompts and instructions, money is exact (reported = spend log, answered <= reported, the
- *   difference only requests in flight at the kill), and the table has the three rows and a verdict.
+ * - `migrate` to a second model name that answers differently: killed with SIGKILL during the search
+ *   and again while the old top candidates are scored on the test split, the same command continues
+ *   it; the warm start is the old run's top soft prompts and instructions; each of the old run's top
+ *   candidates is scored on the new model's validation, selection and test splits (its test scores are
+ *   the new model's answers); money is exact (reported = spend log, answered <= reported, the
+ *   difference only requests in flight at the kills; at most the dry run's calls); the table has the
+ *   old prompt, the old candidates and the migrated prompt, and a verdict.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -156,21 +160,48 @@ describe("migrate", () => {
   });
   afterAll(() => server.close());
 
-  it("warm-starts a new run on the new model; killed and run again, it finishes with exact money", async () => {
+  it("warm-starts a new run on the new model, scores the old top candidates on selection and test; killed twice and run again, it finishes with exact money", async () => {
     const old = await runCli(oldRunArgs(server, "mig"), { env });
     expect(old.code, old.stderr).toBe(0);
     const oldId = JSON.parse(old.stdout).runId as string;
     const ledgerFile = join(fx.dir, "mig.ledger.sqlite");
     const migrate = ["migrate", oldId, "--to", `openai:${NEW}`, "--budget", "12", "--warm", "4"];
     const args = [...migrate, "--ledger", ledgerFile, "--json"];
+    // the old run's top candidates: its winner, then the rest of its selection's top k
+    const lo = openLedger(ledgerFile, { create: false });
+    const oldRun = lo.getRun(oldId);
+    const oldRecords = lo.evaluations(oldId);
+    const oldSel = oldRun.result!.selection!;
+    const testInputs = new Set(lo.getExamples(oldId, "test")!.map((e) => e.input));
+    lo.close();
+    expect(oldSel.rule).toBe("fresh");
+    const oldWinner = oldRecords.find((r) => r.index === oldRun.result!.bestIndex)!;
+    const expectedOld = [
+      oldWinner.instruction,
+      ...[...oldSel.candidates]
+        .sort((a, b) => b.score - a.score || b.validationScore - a.validationScore || a.index - b.index)
+        .map((c) => c.instruction),
+    ].filter((x, i, all) => all.indexOf(x) === i);
+    expect(expectedOld.length).toBeGreaterThan(1);
 
     const dry = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run"], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/warm start +4 old candidates/);
+    expect(dry.stdout).toMatch(/warm start +4 old candidates, 4 evaluations on top of the search's budget/);
+    expect(dry.stdout).toMatch(/12 evaluations after the warm start \(16 in all\)/);
+    expect(dry.stdout).toMatch(new RegExp(`old candidates +the old run's top ${expectedOld.length} `));
     expect(dry.stdout).toMatch(/estimated cost +\$/);
+    const dryJson = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run", "--json"], { env });
+    const [plan] = JSON.parse(dryJson.stdout);
+    expect(plan.plan.oldCandidateCalls).toBe(expectedOld.length * testInputs.size);
+    expect(dry.stdout).toContain(`${plan.plan.oldCandidateCalls} old candidates on test`);
 
     const from = server.requests.length;
     const newRequests = () => server.requests.slice(from).filter((e) => e.model === NEW);
+    // an old candidate (not the old winner, which is a baseline) on a test example
+    const oldOnTest = (e: FakeRequest) => {
+      const p = parseInstructionPrompt(e.prompt);
+      return !!p && testInputs.has(p.input) && expectedOld.slice(1).includes(p.instruction);
+    };
     const killed = await runCli(args, {
       env,
       onSpawn: (kill) => {
@@ -189,7 +220,20 @@ describe("migrate", () => {
     const mid = await runCli(["runs", "--ledger", ledgerFile, "--json"], { env });
     const midRun = JSON.parse(mid.stdout).find((r: { id: string }) => r.id === newId);
     expect(midRun.status).toBe("interrupted");
-    expect(midRun.evaluations).toBeLessThan(12);
+    expect(midRun.evaluations).toBeLessThan(16);
+    // killed again while the old candidates are scored on the test split
+    const killedAgain = await runCli(args, {
+      env,
+      onSpawn: (kill) => {
+        const timer = setInterval(() => {
+          if (newRequests().some(oldOnTest)) {
+            clearInterval(timer);
+            kill("SIGKILL");
+          }
+        }, 1);
+      },
+    });
+    expect(killedAgain.signal).toBe("SIGKILL");
 
     const again = await runCli(args, { env });
     expect(again.code, again.stderr).toBe(0);
@@ -199,6 +243,7 @@ describe("migrate", () => {
     expect(text.code, text.stderr).toBe(0);
     expect(server.requests.length).toBe(before);
     expect(text.stdout).toMatch(/\| openai:gpt-4o-mini \| old prompt: /);
+    expect(text.stdout).toMatch(/\| openai:gpt-4\.1-mini \| old candidate 2: /);
     expect(text.stdout).toMatch(/\| openai:gpt-4\.1-mini \| migrated prompt: /);
     expect(text.stdout).toMatch(/^verdict: (ship|don't ship|inconclusive)/m);
     const [table] = JSON.parse(again.stdout);
@@ -207,19 +252,34 @@ describe("migrate", () => {
     expect(table.rows.map((r: { label: string }) => r.label)).toEqual([
       "old model, old prompt",
       "new model, old prompt",
+      ...expectedOld.slice(1).map((_, i) => `new model, old candidate ${i + 2}`),
       "new model, migrated prompt",
     ]);
     expect(table.rows[0].model).toBe("openai:gpt-4o-mini");
     expect(table.rows[1].model).toBe(`openai:${NEW}`);
     expect(table.rows[1].instruction).toBe(table.rows[0].instruction);
+    expect(table.rows.slice(1, -1).map((r: { instruction: string }) => r.instruction)).toEqual(expectedOld);
     for (const row of table.rows) {
       expect(row.score).toBeGreaterThanOrEqual(0);
       expect(row.low).toBeLessThanOrEqual(row.score);
       expect(row.usdPer1k).toBeGreaterThan(0);
+      // every row was scored on its model's selection split
+      expect(row.selection).toBeGreaterThanOrEqual(0);
     }
     // the new model's price is not the old one's
     expect(table.rows[1].usdPer1k).not.toBeCloseTo(table.rows[0].usdPer1k, 9);
     expect(table.verdict).toMatch(/^(ship|don't ship|inconclusive)/);
+
+    // the report of the new run: the old candidates in its JSON and its HTML page
+    const exported = await runCli(["report", newId, "--ledger", ledgerFile, "--json"], { env });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(
+      JSON.parse(exported.stdout).oldCandidates.map((c: { instruction: string }) => c.instruction),
+    ).toEqual(expectedOld);
+    const page = join(fx.dir, "migration.html");
+    const html = await runCli(["report", newId, "--ledger", ledgerFile, "--out", page], { env });
+    expect(html.code, html.stderr).toBe(0);
+    expect(readFileSync(page, "utf8")).toContain('<section id="migration">');
 
     const ledger = openLedger(ledgerFile, { create: false });
     try {
@@ -227,21 +287,46 @@ describe("migrate", () => {
       expect(run.config.migratedFrom).toBe(oldId);
       expect(run.config.target).toBe(`openai:${NEW}`);
       expect(run.config.warmStart).toHaveLength(4);
-      const oldRecords = ledger.evaluations(oldId);
-      const oldWinner = oldRecords.find((r) => r.index === ledger.getRun(oldId).result!.bestIndex)!;
+      expect(run.config.oldCandidates!.map((c) => c.instruction)).toEqual(expectedOld);
       expect(run.config.warmStart![0]).toEqual({ z: oldWinner.z, instruction: oldWinner.instruction });
       const records = ledger.evaluations(newId);
-      expect(records).toHaveLength(12);
+      // the warm start's 4 on top of the search's 12, and the old candidates outside the warm start
+      // as extra candidates
+      expect(run.config.budget).toBe(16);
+      const extra = expectedOld.filter((i) => !run.config.warmStart!.some((w) => w.instruction === i));
+      expect(records).toHaveLength(16 + extra.length);
       records.slice(0, 4).forEach((r, i) => {
         expect(r.z).toEqual(run.config.warmStart![i].z);
         expect(r.instruction).toBe(run.config.warmStart![i].instruction);
       });
-      // money: reported = the spend log; answered <= reported, the rest in flight at the kill
+      // each old candidate: on validation (a record), the selection split and the test split
+      const result = run.result!;
+      const testExamples = ledger.getExamples(newId, "test")!;
+      expect(result.oldCandidates).toHaveLength(expectedOld.length);
+      for (const c of result.oldCandidates!) {
+        const rec = records.find((r) => r.index === c.index)!;
+        expect(rec.instruction).toBe(c.instruction);
+        expect(c.validation).toBe(rec.score);
+        const sel = result.selection!.candidates.find((x) => x.index === c.index)!;
+        expect(sel.scores).toHaveLength(result.selection!.size);
+        expect(c.selection).toBe(sel.score);
+        expect(c.test!.scores).toHaveLength(testExamples.length);
+        // the test scores are the new model's answers to these test examples
+        testExamples.forEach((ex, i) => {
+          const right = newModelAnswer({
+            prompt: `${c.instruction}\n\nInput: ${ex.input}\nOutput:`,
+          } as FakeRequest);
+          expect(c.test!.scores[i], `${c.name} ${ex.input}`).toBe(right === reverse(ex.input) ? 1 : 0);
+        });
+        expect(c.test!.low).toBeLessThanOrEqual(c.test!.score);
+      }
+      // money: reported = the spend log; answered <= reported, the rest in flight at the kills
       const spend = ledger.spendBySource(newId).target;
       const answered = newRequests().filter((e) => e.status === 200 && e.end !== undefined);
       expect(run.result!.totals.calls).toBe(spend.calls);
       expect(spend.calls).toBeGreaterThanOrEqual(answered.length);
       expect(spend.calls - answered.length).toBeLessThanOrEqual(spend.lost);
+      expect(spend.calls).toBeLessThanOrEqual(plan.plan.maxCalls + spend.lost);
       let usd = 0;
       for (const e of answered)
         usd += estimateCost(`openai:${NEW}`, {
@@ -250,9 +335,72 @@ describe("migrate", () => {
         }).costUsd;
       expect(run.result!.totals.costUsd).toBeGreaterThanOrEqual(usd - 1e-12);
       if (spend.lost === 0) expect(run.result!.totals.costUsd).toBeCloseTo(usd, 12);
-      // no prompt answered twice, except requests in flight at the kill
+      // no prompt answered twice, except requests in flight at the kills
       const prompts = answered.map((e) => e.prompt);
       expect(prompts.length - new Set(prompts).size).toBeLessThanOrEqual(spend.lost);
+      // every old candidate's test examples were asked (the old winner's as a baseline)
+      for (const i of expectedOld)
+        for (const input of testInputs)
+          expect(
+            answered.some((e) => {
+              const p = parseInstructionPrompt(e.prompt);
+              return p?.instruction === i && p.input === input;
+            }),
+            `${i} on ${input}`,
+          ).toBe(true);
+    } finally {
+      ledger.close();
+    }
+  });
+
+  it("races the warm start by default (a clearly worse old candidate stops early); --no-warm-racing scores each in full", async () => {
+    const ledgerFile = join(fx.dir, "race.ledger.sqlite");
+    // the validation rule: a warm candidate races the best fully scored one before it
+    const old = await runCli(
+      oldRunArgs(server, "race", ["--selection", "validation", "--validation-size", "15", "--no-cache"]),
+      { env },
+    );
+    expect(old.code, old.stderr).toBe(0);
+    const oldId = JSON.parse(old.stdout).runId as string;
+    const migrate = ["migrate", oldId, "--to", `openai:${NEW}`, "--budget", "4", "--warm", "8"];
+    const dry = await runCli([...migrate, "--ledger", ledgerFile, "--dry-run"], { env });
+    expect(dry.stdout).toMatch(
+      /warm start +8 old candidates, 8 evaluations on top of the search's budget \(raced/,
+    );
+    const raced = await runCli([...migrate, "--ledger", ledgerFile, "--json"], { env });
+    expect(raced.code, raced.stderr).toBe(0);
+    const full = await runCli([...migrate, "--no-warm-racing", "--ledger", ledgerFile, "--json"], { env });
+    expect(full.code, full.stderr).toBe(0);
+    const dryFull = await runCli([...migrate, "--no-warm-racing", "--ledger", ledgerFile, "--dry-run"], {
+      env,
+    });
+    expect(dryFull.stdout).not.toMatch(/raced/);
+    const ledger = openLedger(ledgerFile, { create: false });
+    try {
+      const [r, f] = [JSON.parse(raced.stdout)[0].runId, JSON.parse(full.stdout)[0].runId];
+      expect(r).not.toBe(f);
+      expect(ledger.getRun(r).config.warmRacing).toBe(true);
+      expect(ledger.getRun(f).config.warmRacing).toBeUndefined();
+      const warmOf = (id: string) => ledger.evaluations(id).slice(0, 8);
+      // raced: the first is scored in full, some later ones stop after a block of 5; each paid call is a score
+      const n = ledger.getExamples(r, "validation")!.length;
+      expect(n).toBeGreaterThanOrEqual(10);
+      const rw = warmOf(r);
+      expect(rw[0].scores).toHaveLength(n);
+      expect(rw.some((e) => e.scores.length < n)).toBe(true);
+      for (const e of rw) {
+        expect(e.scores.length % 5 === 0 || e.scores.length === n).toBe(true);
+        if (e.scores.length < n) expect(e.scored).toBe(e.scores.length);
+        if (!e.reused) expect(e.calls).toBe(e.scores.length);
+      }
+      // the same old candidates in full, at least as many calls; the search after them is not raced
+      const fw = warmOf(f);
+      expect(fw.map((e) => e.instruction)).toEqual(rw.map((e) => e.instruction));
+      for (const e of fw) expect(e.scores).toHaveLength(n);
+      for (const e of ledger.evaluations(r).slice(8))
+        if (!e.empty && !e.reused) expect(e.scores).toHaveLength(n);
+      const calls = (es: { calls: number }[]) => es.reduce((a, e) => a + e.calls, 0);
+      expect(calls(rw)).toBeLessThan(calls(fw));
     } finally {
       ledger.close();
     }

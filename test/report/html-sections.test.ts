@@ -188,6 +188,55 @@ describe("transfer table", () => {
   });
 });
 
+describe("migration section", () => {
+  it("lists the old run's top candidates on the new model, escaped, the chosen one marked", () => {
+    const exp = injectedExport();
+    expect(renderHtmlReport(exp)).not.toContain('id="migration"');
+    const chosen = exp.best!;
+    const run: RunExport = {
+      ...exp,
+      config: { ...exp.config, migratedFrom: "old-run-1" },
+      oldCandidates: [
+        {
+          name: "old prompt",
+          instruction: PAYLOADS.script,
+          oldIndex: 7,
+          oldScore: 0.9,
+          index: chosen.index,
+          validation: 0.8,
+          selection: 0.75,
+          test: { score: 0.7, scores: [1, 0], low: 0.2, high: 0.95 },
+          usdPer1k: 0.0123,
+        },
+        {
+          name: "old candidate 2",
+          instruction: "",
+          oldIndex: 3,
+          oldScore: 0.85,
+          index: null,
+          validation: null,
+          selection: null,
+          test: null,
+        },
+      ],
+    };
+    const html = renderHtmlReport(run);
+    const section = element(html, "section", "migration");
+    expect(section).toContain("old-run-1");
+    const rows = element(section, "table", "old-candidates-table").split("<tr").slice(2);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toContain(' class="chosen"');
+    expect(rows[0]).toContain(escapeHtml(PAYLOADS.script));
+    expect(rows[0]).not.toContain(PAYLOADS.script);
+    expect(rows[0]).toContain("0.200 to 0.950");
+    expect(rows[0]).toContain("$0.0123");
+    expect(rows[1]).toContain("<em>(empty instruction)</em>");
+    expect(rows[1]).not.toContain("chosen");
+    expect(rows[2]).toContain("migrated prompt (chosen)");
+    expect(section).not.toMatch(/<img|<script/);
+  });
+});
+
 describe("per-iteration distribution", () => {
   it("draws a box and the points of each iteration", () => {
     const svg = renderDistribution([

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { migrateRun } from "../../api/migrate-run.js";
+import type { RunConfig } from "../../config/schema.js";
 import { loadRunTaskForPlan } from "../../optimizers/run-task.js";
 import { requirePrices } from "../../optimizers/setup.js";
 import type { ProgressEvent } from "../../optimizers/types.js";
@@ -15,6 +16,7 @@ interface MigrateFlags {
   to: string[];
   budget?: number;
   warm?: number;
+  warmRacing?: boolean;
   initialPoints?: number;
   baseUrl?: string;
   maxCalls?: number;
@@ -44,13 +46,17 @@ export function registerMigrateCommand(program: Command): void {
     )
     .option(
       "--budget <n>",
-      "evaluations of each new search, warm-start candidates included [the old run's]",
+      "evaluations of each new search after the warm start, which comes on top [the old run's]",
       intOption("--budget", 1),
     )
     .option(
       "--warm <n>",
       `old candidates (best first) that warm-start the search [${DEFAULT_WARM}]`,
       intOption("--warm", 1),
+    )
+    .option(
+      "--no-warm-racing",
+      "score every warm-start candidate on the whole validation set (default: raced, a clearly worse one stops early)",
     )
     .option(
       "--initial-points <n>",
@@ -67,6 +73,7 @@ export function registerMigrateCommand(program: Command): void {
     const settings = {
       budget: opts.budget,
       warm: opts.warm,
+      warmRacing: opts.warmRacing,
       initialPoints: opts.initialPoints,
       baseUrl: opts.baseUrl,
       maxCalls: opts.maxCalls,
@@ -136,8 +143,10 @@ async function dryRun(
       process.stdout.write(
         [
           `dry run: migrate ${old.id} to ${p.target} (nothing spent)`,
-          `warm start        ${p.config.warmStart?.length ?? 0} old candidates, then ${p.config.initialPoints} initial points and BO batches to ${p.plan.evaluations} evaluations`,
-          `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.selectionCalls} selection, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test)`,
+          `warm start        ${warmLine(p.config)}`,
+          `search            ${p.config.initialPoints} initial points and BO batches: ${p.plan.evaluations - (p.config.warmStart?.length ?? 0)} evaluations after the warm start (${p.plan.evaluations} in all)`,
+          `old candidates    the old run's top ${p.config.oldCandidates?.length ?? 0} (its winner first) on validation, selection and test`,
+          `black-box calls   at most ${p.plan.maxCalls} (${p.plan.validationCalls} validation, ${p.plan.initCalls} extra candidates, ${p.plan.selectionCalls} selection with the old candidates, ${p.plan.baselineCalls} baselines with the old prompt, ${p.plan.testCalls} test, ${p.plan.oldCandidateCalls} old candidates on test)`,
           `tokens            ~${p.plan.inputTokens} in, ~${p.plan.outputTokens} out`,
           `estimated cost    ${p.plan.costUsd === null ? `unknown (no price for ${p.target}; see INSTRUCTZERO_PRICES)` : fmtUsd(p.plan.costUsd)}`,
           ...p.notes.map((n) => `note              ${n}`),
@@ -148,16 +157,23 @@ async function dryRun(
   }
 }
 
+/** The warm start's budget line of the dry run. */
+function warmLine(config: RunConfig): string {
+  const n = config.warmStart?.length ?? 0;
+  if (n === 0) return "none (the old run has no soft prompts: its top instructions are extra candidates)";
+  return `${n} old candidates, ${n} evaluations on top of the search's budget${config.warmRacing ? " (raced: a clearly worse one stops early)" : ""}`;
+}
+
 /** The migration table of one new model, as text. */
 export function formatTable(t: MigrationTable): string {
   const num = (x: number | null, d = 3) => (x === null ? "-" : x.toFixed(d));
   const lines = [
     `migration to ${t.target}: run ${t.runId} (${t.status})`,
-    "| model | prompt | test score (95% CI) | $ per 1,000 queries | median latency |",
-    "| --- | --- | --- | --- | --- |",
+    "| model | prompt | selection score | test score (95% CI) | $ per 1,000 queries | median latency |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...t.rows.map(
       (r) =>
-        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
+        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.selection)} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
     ),
     `verdict: ${t.verdict}`,
   ];

@@ -3,6 +3,7 @@ export type {
   BaselineKind,
   BaselineResult,
   Comparison,
+  OldCandidateResult,
   RunVerdict,
   SelectionCandidate,
   SelectionResult,

@@ -8,7 +8,13 @@ import type { Ledger } from "../../store/ledger.js";
 import type { EvaluationRecord, RunTotals, TestResult } from "../../store/types.js";
 import { seedFor } from "../../util/rng.js";
 import { outcomeOf, type RunOutcome } from "../outcome.js";
-import type { BaselineResult, Comparison, RunVerdict, SelectionResult } from "./results-types.js";
+import type {
+  BaselineResult,
+  Comparison,
+  OldCandidateResult,
+  RunVerdict,
+  SelectionResult,
+} from "./results-types.js";
 import { lookAlpha, type TestPlan, VERDICT_ALPHA } from "./test-plan.js";
 
 /**
@@ -84,6 +90,8 @@ export interface RunResults {
   stopReason: string | undefined;
   /** The adaptive verdict's sequential plan (its comparisons' levels); absent: one look at 0.05. */
   testPlan?: TestPlan;
+  /** A migration: the old run's top candidates on the new model. */
+  oldCandidates?: OldCandidateResult[];
 }
 
 /** Record the run's result (and "stopped" when a limit stopped it); returns its outcome. */
@@ -96,6 +104,7 @@ export function recordResult(ledger: Ledger, runId: string, seed: number, r: Run
     baselines: r.baselines,
     comparisons,
     ...(verdict ? { verdict } : {}),
+    ...(r.oldCandidates ? { oldCandidates: r.oldCandidates } : {}),
     ...(r.notes.length || chosen?.note
       ? { notes: [...r.notes, ...(chosen?.note ? [chosen.note] : [])] }
       : {}),

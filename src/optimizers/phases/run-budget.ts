@@ -12,6 +12,7 @@ import type { Demo, Example } from "../../tasks/types.js";
 import { type BudgetedBlackBox, RunBudget } from "../budget.js";
 import { demoBaselineCount } from "../demo-baselines.js";
 import type { RunLayout } from "../run-layout.js";
+import { selectionCount } from "../select.js";
 import { selectionRacePlan, selectionRaceWorstCase } from "../select-race.js";
 import { BASELINE_PILOT } from "./test-plan.js";
 
@@ -43,7 +44,10 @@ export function openRunBudget(
   );
 }
 
-/** Keep what the phases after the search (init candidates, selection, baselines, test) may cost. */
+/**
+ * Keep what the phases after the search (init candidates, selection, baselines, test, a migration's old
+ * candidates) may cost.
+ */
 export function keepForAfterSearch(
   budget: RunBudget,
   config: RunConfig,
@@ -55,18 +59,20 @@ export function keepForAfterSearch(
   const adaptive = config.postSearch === "adaptive";
   // adaptive: the selection race's worst case (only the caps drop candidates), baselines on a
   // validation pilot; the sequential test at most scores everybody on the whole test split
-  const k = config.selectionTopK;
+  const k = selectionCount(config);
   const selectionQueries = adaptive
     ? selectionRaceWorstCase(k, selectionRacePlan(k, selection.examples.length)).flatMap((r, i, all) =>
         Array.from({ length: r.alive }, () =>
           selection.examples.slice(i === 0 ? 0 : all[i - 1].upTo, r.upTo),
         ).flat(),
       )
-    : Array.from({ length: config.selectionTopK }, () => selection.examples).flat();
+    : Array.from({ length: selectionCount(config) }, () => selection.examples).flat();
   const baselineValidation = adaptive ? splits.validation.slice(0, BASELINE_PILOT) : splits.validation;
   const after = [
     ...config.initInstructions.flatMap(() => splits.validation),
     ...(selection.examples.length ? selectionQueries : []),
+    // a migration's old candidates on the test split (they are among the selection's candidates too)
+    ...(config.oldCandidates ?? []).flatMap(() => (runTest ? splits.test : [])),
     ...[...baselines, ...Array(demoBaselineCount(config)).fill(null)].flatMap(() => [
       ...baselineValidation,
       ...(runTest ? splits.test : []),

@@ -5,7 +5,12 @@
 import { CHECKPOINT_KEYS, type Checkpoint, type Ledger } from "../../store/ledger.js";
 import type { TestResult } from "../../store/types.js";
 import type { PhaseTiming } from "../types.js";
-import type { BaselineResult, SelectionCandidate, SelectionResult } from "./results-types.js";
+import type {
+  BaselineResult,
+  OldCandidateResult,
+  SelectionCandidate,
+  SelectionResult,
+} from "./results-types.js";
 
 export type { Checkpoint };
 
@@ -33,5 +38,7 @@ export function runState(ledger: Ledger, runId: string) {
       runId,
       CHECKPOINT_KEYS.testProgress,
     ),
+    /** A migration: the old run's top candidates scored on the test split so far. */
+    oldCandidates: checkpoint<OldCandidateResult[]>(ledger, runId, CHECKPOINT_KEYS.oldCandidates),
   };
 }

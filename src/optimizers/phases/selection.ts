@@ -10,6 +10,9 @@
  * them; APE samples demos from all of it), validation and test, shuffled with the run's seed, at most
  * `selectionSize`. With fewer than MIN_SELECTION_SIZE such examples the run falls back to the validation
  * rule and says so.
+ *
+ * A migration's old candidates (old-candidates.ts) join the top k: they are scored on the selection
+ * split too, and one of them wins when it is the best there.
  */
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../../store/types.js";
@@ -19,6 +22,7 @@ import { Rng, seedFor } from "../../util/rng.js";
 import { selectWinner, topDistinct } from "../select.js";
 import { type RaceCandidate, selectionRacePlan, selectionRaceStep } from "../select-race.js";
 import type { MethodContext } from "../types.js";
+import { oldCandidateIndices } from "./old-candidates.js";
 import type { SelectionCandidate, SelectionResult } from "./results-types.js";
 import { runState } from "./run-state.js";
 
@@ -82,10 +86,12 @@ export async function selectBest(
   const stored = state.selection.get();
   if (stored && stored.rule === "fresh" && stored.size === fresh.examples.length) return stored;
   ctx.ledger.setExamples(ctx.runId, "selection", fresh.examples);
-  const top = topDistinct(
+  const best = topDistinct(
     scorable.map((r) => ({ index: r.index, instruction: r.instruction, score: r.score })),
     config.selectionTopK,
   );
+  // a migration: the old run's top candidates are scored on the selection split too (old-candidates.ts)
+  const top = [...best, ...oldCandidateIndices(config.oldCandidates, records, best)];
   const done = new Map((state.selectionProgress.get() ?? []).map((c) => [c.index, c]));
   if (config.postSearch === "adaptive") {
     const result = await raceSelection(ctx, top, records, fresh.examples, done);

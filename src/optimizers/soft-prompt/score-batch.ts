@@ -7,6 +7,7 @@ import type { MethodContext, PhaseTiming } from "../types.js";
 import { demoSetOf, promptKey } from "./demo-set.js";
 import { pairGroups, scoresInPairs } from "./pair-groups.js";
 import type { Pick } from "./pick.js";
+import { racesWarmStart } from "./warm-start.js";
 
 /**
  * Score the candidates of batch `it` from index `from` on, several at once (so the black box's
@@ -35,6 +36,8 @@ export async function scoreBatch(
 ): Promise<boolean> {
   const { config } = ctx;
   const total = ctx.splits.validation.length;
+  // racing: the run's, or a migration's warm start (warm-start.ts)
+  const raced = config.racing || racesWarmStart(config, it);
   const busy = new BusyClock(ctx.timing);
   const firstOf = new Map<string, Promise<EvaluationRecord | null>>();
   const tasks: Promise<EvaluationRecord | null>[] = [];
@@ -53,7 +56,7 @@ export async function scoreBatch(
     return decided[j];
   };
   // a local: black box scores candidates 2p and 2p+1 as one batch group (see pair-groups.ts)
-  const pairs = scoresInPairs(ctx);
+  const pairs = !raced && scoresInPairs(ctx);
   const groupOf = pairs ? pairGroups(ctx, it, from, picks, records) : undefined;
   const incumbentBefore = (j: number): Promise<Incumbent | null | undefined> =>
     recordsBefore(j).then((rs) => (rs === undefined ? undefined : incumbentOf(rs, total, rank)));
@@ -78,7 +81,7 @@ export async function scoreBatch(
         const twin = await first;
         return twin ? evaluateCandidate(ctx, candidate, twin) : null;
       }
-      const race: RaceContext | undefined = config.racing
+      const race: RaceContext | undefined = raced
         ? { incumbent: () => incumbentBefore(j), cancelled: () => ended }
         : undefined;
       // (its twins look it up at once: set before any wait)
@@ -90,7 +93,7 @@ export async function scoreBatch(
     });
     tasks[j].catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
   };
-  const window = scoringWindow(ctx);
+  const window = scoringWindow(ctx, raced);
   let launched = from;
   for (let j = from; j < size; j++) {
     // in pairs, a pair's second member is launched with its first
@@ -122,9 +125,9 @@ export async function scoreBatch(
  * over, at least 2. With racing, a candidate's queries go out one block at a time, so the window
  * counts blocks.
  */
-export function scoringWindow(ctx: MethodContext): number {
+export function scoringWindow(ctx: MethodContext, raced = ctx.config.racing): number {
   const concurrency = Number(ctx.config.concurrency ?? DEFAULTS.concurrency);
-  const perCandidate = ctx.config.racing
+  const perCandidate = raced
     ? Math.min(ctx.config.racingBlock, ctx.splits.validation.length)
     : ctx.splits.validation.length;
   return Math.max(2, Math.ceil((2 * concurrency) / Math.max(1, perCandidate)));

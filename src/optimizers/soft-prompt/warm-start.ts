@@ -4,12 +4,15 @@
  * - Warm start (`warmStart`, set by `instructzero migrate`): the first batch is the old run's top
  *   soft prompts with their instructions as stored (nothing is generated for them); they are scored
  *   on the new model like any candidate, so their new scores seed the surrogate of every later batch.
- *   The ordinary initial design follows as the second batch, then the BO batches, to the budget (the
- *   warm start included): when the two models disagree, the search is the cold one plus the warm
- *   start's evaluations.
+ *   With `warmRacing` (the migration's default) the batch is raced whatever `racing` says: each
+ *   candidate is scored block by block and stopped once it is clearly worse than the incumbent
+ *   (racing.ts; a stopped one's record holds a prefix of the validation scores, which BO takes as a
+ *   noisier observation), so old candidates that do badly on the new model cost a fraction of the
+ *   validation set. The ordinary initial design follows as the second batch, then the BO batches, to
+ *   the budget (the migration sets it to the search's budget plus the warm start: its own budget
+ *   line), so when the two models disagree, the search is the cold one plus the warm start's evaluations.
  * - Objective (`objective: "score - L * usd_per_1k"`): the value BO observes for each record; the
- *   record's score stays the metric's.
- */
+ *   record's score stays the metric's. */
 
 import { objectiveValue, parseObjective } from "../../config/objective.js";
 import type { RunConfig } from "../../config/schema.js";
@@ -23,6 +26,11 @@ export function searchSizes(config: RunConfig): number[] {
   if (warm === 0) return batchSizes(config.budget, config.initialPoints, config.batchSize);
   const first = Math.min(warm, config.budget);
   return [first, ...batchSizes(config.budget - first, config.initialPoints, config.batchSize)];
+}
+
+/** True when batch `it` is a warm start that is raced (`warmRacing`; see the module comment). */
+export function racesWarmStart(config: RunConfig, it: number): boolean {
+  return it === 0 && (config.warmStart?.length ?? 0) > 0 && config.warmRacing === true;
 }
 
 /** The batch holding the initial design: 1 after a warm start, else 0. */

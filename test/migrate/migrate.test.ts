@@ -308,7 +308,9 @@ describe("migrate", () => {
         expect(rec.instruction).toBe(c.instruction);
         expect(c.validation).toBe(rec.score);
         const sel = result.selection!.candidates.find((x) => x.index === c.index)!;
-        expect(sel.scores).toHaveLength(result.selection!.size);
+        // the adaptive default races the selection: at least its first look (all with --post-search full)
+        expect(sel.scores.length).toBeGreaterThan(0);
+        expect(sel.scores.length).toBeLessThanOrEqual(result.selection!.size);
         expect(c.selection).toBe(sel.score);
         expect(c.test!.scores).toHaveLength(testExamples.length);
         // the test scores are the new model's answers to these test examples

@@ -27,7 +27,7 @@ import {
 } from "./outcome.js";
 import { scoreBaselines } from "./phases/baselines.js";
 import { scoreInitCandidates } from "./phases/init-candidates.js";
-import { scoreOldCandidates } from "./phases/old-candidates.js";
+import { oldCandidateRows, scoreOldCandidates } from "./phases/old-candidates.js";
 import { PhaseRunner } from "./phases/phase-runner.js";
 import { applyPreference } from "./phases/prefer.js";
 import { recordResult } from "./phases/results.js";
@@ -359,18 +359,14 @@ async function afterSearch(
     if (aborted()) return "interrupted";
   }
   // a migration: the old run's top candidates on the winner's test examples
-  const oldCandidates: OldCandidateResult[] = [];
+  let oldCandidates: OldCandidateResult[] = [];
   if (config.oldCandidates?.length) {
+    const parts = { selection: chosen, baselines, winner, test, testExamples: splits.test };
+    // their rows, as far as scored (also when a limit stopped an earlier phase), then their test
+    oldCandidates = oldCandidateRows(ctx, evaluations, parts);
     const tested = (test as TestResult | null)?.scores.length ?? 0;
-    progress("test", winner.score, config.oldCandidates.length * tested);
-    await phases.run("old candidates", async () => {
-      await scoreOldCandidates(
-        ctx,
-        evaluations,
-        { selection: chosen, baselines, winner, test, testExamples: splits.test },
-        oldCandidates,
-      );
-    });
+    progress("test", winner.score, oldCandidates.filter((c) => !c.test).length * tested);
+    await phases.run("old candidates", () => scoreOldCandidates(ctx, evaluations, parts, oldCandidates));
     if (aborted()) return "interrupted";
   }
   p.step.phase = undefined;

@@ -44,33 +44,32 @@ export function oldCandidateIndices(
   return out;
 }
 
+/** What the old candidates' rows are built from: the run's phases after the search. */
+export interface OldCandidateParts {
+  selection: SelectionResult | null;
+  baselines: readonly BaselineResult[];
+  winner: EvaluationRecord;
+  test: TestResult | null;
+  testExamples: readonly Example[];
+}
+
 /**
- * The old candidates on the new model. `out` is filled at once (validation and selection scores, no
- * test) and each entry's test score is set as it comes, so a limit that stops this phase leaves what
- * was scored. Test: the first `testSize` examples of `testExamples` (the winner's), none when 0.
+ * The old candidates on the new model as far as the run has scored them: validation and selection
+ * scores, and the test scores stored by an earlier session (scoreOldCandidates adds the rest).
  */
-export async function scoreOldCandidates(
+export function oldCandidateRows(
   ctx: MethodContext,
   records: readonly EvaluationRecord[],
-  parts: {
-    selection: SelectionResult | null;
-    baselines: readonly BaselineResult[];
-    winner: EvaluationRecord;
-    test: TestResult | null;
-    testExamples: readonly Example[];
-  },
-  out: OldCandidateResult[],
-): Promise<void> {
+  parts: OldCandidateParts,
+): OldCandidateResult[] {
   const list = ctx.config.oldCandidates ?? [];
-  const state = runState(ctx.ledger, ctx.runId);
-  const stored = new Map((state.oldCandidates.get() ?? []).map((c) => [c.name, c]));
+  const stored = new Map((runState(ctx.ledger, ctx.runId).oldCandidates.get() ?? []).map((c) => [c.name, c]));
   const mine = oldCandidateRecords(list, records);
-  out.length = 0;
-  list.forEach((c, i) => {
+  return list.map((c, i) => {
     const r = mine[i];
     const sel = r ? parts.selection?.candidates.find((x) => x.index === r.index) : undefined;
     const name = i === 0 ? "old prompt" : `old candidate ${i + 1}`;
-    out.push({
+    return {
       name,
       instruction: c.instruction,
       oldIndex: c.index,
@@ -81,12 +80,28 @@ export async function scoreOldCandidates(
       test: stored.get(name)?.test ?? null,
       ...(r?.usdPer1k !== undefined ? { usdPer1k: r.usdPer1k } : {}),
       ...(r?.latencyMs !== undefined ? { latencyMs: r.latencyMs } : {}),
-    });
+    };
   });
+}
+
+/**
+ * Score the old candidates of `rows` (oldCandidateRows) that have no test score yet on the winner's test
+ * examples (the first as many of `testExamples` as the winner was scored on; none without a test),
+ * setting each row's test score as it comes and storing it, so a limit that stops this phase leaves
+ * what was scored and a resumed run scores none twice.
+ */
+export async function scoreOldCandidates(
+  ctx: MethodContext,
+  records: readonly EvaluationRecord[],
+  parts: OldCandidateParts,
+  rows: OldCandidateResult[],
+): Promise<void> {
+  const state = runState(ctx.ledger, ctx.runId);
+  const mine = oldCandidateRecords(ctx.config.oldCandidates, records);
   const n = parts.test?.scores.length ?? 0;
   if (n === 0) return;
   const examples = parts.testExamples.slice(0, n);
-  for (const [i, c] of out.entries()) {
+  for (const [i, c] of rows.entries()) {
     if (c.test) continue;
     const r = mine[i];
     const demos = r ? demosOf(ctx, r) : (ctx.targetDemos ?? []);
@@ -115,7 +130,7 @@ export async function scoreOldCandidates(
     }
     const ci = testInterval(scores, ctx.config.seed, c.name);
     const score = scores.reduce((a, b) => a + b, 0) / scores.length;
-    out[i] = { ...c, test: { score, scores, low: ci.low, high: ci.high } };
-    state.oldCandidates.put(out.filter((x) => x.test !== null));
+    rows[i] = { ...c, test: { score, scores, low: ci.low, high: ci.high } };
+    state.oldCandidates.put(rows.filter((x) => x.test !== null));
   }
 }

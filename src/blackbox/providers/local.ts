@@ -37,11 +37,11 @@ import type { CompletionRequest, Provider, ProviderResponse } from "../types.js"
 /** Settings of the local provider (also read from BlackBoxOptions.providerOptions). */
 export interface LocalProviderOptions {
   /**
-   * ONNX variant (fp32, fp16, q8, q4 ..., or "auto": q8 when the model has it, else fp32); default fp32.
-   * fp32 is the default: batched fp32 answers equal one-at-a-time answers. q8 quantises activations per
-   * tensor, so a q8 answer depends on the other requests of its batch; with batch groups (on by default
-   * for quantised variants) its batches, hence its answers, are deterministic, but whether q8 is faster
-   * end to end is not measured yet (npm run bench:zero-config -- --dtype q8). q8 saves download and memory.
+   * ONNX variant (fp32, fp16, q8, q4 ..., or "auto": q8 when the model has it, else fp32); default fp32
+   * here, where batched fp32 answers equal one-at-a-time answers. A run passes its `generatorDtype`,
+   * "auto" by default: q8 ran the default command 1.55x faster end to end (npm run bench:zero-config). q8
+   * quantises activations per tensor, so a q8 answer depends on the other requests of its batch; with
+   * batch groups (on by default for quantised variants) its batches, hence its answers, are deterministic.
    */
   dtype?: string;
   /** Hub revision for hf: ids. */

@@ -497,7 +497,9 @@ export class WrappedBlackBox implements BlackBox {
     this.t.completions++;
     this.t.cacheHits++;
     this.emit({ type: "cache-hit", id: callId });
-    return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true };
+    // what the answer costs when it is paid: a candidate's cost per query does not depend on the cache
+    const { costUsd: listUsd, priced } = this.costOf(res);
+    return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true, ...(priced ? { listUsd } : {}) };
   }
 
   /**

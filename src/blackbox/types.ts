@@ -81,6 +81,11 @@ export interface Completion extends ProviderResponse {
   costUsd: number;
   /** True when the response came from the persistent cache (no request was issued). */
   cached: boolean;
+  /**
+   * A cached answer's dollars at the target's prices: what the same answer costs when it is paid
+   * (absent when it is not cached, or for a black box without a price table).
+   */
+  listUsd?: number;
 }
 
 /** Running totals for one black box. */

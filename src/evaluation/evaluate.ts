@@ -59,6 +59,8 @@ export interface ExampleResult {
   judge?: JudgeUsage;
   /** True when the answer came from the response cache (nothing was paid). */
   cached: boolean;
+  /** A cached answer's dollars at the target's prices (see Completion.listUsd). */
+  listUsd?: number;
   /** Milliseconds the black-box call took (queueing in the client included; cached: the cache lookup). */
   ms: number;
   inputTokens: number;
@@ -81,7 +83,7 @@ export interface InstructionEvaluation extends EvaluationUsage {
   scores: number[];
   examples: ExampleResult[];
   ms: number;
-  /** Dollars per 1,000 queries and median call latency of the paid calls (see {@link costOf}). */
+  /** Dollars per 1,000 queries at the target's prices and median latency of the paid calls (see {@link costOf}). */
   usdPer1k?: number;
   latencyMs?: number;
 }
@@ -136,6 +138,7 @@ export async function evaluateInstruction(
         ...(scored.feedback !== undefined ? { feedback: scored.feedback } : {}),
         ...(scored.judge ? { judge: scored.judge } : {}),
         cached: c.cached,
+        ...(c.cached && c.listUsd !== undefined ? { listUsd: c.listUsd } : {}),
         ms,
         inputTokens: c.usage.inputTokens,
         outputTokens: c.usage.outputTokens,
@@ -163,14 +166,19 @@ export async function evaluateInstruction(
 }
 
 /**
- * Dollars per 1,000 queries (1000 x dollars / paid calls) and the median latency of the paid calls of
- * `results`; empty when no call was paid (cached answers cost nothing and say nothing of latency).
+ * Dollars per 1,000 queries of `results` at the target's prices (1000 x dollars / queries: a paid
+ * answer's dollars, a cached answer's listUsd, so the figure does not depend on what the cache held, e.g.
+ * after a resume) and the median latency of the paid calls (a cached answer says nothing of latency);
+ * each absent when no result gives it.
  */
 export function costOf(results: readonly ExampleResult[]): { usdPer1k?: number; latencyMs?: number } {
+  const priced = results.filter((r) => !r.cached || r.listUsd !== undefined);
   const paid = results.filter((r) => !r.cached);
-  if (paid.length === 0) return {};
-  const usd = paid.reduce((a, r) => a + r.costUsd, 0);
-  return { usdPer1k: (1000 * usd) / paid.length, latencyMs: median(paid.map((r) => r.ms)) };
+  const usd = priced.reduce((a, r) => a + (r.cached ? (r.listUsd as number) : r.costUsd), 0);
+  return {
+    ...(priced.length > 0 ? { usdPer1k: (1000 * usd) / priced.length } : {}),
+    ...(paid.length > 0 ? { latencyMs: median(paid.map((r) => r.ms)) } : {}),
+  };
 }
 
 /** Median of a non-empty list (mean of the two middle values for an even length). */

@@ -279,6 +279,9 @@ describe("persistent cache", () => {
     expect(run2.map((r) => r.text)).toEqual(run1.map((r) => r.text));
     expect(run2.every((r) => r.cached && r.costUsd === 0)).toBe(true);
     expect(run2.map((r) => r.usage)).toEqual(run1.map((r) => r.usage));
+    // each hit says what the same answer cost when it was paid (a candidate's cost per query)
+    expect(run2.map((r) => r.listUsd)).toEqual(run1.map((r) => r.costUsd));
+    expect(run1.every((r) => r.listUsd === undefined)).toBe(true);
     expect(second.totals()).toMatchObject({ completions: 10, cacheHits: 10, requests: 0, costUsd: 0 });
     expect(events.filter((e) => e.type === "cache-hit")).toHaveLength(10);
   });

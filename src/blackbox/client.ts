@@ -499,7 +499,13 @@ export class WrappedBlackBox implements BlackBox {
     this.emit({ type: "cache-hit", id: callId });
     // what the answer costs when it is paid: a candidate's cost per query does not depend on the cache
     const { costUsd: listUsd, priced } = this.costOf(res);
-    return { text: res.text, usage: { ...res.usage }, costUsd: 0, cached: true, ...(priced ? { listUsd } : {}) };
+    return {
+      text: res.text,
+      usage: { ...res.usage },
+      costUsd: 0,
+      cached: true,
+      ...(priced ? { listUsd } : {}),
+    };
   }
 
   /**

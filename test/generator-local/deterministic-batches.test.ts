@@ -138,6 +138,8 @@ describe("deterministic local batches", () => {
           expect(out.status).toBe("completed");
           return {
             evaluations: out.evaluations.map((e) => ({ instruction: e.instruction, outputs: e.outputs })),
+            // the selection race's rounds go out as batch groups of several candidates
+            selection: out.selection?.candidates.map((c) => c.scores),
             test: out.test?.score,
           };
         } finally {
@@ -146,6 +148,7 @@ describe("deterministic local batches", () => {
       };
       const first = await run();
       expect(first.evaluations).toHaveLength(6);
+      expect(first.selection?.length).toBeGreaterThan(1);
       expect(await run()).toEqual(first);
     },
     120_000,

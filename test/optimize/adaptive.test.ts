@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { slowBlackBox, smallRunConfig } from "../../fixtures/optimize.js";
+import type { BlackBox } from "../../src/blackbox/types.js";
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { testInterval } from "../../src/optimizers/phases/baselines.js";
 import { BASELINE_PILOT, lookAlpha, sequentialTestPlan } from "../../src/optimizers/phases/test-plan.js";
@@ -42,7 +43,16 @@ async function run(postSearch: "full" | "adaptive", crashAt: number[] = []) {
     baselines: ["Reverse the word."],
   });
   const runId = ledger.createRun(config);
-  const { bb, stats } = slowBlackBox(() => 0, { crashAt });
+  const { bb: inner, stats } = slowBlackBox(() => 0, { crashAt });
+  // the batch group of every selection query, in the order they were sent
+  const groups: { id: string; size: number; index: number }[] = [];
+  const bb: BlackBox = {
+    ...inner,
+    complete(request) {
+      if (request.batchGroup?.id.includes(":selection-to-")) groups.push(request.batchGroup);
+      return inner.complete(request);
+    },
+  };
   const deps = { ledger, blackBox: bb, generator, pointProposer: createBoPointProposer() };
   let out: Awaited<ReturnType<typeof executeRun>> | undefined;
   for (let attempt = 0; attempt < 5 && !out; attempt++) {
@@ -55,7 +65,7 @@ async function run(postSearch: "full" | "adaptive", crashAt: number[] = []) {
   const searchCalls = ledger.evaluations(runId).reduce((a, e) => a + e.calls, 0);
   const testSize = ledger.getExamples(runId, "test")!.length;
   ledger.close();
-  return { out: out!, calls: stats.calls, searchCalls, testSize };
+  return { out: out!, calls: stats.calls, searchCalls, testSize, groups };
 }
 
 describe("the adaptive verdict", () => {
@@ -108,6 +118,28 @@ describe("the adaptive verdict", () => {
       else expect(c.pValue).toBeGreaterThanOrEqual(0.05);
     }
     expect(adaptive.out.verdict?.verdict).toMatch(/^(ship|don't ship|inconclusive)$/);
+  });
+
+  it("sends each round of the selection race as one batch group", async () => {
+    const { out, groups } = await run("adaptive");
+    const sel = out.selection!;
+    const race = selectionRacePlan(5, sel.size);
+    const rounds = new Map<string, { size: number; indices: number[] }>();
+    for (const g of groups) {
+      const r = rounds.get(g.id) ?? { size: g.size, indices: [] };
+      expect(g.size).toBe(r.size);
+      r.indices.push(g.index);
+      rounds.set(g.id, r);
+    }
+    // every query of the race belongs to a round's group, each group is complete (indices 0..size-1)
+    const raced = sel.candidates.reduce((a, c) => a + c.scores.length, 0);
+    expect(groups).toHaveLength(raced);
+    for (const r of rounds.values())
+      expect([...r.indices].sort((a, b) => a - b)).toEqual(Array.from({ length: r.size }, (_, i) => i));
+    // the first round: all five candidates' first examples in one group (not a local black box: no cap)
+    const first = [...rounds.entries()].find(([id]) => id.endsWith(`:selection-to-${race.first}:0`))!;
+    expect(first[1].size).toBe(5 * race.first);
+    expect(rounds.size).toBeGreaterThan(1);
   });
 
   it("is deterministic and resumes exactly after crashes in the phases after the search", async () => {

@@ -14,6 +14,8 @@
  * A migration's old candidates (old-candidates.ts) join the top k: they are scored on the selection
  * split too, and one of them wins when it is the best there.
  */
+
+import { HaltedError } from "../../blackbox/errors.js";
 import { evaluateInstruction } from "../../evaluation/evaluate.js";
 import type { EvaluationRecord } from "../../store/types.js";
 import { unusedExamples } from "../../tasks/hygiene.js";
@@ -24,6 +26,7 @@ import { type RaceCandidate, selectionRacePlan, selectionRaceStep } from "../sel
 import type { MethodContext } from "../types.js";
 import { oldCandidateIndices } from "./old-candidates.js";
 import type { SelectionCandidate, SelectionResult } from "./results-types.js";
+import { roundGroupCap, roundGroups } from "./round-groups.js";
 import { runState } from "./run-state.js";
 
 /** Fewer fresh examples than this: selection falls back to the validation rule. */
@@ -168,30 +171,45 @@ async function raceSelection(
   );
   while (step.upTo !== null) {
     const upTo = step.upTo;
-    const next: Racer[] = [];
-    for (const c of step.alive) {
-      let stored = c.stored;
-      if (stored.scores.length < upTo) {
-        const ev = await evaluateInstruction(
-          ctx.blackBox,
-          stored.instruction,
-          examples.slice(stored.scores.length, upTo),
-          {
-            metric: ctx.metric,
-            maxTokens: ctx.maxTokens,
-            split: "selection",
-            demos: recordOf(c.index).demos ?? ctx.targetDemos ?? [],
-            phase: "selection",
-          },
-        );
-        const scores = [...stored.scores, ...ev.scores];
-        stored = { ...stored, scores, score: scores.reduce((a, b) => a + b, 0) / scores.length };
-        done.set(c.index, stored);
-        state.selectionProgress.put([...done.values()]);
-      }
-      next.push(racer(stored, upTo));
+    // a round's queries go out together in batch groups (round-groups.ts); each candidate's scores are
+    // stored as it ends
+    const todo = step.alive.filter((c) => c.stored.scores.length < upTo);
+    const sizes = todo.map((c) => upTo - c.stored.scores.length);
+    for (const [g, members] of roundGroups(sizes, roundGroupCap(ctx)).entries()) {
+      const id = `${ctx.runId}:selection-to-${upTo}:${g}`;
+      const size = members.reduce((a, k) => a + sizes[k], 0);
+      let offset = 0;
+      const scoring = members.map((k) => {
+        const c = todo[k];
+        const from = c.stored.scores.length;
+        const batchGroup = { id, size, offset };
+        offset += sizes[k];
+        return evaluateInstruction(ctx.blackBox, c.stored.instruction, examples.slice(from, upTo), {
+          metric: ctx.metric,
+          maxTokens: ctx.maxTokens,
+          split: "selection",
+          demos: recordOf(c.index).demos ?? ctx.targetDemos ?? [],
+          phase: "selection",
+          batchGroup,
+        }).then((ev) => {
+          const scores = [...c.stored.scores, ...ev.scores];
+          done.set(c.index, {
+            ...c.stored,
+            scores,
+            score: scores.reduce((a, b) => a + b, 0) / scores.length,
+          });
+          state.selectionProgress.put(top.map((i) => done.get(i)).filter((x) => x !== undefined));
+        });
+      });
+      const settled = await Promise.allSettled(scoring);
+      const failed = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed.length > 0)
+        throw (failed.find((f) => !(f.reason instanceof HaltedError)) ?? failed[0]).reason;
     }
-    step = selectionRaceStep(next, plan);
+    step = selectionRaceStep(
+      step.alive.map((c) => racer(done.get(c.index) ?? c.stored, upTo)),
+      plan,
+    );
   }
   // every candidate the race scored, with the scores it was ranked on
   const candidates = top

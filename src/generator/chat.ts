@@ -94,8 +94,9 @@ export class ChatFormat {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
-  /** Text of generated ids, special tokens dropped. */
+  /** Text of generated ids, special tokens dropped ("" for none: a row cancelled before its first token). */
   decode(ids: readonly number[]): string {
+    if (ids.length === 0) return "";
     return this.tokenizer.decode(ids as number[], { skip_special_tokens: true });
   }
 }

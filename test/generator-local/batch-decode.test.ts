@@ -81,6 +81,21 @@ for (const preset of ["micro", "tiny"] as const) {
       expect(again.map((c) => c.text)).toEqual(none.map((c) => c.text));
     });
 
+    it("a row cancelled before its first token ends with no text; the others answer as alone", async () => {
+      const reqs = mixedRequests(3);
+      const alone = await model.complete(reqs[1].prompt, reqs[1]);
+      const got = await model.completeBatch([
+        { ...reqs[0], cancelled: () => true },
+        reqs[1],
+        { ...reqs[2], cancelled: () => true },
+      ]);
+      expect(got.map((g) => [g.end, g.text, g.newTokens])).toEqual([
+        ["cancelled", "", 0],
+        [alone.end ?? got[1].end, alone.text, alone.newTokens],
+        ["cancelled", "", 0],
+      ]);
+    });
+
     it("ends rows at EOS, at their stop test and at cancellation, each at its own step", async () => {
       const dec = model.decoder;
       const prompts = queries(["say it"], INPUTS.slice(0, 4)).map((p) => model.chatIds(p));

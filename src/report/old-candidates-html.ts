@@ -20,16 +20,14 @@ export function oldCandidatesSection(run: RunExport): string {
     index === null || index === undefined
       ? 0
       : (run.selection?.candidates.find((c) => c.index === index)?.scores.length ?? 0);
-  const most = Math.max(0, ...run.oldCandidates.map((c) => nOf(c.index)), nOf(chosen?.index));
+  const ns = [...run.oldCandidates.map((c) => nOf(c.index)), nOf(chosen?.index)];
+  const most = Math.max(0, ...ns);
   const selection = (x: number | null | undefined, index: number | null | undefined) => {
     const n = nOf(index);
     if (x === null || x === undefined || n === 0 || n >= most) return score(x);
     return cell(`${esc(fmtScore(x))} <span class="sel-n" title="over its first ${n} selection examples">(${n})</span>`);
   };
-  const fewer = [...run.oldCandidates.map((c) => c.index), chosen?.index].some((i) => {
-    const n = nOf(i);
-    return n > 0 && n < most;
-  });
+  const fewer = ns.some((n) => n > 0 && n < most);
   const rows = run.oldCandidates.map((c) => {
     const won = c.index !== null && c.index === chosen?.index;
     const t = c.test;

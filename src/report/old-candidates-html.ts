@@ -25,7 +25,9 @@ export function oldCandidatesSection(run: RunExport): string {
   const selection = (x: number | null | undefined, index: number | null | undefined) => {
     const n = nOf(index);
     if (x === null || x === undefined || n === 0 || n >= most) return score(x);
-    return cell(`${esc(fmtScore(x))} <span class="sel-n" title="over its first ${n} selection examples">(${n})</span>`);
+    return cell(
+      `${esc(fmtScore(x))} <span class="sel-n" title="over its first ${n} selection examples">(${n})</span>`,
+    );
   };
   const fewer = ns.some((n) => n > 0 && n < most);
   const rows = run.oldCandidates.map((c) => {

@@ -257,7 +257,13 @@ export async function openMigrationSession(
   const { examples, ...common } = options;
   const found = ledger.findRunByConfig(config) === undefined ? findMigrationRun(ledger, config) : undefined;
   if (found === undefined)
-    return RunSession.open({ ...common, config, store: ledger, reuse: true, ...(examples ? { examples } : {}) });
+    return RunSession.open({
+      ...common,
+      config,
+      store: ledger,
+      reuse: true,
+      ...(examples ? { examples } : {}),
+    });
   if (ledger.getRun(found).status === "completed")
     return RunSession.open({ ...common, runId: found, store: ledger, readOnly: true });
   const limits = { maxCalls: config.maxCalls ?? null, maxCost: config.maxCost ?? null };
@@ -357,7 +363,8 @@ function selectionOf(
   selection: SelectionResult | null | undefined,
   index: number | null | undefined,
 ): { selection: number | null; selectionN: number | null } {
-  const c = index === null || index === undefined ? undefined : selection?.candidates.find((x) => x.index === index);
+  const c =
+    index === null || index === undefined ? undefined : selection?.candidates.find((x) => x.index === index);
   if (!c) return { selection: null, selectionN: null };
   return { selection: c.score, selectionN: c.scores.length > 0 ? c.scores.length : null };
 }

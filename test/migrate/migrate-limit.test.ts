@@ -116,7 +116,9 @@ describe("migrate stopped by --max-calls while the old candidates are scored on 
     expect(partial.reason).toMatch(
       new RegExp(`^--max-calls ${cap} reached \\(${cap} paid calls.*; stopped in the old candidates phase$`),
     );
-    expect(partial.verdict).toMatch(/^not finished \(stopped\): run the same migration again with a higher --max-calls/);
+    expect(partial.verdict).toMatch(
+      /^not finished \(stopped\): run the same migration again with a higher --max-calls/,
+    );
     // the rows scored so far: everything but some old candidates' test scores, as in one go
     const rowsOf = (t: MigrationTable) => comparable(t).rows;
     const untested = rowsOf(partial).filter((r) => r.score === null);
@@ -124,7 +126,8 @@ describe("migrate stopped by --max-calls while the old candidates are scored on 
     for (const r of untested) expect(r.label).toMatch(/^new model, old candidate \d+$/);
     rowsOf(partial).forEach((r, i) => {
       const whole = rowsOf(reference)[i];
-      if (r.score === null) expect({ ...r, score: whole.score, low: whole.low, high: whole.high }).toEqual(whole);
+      if (r.score === null)
+        expect({ ...r, score: whole.score, low: whole.low, high: whole.high }).toEqual(whole);
       else expect(r).toEqual(whole);
     });
     // money: reported = the spend log = the answered requests priced; never above the cap
@@ -182,7 +185,9 @@ describe("migrate stopped by --max-calls while the old candidates are scored on 
       env: envOf("home"),
     });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(/stopped: --max-calls \d+ reached .*; stopped in the old candidates phase/);
+    expect(resumed.stdout).toMatch(
+      /stopped: --max-calls \d+ reached .*; stopped in the old candidates phase/,
+    );
     m = moneyOf(newId);
     expect(m.run.status).toBe("stopped");
     expect(m.spend.calls).toBeLessThanOrEqual(cap + 2);

@@ -43,7 +43,12 @@ function record(index: number, instruction: string, score: number): EvaluationRe
   };
 }
 
-const selectionCandidate = (index: number, instruction: string, validationScore: number, scores: number[]) => ({
+const selectionCandidate = (
+  index: number,
+  instruction: string,
+  validationScore: number,
+  scores: number[],
+) => ({
   index,
   instruction,
   validationScore,
@@ -52,6 +57,9 @@ const selectionCandidate = (index: number, instruction: string, validationScore:
 });
 
 const test = (scores: number[]) => ({ score: mean(scores), scores, low: mean(scores) - 0.1, high: 1 });
+
+/** A run's own test result (its outputs too). */
+const runTest = (scores: number[]) => ({ ...test(scores), outputs: scores.map(() => "") });
 
 const config = (options: Record<string, unknown> = {}): RunConfig =>
   makeRunConfig({
@@ -77,7 +85,7 @@ function migration(status: "completed" | "stopped" | "interrupted", result: "ful
     ledger.appendEvaluation(oldId, r);
   ledger.finishRun(oldId, {
     bestIndex: 0,
-    test: test(ones(20, 16)),
+    test: runTest(ones(20, 16)),
     totals: totals(100, 0.1),
     selection: {
       rule: "fresh",
@@ -97,7 +105,13 @@ function migration(status: "completed" | "stopped" | "interrupted", result: "ful
   for (const r of [record(0, "a", 0.6), record(1, "b", 0.7), record(2, "c", 0.3), record(3, "n", 0.8)])
     ledger.appendEvaluation(newId, r);
   if (result) {
-    const oldCandidate = (i: number, name: string, instruction: string, sel: number[], t: number[] | null) => ({
+    const oldCandidate = (
+      i: number,
+      name: string,
+      instruction: string,
+      sel: number[],
+      t: number[] | null,
+    ) => ({
       name,
       instruction,
       oldIndex: i,
@@ -110,7 +124,7 @@ function migration(status: "completed" | "stopped" | "interrupted", result: "ful
     });
     ledger.finishRun(newId, {
       bestIndex: 3,
-      test: test(ones(20, 18)),
+      test: runTest(ones(20, 18)),
       totals: totals(321, 0.25),
       selection: {
         rule: "fresh",
@@ -143,7 +157,12 @@ function migration(status: "completed" | "stopped" | "interrupted", result: "ful
       ],
     } as unknown as RunResult);
   }
-  if (status !== "completed") ledger.setStatus(newId, status, status === "stopped" ? "max calls 500 reached; stopped in the old candidates phase" : undefined);
+  if (status !== "completed")
+    ledger.setStatus(
+      newId,
+      status,
+      status === "stopped" ? "max calls 500 reached; stopped in the old candidates phase" : undefined,
+    );
   return { ledger, old, newId, newConfig };
 }
 
@@ -167,13 +186,17 @@ describe("migration table: selection examples per row", () => {
     for (const label of ["old prompt", "old candidate 2", "migrated prompt"])
       expect(line(label)).not.toMatch(/\(\d+\) \|/);
     expect(line("old candidate 2")).toContain(`| ${(33 / 48).toFixed(3)} |`);
-    expect(text).toMatch(/^selection: a score with \(n\) is the mean over its first n selection examples .* over 48$/m);
+    expect(text).toMatch(
+      /^selection: a score with \(n\) is the mean over its first n selection examples .* over 48$/m,
+    );
     expect(text).toMatch(/^spent: 321 calls, \$0\.2500 \(the new run, all sessions\)$/m);
     // the report's Migration section
     const html = oldCandidatesSection(exportRun(ledger, newId));
     const rows = html.split("<tr").slice(1);
     const row = (name: string) => rows.find((r) => r.includes(`>${name}<`))!;
-    expect(row("old candidate 3")).toContain('0.200 <span class="sel-n" title="over its first 10 selection examples">(10)</span>');
+    expect(row("old candidate 3")).toContain(
+      '0.200 <span class="sel-n" title="over its first 10 selection examples">(10)</span>',
+    );
     expect(row("old candidate 2")).not.toContain("sel-n");
     expect(row("migrated prompt (chosen)")).not.toContain("sel-n");
     expect(html).toContain("the others are over 48.");
@@ -194,7 +217,10 @@ describe("migration table: selection examples per row", () => {
     expect(text).not.toMatch(/^selection:/m);
     expect(oldCandidatesSection(exportRun(ledger, newId))).not.toContain("sel-n");
     // the validation rule: no selection scores
-    ledger.finishRun(newId, { ...result, selection: { rule: "validation", size: 0, candidates: [], winner: 3 } });
+    ledger.finishRun(newId, {
+      ...result,
+      selection: { rule: "validation", size: 0, candidates: [], winner: 3 },
+    });
     const v = migrationTable(ledger, old, newId);
     expect(v.rows.slice(1).map((r) => [r.selection, r.selectionN])).toEqual(
       Array.from({ length: 4 }, () => [null, null]),

@@ -29,7 +29,12 @@ import { runCli } from "../helpers/cli.js";
 
 const fx = makeOptimizeFixture();
 const NEW = "gpt-4.1-mini";
-const envOf = (home: string) => ({ OPENAI_API_KEY: "sk-test", INSTRUCTZERO_HOME: join(fx.dir, home) });
+/** The environment of the CLI, with its own home and response cache. */
+const envOf = (home: string) => ({
+  OPENAI_API_KEY: "sk-test",
+  INSTRUCTZERO_HOME: join(fx.dir, home),
+  INSTRUCTZERO_CACHE: join(fx.dir, home, "responses.sqlite"),
+});
 
 /** The new model: another quality per instruction, answers of another length. */
 function newModelAnswer(req: FakeRequest): string {
@@ -114,7 +119,9 @@ describe("migrate stopped by --max-calls while the old candidates are scored on 
     expect(partial.status).toBe("stopped");
     expect(partial.finished).toBe(false);
     expect(partial.reason).toMatch(
-      new RegExp(`^--max-calls ${cap} reached \\(${cap} paid calls.*; stopped in the old candidates phase$`),
+      new RegExp(
+        `^--max-calls ${cap} reached \\(${cap} paid calls.*\\); stopped in the old candidates phase`,
+      ),
     );
     expect(partial.verdict).toMatch(
       /^not finished \(stopped\): run the same migration again with a higher --max-calls/,

@@ -64,8 +64,12 @@ export function registerMigrateCommand(program: Command): void {
       intOption("--initial-points", 1),
     )
     .option("--base-url <url>", "OpenAI-compatible server of the new models [the old run's]")
-    .option("--max-calls <n>", "paid requests each new run may make", intOption("--max-calls", 1))
-    .option("--max-cost <usd>", "dollars each new run may spend", numberOption("--max-cost"))
+    .option(
+      "--max-calls <n>",
+      "paid requests each new run may make (a run it stopped: the same command with a higher limit continues it)",
+      intOption("--max-calls", 1),
+    )
+    .option("--max-cost <usd>", "dollars each new run may spend (likewise)", numberOption("--max-cost"))
     .option("--dry-run", "print the planned calls, tokens and dollars of each new run, spend nothing")
     .option("--json", "print the migration tables as JSON");
   addLedgerOption(cmd).action(async (run: string, opts: MigrateFlags) => {

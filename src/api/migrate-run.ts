@@ -6,7 +6,8 @@
  *   const tables = await migrateRun(runId, { to: ["openai:gpt-4.1-mini"], store: "./runs.sqlite" });
  *   for (const t of tables) console.log(t.rows, t.verdict);
  *
- * Calling it again with the same options continues the same runs (after a crash or an abort).
+ * Calling it again with the same options continues the same runs (after a crash or an abort); with other
+ * limits (`maxCalls`, `maxCost`) too, with those limits (after a limit stopped one).
  */
 import type { BlackBoxOptions } from "../blackbox/options.js";
 import type { RunConfig } from "../config/schema.js";
@@ -17,8 +18,8 @@ import {
   type MigrationTable,
   migrationConfig,
   migrationTable,
+  openMigrationSession,
 } from "../session/migrate.js";
-import { RunSession } from "../session/run-session.js";
 import { openRunStore } from "../session/store.js";
 import type { Ledger } from "../store/ledger.js";
 import { UserError } from "../util/errors.js";
@@ -44,7 +45,8 @@ export interface MigrateRunOptions extends MigrationSettings {
  * candidates and the baselines there, continue the search warm-started from the old run, and return
  * one migration table per model (rows: old model/old prompt, new model/old prompt, new model/migrated
  * prompt; the ship verdict). A model whose run was interrupted (aborted) or stopped by a limit comes
- * back with that status; calling again continues it.
+ * back with that status (`finished: false`, the rows scored so far); calling again (with a higher limit)
+ * continues it.
  */
 export async function migrateRun(runId: string, options: MigrateRunOptions): Promise<MigrationTable[]> {
   if (options.to.length === 0) throw new UserError("migrateRun: `to` names no model");
@@ -57,10 +59,8 @@ export async function migrateRun(runId: string, options: MigrateRunOptions): Pro
     const tables: MigrationTable[] = [];
     for (const target of options.to) {
       const config = migrationConfig(ledger, old, target, options);
-      const session = await RunSession.open({
-        config,
-        store: ledger,
-        reuse: true,
+      // its stored run (also one a limit stopped, continued with these limits), else a new one
+      const session = await openMigrationSession(ledger, config, {
         ...(examples ? { examples } : {}),
         signal: options.signal,
         metricFunction: options.metric,

@@ -15,13 +15,28 @@ const score = (x: number | null | undefined) => cell(x === null || x === undefin
 export function oldCandidatesSection(run: RunExport): string {
   if (run.oldCandidates.length === 0) return "";
   const chosen = run.best;
+  // selection examples behind each selection score: the race stops a clearly worse candidate early
+  const nOf = (index: number | null | undefined) =>
+    index === null || index === undefined
+      ? 0
+      : (run.selection?.candidates.find((c) => c.index === index)?.scores.length ?? 0);
+  const ns = [...run.oldCandidates.map((c) => nOf(c.index)), nOf(chosen?.index)];
+  const most = Math.max(0, ...ns);
+  const selection = (x: number | null | undefined, index: number | null | undefined) => {
+    const n = nOf(index);
+    if (x === null || x === undefined || n === 0 || n >= most) return score(x);
+    return cell(
+      `${esc(fmtScore(x))} <span class="sel-n" title="over its first ${n} selection examples">(${n})</span>`,
+    );
+  };
+  const fewer = ns.some((n) => n > 0 && n < most);
   const rows = run.oldCandidates.map((c) => {
     const won = c.index !== null && c.index === chosen?.index;
     const t = c.test;
     return `<tr${won ? ' class="chosen"' : ""}>${cell(esc(c.name), "")}${cell(
       `<div>${c.instruction.trim() === "" ? "<em>(empty instruction)</em>" : esc(c.instruction)}</div>`,
       "text",
-    )}${score(c.oldScore)}${score(c.validation)}${score(c.selection)}${score(t?.score)}${cell(
+    )}${score(c.oldScore)}${score(c.validation)}${selection(c.selection, c.index)}${score(t?.score)}${cell(
       t ? esc(`${fmtScore(t.low)} to ${fmtScore(t.high)}`) : "-",
     )}${cell(t ? intervalBar(t, { label: esc(`${c.name}: ${fmtScore(t.score)}`) }) : "", "")}${cell(
       c.usdPer1k === undefined ? "-" : esc(fmtUsd(c.usdPer1k)),
@@ -31,7 +46,10 @@ export function oldCandidatesSection(run: RunExport): string {
   rows.push(
     `<tr class="chosen">${cell("migrated prompt (chosen)", "")}${cell(`<div>${esc(chosen?.instruction ?? "")}</div>`, "text")}${score(null)}${score(
       chosen?.score,
-    )}${score(run.selection?.candidates.find((c) => c.index === chosen?.index)?.score)}${score(t?.score)}${cell(
+    )}${selection(
+      run.selection?.candidates.find((c) => c.index === chosen?.index)?.score,
+      chosen?.index,
+    )}${score(t?.score)}${cell(
       t?.low !== undefined && t.high !== undefined ? esc(`${fmtScore(t.low)} to ${fmtScore(t.high)}`) : "-",
     )}${cell(t ? intervalBar(t, { label: esc(`migrated prompt: ${fmtScore(t.score)}`) }) : "", "")}${cell(
       "-",
@@ -42,7 +60,11 @@ export function oldCandidatesSection(run: RunExport): string {
     run.config.target,
   )} (<code>instructzero migrate</code>). The old run's top candidates (its winner, the old prompt, then the rest of its selection's top ${esc(
     String(run.oldCandidates.length),
-  )}) were scored on this model's validation set, joined the selection's candidates and were scored on the chosen instruction's test examples.</p>
+  )}) were scored on this model's validation set, joined the selection's candidates and were scored on the chosen instruction's test examples.${
+    fewer
+      ? ` A selection score with (n) is the mean over its first n selection examples (the selection race dropped that candidate early); the others are over ${esc(String(most))}.`
+      : ""
+  }</p>
 <table id="old-candidates-table"><thead><tr><th>candidate</th><th>instruction</th><th class="num">old model: score</th><th class="num">validation</th><th class="num">selection</th><th class="num">test</th><th class="num">95% CI</th><th>interval</th><th class="num">$ per 1,000 queries</th></tr></thead>
 <tbody>
 ${rows.join("\n")}

@@ -11,19 +11,25 @@
  * split: src/optimizers/phases/old-candidates.ts), and the old winner added as a baseline, so the new
  * run compares the migrated winner with it like with any baseline.
  * Resume (kill -9 included), money, limits and the dry run are the ordinary run's: running the same
- * migration again continues the same run (same configuration).
+ * migration again continues the same run (same configuration; with other limits, the same run with
+ * those limits, as `instructzero resume RUN --max-calls N` would: findMigrationRun).
  *
  * The table a team needs before switching: (old model, old prompt), (new model, old prompt), the old
  * run's other top candidates on the new model, (new model, migrated prompt), with selection and test
  * scores, intervals, dollars per 1,000 queries and latency, and the ship/don't-ship verdict of the
  * migrated prompt against every baseline of the new run.
  */
+import { parseRunConfig } from "../config/parse.js";
 import type { RunConfig } from "../config/schema.js";
+import { loadOutcome } from "../optimizers/outcome.js";
 import { topDistinct } from "../optimizers/select.js";
 import { shipVerdict } from "../stats/verdict.js";
-import type { Ledger } from "../store/ledger.js";
+import { type Ledger, sameRunConfig } from "../store/ledger.js";
+import type { SelectionResult } from "../store/results-types.js";
 import type { EvaluationRecord, RunRecord } from "../store/types.js";
+import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
+import { RunSession, type SessionOptions } from "./run-session.js";
 
 /** What a migration may set besides the new model. */
 export interface MigrationSettings {
@@ -65,6 +71,11 @@ export interface MigrationRow {
   instruction: string;
   /** Score on that model's selection split (null: not scored there, e.g. the validation rule). */
   selection: number | null;
+  /**
+   * Selection examples `selection` is the mean over (null with it): under the adaptive post-search the
+   * selection race stops a clearly worse candidate after its first looks, so rows may differ.
+   */
+  selectionN: number | null;
   /** Test score and its 95% interval (null: not scored on test). */
   score: number | null;
   low: number | null;
@@ -80,8 +91,21 @@ export interface MigrationTable {
   /** The new run's id (`instructzero resume` / `report` it like any run). */
   runId: string;
   status: string;
+  /**
+   * False until the new run completed: a limit (`stopped`), Ctrl-C or a crash (`interrupted`) left it
+   * part done; the rows then hold what was scored so far (null: not yet), and `verdict` says how to go on.
+   */
+  finished: boolean;
+  /** Why a limit stopped it (the run's status message), when it is `stopped`. */
+  reason?: string;
+  /** Paid black-box calls and dollars of the new run so far, every session (the spend log). */
+  calls: number;
+  costUsd: number;
   rows: MigrationRow[];
-  /** The migrated prompt against every baseline of the new run, the old prompt included. */
+  /**
+   * The migrated prompt against every baseline of the new run, the old prompt included; for a run
+   * not finished: that it is not, why, how to continue it, and the verdict so far when it has a test.
+   */
   verdict: string;
 }
 
@@ -203,19 +227,66 @@ export function migrationConfig(
   return config;
 }
 
-/** The migration table of the finished (or stopped) new run `runId`, migrated from `old`. */
+/**
+ * The stored run of the migration `config` (migrationConfig): the run of that very configuration, else
+ * one whose configuration differs only in its limits (`maxCalls`, `maxCost`), the first made: running
+ * the same migration with a higher (or no) limit continues the run a limit stopped, with the new limits.
+ */
+export function findMigrationRun(ledger: Ledger, config: RunConfig): string | undefined {
+  const exact = ledger.findRunByConfig(config);
+  if (exact !== undefined) return exact;
+  const wanted = withoutLimits(parseRunConfig(config));
+  for (const r of ledger.listRuns()) {
+    if (r.target !== config.target || r.task !== config.task || r.method !== config.method) continue;
+    const c = ledger.getRun(r.id).config;
+    if (c.migratedFrom === config.migratedFrom && sameRunConfig(withoutLimits(c), wanted)) return r.id;
+  }
+  return undefined;
+}
+
+/**
+ * Open the run session of the migration `config`: its stored run when there is one (findMigrationRun:
+ * one that differs only in its limits continues with this migration's limits, stored as `instructzero
+ * resume RUN --max-calls N` stores them; a completed one is only read), else a new run.
+ */
+export async function openMigrationSession(
+  ledger: Ledger,
+  config: RunConfig,
+  options: Omit<SessionOptions, "store"> & { examples?: Example[] },
+): Promise<RunSession> {
+  const { examples, ...common } = options;
+  const found = ledger.findRunByConfig(config) === undefined ? findMigrationRun(ledger, config) : undefined;
+  if (found === undefined)
+    return RunSession.open({
+      ...common,
+      config,
+      store: ledger,
+      reuse: true,
+      ...(examples ? { examples } : {}),
+    });
+  if (ledger.getRun(found).status === "completed")
+    return RunSession.open({ ...common, runId: found, store: ledger, readOnly: true });
+  const limits = { maxCalls: config.maxCalls ?? null, maxCost: config.maxCost ?? null };
+  return RunSession.open({ ...common, runId: found, store: ledger, limits });
+}
+
+function withoutLimits(config: RunConfig): RunConfig {
+  const { maxCalls: _calls, maxCost: _cost, ...rest } = config;
+  return rest as RunConfig;
+}
+
+/** The migration table of the new run `runId` (finished, or stopped / interrupted: what it has so far), migrated from `old`. */
 export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): MigrationTable {
   const run = ledger.getRun(runId);
   const oldRecords = ledger.evaluations(old.id);
   const oldWinner = oldRecords.find((r) => r.index === old.result?.bestIndex);
   const oldInstruction = oldWinner?.instruction ?? "";
-  const oldSelection = old.result?.selection?.candidates.find((c) => c.index === oldWinner?.index);
   const rows: MigrationRow[] = [
     {
       label: "old model, old prompt",
       model: old.config.target,
       instruction: oldInstruction,
-      selection: oldSelection?.score ?? null,
+      ...selectionOf(old.result?.selection, oldWinner?.index),
       ...testOf(old.result?.test),
       ...cost(oldWinner),
     },
@@ -223,11 +294,12 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
   const result = run.result;
   const olds = result?.oldCandidates ?? [];
   const oldOnNew = result?.baselines?.find((b) => b.kind === "user" && b.instruction === oldInstruction);
+  const oldPrompt = olds.find((c) => c.instruction === oldInstruction);
   rows.push({
     label: "new model, old prompt",
     model: run.config.target,
     instruction: oldInstruction,
-    selection: olds.find((c) => c.instruction === oldInstruction)?.selection ?? null,
+    ...selectionOf(result?.selection, oldPrompt?.index),
     ...testOf(oldOnNew?.test),
     ...cost(oldOnNew),
   });
@@ -238,7 +310,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
       label: `new model, ${c.name}`,
       model: run.config.target,
       instruction: c.instruction,
-      selection: c.selection,
+      ...selectionOf(result?.selection, c.index),
       ...testOf(c.test),
       ...cost(c),
     });
@@ -249,7 +321,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
     label: "new model, migrated prompt",
     model: run.config.target,
     instruction: newWinner?.instruction ?? "",
-    selection: result?.selection?.candidates.find((c) => c.index === newWinner?.index)?.score ?? null,
+    ...selectionOf(result?.selection, newWinner?.index),
     ...testOf(result?.test),
     ...cost(newWinner),
   });
@@ -258,10 +330,43 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
     baseline: c.baseline === oldOnNew?.name ? "the old prompt" : c.baseline,
     n: result?.test?.scores.length ?? 0,
   }));
-  const verdict = result
+  const finished = run.status === "completed" && result !== null;
+  const reason = run.status === "stopped" && run.statusMessage ? run.statusMessage : undefined;
+  const shipped = result?.test ? shipVerdict(comparisons).text : undefined;
+  const verdict = finished
     ? shipVerdict(comparisons).text
-    : `not finished (${run.status}): run the same migration again, or instructzero resume ${runId}`;
-  return { target: run.config.target, runId, status: run.status, rows, verdict };
+    : `not finished (${run.status}): ${howToContinue(run.status, runId)}${shipped ? `; the verdict so far: ${shipped}` : ""}`;
+  // calls and dollars: the run's totals, sums of its spend log over every session
+  const { totals } = loadOutcome(ledger, runId);
+  return {
+    target: run.config.target,
+    runId,
+    status: run.status,
+    finished,
+    ...(reason ? { reason } : {}),
+    calls: totals.calls,
+    costUsd: totals.costUsd,
+    rows,
+    verdict,
+  };
+}
+
+/** How to continue a migration that is not finished. */
+function howToContinue(status: string, runId: string): string {
+  if (status === "stopped")
+    return `run the same migration again with a higher --max-calls / --max-cost (or none), or instructzero resume ${runId} --max-calls N`;
+  return `run the same migration again, or instructzero resume ${runId}`;
+}
+
+/** The selection score of evaluation `index` and the number of selection examples it is the mean over. */
+function selectionOf(
+  selection: SelectionResult | null | undefined,
+  index: number | null | undefined,
+): { selection: number | null; selectionN: number | null } {
+  const c =
+    index === null || index === undefined ? undefined : selection?.candidates.find((x) => x.index === index);
+  if (!c) return { selection: null, selectionN: null };
+  return { selection: c.score, selectionN: c.scores.length > 0 ? c.scores.length : null };
 }
 
 function testOf(t: { score: number; low?: number; high?: number } | null | undefined) {

@@ -8,7 +8,8 @@
  *   candidates is scored on the new model's validation, selection and test splits (its test scores are
  *   the new model's answers); money is exact (reported = spend log, answered <= reported, the
  *   difference only requests in flight at the kills; at most the dry run's calls); the table has the
- *   old prompt, the old candidates and the migrated prompt, and a verdict.
+ *   old prompt, the old candidates and the migrated prompt (each selection score with the number of
+ *   selection examples it is over: the adaptive race stops some early), and a verdict.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -312,6 +313,10 @@ describe("migrate", () => {
         expect(sel.scores.length).toBeGreaterThan(0);
         expect(sel.scores.length).toBeLessThanOrEqual(result.selection!.size);
         expect(c.selection).toBe(sel.score);
+        // the table says over how many selection examples (the race stops some after its first looks)
+        const row = table.rows.find((r: { label: string }) => r.label === `new model, ${c.name}`);
+        expect(row.selection).toBe(sel.score);
+        expect(row.selectionN).toBe(sel.scores.length);
         expect(c.test!.scores).toHaveLength(testExamples.length);
         // the test scores are the new model's answers to these test examples
         testExamples.forEach((ex, i) => {
@@ -322,6 +327,21 @@ describe("migrate", () => {
         });
         expect(c.test!.low).toBeLessThanOrEqual(c.test!.score);
       }
+      // the migrated prompt's and the old model's rows too; the text marks a score over fewer examples
+      const winnerSel = result.selection!.candidates.find((x) => x.index === result.bestIndex)!;
+      expect(table.rows.at(-1).selectionN).toBe(winnerSel.scores.length);
+      const oldWinnerSel = oldSel.candidates.find((x) => x.index === oldWinner.index)!;
+      expect(table.rows[0].selectionN).toBe(oldWinnerSel.scores.length);
+      const most = Math.max(...table.rows.map((r: { selectionN: number }) => r.selectionN));
+      for (const row of table.rows) {
+        const shown = `${row.selection.toFixed(3)}${row.selectionN < most ? ` (${row.selectionN})` : ""} |`;
+        const prompt = row.label.split(", ")[1];
+        const line = text.stdout.split("\n").find((l) => l.startsWith(`| ${row.model} | ${prompt}: `))!;
+        expect(line, row.label).toContain(`| ${shown}`);
+      }
+      expect(text.stdout.includes("selection: a score with (n)")).toBe(
+        table.rows.some((r: { selectionN: number }) => r.selectionN < most),
+      );
       // money: reported = the spend log; answered <= reported, the rest in flight at the kills
       const spend = ledger.spendBySource(newId).target;
       const answered = newRequests().filter((e) => e.status === 200 && e.end !== undefined);

@@ -64,8 +64,12 @@ export function registerMigrateCommand(program: Command): void {
       intOption("--initial-points", 1),
     )
     .option("--base-url <url>", "OpenAI-compatible server of the new models [the old run's]")
-    .option("--max-calls <n>", "paid requests each new run may make", intOption("--max-calls", 1))
-    .option("--max-cost <usd>", "dollars each new run may spend", numberOption("--max-cost"))
+    .option(
+      "--max-calls <n>",
+      "paid requests each new run may make (a run it stopped: the same command with a higher limit continues it)",
+      intOption("--max-calls", 1),
+    )
+    .option("--max-cost <usd>", "dollars each new run may spend (likewise)", numberOption("--max-cost"))
     .option("--dry-run", "print the planned calls, tokens and dollars of each new run, spend nothing")
     .option("--json", "print the migration tables as JSON");
   addLedgerOption(cmd).action(async (run: string, opts: MigrateFlags) => {
@@ -164,17 +168,30 @@ function warmLine(config: RunConfig): string {
   return `${n} old candidates, ${n} evaluations on top of the search's budget${config.warmRacing ? " (raced: a clearly worse one stops early)" : ""}`;
 }
 
-/** The migration table of one new model, as text. */
+/**
+ * The migration table of one new model, as text. A selection score over fewer examples than the most
+ * in the table (the selection race stopped that candidate early) carries its number: `0.800 (10)`.
+ */
 export function formatTable(t: MigrationTable): string {
   const num = (x: number | null, d = 3) => (x === null ? "-" : x.toFixed(d));
+  const most = Math.max(0, ...t.rows.map((r) => r.selectionN ?? 0));
+  const fewer = (r: MigrationTable["rows"][number]) => r.selectionN !== null && r.selectionN < most;
+  const selection = (r: MigrationTable["rows"][number]) =>
+    `${num(r.selection)}${r.selection !== null && fewer(r) ? ` (${r.selectionN})` : ""}`;
   const lines = [
-    `migration to ${t.target}: run ${t.runId} (${t.status})`,
+    `migration to ${t.target}: run ${t.runId} (${t.status}${t.reason ? `: ${terminalSafe(t.reason)}` : ""})`,
     "| model | prompt | selection score | test score (95% CI) | $ per 1,000 queries | median latency |",
     "| --- | --- | --- | --- | --- | --- |",
     ...t.rows.map(
       (r) =>
-        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${num(r.selection)} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
+        `| ${r.model} | ${r.label.split(", ")[1]}: ${terminalSafe(JSON.stringify(r.instruction.length > 50 ? `${r.instruction.slice(0, 47)}...` : r.instruction))} | ${selection(r)} | ${num(r.score)} (${num(r.low, 2)} to ${num(r.high, 2)}) | ${r.usdPer1k === undefined ? "-" : fmtUsd(r.usdPer1k)} | ${r.latencyMs === undefined ? "-" : `${Math.round(r.latencyMs)} ms`} |`,
     ),
+    ...(t.rows.some(fewer)
+      ? [
+          `selection: a score with (n) is the mean over its first n selection examples (the selection race dropped it early), the others over ${most}`,
+        ]
+      : []),
+    `spent: ${t.calls} calls, ${fmtUsd(t.costUsd)} (the new run, all sessions)`,
     `verdict: ${t.verdict}`,
   ];
   return `${lines.join("\n")}\n`;

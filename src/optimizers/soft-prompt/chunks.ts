@@ -51,13 +51,15 @@ export function tailOf(n: number): number {
 /**
  * One promise per soft prompt of the batch (from index `from` on), generated in chunks one after the
  * other in the background. When the whole batch is generated its instructions are stored (`save`), so a
- * resumed run does not generate them again.
+ * resumed run does not generate them again. `chunks`: the chunk sizes (default: the batch's own,
+ * {@link chunkSizes}; a part of a split batch passes its share of the whole batch's chunks).
  */
 export function generateAhead(
   ctx: MethodContext,
   batch: StoredBatch,
   from: number,
   save: (batch: StoredBatch) => void,
+  chunks: readonly number[] = chunkSizes(batch.points.length, generatesWhole(ctx.config)),
 ): Promise<Pick>[] {
   const n = batch.points.length;
   const out: Promise<Pick>[] = new Array(n);
@@ -77,7 +79,7 @@ export function generateAhead(
   let next = 0;
   // the chunks of an uninterrupted run, also when resuming at `from`: a chunk already partly
   // scored is generated whole again, as its rows may depend on each other (see runSoftPromptSearch)
-  for (const chunk of chunkSizes(n, generatesWhole(ctx.config))) {
+  for (const chunk of chunks) {
     const a = next;
     next += chunk;
     if (next <= from) continue;

@@ -187,7 +187,7 @@ export const searchSection = {
     .boolean()
     .default(false)
     .describe(
-      "propose the next BO batch before this one's last generation chunk is scored, that chunk's soft prompts as pending points (faster; not in the paper; off by default: a small loss on bench:bo's test functions, README Benchmarks)",
+      "propose each BO batch in two parts: its first generation chunk (10 of 25) before the previous batch's last chunk is scored, those soft prompts as pending points, the rest once that batch is scored, the first chunk pending; the generator works while the black box scores (faster; not in the paper; off by default, README Benchmarks)",
     ),
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
   racing: z

@@ -168,7 +168,9 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
       // 6 and 7 are the initial batch's last chunk (batch 1's head proposed, its rest not yet), 8 and 9
       // batch 1's head (its rest proposed from the initial batch's scores), 13 batch 1's last chunk,
       // 14 and 15 batch 2's head
-      expect(await runInterrupted(mode, [1, 6, 7, 8, 9, 10, 12, 13, 14, 15, 17], true)).toEqual(straight.evals);
+      expect(await runInterrupted(mode, [1, 6, 7, 8, 9, 10, 12, 13, 14, 15, 17], true)).toEqual(
+        straight.evals,
+      );
     },
   );
 });

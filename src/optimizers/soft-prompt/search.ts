@@ -1,9 +1,9 @@
 import type { EvaluationRecord } from "../../store/types.js";
+import { sleep } from "../../util/async/index.js";
 import { UserError } from "../../util/errors.js";
 import { isPerfect } from "../racing.js";
 import type { MethodContext } from "../types.js";
 import { type BatchCheckpoints, batchCheckpoints, type StoredBatch } from "./checkpoint.js";
-import { sleep } from "../../util/async/index.js";
 import { chunkSizes, generateAhead, generatesWhole, stopGenerating } from "./chunks.js";
 import { streamNovel } from "./distinct.js";
 import type { Pick } from "./pick.js";
@@ -101,12 +101,21 @@ export async function runSoftPromptSearch(ctx: MethodContext): Promise<void> {
         );
         const before = () => [...records.slice(0, start).map((r) => r.instruction), ...texts];
         const chunks = chunkSizes(size).slice(1);
-        return partPicks(ctx, checkpoints, it, 1, batch, size - count, Math.max(0, done - count), chunks, before);
+        return partPicks(
+          ctx,
+          checkpoints,
+          it,
+          1,
+          batch,
+          size - count,
+          Math.max(0, done - count),
+          chunks,
+          before,
+        );
       })();
       part.catch(() => {}); // awaited through the picks below (or on interruption)
       rest = part;
-      for (let j = count; j < size; j++)
-        picks[j] = part.then((r) => (r ? r.picks[j - count] : null));
+      for (let j = count; j < size; j++) picks[j] = part.then((r) => (r ? r.picks[j - count] : null));
     }
     const lastState = async () => (rest ? (await rest)?.batch.proposerState : head.batch.proposerState);
     // pipelined: the next batch's head is proposed and generated while this one's last chunk is scored
@@ -193,7 +202,18 @@ async function prepareHead(
   const batch = await loadOrProposeBatch(ctx, checkpoints, it, 0, w.size, q, data, pending, previousState);
   const count = batch.count ?? w.size;
   if (count === w.size)
-    return partPicks(ctx, checkpoints, it, 0, batch, count, from, chunkSizes(count, generatesWhole(ctx.config)), before, false);
+    return partPicks(
+      ctx,
+      checkpoints,
+      it,
+      0,
+      batch,
+      count,
+      from,
+      chunkSizes(count, generatesWhole(ctx.config)),
+      before,
+      false,
+    );
   return partPicks(ctx, checkpoints, it, 0, batch, count, from, chunkSizes(w.size).slice(0, 1), before);
 }
 

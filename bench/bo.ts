@@ -19,7 +19,9 @@
  * 25) is proposed before the previous batch's last chunk (6) is scored, those 6 pending, not data; the
  * rest (15) once the previous batch is scored, the first 10 pending. `-pipelined` fantasises pending
  * points (the run's "believer"), `-pipelined-penalize` penalises them; `-pipelined-whole` proposes the
- * whole batch early, the previous batch's last chunk pending (the run's pipelining before the split).
+ * whole batch early, the previous batch's last chunk pending (the run's pipelining before the split);
+ * `-pipelined-wide` starts each part's CMA-ES runs from the batch's 25 best points, as an unsplit
+ * reference batch does, and keeps the part's q best (the run starts from the q best).
  * Every method after the first is also compared seed by seed with the first (same seed: same initial
  * design): worse / better / tied, and the two-sided exact sign test over the untied seeds.
  *
@@ -139,17 +141,18 @@ const METHODS = [
   "batch-ref-pipelined",
   "batch-ref-pipelined-penalize",
   "batch-ref-pipelined-whole",
+  "batch-ref-pipelined-wide",
   "batch-distinct-pipelined",
 ] as const;
 type Method = (typeof METHODS)[number];
 /** Methods run when --methods is not given. */
 const DEFAULT_METHODS: readonly Method[] = METHODS.filter(
-  (m) => !/-pipelined-(penalize|whole)$/.test(m) && m !== "batch-distinct-pipelined",
+  (m) => !/-pipelined-(penalize|whole|wide)$/.test(m) && m !== "batch-distinct-pipelined",
 );
 
 /** How a pipelined method proposes (see the module comment). */
-type Pipelining = "none" | "believer" | "penalize" | "whole";
-const PIPELINE_SUFFIX = /-pipelined(-penalize|-whole)?$/;
+type Pipelining = "none" | "believer" | "penalize" | "whole" | "wide";
+const PIPELINE_SUFFIX = /-pipelined(-penalize|-whole|-wide)?$/;
 function pipeliningOf(method: string): Pipelining {
   const m = PIPELINE_SUFFIX.exec(method);
   if (!m) return "none";
@@ -245,7 +248,7 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
           kernel: "matern",
           warmStart: warm,
           // sequential EI: 5 CMA-ES runs from the 5 best points, 40 generations (10 leave the optimum imprecise)
-          numStarts: seq ? 5 : undefined,
+          numStarts: seq ? 5 : pipeliningOf(method) === "wide" ? BATCH : undefined,
           cmaes: seq ? { maxGenerations: seqGenerations } : undefined,
         });
         warm = p.hyperparameters;
@@ -406,6 +409,7 @@ const INSTRUCTION_METHODS = [
   "batch-ref-pipelined",
   "batch-ref-pipelined-penalize",
   "batch-ref-pipelined-whole",
+  "batch-ref-pipelined-wide",
   "batch-distinct-pipelined",
   "distinct+novel-x3-pipelined",
   "distinct+novel-x3-pipelined-whole",
@@ -457,7 +461,7 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
       };
       const stepSeed = seedFor(seed, partLabel(`step:${step}`, part.part));
       const p =
-        options.distinctStrategy === undefined
+        options.distinctStrategy === undefined && pipeliningOf(method) !== "wide"
           ? proposer.next(history, part.q * mult, {
               seed: stepSeed,
               runSeed: seed,
@@ -470,6 +474,7 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
               const r = propose(history, part.q * mult, {
                 seed: stepSeed,
                 ...options,
+                ...(pipeliningOf(method) === "wide" ? { numStarts: BATCH * mult } : {}),
                 warmStart: warm as GpHyperparameters | undefined,
               });
               return { points: r.points, state: r.hyperparameters };
@@ -518,7 +523,7 @@ function main(): void {
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
   if (args.get("instructions") === "true") {
-    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|whole)$/.test(m));
+    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|whole|wide)$/.test(m));
     instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? defaults);
     return;
   }

@@ -7,7 +7,7 @@
  * (wall - black-box waiting) / wall. Target: under 25%.
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
- *      --instruction-tokens 128 --dtype fp32|q8 --pipelined]
+ *      --instruction-tokens 128 --dtype fp32|q8 --pipelined|--no-pipelined]
  * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
  * instruct model stops after one sentence).
  */
@@ -32,7 +32,12 @@ const preset = parsePreset(arg("preset", "smol135"));
 const concurrency = Number(arg("concurrency", "8"));
 const instructionTokens = Number(arg("instruction-tokens", "128"));
 const dtype = arg("dtype", "fp32") as "fp32" | "q8";
-const pipelined = process.argv.includes("--pipelined");
+// unset: the default (pipelined: the black box here is not local)
+const pipelined = process.argv.includes("--pipelined")
+  ? true
+  : process.argv.includes("--no-pipelined")
+    ? false
+    : undefined;
 
 const dir = mkdtempSync(join(tmpdir(), "iz-bench-opt-"));
 const model = join(dir, preset);
@@ -75,7 +80,7 @@ const e = out.totals.evaluationMs ?? 0;
 const pct = (x: number) => `${((100 * x) / wall).toFixed(1)}%`;
 console.log(
   `\n${budget} evaluations, ${latencyMs} ms per call, concurrency ${concurrency}, batch mode ${batchMode}, ` +
-    `${pipelined ? "pipelined, " : ""}${instructionTokens} tokens per instruction, generator ${preset} ${dtype}`,
+    `${config.pipelined ? "pipelined, " : ""}${instructionTokens} tokens per instruction, generator ${preset} ${dtype}`,
 );
 console.log(
   `status ${out.status}; best validation ${out.best?.score.toFixed(3)}; test ${out.test?.score.toFixed(3)}`,

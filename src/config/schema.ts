@@ -185,9 +185,9 @@ export const searchSection = {
     .describe("reference (paper: duplicates allowed) | distinct (keep candidates whose instruction is new)"),
   pipelined: z
     .boolean()
-    .default(false)
+    .optional()
     .describe(
-      "propose each BO batch in two parts: its first generation chunk (10 of 25) before the previous batch's last chunk is scored, those soft prompts as pending points, the rest once that batch is scored, the first chunk pending; the generator works while the black box scores (faster; not in the paper; off by default, README Benchmarks)",
+      "propose each BO batch in two parts: its first generation chunk (10 of 25) before the previous batch's last chunk is scored, those soft prompts as pending points, the rest once that batch is scored, the first chunk pending; the generator works while the black box scores (faster; not in the paper). Default: on, except for a local: black box (it shares the cores with the generator) and with --preset paper; --no-pipelined turns it off (README Benchmarks)",
     ),
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
   racing: z
@@ -236,6 +236,7 @@ export const PRESETS = {
     selectionTies: "latest",
     maxTokens: 256,
     postSearch: "full",
+    pipelined: false,
   },
   efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true, postSearch: "adaptive" },
 } as const satisfies Record<"paper" | "efficient", Partial<Record<keyof RunOptionsShape, unknown>>>;

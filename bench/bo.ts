@@ -14,22 +14,25 @@
  *    filtered by `selectNovel` (new instructions first). The reference and default-distinct batches
  *    (and their pipelined variants) are proposed by the run's own proposer (createBoPointProposer).
  *
- * Pipelined methods (`-pipelined`, as `optimize --pipelined`): each batch is proposed before the previous
- * batch's last generation chunk (6 of 25) is scored, with the same windows as the run
- * (batchWindows in src/optimizers/soft-prompt/pipeline.ts): those points are pending, not data.
- * `-pipelined` fantasises them (the run's "believer"), `-pipelined-penalize` penalises them,
- * `-pipelined-blind` ignores them (the run before pending points were passed).
+ * Pipelined methods (`-pipelined`, as `optimize --pipelined`), with the same windows as the run
+ * (batchWindows in src/optimizers/soft-prompt/pipeline.ts): each batch's first generation chunk (10 of
+ * 25) is proposed before the previous batch's last chunk (6) is scored, those 6 pending, not data; the
+ * rest (15) once the previous batch is scored, the first 10 pending. `-pipelined` fantasises pending
+ * points (the run's "believer"), `-pipelined-penalize` penalises them; `-pipelined-whole` proposes the
+ * whole batch early, the previous batch's last chunk pending (the run's pipelining before the split);
+ * `-pipelined-wide` starts each part's CMA-ES runs from the batch's 25 best points, as an unsplit
+ * reference batch does, and keeps the part's q best (the run starts from the q best).
  * Every method after the first is also compared seed by seed with the first (same seed: same initial
  * design): worse / better / tied, and the two-sided exact sign test over the untied seeds.
  *
  * Usage: npm run bench:bo -- [--seeds 10] [--functions branin,hartmann6,levy10,ackley10]
  *        [--methods random,sobol,seq-ei,batch-ref,batch-distinct,batch-dedupe,batch-greedy,batch-ref-pipelined]
- *        (default; also batch-ref-pipelined-penalize, batch-ref-pipelined-blind, batch-distinct-pipelined)
+ *        (default; also batch-ref-pipelined-penalize, batch-ref-pipelined-whole, batch-distinct-pipelined)
  *        [--no-timing]
  *        [--timing-only]
  *        [--first-seed 0] [--seq-generations 40]
  *        npm run bench:bo -- --instructions [--seeds 10] [--methods batch-ref,ref+novel-x3,...] (see
- *        INSTRUCTION_METHODS; the `-blind` and `-penalize` variants only when asked for)
+ *        INSTRUCTION_METHODS; the `-whole` and `-penalize` variants only when asked for)
  */
 import {
   type BoHistory,
@@ -41,7 +44,7 @@ import {
 } from "../src/bo/index.js";
 import { batchSizes } from "../src/optimizers/batches.js";
 import { createBoPointProposer } from "../src/optimizers/bo-proposer.js";
-import { batchWindows } from "../src/optimizers/soft-prompt/pipeline.js";
+import { type BatchPart, batchWindows, partLabel } from "../src/optimizers/soft-prompt/pipeline.js";
 import { Rng, seedFor } from "../src/util/rng.js";
 
 interface TestFunction {
@@ -137,40 +140,54 @@ const METHODS = [
   "batch-greedy",
   "batch-ref-pipelined",
   "batch-ref-pipelined-penalize",
-  "batch-ref-pipelined-blind",
+  "batch-ref-pipelined-whole",
+  "batch-ref-pipelined-wide",
   "batch-distinct-pipelined",
 ] as const;
 type Method = (typeof METHODS)[number];
 /** Methods run when --methods is not given. */
 const DEFAULT_METHODS: readonly Method[] = METHODS.filter(
-  (m) => !/-pipelined-(penalize|blind)$/.test(m) && m !== "batch-distinct-pipelined",
+  (m) => !/-pipelined-(penalize|whole|wide)$/.test(m) && m !== "batch-distinct-pipelined",
 );
 
-/** How a pipelined method treats the previous batch's unscored tail (see the module comment). */
-type Pipelining = "none" | "believer" | "penalize" | "blind";
-const PIPELINE_SUFFIX = /-pipelined(-penalize|-blind)?$/;
+/** How a pipelined method proposes (see the module comment). */
+type Pipelining = "none" | "believer" | "penalize" | "whole" | "wide";
+const PIPELINE_SUFFIX = /-pipelined(-penalize|-whole|-wide)?$/;
 function pipeliningOf(method: string): Pipelining {
   const m = PIPELINE_SUFFIX.exec(method);
   if (!m) return "none";
   return m[1] ? (m[1].slice(1) as Pipelining) : "believer";
 }
 
-/** Data and pending points of step `step` (batch step + 1 of the schedule), as the run has them. */
-function stepHistory<T>(
-  method: string,
-  step: number,
+/** One proposal of a step: q points, fitted on the first `dataEnd` points, the points from there on pending. */
+interface StepPart {
+  q: number;
+  dataEnd: number;
+  /** Seed label suffix (partLabel of the run). */
+  part: number;
+}
+
+/** The proposals of step `step` (batch step + 1 of the schedule) as the run makes them, given `n` points so far. */
+function stepParts(method: string, step: number, n: number): StepPart[] {
+  const pipelining = pipeliningOf(method);
+  const w = batchWindows(batchSizes(BUDGET, N_INIT, BATCH), pipelining !== "none")[step + 1];
+  if (w.start !== n) throw new Error(`step ${step}: ${n} points, batch starts at ${w.start}`);
+  const parts: BatchPart[] =
+    pipelining === "whole" ? [{ from: 0, to: w.size, dataEnd: w.parts[0].dataEnd }] : w.parts;
+  return parts.map((p, i) => ({ q: p.to - p.from, dataEnd: p.dataEnd, part: i }));
+}
+
+/** Data and pending points of a proposal (see {@link stepParts}) over the points proposed so far. */
+function partHistory<T>(
+  part: StepPart,
   points: number[][],
   rows: T[],
 ): { points: number[][]; rows: T[]; pending?: number[][] } {
-  const pipelining = pipeliningOf(method);
-  const w = batchWindows(batchSizes(BUDGET, N_INIT, BATCH), pipelining !== "none")[step + 1];
-  if (w.start !== points.length)
-    throw new Error(`step ${step}: ${points.length} points, batch starts at ${w.start}`);
-  const pending = points.slice(w.dataEnd, w.start);
+  const pending = points.slice(part.dataEnd);
   return {
-    points: points.slice(0, w.dataEnd),
-    rows: rows.slice(0, w.dataEnd),
-    ...(pipelining === "blind" ? {} : { pending }),
+    points: points.slice(0, part.dataEnd),
+    rows: rows.slice(0, part.dataEnd),
+    ...(pending.length > 0 ? { pending } : {}),
   };
 }
 
@@ -218,23 +235,29 @@ function runMethod(fn: TestFunction, method: Method, seed: number): number {
     let warm: GpHyperparameters | undefined;
     let step = 0;
     while (points.length < BUDGET) {
-      const q = method === "seq-ei" ? 1 : BATCH;
-      const h = method === "seq-ei" ? { points, rows: values } : stepHistory(method, step, points, values);
-      const p = propose({ points: h.points, values: h.rows, pending: h.pending }, q, {
-        seed: seedFor(seed, `${fn.name}:${step++}`),
-        ...batchOptions(method),
-        pendingStrategy: pipeliningOf(method) === "penalize" ? "penalize" : "believer",
-        kernel: "matern",
-        warmStart: warm,
-        // sequential EI: 5 CMA-ES runs from the 5 best points, 40 generations (10 leave the optimum imprecise)
-        numStarts: method === "seq-ei" ? 5 : undefined,
-        cmaes: method === "seq-ei" ? { maxGenerations: seqGenerations } : undefined,
-      });
-      warm = p.hyperparameters;
-      for (const u of p.points) {
-        points.push(u);
-        values.push(-evalAt(fn, u));
+      const seq = method === "seq-ei";
+      const parts = seq
+        ? [{ q: 1, dataEnd: points.length, part: 0 }]
+        : stepParts(method, step, points.length);
+      for (const part of parts) {
+        const h = partHistory(part, points, values);
+        const p = propose({ points: h.points, values: h.rows, pending: h.pending }, part.q, {
+          seed: seedFor(seed, partLabel(`${fn.name}:${step}`, part.part)),
+          ...batchOptions(method),
+          pendingStrategy: pipeliningOf(method) === "penalize" ? "penalize" : "believer",
+          kernel: "matern",
+          warmStart: warm,
+          // sequential EI: 5 CMA-ES runs from the 5 best points, 40 generations (10 leave the optimum imprecise)
+          numStarts: seq ? 5 : pipeliningOf(method) === "wide" ? BATCH : undefined,
+          cmaes: seq ? { maxGenerations: seqGenerations } : undefined,
+        });
+        warm = p.hyperparameters;
+        for (const u of p.points) {
+          points.push(u);
+          values.push(-evalAt(fn, u));
+        }
       }
+      step++;
     }
   }
   return -Math.max(...values);
@@ -385,11 +408,11 @@ const INSTRUCTION_METHODS = [
   "penalize+novel-x3",
   "batch-ref-pipelined",
   "batch-ref-pipelined-penalize",
-  "batch-ref-pipelined-blind",
+  "batch-ref-pipelined-whole",
+  "batch-ref-pipelined-wide",
   "batch-distinct-pipelined",
-  "batch-distinct-pipelined-blind",
   "distinct+novel-x3-pipelined",
-  "distinct+novel-x3-pipelined-blind",
+  "distinct+novel-x3-pipelined-whole",
 ];
 
 /** One surrogate run: best score found, best score available, new instructions among the 125 proposals. */
@@ -428,38 +451,41 @@ function runInstructionSurrogate(method: string, seed: number): { best: number; 
     pendingStrategy: pipeliningOf(method) === "penalize" ? "penalize" : "believer",
   });
   for (let step = 0; step < ITERS; step++) {
-    const h = stepHistory(method, step, points, ids);
-    const history = {
-      points: h.points,
-      values: h.rows.map(mean),
-      scoreVectors: h.rows.map((k) => scores[k]),
-      pending: h.pending,
-    };
-    const stepSeed = seedFor(seed, `step:${step}`);
-    const p =
-      options.distinctStrategy === undefined
-        ? proposer.next(history, BATCH * mult, {
-            seed: stepSeed,
-            runSeed: seed,
-            iteration: step + 1,
-            dim: d,
-            batchMode: options.batchMode ?? "reference",
-            warmStart: warm,
-          })
-        : (() => {
-            const r = propose(history, BATCH * mult, {
+    for (const part of stepParts(method, step, points.length)) {
+      const h = partHistory(part, points, ids);
+      const history = {
+        points: h.points,
+        values: h.rows.map(mean),
+        scoreVectors: h.rows.map((k) => scores[k]),
+        pending: h.pending,
+      };
+      const stepSeed = seedFor(seed, partLabel(`step:${step}`, part.part));
+      const p =
+        options.distinctStrategy === undefined && pipeliningOf(method) !== "wide"
+          ? proposer.next(history, part.q * mult, {
               seed: stepSeed,
-              ...options,
-              warmStart: warm as GpHyperparameters | undefined,
-            });
-            return { points: r.points, state: r.hyperparameters };
-          })();
-    warm = p.state;
-    const keys = p.points.map((z) => String(instruction(z)));
-    const chosen = mult > 1 ? selectNovel(keys, BATCH, ids.map(String)).indices : keys.map((_, i) => i);
-    for (const i of chosen) {
-      points.push(p.points[i]);
-      ids.push(instruction(p.points[i]));
+              runSeed: seed,
+              iteration: step + 1,
+              dim: d,
+              batchMode: options.batchMode ?? "reference",
+              warmStart: warm,
+            })
+          : (() => {
+              const r = propose(history, part.q * mult, {
+                seed: stepSeed,
+                ...options,
+                ...(pipeliningOf(method) === "wide" ? { numStarts: BATCH * mult } : {}),
+                warmStart: warm as GpHyperparameters | undefined,
+              });
+              return { points: r.points, state: r.hyperparameters };
+            })();
+      warm = p.state;
+      const keys = p.points.map((z) => String(instruction(z)));
+      const chosen = mult > 1 ? selectNovel(keys, part.q, ids.map(String)).indices : keys.map((_, i) => i);
+      for (const i of chosen) {
+        points.push(p.points[i]);
+        ids.push(instruction(p.points[i]));
+      }
     }
   }
   const fresh = ids.slice(N_INIT).filter((k, i) => !ids.slice(0, N_INIT + i).includes(k)).length;
@@ -497,7 +523,7 @@ function main(): void {
   const nSeeds = Number(args.get("seeds") ?? 10);
   const firstSeed = Number(args.get("first-seed") ?? 0);
   if (args.get("instructions") === "true") {
-    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|blind)$/.test(m));
+    const defaults = INSTRUCTION_METHODS.filter((m) => !/-pipelined-(penalize|whole|wide)$/.test(m));
     instructionBench(nSeeds, firstSeed, args.get("methods")?.split(",") ?? defaults);
     return;
   }

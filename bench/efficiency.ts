@@ -25,7 +25,9 @@
  *
  * Protocols: paper (reference batches), distinct (--batch-mode distinct), racing (--racing),
  * racing+distinct, efficient (--preset efficient: racing, distinct batches, stopAtPerfect), paper+pipelined
- * (--pipelined: the next batch proposed while this one is scored).
+ * (--preset paper --pipelined: each batch's first chunk proposed while the previous batch's last one is
+ * scored, the rest once it is). The protocols other than paper and paper+pipelined run as the defaults,
+ * pipelined since the split (their README figures were measured before).
  * For each task, seed and protocol the records give an anytime curve: after C calls (records in index
  * order, each with the calls it made), the chosen instruction is the best fully scored record so far
  * (validation argmax, earliest on ties: what a run stopped by --max-calls C would choose), and its true

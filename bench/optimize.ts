@@ -8,7 +8,7 @@
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
  *      --instruction-tokens 128 --dtype auto|fp32|q8 --pipelined|--no-pipelined]
- * Defaults are the run's: generator dtype auto (q8 here), pipelining as the schema says.
+ * Defaults are the run's: generator dtype auto (q8 here), pipelined (the black box is not local:).
  * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
  * instruct model stops after one sentence).
  */
@@ -37,7 +37,7 @@ const instructionTokens = Number(arg("instruction-tokens", "128"));
 const dtype = arg("dtype", "auto");
 if (dtype !== "fp32" && dtype !== "q8" && dtype !== "auto")
   throw new Error(`--dtype: expected auto, fp32 or q8, got ${dtype}`);
-// unset: the run's default (the schema's)
+// unset: the run's default (pipelined: the black box here is not local)
 const pipelined = process.argv.includes("--pipelined")
   ? true
   : process.argv.includes("--no-pipelined")

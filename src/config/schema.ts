@@ -185,9 +185,9 @@ export const searchSection = {
     .describe("reference (paper: duplicates allowed) | distinct (keep candidates whose instruction is new)"),
   pipelined: z
     .boolean()
-    .default(false)
+    .optional()
     .describe(
-      "propose the next BO batch before this one's last generation chunk is scored, that chunk's soft prompts as pending points (faster; not in the paper; off by default: a small loss on bench:bo's test functions, README Benchmarks)",
+      "propose each BO batch in two parts: its first generation chunk (10 of 25) before the previous batch's last chunk is scored, those soft prompts as pending points, the rest once that batch is scored, the first chunk pending; the generator works while the black box scores (faster; not in the paper). Default: on, except for a local: black box (it shares the cores with the generator) and with --preset paper; --no-pipelined turns it off (README Benchmarks)",
     ),
   proposer: text().optional().describe("ape: model that proposes instructions (default: the target)"),
   racing: z
@@ -213,7 +213,7 @@ export const searchSection = {
     .enum(["paper", "efficient"])
     .optional()
     .describe(
-      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256, postSearch full: the chosen instruction on the whole test split). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 511-2,303 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
+      "defaults for several options at once; options given explicitly (flags, config file, library) win over them. paper: the reference implementation's protocol (splitRule reference, hygiene off, rawInstructions true, selection validation with selectionTies latest, maxTokens 256, postSearch full: the chosen instruction on the whole test split, pipelined false). efficient: racing true, batchMode distinct, stopAtPerfect true, postSearch adaptive (racingBlock and racingAlpha keep their defaults: smaller blocks or a larger alpha showed no consistent gain); on the simulated tasks of `npm run bench:efficiency` it paid 511-2,303 calls in all where the paper protocol paid 1,700-1,790, and chose a better instruction on all three (median true accuracy 0.825 / 0.950 / 0.966 against 0.808 / 0.879 / 0.959; README, Benchmarks)",
     ),
   demoSearch: z
     .boolean()
@@ -236,6 +236,7 @@ export const PRESETS = {
     selectionTies: "latest",
     maxTokens: 256,
     postSearch: "full",
+    pipelined: false,
   },
   efficient: { racing: true, batchMode: "distinct", stopAtPerfect: true, postSearch: "adaptive" },
 } as const satisfies Record<"paper" | "efficient", Partial<Record<keyof RunOptionsShape, unknown>>>;

@@ -63,6 +63,8 @@ export function makeRunConfig(
   } else {
     parseModelId(config.target);
   }
+  // pipelined by default, unless the black box shares the cores with the generator (local:)
+  config.pipelined ??= !config.target.startsWith("local:");
   if (config.blackBoxId !== undefined && !config.target.startsWith(FUNCTION_TARGET_PREFIX)) {
     throw new UserError(
       `${where}: blackBoxId is for function black boxes; ${config.target} is a provider model`,

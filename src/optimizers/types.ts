@@ -16,7 +16,7 @@ export interface SearchHistory {
   scoreVectors: number[][];
   /**
    * Soft prompts proposed earlier and still being scored, not in `points` (a pipelined run: the
-   * previous batch's last generation chunk); the batch should avoid them.
+   * previous batch's last generation chunk, or the batch's own first chunk); the batch should avoid them.
    */
   pending?: number[][];
 }

@@ -22,6 +22,8 @@ export const CHECKPOINT_KEYS = {
   transfer: "transfer",
   /** Batch `it` of the soft-prompt search (its points, then its instructions). */
   batch: (it: number) => `batch:${it}`,
+  /** The rest of batch `it` of a pipelined search, proposed after its first chunk (its points, then its instructions). */
+  batchRest: (it: number) => `batch:${it}:rest`,
   /** The mipro method's instruction pool (soft prompts and their instructions), once generated. */
   miproInstructions: "mipro:instructions",
 } as const;

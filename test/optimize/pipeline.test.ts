@@ -3,6 +3,7 @@ import { makeOptimizeFixture, slowBlackBox, smallRunConfig } from "../../fixture
 import { createBoPointProposer } from "../../src/optimizers/bo-proposer.js";
 import { executeRun } from "../../src/optimizers/run.js";
 import { chunkSizes, generatesWhole } from "../../src/optimizers/soft-prompt/chunks.js";
+import { batchWindows } from "../../src/optimizers/soft-prompt/pipeline.js";
 import type { SoftPromptGenerator } from "../../src/optimizers/types.js";
 import { openLedger } from "../../src/store/ledger.js";
 import type { EvaluationRecord } from "../../src/store/types.js";
@@ -103,6 +104,11 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
   };
 
   async function runInterrupted(batchMode: "reference" | "distinct", stopAfter: number[], pipelined = false) {
+    const run = await runAndKeep(batchMode, stopAfter, pipelined);
+    return run.evals;
+  }
+
+  async function runAndKeep(batchMode: "reference" | "distinct", stopAfter: number[], pipelined: boolean) {
     const ledger = openLedger(":memory:");
     const config = smallRunConfig(fx.taskFile, {
       generator: "chunk-aware",
@@ -129,8 +135,11 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
       });
     } while (out.status !== "completed");
     const evals = ledger.evaluations(runId).map((r) => `${r.instruction} ${r.score}`);
+    const zs = ledger.evaluations(runId).map((r) => r.z);
+    const state = (key: string) => ledger.getState<{ points: number[][]; count?: number }>(runId, key);
+    const checkpoints = { head: state("batch:1"), rest: state("batch:1:rest"), batch0: state("batch:0") };
     ledger.close();
-    return evals;
+    return { evals, zs, checkpoints };
   }
 
   it.each(["reference", "distinct"] as const)(
@@ -147,17 +156,61 @@ describe("resuming with a generator whose rows depend on their chunk (q8: per-te
   it.each(["reference", "distinct"] as const)(
     "%s, pipelined: resumed runs are identical too",
     async (mode) => {
-      const straight = await runInterrupted(mode, [], true);
-      expect(straight).toHaveLength(20);
-      expect(straight).not.toEqual(await runInterrupted(mode, [], false));
-      // 6 and 7 are the initial batch's last chunk, 13 the first BO batch's
-      expect(await runInterrupted(mode, [1, 6, 7, 12, 13, 15], true)).toEqual(straight);
+      const straight = await runAndKeep(mode, [], true);
+      expect(straight.evals).toHaveLength(20);
+      expect(straight.evals).not.toEqual(await runInterrupted(mode, [], false));
+      // batch 1 (records 8-13) in two parts: its head (8, 9) and the rest (10-13), each a checkpoint
+      expect(straight.checkpoints.head?.count).toBe(2);
+      expect(straight.checkpoints.head?.points).toEqual(straight.zs.slice(8, 10));
+      expect(straight.checkpoints.rest?.count).toBeUndefined();
+      expect(straight.checkpoints.rest?.points).toEqual(straight.zs.slice(10, 14));
+      expect(straight.checkpoints.batch0?.count).toBeUndefined();
+      // 6 and 7 are the initial batch's last chunk (batch 1's head proposed, its rest not yet), 8 and 9
+      // batch 1's head (its rest proposed from the initial batch's scores), 13 batch 1's last chunk,
+      // 14 and 15 batch 2's head
+      expect(await runInterrupted(mode, [1, 6, 7, 8, 9, 10, 12, 13, 14, 15, 17], true)).toEqual(
+        straight.evals,
+      );
     },
   );
 });
 
 describe("pipelined batches (--pipelined)", () => {
-  it("fit each proposal on all but the previous batch's last chunk, pass that chunk as pending, and generate it meanwhile", async () => {
+  it("split each batch after the first: its first chunk proposed early, the rest with full data", () => {
+    // chunks: 8 -> 3 + 3 + 2, 6 -> 2 + 3 + 1, 1 -> 1
+    expect(batchWindows([8, 6, 6, 1], true)).toEqual([
+      { start: 0, size: 8, parts: [{ from: 0, to: 8, dataEnd: 0 }] },
+      {
+        start: 8,
+        size: 6,
+        parts: [
+          { from: 0, to: 2, dataEnd: 6 },
+          { from: 2, to: 6, dataEnd: 8 },
+        ],
+      },
+      {
+        start: 14,
+        size: 6,
+        parts: [
+          { from: 0, to: 2, dataEnd: 13 },
+          { from: 2, to: 6, dataEnd: 14 },
+        ],
+      },
+      // one chunk: all head
+      { start: 20, size: 1, parts: [{ from: 0, to: 1, dataEnd: 19 }] },
+    ]);
+    expect(batchWindows([8, 6], false)).toEqual([
+      { start: 0, size: 8, parts: [{ from: 0, to: 8, dataEnd: 0 }] },
+      { start: 8, size: 6, parts: [{ from: 0, to: 6, dataEnd: 8 }] },
+    ]);
+    // the paper's batches: 10 of 25 early (the previous batch's last 6 pending), 15 with full data
+    expect(batchWindows([25, 25], true)[1].parts).toEqual([
+      { from: 0, to: 10, dataEnd: 19 },
+      { from: 10, to: 25, dataEnd: 25 },
+    ]);
+  });
+
+  it("propose each batch's first chunk before the previous batch's last chunk is scored (that chunk pending), the rest after (the first chunk pending), and generate each meanwhile", async () => {
     const ledger = openLedger(":memory:");
     const config = smallRunConfig(fx.taskFile, {
       generator: "counting",
@@ -177,6 +230,7 @@ describe("pipelined batches (--pipelined)", () => {
     const bo = createBoPointProposer();
     const fitted: number[] = [];
     const pending: number[][][] = [];
+    const asked: number[] = [];
     const runId = ledger.createRun(config);
     // the initial batch's last chunk (generate call 2) answers slowly
     const { bb } = slowBlackBox((prompt) => (prompt.includes("instruction g2-") ? 300 : 1));
@@ -189,6 +243,7 @@ describe("pipelined batches (--pipelined)", () => {
         next(history, q, options) {
           fitted.push(history.points.length);
           pending.push(history.pending ?? []);
+          asked.push(q);
           return bo.next(history, q, options);
         },
       },
@@ -198,14 +253,20 @@ describe("pipelined batches (--pipelined)", () => {
       },
     });
     expect(out.status).toBe("completed");
-    expect(fitted).toEqual([8 - 2, 14 - 1]);
-    // the soft prompts of that chunk, still being scored, are pending points of the proposal
+    // batch 1: its first chunk (2) on all but the initial batch's last chunk, its rest (4) on all 8;
+    // batch 2 alike (the last chunk of batch 1 is 1)
+    expect(asked).toEqual([2, 4, 2, 4]);
+    expect(fitted).toEqual([8 - 2, 8, 14 - 1, 14]);
+    // the soft prompts still being scored are pending points of the proposal: the previous batch's last
+    // chunk, then the batch's own first chunk
     const zs = ledger.evaluations(runId).map((r) => r.z);
-    expect(pending).toEqual([zs.slice(6, 8), zs.slice(13, 14)]);
+    expect(pending).toEqual([zs.slice(6, 8), zs.slice(8, 10), zs.slice(13, 14), zs.slice(14, 16)]);
     expect(calls.map((c) => c.rows)).toEqual([3, 3, 2, 2, 3, 1, 2, 3, 1]);
     // batch 1's first chunk was generated while the initial batch's last chunk was being scored
     expect(calls[3].evaluations).toBeGreaterThanOrEqual(6);
     expect(calls[3].evaluations).toBeLessThan(8);
+    // its rest once the initial batch was scored
+    expect(calls[4].evaluations).toBeGreaterThanOrEqual(8);
     expect(ledger.evaluations(runId).map((r) => r.index)).toEqual([...Array(20).keys()]);
     ledger.close();
   });

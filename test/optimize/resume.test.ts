@@ -92,8 +92,11 @@ describe.each(METHODS)("resume after SIGKILL (%s)", (method) => {
         db.close();
       }
     };
-    // Kill at several points: early in the initial batch, mid-run, and late.
-    for (const killAfter of [3, 24, 45]) {
+    // Kill at several points: early in the initial batch, mid-run, and late. Pipelined (batches of 4 in
+    // chunks 2 + 1 + 1, 5 queries a candidate): also in the initial batch's last chunk (batch 1's first
+    // chunk proposed, its rest not yet) and in batch 1's first chunk (its rest proposed meanwhile).
+    const killPoints = method === "instructzero-pipelined" ? [3, 17, 22, 27, 45] : [3, 24, 45];
+    for (const killAfter of killPoints) {
       const seen = server.requests.length;
       const r = await runCli(
         runId
@@ -129,7 +132,7 @@ describe.each(METHODS)("resume after SIGKILL (%s)", (method) => {
         break;
       }
     }
-    expect(kills).toBe(3);
+    expect(kills).toBe(killPoints.length);
     let final = await runCli(["resume", runId, "--ledger", join(fx.dir, `${name}.ledger.sqlite`), "--json"], {
       env,
     });

@@ -220,8 +220,9 @@ describe("racing inside the search", () => {
       },
     };
     const { evals } = await racingRun({}, { proposer });
-    expect(lengths).toHaveLength(2);
-    expect(lengths[1]).toEqual(evals.slice(0, 14).map((r) => r.scores.length));
+    // pipelined (the default): each BO batch in two parts, the second fitted on every record before it
+    expect(lengths).toHaveLength(4);
+    expect(lengths[3]).toEqual(evals.slice(0, 14).map((r) => r.scores.length));
     expect(lengths.flat().some((n) => n < TOTAL)).toBe(true);
   });
 
@@ -245,7 +246,7 @@ describe("racing inside the search", () => {
 });
 
 describe("stopAtPerfect", () => {
-  // seed 1: the first perfect candidate is #2 (initial design); seed 6: #12 (a BO batch)
+  // seed 1: the first perfect candidate is #2 (initial design); seed 6: #16 (a BO batch, pipelined by default)
   it.each([1, 6])(
     "ends the search at the first perfect validation score, also when resumed (seed %i)",
     async (seed) => {
@@ -253,7 +254,7 @@ describe("stopAtPerfect", () => {
       const plain = await racingRun({ ...opts, stopAtPerfect: false }, { perfectAbove: 0.9 });
       expect(plain.evals).toHaveLength(40);
       const first = plain.evals.findIndex((r) => isPerfect(r, TOTAL));
-      expect(first).toBe(seed === 1 ? 2 : 12);
+      expect(first).toBe(seed === 1 ? 2 : 16);
 
       const stopped = await racingRun(opts, { perfectAbove: 0.9 });
       expect(stopped.out.status).toBe("completed");
@@ -266,17 +267,16 @@ describe("stopAtPerfect", () => {
       });
       expect(resumed.evals.map(strip)).toEqual(stopped.evals.map(strip));
 
-      // with racing: the search ends at its own first perfect candidate, resumed alike
-      const raced = await racingRun({ ...opts, racing: true }, { perfectAbove: 0.9 });
+      // with racing: the search ends at its own first perfect candidate, resumed alike (not pipelined:
+      // seed 6's raced pipelined search finds none in 40)
+      const racedOpts = { ...opts, racing: true, pipelined: false };
+      const raced = await racingRun(racedOpts, { perfectAbove: 0.9 });
       const last = raced.evals[raced.evals.length - 1];
       expect(raced.evals.length).toBeLessThan(40);
       expect(isPerfect(last, TOTAL)).toBe(true);
       expect(raced.evals.filter((r) => isPerfect(r, TOTAL))).toHaveLength(1);
       expect(raced.out.best?.index).toBe(last.index);
-      const racedResumed = await racingRun(
-        { ...opts, racing: true },
-        { perfectAbove: 0.9, stopAfter: [1, 5] },
-      );
+      const racedResumed = await racingRun(racedOpts, { perfectAbove: 0.9, stopAfter: [1, 5] });
       expect(racedResumed.evals.map(strip)).toEqual(raced.evals.map(strip));
       const recorded = (e: EvaluationRecord[]) => e.reduce((a, r) => a + r.calls, 0);
       if (seed === 1) {
@@ -316,6 +316,8 @@ describe("preset", () => {
       maxTokens: 256,
       // the reference scores the chosen instruction on the whole test split
       postSearch: "full",
+      // and waits for each batch's scores before proposing the next
+      pipelined: false,
     };
     expect(paper).toMatchObject(paperRules);
     expect({ ...paper, preset: undefined }).toEqual({ ...none, ...paperRules, preset: undefined });
@@ -324,6 +326,7 @@ describe("preset", () => {
       batchMode: "reference",
       stopAtPerfect: false,
       postSearch: "adaptive",
+      pipelined: true,
     });
   });
 

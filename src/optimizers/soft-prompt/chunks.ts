@@ -19,7 +19,8 @@ const CHUNK_SHAPE = [10, 9, 6];
  * same cores, so scoring a chunk while the next one is generated overlaps nothing (both are
  * CPU-bound), and a whole batch decodes far more cheaply: on the Qwen2.5-0.5B-shaped model (q8, 2
  * cores) 25 instructions of 32 tokens cost 23.7 s of CPU at once against 34.5 s as 10 + 9 + 6
- * (npx tsx bench/gen-chunks.ts). A pipelined search keeps the chunks: the next batch waits only for the last.
+ * (npx tsx bench/gen-chunks.ts). A pipelined search keeps the chunks: it proposes a batch's first chunk early
+ * and the rest later (pipeline.ts).
  */
 export function generatesWhole(config: { target: string; pipelined?: boolean }): boolean {
   return config.target.startsWith("local:") && config.pipelined !== true;
@@ -42,7 +43,7 @@ export function chunkSizes(n: number, whole = false): number[] {
   return sizes;
 }
 
-/** Size of the last generation chunk of a batch of n (the part a pipelined proposal does not wait for). */
+/** Size of the last generation chunk of a batch of n (the part a pipelined next batch's first chunk does not wait for). */
 export function tailOf(n: number): number {
   const c = chunkSizes(n);
   return c[c.length - 1] ?? 0;
@@ -51,13 +52,15 @@ export function tailOf(n: number): number {
 /**
  * One promise per soft prompt of the batch (from index `from` on), generated in chunks one after the
  * other in the background. When the whole batch is generated its instructions are stored (`save`), so a
- * resumed run does not generate them again.
+ * resumed run does not generate them again. `chunks`: the chunk sizes (default: the batch's own,
+ * {@link chunkSizes}; a part of a split batch passes its share of the whole batch's chunks).
  */
 export function generateAhead(
   ctx: MethodContext,
   batch: StoredBatch,
   from: number,
   save: (batch: StoredBatch) => void,
+  chunks: readonly number[] = chunkSizes(batch.points.length, generatesWhole(ctx.config)),
 ): Promise<Pick>[] {
   const n = batch.points.length;
   const out: Promise<Pick>[] = new Array(n);
@@ -77,7 +80,7 @@ export function generateAhead(
   let next = 0;
   // the chunks of an uninterrupted run, also when resuming at `from`: a chunk already partly
   // scored is generated whole again, as its rows may depend on each other (see runSoftPromptSearch)
-  for (const chunk of chunkSizes(n, generatesWhole(ctx.config))) {
+  for (const chunk of chunks) {
     const a = next;
     next += chunk;
     if (next <= from) continue;

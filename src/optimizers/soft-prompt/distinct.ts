@@ -17,7 +17,8 @@ export const DISTINCT_OVERPROPOSAL = 3;
  * are new, the remaining candidates fill the batch in order (their scores are reused). Generated
  * instructions are checkpointed (`save`) after every chunk, the final points and instructions once known.
  * Deterministic: a resumed batch makes the same picks. Instructions are compared as the candidates
- * will be scored: cleaned by {@link generateChunk} unless the run keeps them raw.
+ * will be scored: cleaned by {@link generateChunk} unless the run keeps them raw. Candidates are
+ * generated in chunks of `shape`, repeated (default: the chunks of a batch of q, {@link chunkSizes}).
  */
 export function streamNovel(
   ctx: MethodContext,
@@ -25,6 +26,7 @@ export function streamNovel(
   q: number,
   before: readonly string[],
   save: (batch: StoredBatch) => void,
+  shape?: readonly number[],
 ): Promise<Pick>[] {
   const candidates = batch.candidates ?? [];
   const resolvers: ((p: Pick) => void)[] = [];
@@ -53,7 +55,7 @@ export function streamNovel(
   let total = 0;
   const work = async () => {
     for (let i = 0; i < texts.length; i++) consider(i, 0);
-    const sizes = chunkSizes(Math.min(q, candidates.length));
+    const sizes = shape ?? chunkSizes(Math.min(q, candidates.length));
     const sizeOf = (c: number, a: number) => Math.min(sizes[c % sizes.length], candidates.length - a);
     // resumed: continue the chunk sequence of the interrupted run (texts are checkpointed per chunk)
     let c = 0;

@@ -100,6 +100,8 @@ describe("prepare (inputs_embeds rewrite)", () => {
     const m = files.manifest;
     expect(m.lastLogitsOnly).toBe(true);
     expect(m.lookup).toBe("Gather"); // int8 table -> DequantizeLinear -> Gather, as q8 exports store it
+    // ... which the embedding graph turns round: look up the int8 rows, dequantize only them
+    expect(m.dequantizesRows).toBe(true);
     // the check compares logits of a one-position pass (where slicing cannot change the scale) and
     // the KV cache of the full pass: both exact
     expect(m.check.maxAbsDiff).toBe(0);

@@ -16,7 +16,7 @@ import { readModel, writeModel } from "../onnx/proto.js";
 import { rewriteToInputsEmbeds } from "./rewrite.js";
 
 /** Bumped whenever the rewrite changes, so cached files are rebuilt. */
-export const PREPARE_VERSION = 3;
+export const PREPARE_VERSION = 4;
 
 /** The check run right after a rewrite. */
 export interface PrepareCheck {
@@ -44,6 +44,8 @@ export interface PrepareManifest {
   lookup: string;
   tableType: number;
   plainFloatTable: boolean;
+  /** The embedding graph looks rows up in the int8 table and dequantizes only them (version 4). */
+  dequantizesRows: boolean;
   check: PrepareCheck;
 }
 
@@ -162,6 +164,7 @@ export async function prepareDecoder(
     lookup: r.lookup,
     tableType: r.tableType,
     plainFloatTable: r.plainFloatTable,
+    dequantizesRows: r.dequantizesRows,
     check,
   };
   // the manifest records the *requested* lastLogitsOnly so the cache key matches the request

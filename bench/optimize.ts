@@ -7,10 +7,12 @@
  * (wall - black-box waiting) / wall. Target: under 15% with the run's defaults.
  *
  * Run: npm run bench:optimize [-- --latency 300 --budget 150 --batch-mode reference --preset smol135 --concurrency 8
- *      --instruction-tokens 128 --dtype auto|fp32|q8 --pipelined|--no-pipelined]
+ *      --lengths typical|worst --instruction-tokens N --dtype auto|fp32|q8 --pipelined|--no-pipelined]
  * Defaults are the run's: generator dtype auto (q8 here), pipelined (the black box is not local:).
- * The random-weight generator never emits EOS, so every instruction is --instruction-tokens long (a real
- * instruct model stops after one sentence).
+ * The random-weight generator never emits EOS, so every instruction is as long as its cap. As in
+ * bench:zero-config, `--lengths typical` (default) caps instructions at 32 tokens, what a trained instruct
+ * model typically writes before it stops; `--lengths worst` at 128, the run's default cap, which a real
+ * model reaches only when it never stops. `--instruction-tokens N` sets the cap directly.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,7 +33,12 @@ const budget = Number(arg("budget", "150"));
 const batchMode = arg("batch-mode", "reference") as "reference" | "distinct";
 const preset = parsePreset(arg("preset", "smol135"));
 const concurrency = Number(arg("concurrency", "8"));
-const instructionTokens = Number(arg("instruction-tokens", "128"));
+const LENGTHS: Record<string, number> = { typical: 32, worst: 128 };
+const lengths = arg("lengths", "typical");
+if (!(lengths in LENGTHS)) throw new Error(`--lengths: expected typical or worst, got ${lengths}`);
+const instructionTokens = Number(arg("instruction-tokens", String(LENGTHS[lengths])));
+if (!Number.isInteger(instructionTokens) || instructionTokens < 1)
+  throw new Error(`--instruction-tokens: expected a positive integer, got ${arg("instruction-tokens", "")}`);
 // auto: the default command's setting (q8 when the model has it: the model is built with q8 linears, as
 // the default hub model ships them)
 const dtype = arg("dtype", "auto");

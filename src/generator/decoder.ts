@@ -298,6 +298,8 @@ export function selectRows(cache: KvCache, keep: number[], B: number): KvCache {
 export function lastLogits(lt: ort.Tensor, B: number): { logits: Float32Array; vocab: number } {
   const [, Sl, V] = lt.dims;
   const all = floatData(lt);
+  // one position (graphs prepared with last-position logits): already (B, V), no copy
+  if (Sl === 1 && all.length === B * V) return { logits: all, vocab: V };
   const logits = new Float32Array(B * V);
   for (let b = 0; b < B; b++) logits.set(all.subarray((b * Sl + Sl - 1) * V, (b * Sl + Sl) * V), b * V);
   return { logits, vocab: V };

@@ -13,6 +13,7 @@ import type {
 import type { TransferRow } from "../optimizers/transfer.js";
 import { shipVerdict } from "../stats/verdict.js";
 import { CHECKPOINT_KEYS, type Ledger } from "../store/ledger.js";
+import { selectionScoreOf } from "../store/selection-score.js";
 import type {
   EvaluationRecord,
   RunConfig,
@@ -50,6 +51,15 @@ export interface InstructionSummary {
   iteration: number;
   /** Evaluations that proposed it (1 = proposed once). */
   proposals: number;
+}
+
+/** One of a migration's old candidates (as stored) with the selection examples its selection score is over. */
+export interface OldCandidateExport extends OldCandidateResult {
+  /**
+   * Selection examples `selection` is the mean over (null: not scored there), as in the migration table:
+   * the adaptive selection race stops a clearly worse candidate after its first looks.
+   */
+  selectionN: number | null;
 }
 
 /** The exported run (format "instructzero-run", version 1). */
@@ -113,7 +123,7 @@ export interface RunExport {
   /** Ship, don't ship or inconclusive, from the comparisons (null without a test score). */
   verdict: RunVerdict | null;
   /** A migration (`instructzero migrate`): the old run's top candidates on this run's model. */
-  oldCandidates: OldCandidateResult[];
+  oldCandidates: OldCandidateExport[];
   /** The winner, top candidates and baselines on other black boxes (`instructzero transfer`). */
   transfer: TransferRow[];
   /** Notes on the data and the choice (a smaller validation set than asked for, a selection fallback ...). */
@@ -185,7 +195,10 @@ export function exportRun(ledger: Ledger, runId: string): RunExport {
     baselines: result?.baselines ?? [],
     comparisons: result?.comparisons ?? [],
     verdict: result?.verdict ?? verdictOfStored(result),
-    oldCandidates: result?.oldCandidates ?? [],
+    oldCandidates: (result?.oldCandidates ?? []).map((c) => ({
+      ...c,
+      selectionN: selectionScoreOf(result?.selection, c.index).selectionN,
+    })),
     transfer: ledger.getState<TransferRow[]>(run.id, CHECKPOINT_KEYS.transfer) ?? [],
     notes: result?.notes ?? [],
   };

@@ -4,6 +4,7 @@ export {
   type ExampleResult,
   exportRun,
   type InstructionSummary,
+  type OldCandidateExport,
   RUN_EXPORT_FORMAT,
   RUN_EXPORT_VERSION,
   type RunExport,

@@ -3,6 +3,7 @@
  * on this run's model, each on validation, the selection split and the test split (95% interval), next
  * to the chosen (migrated) instruction.
  */
+import { selectionScoreOf } from "../store/selection-score.js";
 import { fmtScore, fmtUsd } from "../util/format.js";
 import { intervalBar } from "./charts/interval.js";
 import { escapeHtml as esc } from "./escape.js";
@@ -16,11 +17,8 @@ export function oldCandidatesSection(run: RunExport): string {
   if (run.oldCandidates.length === 0) return "";
   const chosen = run.best;
   // selection examples behind each selection score: the race stops a clearly worse candidate early
-  const nOf = (index: number | null | undefined) =>
-    index === null || index === undefined
-      ? 0
-      : (run.selection?.candidates.find((c) => c.index === index)?.scores.length ?? 0);
-  const ns = [...run.oldCandidates.map((c) => nOf(c.index)), nOf(chosen?.index)];
+  const nOf = (index: number | null | undefined) => selectionScoreOf(run.selection, index).selectionN ?? 0;
+  const ns = [...run.oldCandidates.map((c) => c.selectionN ?? 0), nOf(chosen?.index)];
   const most = Math.max(0, ...ns);
   const selection = (x: number | null | undefined, index: number | null | undefined) => {
     const n = nOf(index);

@@ -25,7 +25,7 @@ import { loadOutcome } from "../optimizers/outcome.js";
 import { topDistinct } from "../optimizers/select.js";
 import { shipVerdict } from "../stats/verdict.js";
 import { type Ledger, sameRunConfig } from "../store/ledger.js";
-import type { SelectionResult } from "../store/results-types.js";
+import { selectionScoreOf } from "../store/selection-score.js";
 import type { EvaluationRecord, RunRecord } from "../store/types.js";
 import type { Example } from "../tasks/types.js";
 import { UserError } from "../util/errors.js";
@@ -286,7 +286,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
       label: "old model, old prompt",
       model: old.config.target,
       instruction: oldInstruction,
-      ...selectionOf(old.result?.selection, oldWinner?.index),
+      ...selectionScoreOf(old.result?.selection, oldWinner?.index),
       ...testOf(old.result?.test),
       ...cost(oldWinner),
     },
@@ -299,7 +299,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
     label: "new model, old prompt",
     model: run.config.target,
     instruction: oldInstruction,
-    ...selectionOf(result?.selection, oldPrompt?.index),
+    ...selectionScoreOf(result?.selection, oldPrompt?.index),
     ...testOf(oldOnNew?.test),
     ...cost(oldOnNew),
   });
@@ -310,7 +310,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
       label: `new model, ${c.name}`,
       model: run.config.target,
       instruction: c.instruction,
-      ...selectionOf(result?.selection, c.index),
+      ...selectionScoreOf(result?.selection, c.index),
       ...testOf(c.test),
       ...cost(c),
     });
@@ -321,7 +321,7 @@ export function migrationTable(ledger: Ledger, old: RunRecord, runId: string): M
     label: "new model, migrated prompt",
     model: run.config.target,
     instruction: newWinner?.instruction ?? "",
-    ...selectionOf(result?.selection, newWinner?.index),
+    ...selectionScoreOf(result?.selection, newWinner?.index),
     ...testOf(result?.test),
     ...cost(newWinner),
   });
@@ -356,17 +356,6 @@ function howToContinue(status: string, runId: string): string {
   if (status === "stopped")
     return `run the same migration again with a higher --max-calls / --max-cost (or none), or instructzero resume ${runId} --max-calls N`;
   return `run the same migration again, or instructzero resume ${runId}`;
-}
-
-/** The selection score of evaluation `index` and the number of selection examples it is the mean over. */
-function selectionOf(
-  selection: SelectionResult | null | undefined,
-  index: number | null | undefined,
-): { selection: number | null; selectionN: number | null } {
-  const c =
-    index === null || index === undefined ? undefined : selection?.candidates.find((x) => x.index === index);
-  if (!c) return { selection: null, selectionN: null };
-  return { selection: c.score, selectionN: c.scores.length > 0 ? c.scores.length : null };
 }
 
 function testOf(t: { score: number; low?: number; high?: number } | null | undefined) {
